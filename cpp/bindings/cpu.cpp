@@ -1,0 +1,18 @@
+// PYBIND11_MODULE(_cpu): each kernel family registers its functions from its
+// own bindings file.
+#include <pybind11/pybind11.h>
+
+namespace py = pybind11;
+
+namespace ranvier::bindings {
+void bind_runtime(py::module_& m);
+void bind_activation(py::module_& m);
+void bind_dense(py::module_& m);
+}  // namespace ranvier::bindings
+
+PYBIND11_MODULE(_cpu, m) {
+  m.doc() = "ranvier CPU kernels (raw; use ranvier.ops)";
+  ranvier::bindings::bind_runtime(m);
+  ranvier::bindings::bind_activation(m);
+  ranvier::bindings::bind_dense(m);
+}

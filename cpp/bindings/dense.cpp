@@ -1,0 +1,98 @@
+// matmul, linear and linear_backward.
+#include <pybind11/stl.h>
+
+#include <string>
+
+#include "array_args.h"
+
+namespace ranvier::bindings {
+
+namespace {
+
+// A batch of matrices (batch, rows, cols) with any strides (0 broadcasts).
+struct BatchView {
+  cpu::MatrixView matrix;
+  std::int64_t batch_stride;
+};
+
+BatchView batch_view(const char* op, const char* name, const Array& a) {
+  check_rank(op, name, a, 3);
+  return {{a.data(), elem_stride(op, name, a, 1), elem_stride(op, name, a, 2)},
+          elem_stride(op, name, a, 0)};
+}
+
+void matmul(Array c, const Array& a, const Array& b) {
+  const char* op = "matmul";
+  BatchView av = batch_view(op, "a", a), bv = batch_view(op, "b", b);
+  const std::int64_t batch = a.shape(0), m = a.shape(1), k = a.shape(2), n = b.shape(2);
+  check_shape(op, "b", b, {batch, k, n});
+  check_shape(op, "out", c, {batch, m, n});
+  float* cp = contiguous_out(op, "out", c);
+  py::gil_scoped_release release;
+  cpu::matmul(cp, av.matrix, av.batch_stride, bv.matrix, bv.batch_stride, batch, m, n, k);
+}
+
+void linear(Array y, const Array& x, const Array& w, const OptionalArray& b,
+            const std::string& act_name) {
+  const char* op = "linear";
+  Activation act = activation_arg(op, act_name);
+  cpu::MatrixView xv = matrix_view(op, "x", x), wv = matrix_view(op, "w", w);
+  const std::int64_t rows = x.shape(0), in = x.shape(1), out = w.shape(1);
+  check_shape(op, "w", w, {in, out});
+  check_shape(op, "y", y, {rows, out});
+  const float* bp = nullptr;
+  if (b) {
+    check_shape(op, "b", *b, {out});
+    bp = contiguous_in(op, "b", *b);
+  }
+  float* yp = contiguous_out(op, "y", y);
+  py::gil_scoped_release release;
+  cpu::linear(yp, xv, wv, bp, rows, in, out, act);
+}
+
+float* optional_out(const char* op, const char* name, OptionalArray& a,
+                    std::initializer_list<std::int64_t> shape) {
+  if (!a) return nullptr;
+  check_shape(op, name, *a, shape);
+  return contiguous_out(op, name, *a);
+}
+
+void linear_backward(OptionalArray dx, OptionalArray dw, OptionalArray db, const Array& dy,
+                     const OptionalArray& saved, const Array& x, const Array& w,
+                     const std::string& act_name) {
+  const char* op = "linear_backward";
+  Activation act = activation_arg(op, act_name);
+  cpu::MatrixView xv = matrix_view(op, "x", x), wv = matrix_view(op, "w", w);
+  const std::int64_t rows = x.shape(0), in = x.shape(1), out = w.shape(1);
+  check_shape(op, "w", w, {in, out});
+  check_shape(op, "dy", dy, {rows, out});
+  const float* dyp = contiguous_in(op, "dy", dy);
+  const float* sp = nullptr;
+  if (act != Activation::none) {
+    if (!saved) fail(op, std::string("activation '") + act_name + "' needs the saved forward array");
+    check_shape(op, "saved", *saved, {rows, out});
+    sp = contiguous_in(op, "saved", *saved);
+  }
+  float* dxp = optional_out(op, "dx", dx, {rows, in});
+  float* dwp = optional_out(op, "dw", dw, {in, out});
+  float* dbp = optional_out(op, "db", db, {out});
+  py::gil_scoped_release release;
+  cpu::linear_backward(dxp, dwp, dbp, dyp, sp, xv, wv, rows, in, out, act);
+}
+
+}  // namespace
+
+void bind_dense(py::module_& m) {
+  m.def("matmul", &matmul, py::arg("out").noconvert(), py::arg("a").noconvert(),
+        py::arg("b").noconvert(),
+        "out (batch, m, n) = a (batch, m, k) @ b (batch, k, n); a and b may have any strides");
+  m.def("linear", &linear, py::arg("y").noconvert(), py::arg("x").noconvert(),
+        py::arg("w").noconvert(), py::arg("b").noconvert(), py::arg("activation"),
+        "y (rows, out) = act(x (rows, in) @ w (in, out) + b (out,))");
+  m.def("linear_backward", &linear_backward, py::arg("dx").noconvert(), py::arg("dw").noconvert(),
+        py::arg("db").noconvert(), py::arg("dy").noconvert(), py::arg("saved").noconvert(),
+        py::arg("x").noconvert(), py::arg("w").noconvert(), py::arg("activation"),
+        "dx (rows, in), dw (in, out), db (out,) from dy (rows, out); saved is y, or z for gelu");
+}
+
+}  // namespace ranvier::bindings

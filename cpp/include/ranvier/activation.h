@@ -1,0 +1,29 @@
+// Element-wise activations and their derivatives.
+#pragma once
+
+#include <cstdint>
+
+namespace ranvier {
+
+enum class Activation { none = 0, relu = 1, sigmoid = 2, tanh = 3, gelu = 4 };
+
+// Parses "none" | "relu" | "sigmoid" | "tanh" | "gelu"; false for anything else.
+bool parse_activation(const char* name, Activation* out);
+const char* activation_name(Activation act);
+
+// The backward of relu, sigmoid and tanh is computed from the forward output
+// y; that of gelu from the forward input x.
+inline bool activation_grad_uses_input(Activation act) { return act == Activation::gelu; }
+
+namespace cpu {
+
+// x (n) -> y (n). y may alias x.
+void activation_forward(Activation act, float* y, const float* x, std::int64_t n);
+
+// dy (n), saved (n) -> dx (n), where saved is y for relu/sigmoid/tanh and x
+// for gelu. dx may alias dy.
+void activation_backward(Activation act, float* dx, const float* dy, const float* saved,
+                         std::int64_t n);
+
+}  // namespace cpu
+}  // namespace ranvier

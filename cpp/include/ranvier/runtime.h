@@ -1,0 +1,46 @@
+// Runtime services shared by every kernel: which instruction set the kernels
+// use, the thread pool, and per-thread scratch memory.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+
+namespace ranvier {
+
+enum class Isa { generic = 0, avx2 = 1, avx512 = 2 };
+
+const char* isa_name(Isa isa);
+// Parses "generic" | "avx2" | "avx512"; returns false for anything else.
+bool parse_isa(const char* name, Isa* out);
+
+// Best instruction set this CPU and this build support (CPUID + OS support).
+Isa detect_isa();
+// The instruction set the kernels use now. Chosen once at first use from
+// RANVIER_ISA or detect_isa(); set_isa() changes it (tests, `ranvier check`).
+Isa selected_isa();
+// Returns false (and changes nothing) when the CPU cannot run `isa`.
+bool set_isa(Isa isa);
+bool isa_supported(Isa isa);
+
+// ---- threads ----------------------------------------------------------------
+// One pool for every kernel. Defaults to OMP_NUM_THREADS when set, else the
+// number of cores the process may run on.
+int num_threads();
+void set_num_threads(int n);
+
+// Calls fn(begin, end) over [0, n) split into at most num_threads() contiguous
+// chunks of at least `grain` items; the calling thread takes the first chunk.
+// Runs inline when there is a single chunk, so tiny ops pay no thread wake-up.
+void parallel_for(std::int64_t n, std::int64_t grain,
+                  const std::function<void(std::int64_t, std::int64_t)>& fn);
+
+// ---- scratch ------------------------------------------------------------------
+// Per-thread, 64-byte aligned buffer that grows and is reused across calls, so
+// kernels never allocate in their inner loops. `slot` lets one kernel hold a
+// few buffers at once (e.g. packed A and packed B). Valid until the next call
+// with the same slot on the same thread.
+constexpr int kScratchSlots = 4;
+float* scratch(int slot, std::size_t floats);
+
+}  // namespace ranvier

@@ -1,0 +1,45 @@
+// Activation dispatch: names, ISA choice and threading over chunks.
+#include <cstring>
+
+#include "activation_kernels.h"
+#include "ranvier/runtime.h"
+
+namespace ranvier {
+
+namespace {
+constexpr const char* kActivationNames[] = {"none", "relu", "sigmoid", "tanh", "gelu"};
+// Elements per thread below which waking another thread costs more than it saves.
+constexpr std::int64_t kGrain = 1 << 15;
+}  // namespace
+
+bool parse_activation(const char* name, Activation* out) {
+  for (int i = 0; i < 5; ++i) {
+    if (std::strcmp(name, kActivationNames[i]) == 0) {
+      *out = static_cast<Activation>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+const char* activation_name(Activation act) { return kActivationNames[static_cast<int>(act)]; }
+
+namespace cpu {
+
+void activation_forward(Activation act, float* y, const float* x, std::int64_t n) {
+  const ActivationKernels& k = RANVIER_ISA_TABLE(activation_kernels);
+  parallel_for(n, kGrain, [&](std::int64_t begin, std::int64_t end) {
+    k.forward(act, y + begin, x + begin, end - begin);
+  });
+}
+
+void activation_backward(Activation act, float* dx, const float* dy, const float* saved,
+                         std::int64_t n) {
+  const ActivationKernels& k = RANVIER_ISA_TABLE(activation_kernels);
+  parallel_for(n, kGrain, [&](std::int64_t begin, std::int64_t end) {
+    k.backward(act, dx + begin, dy + begin, saved + begin, end - begin);
+  });
+}
+
+}  // namespace cpu
+}  // namespace ranvier

@@ -1,0 +1,18 @@
+// Per-ISA entry points of the activation family (see activation_simd.cpp).
+#pragma once
+
+#include <cstdint>
+
+#include "isa_table.h"
+#include "ranvier/activation.h"
+
+namespace ranvier::cpu {
+
+struct ActivationKernels {
+  void (*forward)(Activation act, float* y, const float* x, std::int64_t n);
+  void (*backward)(Activation act, float* dx, const float* dy, const float* saved, std::int64_t n);
+};
+
+RANVIER_DECLARE_ISA_TABLE(ActivationKernels, activation_kernels)
+
+}  // namespace ranvier::cpu

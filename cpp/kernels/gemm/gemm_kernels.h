@@ -1,0 +1,44 @@
+// The per-ISA half of the GEMM (BLIS split): one micro-kernel and its block
+// sizes. Packing and the loops around the micro-kernel are portable
+// (pack.cpp, driver.cpp).
+#pragma once
+
+#include <cstdint>
+
+#include "isa_table.h"
+#include "ranvier/gemm.h"
+
+namespace ranvier::cpu {
+
+// Block sizes, BLIS naming: the micro-kernel computes an mr x nr tile of C;
+// kc is the depth of one packed panel (a kc x nr panel of B stays in L1), an
+// mc x kc block of A stays in L2, a kc x nc block of B in L3.
+struct GemmBlocking {
+  int mr, nr, kc, mc, nc;
+};
+
+// c (m <= mr, n <= nr; row-major, leading dimension ldc) gets
+//   act((accumulate ? c : 0) + a_panel @ b_panel + bias)
+// a_panel: k x mr, column p holds A[0..mr, p] (packed by pack_a);
+// b_panel: k x nr, row p holds B[p, 0..nr] (packed by pack_b).
+// bias (nr,) already offset to this tile, or null; the epilogue applies only
+// when `last` is set (the final k block), otherwise the tile just accumulates.
+using MicroKernel = void (*)(std::int64_t k, const float* a_panel, const float* b_panel, float* c,
+                             std::int64_t ldc, int m, int n, bool accumulate, bool last,
+                             const Epilogue& epilogue);
+
+struct GemmKernels {
+  GemmBlocking blocking;
+  MicroKernel micro_kernel;
+};
+
+RANVIER_DECLARE_ISA_TABLE(GemmKernels, gemm_kernels)
+
+// Packs a (m, k) block into ceil(m / mr) panels of mr rows, zero-padded.
+void pack_a(float* dst, MatrixView a, std::int64_t m, std::int64_t k, int mr);
+// Packs b (k, n) block into ceil(n / nr) panels of nr columns, zero-padded.
+// Only panels [panel_begin, panel_end) are written (threads split the work).
+void pack_b(float* dst, MatrixView b, std::int64_t k, std::int64_t n, int nr,
+            std::int64_t panel_begin, std::int64_t panel_end);
+
+}  // namespace ranvier::cpu

@@ -1,0 +1,84 @@
+// The GEMM micro-kernel, compiled once per ISA: an MR x NR tile of C held in
+// registers (MR * NR / lanes accumulators), one rank-1 update per k step,
+// bias + activation fused into the store. Edge tiles (m < MR or n < NR) use
+// the same loop and masked stores.
+#include "activation_apply.h"
+#include "gemm/gemm_kernels.h"
+#include "simd/vec.h"
+
+namespace ranvier::cpu::RANVIER_ISA_NS {
+
+namespace {
+
+using V = simd::RANVIER_ISA_NS::Vec;
+
+// Block sizes per ISA. mr x nr fills the register file (accumulators + nr /
+// lanes B vectors + one broadcast A value); kc * nr * 4 bytes of B fits L1.
+#if defined(RANVIER_TARGET_AVX512)
+constexpr GemmBlocking kBlocking = {12, 32, 256, 240, 4096};  // 24 of 32 zmm accumulate
+#elif defined(RANVIER_TARGET_AVX2)
+constexpr GemmBlocking kBlocking = {6, 16, 256, 144, 4096};   // 12 of 16 ymm accumulate
+#else
+constexpr GemmBlocking kBlocking = {6, 8, 256, 144, 4096};    // 12 of 16 xmm accumulate
+#endif
+constexpr int MR = kBlocking.mr;
+constexpr int NR = kBlocking.nr;
+constexpr int NV = NR / V::kLanes;
+static_assert(NR % V::kLanes == 0, "nr must be a whole number of vectors");
+
+inline V load_n(const float* p, int n) { return n == V::kLanes ? V::load(p) : V::load_partial(p, n); }
+
+inline void store_n(V v, float* p, int n) {
+  if (n == V::kLanes) {
+    v.store(p);
+  } else {
+    v.store_partial(p, n);
+  }
+}
+
+void micro_kernel(std::int64_t k, const float* a, const float* b, float* c, std::int64_t ldc, int m,
+                  int n, bool accumulate, bool last, const Epilogue& epilogue) {
+  V acc[MR][NV];
+#pragma GCC unroll 32
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+    for (int j = 0; j < NV; ++j) acc[i][j] = V::zero();
+
+  for (std::int64_t p = 0; p < k; ++p, a += MR, b += NR) {
+    V bv[NV];
+#pragma GCC unroll 8
+    for (int j = 0; j < NV; ++j) bv[j] = V::load(b + j * V::kLanes);
+#pragma GCC unroll 32
+    for (int i = 0; i < MR; ++i) {
+      V ai = V::set1(a[i]);
+#pragma GCC unroll 8
+      for (int j = 0; j < NV; ++j) acc[i][j] = fmadd(ai, bv[j], acc[i][j]);
+    }
+  }
+
+  const bool fuse = last && (epilogue.bias != nullptr || epilogue.act != Activation::none);
+#pragma GCC unroll 32
+  for (int i = 0; i < MR; ++i) {
+    if (i >= m) break;
+    float* row = c + i * ldc;
+#pragma GCC unroll 8
+    for (int j = 0; j < NV; ++j) {
+      const int col = j * V::kLanes;
+      if (col >= n) break;
+      const int cnt = n - col < V::kLanes ? n - col : V::kLanes;
+      V r = acc[i][j];
+      if (accumulate) r = r + load_n(row + col, cnt);
+      if (fuse) {
+        if (epilogue.bias != nullptr) r = r + load_n(epilogue.bias + col, cnt);
+        r = simd::activate(epilogue.act, r);
+      }
+      store_n(r, row + col, cnt);
+    }
+  }
+}
+
+}  // namespace
+
+extern const GemmKernels gemm_kernels = {kBlocking, micro_kernel};
+
+}  // namespace ranvier::cpu::RANVIER_ISA_NS

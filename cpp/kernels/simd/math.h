@@ -1,0 +1,86 @@
+// Vector transcendental functions, written once over any Vec type.
+// Accuracy (float32, checked by the activation tests against float64):
+//   exp: ~1 ulp (Cephes polynomial, Cody-Waite range reduction)
+//   erf: absolute error < 2e-7 (Abramowitz & Stegun 7.1.26)
+#pragma once
+
+namespace ranvier::simd {
+
+// e^x; 0 below -87.3 (where float32 would go subnormal), clamped above 88.7.
+template <class V>
+inline V exp(V x) {
+  const V hi = V::set1(88.7f), lo = V::set1(-87.3f);
+  V xc = min(max(x, lo), hi);
+  V n = round_nearest(xc * V::set1(1.44269504088896341f));
+  V r = fnmadd(n, V::set1(0.693359375f), xc);
+  r = fnmadd(n, V::set1(-2.12194440e-4f), r);
+  V p = V::set1(1.9875691500e-4f);
+  p = fmadd(p, r, V::set1(1.3981999507e-3f));
+  p = fmadd(p, r, V::set1(8.3334519073e-3f));
+  p = fmadd(p, r, V::set1(4.1665795894e-2f));
+  p = fmadd(p, r, V::set1(1.6666665459e-1f));
+  p = fmadd(p, r, V::set1(5.0000001201e-1f));
+  p = fmadd(p * r, r, r + V::set1(1.0f));
+  return select(x < lo, V::zero(), p * pow2i(n));
+}
+
+// 1 / (1 + e^-x), computed from e^-|x| so it never overflows.
+template <class V>
+inline V sigmoid(V x) {
+  V e = exp(V::zero() - abs(x));
+  V one = V::set1(1.0f);
+  V pos = one / (one + e);  // sigmoid(|x|)
+  return select(x < V::zero(), one - pos, pos);
+}
+
+// tanh(x) = sign(x) (1 - e) / (1 + e), e = e^{-2|x|}; a Taylor series near 0
+// where 1 - e would cancel.
+template <class V>
+inline V tanh(V x) {
+  V ax = abs(x);
+  V e = exp(V::set1(-2.0f) * ax);
+  V one = V::set1(1.0f);
+  V big = (one - e) / (one + e);
+  V x2 = ax * ax;
+  V series = fmadd(x2, V::set1(-17.0f / 315.0f), V::set1(2.0f / 15.0f));
+  series = fmadd(series, x2, V::set1(-1.0f / 3.0f));
+  series = fmadd(series * x2, ax, ax);
+  V t = select(ax < V::set1(0.125f), series, big);
+  return copysign(t, x);
+}
+
+// erfc(|x|) for the A&S 7.1.26 form: t * poly(t) * e^{-x^2}, t = 1/(1 + p|x|).
+template <class V>
+inline V erfc_abs(V x) {
+  V ax = abs(x);
+  V t = V::set1(1.0f) / fmadd(V::set1(0.3275911f), ax, V::set1(1.0f));
+  V p = V::set1(1.061405429f);
+  p = fmadd(p, t, V::set1(-1.453152027f));
+  p = fmadd(p, t, V::set1(1.421413741f));
+  p = fmadd(p, t, V::set1(-0.284496736f));
+  p = fmadd(p, t, V::set1(0.254829592f));
+  return p * t * exp(V::zero() - ax * ax);
+}
+
+// Normal CDF Phi(x) = (1 + erf(x / sqrt 2)) / 2, from erfc so that the tail
+// x << 0 keeps its relative accuracy.
+template <class V>
+inline V normal_cdf(V x) {
+  V half_tail = V::set1(0.5f) * erfc_abs(x * V::set1(0.70710678118654752f));
+  return select(x < V::zero(), half_tail, V::set1(1.0f) - half_tail);
+}
+
+// GELU (exact, erf form, as Keras and PyTorch default to): x * Phi(x).
+template <class V>
+inline V gelu(V x) {
+  return x * normal_cdf(x);
+}
+
+// d/dx GELU = Phi(x) + x * phi(x), phi the standard normal density.
+template <class V>
+inline V gelu_grad(V x) {
+  V density = V::set1(0.3989422804014327f) * exp(V::set1(-0.5f) * x * x);
+  return fmadd(x, density, normal_cdf(x));
+}
+
+}  // namespace ranvier::simd

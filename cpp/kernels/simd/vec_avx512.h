@@ -1,0 +1,58 @@
+// 16 float lanes in one AVX-512 register. Compiled only into the AVX-512
+// object library, so everything here lives in its own namespace.
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstdint>
+
+namespace ranvier::simd::avx512 {
+
+struct Vec {
+  static constexpr int kLanes = 16;
+  using Mask = __mmask16;
+  __m512 v;
+
+  static Vec zero() { return {_mm512_setzero_ps()}; }
+  static Vec set1(float x) { return {_mm512_set1_ps(x)}; }
+  static Vec load(const float* p) { return {_mm512_loadu_ps(p)}; }
+  static Vec load_partial(const float* p, std::int64_t n) {
+    return {_mm512_maskz_loadu_ps(tail_mask(n), p)};
+  }
+  void store(float* p) const { _mm512_storeu_ps(p, v); }
+  void store_partial(float* p, std::int64_t n) const { _mm512_mask_storeu_ps(p, tail_mask(n), v); }
+
+  static Mask tail_mask(std::int64_t n) { return static_cast<Mask>((1u << n) - 1u); }
+};
+
+inline Vec operator+(Vec a, Vec b) { return {_mm512_add_ps(a.v, b.v)}; }
+inline Vec operator-(Vec a, Vec b) { return {_mm512_sub_ps(a.v, b.v)}; }
+inline Vec operator*(Vec a, Vec b) { return {_mm512_mul_ps(a.v, b.v)}; }
+inline Vec operator/(Vec a, Vec b) { return {_mm512_div_ps(a.v, b.v)}; }
+inline Vec fmadd(Vec a, Vec b, Vec c) { return {_mm512_fmadd_ps(a.v, b.v, c.v)}; }
+inline Vec fnmadd(Vec a, Vec b, Vec c) { return {_mm512_fnmadd_ps(a.v, b.v, c.v)}; }
+inline Vec max(Vec a, Vec b) { return {_mm512_max_ps(a.v, b.v)}; }
+inline Vec min(Vec a, Vec b) { return {_mm512_min_ps(a.v, b.v)}; }
+inline Vec abs(Vec a) { return {_mm512_abs_ps(a.v)}; }
+inline Vec round_nearest(Vec a) {
+  return {_mm512_roundscale_ps(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)};
+}
+// 2^n for integral n in [-126, 127].
+inline Vec pow2i(Vec n) {
+  __m512i e = _mm512_add_epi32(_mm512_cvtps_epi32(n.v), _mm512_set1_epi32(127));
+  return {_mm512_castsi512_ps(_mm512_slli_epi32(e, 23))};
+}
+// Copies the sign bit of `sign` onto |mag|.
+inline Vec copysign(Vec mag, Vec sign) {
+  const __m512i mask = _mm512_set1_epi32(0x7fffffff);
+  return {_mm512_castsi512_ps(_mm512_ternarylogic_epi32(_mm512_castps_si512(mag.v), _mm512_castps_si512(sign.v), mask, 0xe4))};
+}
+inline Vec::Mask operator<(Vec a, Vec b) { return _mm512_cmp_ps_mask(a.v, b.v, _CMP_LT_OQ); }
+inline Vec::Mask operator>(Vec a, Vec b) { return _mm512_cmp_ps_mask(a.v, b.v, _CMP_GT_OQ); }
+inline Vec select(Vec::Mask m, Vec if_true, Vec if_false) {
+  return {_mm512_mask_blend_ps(m, if_false.v, if_true.v)};
+}
+inline float reduce_sum(Vec a) { return _mm512_reduce_add_ps(a.v); }
+inline float reduce_max(Vec a) { return _mm512_reduce_max_ps(a.v); }
+
+}  // namespace ranvier::simd::avx512

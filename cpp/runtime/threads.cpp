@@ -1,0 +1,203 @@
+// The thread pool behind parallel_for.
+//
+// Workers wait for a new "generation" of work, spinning briefly first so that
+// back-to-back kernels do not pay a futex wake-up each. Chunks are claimed with
+// one compare-and-swap on a word holding (generation, next chunk): a worker that
+// still holds an old generation can never claim a chunk of a newer job.
+#include <pthread.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <thread>
+#include <vector>
+
+#include "ranvier/runtime.h"
+
+namespace ranvier {
+
+namespace {
+
+using Fn = std::function<void(std::int64_t, std::int64_t)>;
+
+thread_local bool t_inside_pool = false;
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+int default_threads() {
+  const char* env = std::getenv("OMP_NUM_THREADS");
+  if (env != nullptr) {
+    int n = std::atoi(env);  // "4,2" (nested lists) reads as 4, like OpenMP's outer level
+    if (n > 0) return n;
+  }
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    int n = CPU_COUNT(&set);
+    if (n > 0) return n;
+  }
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+class ThreadPool {
+ public:
+  explicit ThreadPool(int threads) : threads_(threads) {
+    for (int i = 1; i < threads_; ++i) workers_.emplace_back([this] { worker_loop(); });
+  }
+
+  ~ThreadPool() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    for (auto& t : workers_) t.join();
+  }
+
+  int threads() const { return threads_; }
+
+  // Runs `chunks` calls of the job; returns when all have finished.
+  void run(std::int64_t n, std::int64_t chunks, const Fn& fn) {
+    fn_ = &fn;
+    n_ = n;
+    chunks_.store(chunks, std::memory_order_relaxed);
+    pending_.store(chunks, std::memory_order_relaxed);
+    std::uint64_t gen = (ticket_.load(std::memory_order_relaxed) >> 32) + 1;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ticket_.store(gen << 32, std::memory_order_release);
+    }
+    wake_.notify_all();
+    t_inside_pool = true;
+    work_on(static_cast<std::uint32_t>(gen));
+    t_inside_pool = false;
+    for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
+      if (spin < 20000) {
+        cpu_relax();
+      } else {
+        std::unique_lock<std::mutex> lock(done_mu_);
+        done_.wait(lock, [this] { return pending_.load(std::memory_order_acquire) == 0; });
+      }
+    }
+  }
+
+ private:
+  bool claim(std::uint32_t gen, std::int64_t* chunk) {
+    std::uint64_t t = ticket_.load(std::memory_order_acquire);
+    for (;;) {
+      if ((t >> 32) != gen) return false;
+      std::int64_t c = static_cast<std::int64_t>(t & 0xffffffffu);
+      if (c >= chunks_.load(std::memory_order_relaxed)) return false;
+      if (ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel)) {
+        *chunk = c;
+        return true;
+      }
+    }
+  }
+
+  void work_on(std::uint32_t gen) {
+    std::int64_t c;
+    while (claim(gen, &c)) {
+      std::int64_t chunks = chunks_.load(std::memory_order_relaxed);
+      std::int64_t begin = n_ * c / chunks, end = n_ * (c + 1) / chunks;
+      (*fn_)(begin, end);
+      if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        std::lock_guard<std::mutex> lock(done_mu_);
+        done_.notify_all();
+      }
+    }
+  }
+
+  void worker_loop() {
+    t_inside_pool = true;
+    std::uint32_t seen = 0;
+    for (;;) {
+      auto current = [this] { return static_cast<std::uint32_t>(ticket_.load(std::memory_order_acquire) >> 32); };
+      for (int spin = 0; spin < 20000 && current() == seen; ++spin) cpu_relax();
+      if (current() == seen) {
+        std::unique_lock<std::mutex> lock(mu_);
+        wake_.wait(lock, [&] { return stop_ || current() != seen; });
+        if (stop_) return;
+      }
+      seen = current();
+      work_on(seen);
+    }
+  }
+
+  const int threads_;
+  std::vector<std::thread> workers_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::mutex done_mu_;
+  std::condition_variable done_;
+  const Fn* fn_ = nullptr;
+  std::int64_t n_ = 0;
+  std::atomic<std::int64_t> chunks_{0};
+  std::atomic<std::int64_t> pending_{0};
+  std::atomic<std::uint64_t> ticket_{0};
+};
+
+// Only one parallel region runs at a time; a second Python thread calling in
+// meanwhile runs its kernel serially instead of waiting.
+std::mutex g_pool_mu;
+std::unique_ptr<ThreadPool> g_pool;
+std::atomic<int> g_threads{0};
+
+int configured_threads() {
+  int n = g_threads.load(std::memory_order_relaxed);
+  if (n == 0) {
+    int d = default_threads();
+    g_threads.compare_exchange_strong(n, d);
+    n = g_threads.load(std::memory_order_relaxed);
+  }
+  return n;
+}
+
+}  // namespace
+
+// A forked child has none of the parent's worker threads: forget the pool
+// (without joining threads that do not exist there) and build a new one lazily.
+static void forget_pool_after_fork() {
+  new (&g_pool_mu) std::mutex();
+  g_pool.release();
+}
+
+[[maybe_unused]] const int g_atfork_registered =
+    pthread_atfork(nullptr, nullptr, forget_pool_after_fork);
+
+int num_threads() { return configured_threads(); }
+
+void set_num_threads(int n) {
+  std::lock_guard<std::mutex> lock(g_pool_mu);
+  g_threads.store(std::max(1, n), std::memory_order_relaxed);
+  g_pool.reset();
+}
+
+void parallel_for(std::int64_t n, std::int64_t grain, const Fn& fn) {
+  if (n <= 0) return;
+  grain = std::max<std::int64_t>(1, grain);
+  std::int64_t chunks = std::min<std::int64_t>(configured_threads(), (n + grain - 1) / grain);
+  if (chunks <= 1 || t_inside_pool) {
+    fn(0, n);
+    return;
+  }
+  std::unique_lock<std::mutex> lock(g_pool_mu, std::try_to_lock);
+  if (!lock.owns_lock()) {
+    fn(0, n);
+    return;
+  }
+  int threads = configured_threads();
+  if (!g_pool || g_pool->threads() != threads) g_pool = std::make_unique<ThreadPool>(threads);
+  g_pool->run(n, std::min<std::int64_t>(chunks, g_pool->threads()), fn);
+}
+
+}  // namespace ranvier

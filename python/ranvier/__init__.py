@@ -1,0 +1,17 @@
+"""ranvier: deep learning with readable C++/CUDA kernels under a familiar API."""
+from ranvier._version import __version__
+from ranvier._runtime import get_isa, get_num_threads, set_isa, set_num_threads, supported_isas
+from ranvier import backend, cuda, ops, reference
+
+__all__ = [
+    "__version__",
+    "backend",
+    "cuda",
+    "get_isa",
+    "get_num_threads",
+    "ops",
+    "reference",
+    "set_isa",
+    "set_num_threads",
+    "supported_isas",
+]

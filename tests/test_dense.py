@@ -1,0 +1,136 @@
+"""matmul, linear and linear_backward against the reference."""
+import numpy as np
+import pytest
+from helpers import assert_close, assert_matmul_close, f32, numerical_grad
+
+from ranvier import ops, reference
+
+# (m, k, n): size 1, primes, vector-width edges, layer shapes, larger than one block
+SHAPES = [(1, 1, 1), (1, 5, 3), (3, 1, 2), (7, 13, 29), (12, 32, 32), (13, 33, 31),
+          (64, 784, 128), (32, 128, 10), (251, 300, 97), (300, 513, 260)]
+
+
+@pytest.mark.parametrize("m,k,n", SHAPES)
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
+def test_matmul_matches_reference(backend, isa, m, k, n, ta, tb, rng):
+    a = f32(rng, *((k, m) if ta else (m, k)))
+    b = f32(rng, *((n, k) if tb else (k, n)))
+    got = backend.numpy(ops.matmul(backend.asarray(a), backend.asarray(b), transpose_a=ta, transpose_b=tb))
+    a64 = a.T.astype(np.float64) if ta else a.astype(np.float64)
+    b64 = b.T.astype(np.float64) if tb else b.astype(np.float64)
+    assert_matmul_close(got, a64, b64, a64 @ b64, what=f"matmul {m}x{k}x{n}")
+
+
+def test_matmul_large_crosses_every_block(isa, rng):
+    # k > kc (256) and m > mc: exercises accumulation across k blocks and all threads
+    a, b = f32(rng, 700, 1100), f32(rng, 1100, 530)
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    assert_matmul_close(ops.matmul(a, b), a64, b64, a64 @ b64)
+
+
+def test_matmul_batched_broadcast_and_vectors(backend, rng):
+    a, b = f32(rng, 4, 1, 5, 6), f32(rng, 3, 6, 7)
+    got = backend.numpy(ops.matmul(backend.asarray(a), backend.asarray(b)))
+    assert got.shape == (4, 3, 5, 7)
+    want = np.matmul(a.astype(np.float64), b.astype(np.float64))
+    assert_close(got, want, atol=1e-5, rtol=1e-5)
+    v = f32(rng, 6)
+    assert_close(backend.numpy(ops.matmul(backend.asarray(v), backend.asarray(b))), v @ b.astype(np.float64), atol=1e-5, rtol=1e-5)
+    assert_close(backend.numpy(ops.matmul(backend.asarray(a[0, 0]), backend.asarray(v))), a[0, 0] @ v.astype(np.float64), atol=1e-5, rtol=1e-5)
+
+
+def test_matmul_strided_views_without_copy(rng):
+    big = f32(rng, 40, 50)
+    a = big[1:30:3, 2:40:2]     # (10, 19), both strides non-unit
+    b = f32(rng, 19, 60)[:, ::5]
+    want = a.astype(np.float64) @ b.astype(np.float64)
+    assert_matmul_close(ops.matmul(a, b), a, b, want)
+
+
+def test_matmul_empty(backend):
+    got = backend.numpy(ops.matmul(backend.asarray(np.zeros((3, 0), np.float32)), backend.asarray(np.zeros((0, 4), np.float32))))
+    assert got.shape == (3, 4) and np.all(got == 0)
+    assert backend.numpy(ops.matmul(backend.asarray(np.zeros((0, 5), np.float32)), backend.asarray(np.ones((5, 2), np.float32)))).shape == (0, 2)
+
+
+@pytest.mark.parametrize("act", [None, "relu", "sigmoid", "tanh", "gelu"])
+@pytest.mark.parametrize("rows,inp,out", [(1, 1, 1), (5, 3, 2), (64, 784, 128), (33, 17, 10), (256, 128, 10)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_forward_and_backward(backend, isa, act, rows, inp, out, bias, rng):
+    x, w = f32(rng, rows, inp), f32(rng, inp, out, scale=1 / np.sqrt(inp))
+    b = f32(rng, out) if bias else None
+    dy = f32(rng, rows, out)
+    x64, w64 = x.astype(np.float64), w.astype(np.float64)
+    b64 = None if b is None else b.astype(np.float64)
+    dev = backend.asarray
+    y = backend.numpy(ops.linear(dev(x), dev(w), dev(b), activation=act))
+    assert_close(y, reference.linear(x64, w64, b64, act), atol=2e-5, rtol=1e-4, what="linear")
+
+    z = reference.linear(x64, w64, b64) .astype(np.float32)
+    dx, dw, db = (backend.numpy(t) for t in ops.linear_backward(dev(dy), dev(x), dev(w), activation=act, y=dev(y), z=dev(z)))
+    want = reference.linear_backward(dy.astype(np.float64), x64, w64, activation=act,
+                                     y=y.astype(np.float64), z=z.astype(np.float64))
+    scale = np.sqrt(max(rows, inp, out))
+    for got, ref, name in zip((dx, dw, db), want, ("dx", "dw", "db")):
+        assert_close(got, ref, atol=2e-5 * scale, rtol=1e-4, what=name)
+
+
+def test_linear_leading_axes_and_empty_batch(backend, rng):
+    x, w, b = f32(rng, 2, 3, 5), f32(rng, 5, 4), f32(rng, 4)
+    y = backend.numpy(ops.linear(backend.asarray(x), backend.asarray(w), backend.asarray(b), "relu"))
+    assert y.shape == (2, 3, 4)
+    assert_close(y, reference.linear(x.astype(np.float64), w, b, "relu"), atol=1e-5, rtol=1e-5)
+    empty = np.zeros((0, 5), np.float32)
+    assert backend.numpy(ops.linear(backend.asarray(empty), backend.asarray(w))).shape == (0, 4)
+    dx, dw, db = ops.linear_backward(backend.asarray(np.zeros((0, 4), np.float32)), backend.asarray(empty), backend.asarray(w))
+    assert backend.numpy(dx).shape == (0, 5) and np.all(backend.numpy(dw) == 0) and np.all(backend.numpy(db) == 0)
+
+
+@pytest.mark.parametrize("act", [None, "relu", "sigmoid", "tanh", "gelu"])
+def test_reference_linear_backward_is_the_gradient(act, rng):
+    x, w, b, dy = rng.standard_normal((4, 3)), rng.standard_normal((3, 2)), rng.standard_normal(2), rng.standard_normal((4, 2))
+    def loss(x_, w_, b_):
+        return np.sum(reference.linear(x_, w_, b_, act) * dy)
+    z = reference.linear(x, w, b)
+    dx, dw, db = reference.linear_backward(dy, x, w, act, y=reference.linear(x, w, b, act), z=z)
+    assert_close(dx, numerical_grad(lambda v: loss(v, w, b), x), atol=1e-6, rtol=1e-5, what="dx")
+    assert_close(dw, numerical_grad(lambda v: loss(x, v, b), w), atol=1e-6, rtol=1e-5, what="dw")
+    assert_close(db, numerical_grad(lambda v: loss(x, w, v), b), atol=1e-6, rtol=1e-5, what="db")
+
+
+def test_bad_input_is_named():
+    x, w = np.zeros((4, 3), np.float32), np.zeros((3, 2), np.float32)
+    with pytest.raises(ValueError, match=r"\[matmul\] inner dimensions differ"):
+        ops.matmul(x, x)
+    with pytest.raises(TypeError, match=r"\[matmul\] b must be a float32 array, got \(3, 2\) float64"):
+        ops.matmul(x, w.astype(np.float64))
+    with pytest.raises(ValueError, match=r"\[matmul\] batch axes do not broadcast"):
+        ops.matmul(np.zeros((2, 4, 3), np.float32), np.zeros((3, 3, 2), np.float32))
+    with pytest.raises(ValueError, match=r"\[linear\] w must be \(in, out\) float32, got \(3,\) float32"):
+        ops.linear(x, np.zeros(3, np.float32))
+    with pytest.raises(ValueError, match=r"\[linear\] x has 3 features on its last axis but w is \(2, 2\)"):
+        ops.linear(x, np.zeros((2, 2), np.float32))
+    with pytest.raises(ValueError, match=r"\[linear\] b must be \(2,\)"):
+        ops.linear(x, w, np.zeros(3, np.float32))
+    with pytest.raises(ValueError, match=r"\[linear\] activation must be None or one of"):
+        ops.linear(x, w, activation="swish")
+    with pytest.raises(ValueError, match=r"\[linear_backward\] activation 'relu' needs y="):
+        ops.linear_backward(np.zeros((4, 2), np.float32), x, w, activation="relu")
+    with pytest.raises(ValueError, match=r"\[linear_backward\] dy must be \(4, 2\)"):
+        ops.linear_backward(np.zeros((4, 3), np.float32), x, w)
+
+
+def test_raw_kernels_refuse_bad_arrays():
+    """The compiled module checks too: no call into it can reach a kernel with bad memory."""
+    from ranvier import _cpu
+    a = np.zeros((1, 2, 3), np.float32)
+    with pytest.raises(TypeError):
+        _cpu.matmul(np.zeros((1, 2, 2), np.float32), a.astype(np.float64), np.zeros((1, 3, 2), np.float32))
+    with pytest.raises(ValueError, match=r"\[matmul\] out has shape"):
+        _cpu.matmul(np.zeros((1, 2, 5), np.float32), a, np.zeros((1, 3, 2), np.float32))
+    with pytest.raises(ValueError, match=r"must be C-contiguous"):
+        _cpu.matmul(np.zeros((1, 2, 4), np.float32)[:, :, ::2], a, np.zeros((1, 3, 2), np.float32))
+    with pytest.raises(ValueError, match=r"writeable"):
+        out = np.zeros((1, 2, 2), np.float32)
+        out.flags.writeable = False
+        _cpu.matmul(out, a, np.zeros((1, 3, 2), np.float32))
