@@ -37,10 +37,13 @@ void parallel_for(std::int64_t n, std::int64_t grain,
 
 // ---- scratch ------------------------------------------------------------------
 // Per-thread, 64-byte aligned buffer that grows and is reused across calls, so
-// kernels never allocate in their inner loops. `slot` lets one kernel hold a
-// few buffers at once (e.g. packed A and packed B). Valid until the next call
-// with the same slot on the same thread.
-constexpr int kScratchSlots = 4;
+// kernels never allocate in their inner loops. Valid until the next call with
+// the same slot on the same thread. Each family owns its slots, so a kernel
+// can hold its buffer while it calls the GEMM:
+//   0, 1  gemm (packed A, packed B)     2  linear      3  conv
+//   4     attention                     5  rnn         6  pool, softmax, losses
+//   7     norm, embedding, dropout, optimizers
+constexpr int kScratchSlots = 8;
 float* scratch(int slot, std::size_t floats);
 
 }  // namespace ranvier

@@ -3,30 +3,8 @@
 Each op validates its arguments (errors name the op and the argument),
 allocates its outputs with the input's array module and calls the kernel
 module that ``ranvier.backend`` picks. ``ranvier.reference`` holds the plain
-NumPy specification of every op under the same name.
+NumPy specification of every op under the same name. One module per kernel
+family; each lists its ops in ``__all__``.
 """
-from ranvier.ops.activation import (
-    gelu,
-    gelu_backward,
-    relu,
-    relu_backward,
-    sigmoid,
-    sigmoid_backward,
-    tanh,
-    tanh_backward,
-)
-from ranvier.ops.dense import linear, linear_backward, matmul
-
-__all__ = [
-    "gelu",
-    "gelu_backward",
-    "linear",
-    "linear_backward",
-    "matmul",
-    "relu",
-    "relu_backward",
-    "sigmoid",
-    "sigmoid_backward",
-    "tanh",
-    "tanh_backward",
-]
+from ranvier.ops.activation import *  # noqa: F401,F403
+from ranvier.ops.dense import *  # noqa: F401,F403

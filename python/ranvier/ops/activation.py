@@ -9,6 +9,8 @@ from __future__ import annotations
 from ranvier import backend
 from ranvier.ops import _checks
 
+__all__ = ["relu", "sigmoid", "tanh", "gelu", "relu_backward", "sigmoid_backward", "tanh_backward", "gelu_backward"]
+
 
 def _forward(op: str, act: str, x):
     x = _checks.contiguous(_checks.float32(op, "x", x))

@@ -6,6 +6,8 @@ import numpy as np
 from ranvier import backend
 from ranvier.ops import _checks
 
+__all__ = ["matmul", "linear", "linear_backward"]
+
 
 def matmul(a, b, transpose_a: bool = False, transpose_b: bool = False):
     """a @ b with NumPy's rules (1-D operands, broadcast batch axes).

@@ -5,6 +5,8 @@ import math
 
 import numpy as np
 
+__all__ = ["relu", "sigmoid", "tanh", "gelu", "relu_backward", "sigmoid_backward", "tanh_backward", "gelu_backward"]
+
 
 def relu(x):
     return np.maximum(x, 0)

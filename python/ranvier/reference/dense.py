@@ -5,6 +5,8 @@ import numpy as np
 
 from ranvier.reference import activation as _act
 
+__all__ = ["matmul", "linear", "linear_backward"]
+
 
 def matmul(a, b, transpose_a=False, transpose_b=False):
     if transpose_a and a.ndim >= 2:
