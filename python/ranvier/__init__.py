@@ -2,16 +2,22 @@
 from ranvier._version import __version__
 from ranvier._runtime import get_isa, get_num_threads, set_isa, set_num_threads, supported_isas
 from ranvier import backend, cuda, ops, reference
+from ranvier.tensor import Tensor, no_grad, tensor
+from ranvier import functional
 
 __all__ = [
     "__version__",
+    "Tensor",
     "backend",
     "cuda",
+    "functional",
     "get_isa",
     "get_num_threads",
+    "no_grad",
     "ops",
     "reference",
     "set_isa",
     "set_num_threads",
     "supported_isas",
+    "tensor",
 ]
