@@ -4,8 +4,21 @@ from ranvier._runtime import get_isa, get_num_threads, set_isa, set_num_threads,
 from ranvier import backend, cuda, ops, reference
 from ranvier.tensor import Tensor, no_grad, tensor
 from ranvier import functional
+from ranvier import callbacks, initializers, layers, losses, metrics, optimizers, utils
+from ranvier.models import Model, Sequential
+from ranvier.saving import load_model
 
 __all__ = [
+    "Model",
+    "Sequential",
+    "callbacks",
+    "initializers",
+    "layers",
+    "load_model",
+    "losses",
+    "metrics",
+    "optimizers",
+    "utils",
     "__version__",
     "Tensor",
     "backend",
