@@ -9,6 +9,9 @@ void bind_runtime(py::module_& m);
 void bind_activation(py::module_& m);
 void bind_dense(py::module_& m);
 void bind_rnn(py::module_& m);
+void bind_pool(py::module_& m);
+void bind_softmax(py::module_& m);
+void bind_losses(py::module_& m);
 }  // namespace ranvier::bindings
 
 PYBIND11_MODULE(_cpu, m) {
@@ -17,4 +20,7 @@ PYBIND11_MODULE(_cpu, m) {
   ranvier::bindings::bind_activation(m);
   ranvier::bindings::bind_dense(m);
   ranvier::bindings::bind_rnn(m);
+  ranvier::bindings::bind_pool(m);
+  ranvier::bindings::bind_softmax(m);
+  ranvier::bindings::bind_losses(m);
 }

@@ -9,3 +9,6 @@ family; each lists its ops in ``__all__``.
 from ranvier.ops.activation import *  # noqa: F401,F403
 from ranvier.ops.dense import *  # noqa: F401,F403
 from ranvier.ops.rnn import *  # noqa: F401,F403
+from ranvier.ops.losses import *  # noqa: F401,F403
+from ranvier.ops.pool import *  # noqa: F401,F403
+from ranvier.ops.softmax import *  # noqa: F401,F403

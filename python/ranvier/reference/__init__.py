@@ -7,3 +7,6 @@ per kernel family; each lists its ops in ``__all__``.
 from ranvier.reference.activation import *  # noqa: F401,F403
 from ranvier.reference.dense import *  # noqa: F401,F403
 from ranvier.reference.rnn import *  # noqa: F401,F403
+from ranvier.reference.losses import *  # noqa: F401,F403
+from ranvier.reference.pool import *  # noqa: F401,F403
+from ranvier.reference.softmax import *  # noqa: F401,F403
