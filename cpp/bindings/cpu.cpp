@@ -8,6 +8,7 @@ namespace ranvier::bindings {
 void bind_runtime(py::module_& m);
 void bind_activation(py::module_& m);
 void bind_dense(py::module_& m);
+void bind_conv(py::module_& m);
 }  // namespace ranvier::bindings
 
 PYBIND11_MODULE(_cpu, m) {
@@ -15,4 +16,5 @@ PYBIND11_MODULE(_cpu, m) {
   ranvier::bindings::bind_runtime(m);
   ranvier::bindings::bind_activation(m);
   ranvier::bindings::bind_dense(m);
+  ranvier::bindings::bind_conv(m);
 }

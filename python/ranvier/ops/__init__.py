@@ -8,3 +8,4 @@ family; each lists its ops in ``__all__``.
 """
 from ranvier.ops.activation import *  # noqa: F401,F403
 from ranvier.ops.dense import *  # noqa: F401,F403
+from ranvier.ops.conv import *  # noqa: F401,F403

@@ -6,3 +6,4 @@ per kernel family; each lists its ops in ``__all__``.
 """
 from ranvier.reference.activation import *  # noqa: F401,F403
 from ranvier.reference.dense import *  # noqa: F401,F403
+from ranvier.reference.conv import *  # noqa: F401,F403
