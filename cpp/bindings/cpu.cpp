@@ -12,6 +12,7 @@ void bind_rnn(py::module_& m);
 void bind_pool(py::module_& m);
 void bind_softmax(py::module_& m);
 void bind_losses(py::module_& m);
+void bind_conv(py::module_& m);
 }  // namespace ranvier::bindings
 
 PYBIND11_MODULE(_cpu, m) {
@@ -23,4 +24,5 @@ PYBIND11_MODULE(_cpu, m) {
   ranvier::bindings::bind_pool(m);
   ranvier::bindings::bind_softmax(m);
   ranvier::bindings::bind_losses(m);
+  ranvier::bindings::bind_conv(m);
 }

@@ -12,3 +12,4 @@ from ranvier.ops.rnn import *  # noqa: F401,F403
 from ranvier.ops.losses import *  # noqa: F401,F403
 from ranvier.ops.pool import *  # noqa: F401,F403
 from ranvier.ops.softmax import *  # noqa: F401,F403
+from ranvier.ops.conv import *  # noqa: F401,F403

@@ -81,3 +81,21 @@ def contiguous(a):
     """A C-contiguous version of ``a`` (the same array when it already is)."""
     xp = backend.array_module(a)
     return a if a.flags.c_contiguous else xp.ascontiguousarray(a)
+
+
+def saved_for_backward(op: str, act: str, y, z, expected_shape):
+    """The forward array an activation's derivative needs, checked and contiguous.
+
+    relu, sigmoid and tanh need the forward output ``y``; gelu the
+    pre-activation ``z``; no activation needs neither (returns None).
+    """
+    if act == "none":
+        return None
+    name, saved = ("z", z) if act == "gelu" else ("y", y)
+    if saved is None:
+        what = "pre-activation" if name == "z" else "output"
+        raise ValueError(f"[{op}] activation {act!r} needs {name}= (the forward {what})")
+    saved = float32(op, name, saved)
+    if tuple(saved.shape) != tuple(expected_shape):
+        raise ValueError(f"[{op}] {name} must be {tuple(expected_shape)} float32, got {describe(saved)}")
+    return contiguous(saved)

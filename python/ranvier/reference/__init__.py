@@ -10,3 +10,4 @@ from ranvier.reference.rnn import *  # noqa: F401,F403
 from ranvier.reference.losses import *  # noqa: F401,F403
 from ranvier.reference.pool import *  # noqa: F401,F403
 from ranvier.reference.softmax import *  # noqa: F401,F403
+from ranvier.reference.conv import *  # noqa: F401,F403
