@@ -120,3 +120,69 @@ def test_cuda_tensor_when_available():
     else:
         t = ranvier.tensor([1.0, -2.0]).to("cuda")
         assert t.device == "cuda" and F.relu(t).to("cpu").numpy().tolist() == [1.0, 0.0]
+
+
+@pytest.mark.parametrize("act", [None, "relu", "gelu"])
+def test_conv2d(rng, act):
+    x, w, b = f32(rng, 2, 5, 6, 3), f32(rng, 3, 2, 3, 4), f32(rng, 4)
+    kw = dict(stride=(1, 2), padding="same", dilation=1, activation=act)
+    check_autograd(lambda x, w, b: F.conv2d(x, w, b, **kw), lambda x, w, b: reference.conv2d(x, w, b, **kw), [x, w, b])
+
+
+@pytest.mark.parametrize("pool", ["max_pool2d", "avg_pool2d"])
+def test_pooling(rng, pool):
+    x = f32(rng, 2, 5, 7, 3)
+    check_autograd(lambda x: getattr(F, pool)(x, 3, 2, "same"), lambda x: getattr(reference, pool)(x, 3, 2, "same"), [x])
+
+
+def test_global_average_pooling(rng):
+    check_autograd(F.global_avg_pool2d, lambda x: x.mean(axis=(1, 2)), [f32(rng, 2, 3, 4, 5)])
+
+
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("axis", [-1, 0])
+def test_softmax_family(rng, fn, axis):
+    check_autograd(lambda x: getattr(F, fn)(x, axis=axis), lambda x: getattr(reference, fn)(x, axis=axis), [f32(rng, 4, 6)])
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_softmax_cross_entropy_with_both_label_forms(rng, reduction):
+    logits = f32(rng, 5, 4)
+    labels = rng.integers(0, 4, 5)
+    probs = reference.softmax(rng.standard_normal((5, 4))).astype(np.float32)
+    for target in (labels, probs):
+        check_autograd(lambda z: F.softmax_cross_entropy(z, target, reduction),
+                       lambda z: reference.softmax_cross_entropy(z, target, reduction), [logits])
+
+
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_mse_and_binary_cross_entropy(rng, reduction):
+    pred, target = f32(rng, 6, 2), rng.random((6, 2)).astype(np.float32)
+    check_autograd(lambda p, t: F.mse(p, t, reduction), lambda p, t: reference.mse(p, t, reduction), [pred, target])
+    check_autograd(lambda p: F.binary_cross_entropy(p, target, reduction, from_logits=True),
+                   lambda p: reference.binary_cross_entropy(p, target, reduction, from_logits=True), [pred])
+    probs = rng.uniform(0.05, 0.95, (6, 2)).astype(np.float32)
+    check_autograd(lambda p: F.binary_cross_entropy(p, target, reduction),
+                   lambda p: reference.binary_cross_entropy(p, target, reduction), [probs])
+
+
+@pytest.mark.parametrize("return_sequences", [True, False])
+def test_lstm_all_outputs_and_states(rng, return_sequences):
+    x, k, rk, b = f32(rng, 2, 3, 4), f32(rng, 4, 12, scale=0.5), f32(rng, 3, 12, scale=0.5), f32(rng, 12)
+    h0, c0 = f32(rng, 2, 3), f32(rng, 2, 3)
+
+    def ours(x, k, rk, b, h0, c0):
+        out, h, c = F.lstm(x, k, rk, b, h0, c0, return_sequences=return_sequences)
+        return F.concatenate([F.flatten(out), h * 2.0, c * 3.0], axis=1)
+
+    def ref(x, k, rk, b, h0, c0):
+        out, h, c = reference.lstm(x, k, rk, b, h0, c0, return_sequences=return_sequences, return_state=True)
+        return np.concatenate([out.reshape(2, -1), h * 2.0, c * 3.0], axis=1)
+
+    check_autograd(ours, ref, [x, k, rk, b, h0, c0])
+
+
+def test_simple_rnn_without_initial_state(rng):
+    x, k, rk, b = f32(rng, 2, 4, 3), f32(rng, 3, 5, scale=0.5), f32(rng, 5, 5, scale=0.5), f32(rng, 5)
+    check_autograd(lambda x, k, rk, b: F.simple_rnn(x, k, rk, b)[0],
+                   lambda x, k, rk, b: reference.simple_rnn(x, k, rk, b), [x, k, rk, b])

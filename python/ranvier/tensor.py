@@ -192,3 +192,42 @@ def make_result(data, parents: tuple, backward) -> Tensor:
         out._parents = parents
         out._backward = backward
     return out
+
+
+class _OutputGrads:
+    """Gradients of the outputs of a multi-output function, one slot per output.
+
+    Adding two of them merges their slots, so the backward loop accumulates
+    every output's gradient before the function's backward runs once.
+    """
+
+    __slots__ = ("slots",)
+
+    def __init__(self, count: int, index: int, grad):
+        self.slots = [None] * count
+        self.slots[index] = grad
+
+    def __add__(self, other: "_OutputGrads") -> "_OutputGrads":
+        merged = _OutputGrads(len(self.slots), 0, None)
+        merged.slots = [a if b is None else b if a is None else a + b for a, b in zip(self.slots, other.slots)]
+        return merged
+
+
+def make_results(datas: tuple, parents: tuple, backward) -> tuple:
+    """Outputs of a function with several results (an LSTM's sequence and states).
+
+    ``backward(grads)`` gets one gradient per output (None for outputs that
+    received none) and returns one gradient per parent.
+    """
+    outs = tuple(Tensor(d) for d in datas)
+    if not (is_grad_enabled() and any(p.requires_grad for p in parents)):
+        return outs
+    node = Tensor(np.empty(0, np.float32))  # joins the outputs; never seen by users
+    node.requires_grad = True
+    node._parents = parents
+    node._backward = lambda grads: backward(grads.slots)
+    for i, out in enumerate(outs):
+        out.requires_grad = True
+        out._parents = (node,)
+        out._backward = lambda g, i=i: (_OutputGrads(len(outs), i, g),)
+    return outs

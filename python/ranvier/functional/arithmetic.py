@@ -1,15 +1,9 @@
-"""Differentiable functions on Tensors.
-
-Each function computes its value with ``ranvier.ops`` (or array arithmetic)
-and records a closure that maps the output's gradient to its inputs'. The op
-names match ``ranvier.ops``; the arithmetic, shape and reduction functions are
-what models need around them.
-"""
+"""Element-wise arithmetic, reductions and shape functions on Tensors (array math)."""
 from __future__ import annotations
 
 import numpy as np
 
-from ranvier import backend, ops
+from ranvier import backend
 from ranvier.tensor import Tensor, make_result
 
 
@@ -188,98 +182,3 @@ def concatenate(tensors, axis: int = 0) -> Tensor:
 def stack(tensors, axis: int = 0) -> Tensor:
     tensors = [as_tensor(t) for t in tensors]
     return concatenate([reshape(t, t.shape[:axis % (t.ndim + 1)] + (1,) + t.shape[axis % (t.ndim + 1):]) for t in tensors], axis=axis)
-
-
-# ---- ops of ranvier.ops --------------------------------------------------------------
-def matmul(a, b, transpose_a: bool = False, transpose_b: bool = False) -> Tensor:
-    a, b = as_tensor(a), as_tensor(b)
-    y = ops.matmul(a.data, b.data, transpose_a=transpose_a, transpose_b=transpose_b)
-
-    def backward(g):
-        # y = A @ B with A = op(a), B = op(b): dA = g @ B^T, dB = A^T @ g
-        if a.ndim < 2 or b.ndim < 2:
-            raise NotImplementedError("[matmul] backward needs operands of rank >= 2")
-        if transpose_a:  # da = (g @ B^T)^T = B @ g^T
-            da = ops.matmul(b.data, g, transpose_a=transpose_b, transpose_b=True)
-        else:
-            da = ops.matmul(g, b.data, transpose_b=not transpose_b)
-        if transpose_b:  # db = (A^T @ g)^T = g^T @ A
-            db = ops.matmul(g, a.data, transpose_a=True, transpose_b=transpose_a)
-        else:
-            db = ops.matmul(a.data, g, transpose_a=not transpose_a)
-        return _unbroadcast(da, a.shape), _unbroadcast(db, b.shape)
-
-    return make_result(y, (a, b), backward)
-
-
-def linear(x, w, b=None, activation=None) -> Tensor:
-    """act(x @ w + b) with the bias and activation fused; x (..., in), w (in, out), b (out,)."""
-    x, w = as_tensor(x), as_tensor(w)
-    parents = (x, w) if b is None else (x, w, as_tensor(b))
-    if activation == "gelu":
-        # gelu's derivative needs the pre-activation z: keep it
-        z = ops.linear(x.data, w.data, None if b is None else parents[2].data)
-        y = ops.gelu(z)
-        saved = {"z": z}
-    else:
-        y = ops.linear(x.data, w.data, None if b is None else parents[2].data, activation=activation)
-        saved = {"y": y}
-
-    def backward(g):
-        dx, dw, db = ops.linear_backward(g, x.data, w.data, activation=activation, **saved)
-        return (dx, dw) if b is None else (dx, dw, db)
-
-    return make_result(y, parents, backward)
-
-
-def _activation(name: str):
-    forward = getattr(ops, name)
-    grad = getattr(ops, f"{name}_backward")
-    from_input = name == "gelu"
-
-    def apply(x) -> Tensor:
-        x = as_tensor(x)
-        y = forward(x.data)
-        return make_result(y, (x,), lambda g: (grad(g, x.data if from_input else y),))
-
-    apply.__name__ = name
-    apply.__doc__ = f"{name} applied element-wise (see ranvier.ops.{name})"
-    return apply
-
-
-relu = _activation("relu")
-sigmoid = _activation("sigmoid")
-tanh = _activation("tanh")
-gelu = _activation("gelu")
-
-
-# ---- Tensor operators ------------------------------------------------------------------
-def _install_tensor_methods():
-    T = Tensor
-    T.__add__ = lambda a, b: add(a, b)
-    T.__radd__ = lambda a, b: add(b, a)
-    T.__sub__ = lambda a, b: sub(a, b)
-    T.__rsub__ = lambda a, b: sub(b, a)
-    T.__mul__ = lambda a, b: mul(a, b)
-    T.__rmul__ = lambda a, b: mul(b, a)
-    T.__truediv__ = lambda a, b: div(a, b)
-    T.__rtruediv__ = lambda a, b: div(b, a)
-    T.__neg__ = lambda a: neg(a)
-    T.__pow__ = lambda a, e: power(a, e)
-    T.__matmul__ = lambda a, b: matmul(a, b)
-    T.__rmatmul__ = lambda a, b: matmul(b, a)
-    T.__getitem__ = lambda a, i: getitem(a, i)
-    T.sum = lambda a, axis=None, keepdims=False: sum(a, axis, keepdims)
-    T.mean = lambda a, axis=None, keepdims=False: mean(a, axis, keepdims)
-    T.reshape = lambda a, *shape: reshape(a, *shape)
-    T.transpose = lambda a, *axes: transpose(a, axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else (axes or None))
-    T.T = property(lambda a: transpose(a))
-    T.exp = lambda a: exp(a)
-    T.log = lambda a: log(a)
-    T.relu = lambda a: relu(a)
-    T.sigmoid = lambda a: sigmoid(a)
-    T.tanh = lambda a: tanh(a)
-    T.flatten = lambda a, start_axis=1: flatten(a, start_axis)
-
-
-_install_tensor_methods()
