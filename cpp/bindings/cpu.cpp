@@ -7,6 +7,7 @@ namespace py = pybind11;
 namespace ranvier::bindings {
 void bind_runtime(py::module_& m);
 void bind_activation(py::module_& m);
+void bind_attention(py::module_& m);
 void bind_dense(py::module_& m);
 void bind_rnn(py::module_& m);
 void bind_pool(py::module_& m);
@@ -19,6 +20,7 @@ PYBIND11_MODULE(_cpu, m) {
   m.doc() = "ranvier CPU kernels (raw; use ranvier.ops)";
   ranvier::bindings::bind_runtime(m);
   ranvier::bindings::bind_activation(m);
+  ranvier::bindings::bind_attention(m);
   ranvier::bindings::bind_dense(m);
   ranvier::bindings::bind_rnn(m);
   ranvier::bindings::bind_pool(m);

@@ -7,6 +7,7 @@ NumPy specification of every op under the same name. One module per kernel
 family; each lists its ops in ``__all__``.
 """
 from ranvier.ops.activation import *  # noqa: F401,F403
+from ranvier.ops.attention import *  # noqa: F401,F403
 from ranvier.ops.dense import *  # noqa: F401,F403
 from ranvier.ops.rnn import *  # noqa: F401,F403
 from ranvier.ops.losses import *  # noqa: F401,F403
