@@ -129,13 +129,11 @@ inline float* contiguous_out(const char* op, const char* name, const DeviceArray
   return a.data;
 }
 
-// ranvier::parse_activation lives in the CPU kernel library, which this module
-// does not link; the names are those of ranvier::Activation, in order.
 inline Activation activation_arg(const char* op, const std::string& name) {
-  constexpr const char* kNames[] = {"none", "relu", "sigmoid", "tanh", "gelu"};
-  for (int i = 0; i < 5; ++i)
-    if (name == kNames[i]) return static_cast<Activation>(i);
-  fail(op, "activation must be one of none, relu, sigmoid, tanh, gelu; got '" + name + "'");
+  Activation act;
+  if (!parse_activation(name.c_str(), &act))
+    fail(op, "activation must be one of none, relu, sigmoid, tanh, gelu; got '" + name + "'");
+  return act;
 }
 
 // CuPy's current stream (cupy.cuda.get_current_stream().ptr): kernels run in
