@@ -186,3 +186,12 @@ def test_simple_rnn_without_initial_state(rng):
     x, k, rk, b = f32(rng, 2, 4, 3), f32(rng, 3, 5, scale=0.5), f32(rng, 5, 5, scale=0.5), f32(rng, 5)
     check_autograd(lambda x, k, rk, b: F.simple_rnn(x, k, rk, b)[0],
                    lambda x, k, rk, b: reference.simple_rnn(x, k, rk, b), [x, k, rk, b])
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_attention(rng, causal):
+    q, k, v = f32(rng, 1, 2, 5, 4), f32(rng, 1, 2, 6, 4), f32(rng, 1, 2, 6, 3)
+    mask = rng.random((5, 6)) > 0.3
+    mask[:, -1] = True
+    check_autograd(lambda q, k, v: F.attention(q, k, v, mask=mask, causal=causal),
+                   lambda q, k, v: reference.attention(q, k, v, mask=mask, causal=causal), [q, k, v])

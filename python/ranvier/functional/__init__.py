@@ -8,6 +8,7 @@ family, as in ``ranvier.ops``.
 from ranvier.functional import _methods
 from ranvier.functional.arithmetic import (abs, add, as_tensor, clip, concatenate, div, exp, flatten, getitem, log,
                                            mean, mul, neg, power, reshape, sqrt, stack, sub, sum, transpose)
+from ranvier.functional.attention import attention
 from ranvier.functional.conv import avg_pool2d, conv2d, global_avg_pool2d, max_pool2d
 from ranvier.functional.dense import gelu, linear, matmul, relu, sigmoid, tanh
 from ranvier.functional.losses import binary_cross_entropy, log_softmax, mse, softmax, softmax_cross_entropy

@@ -18,7 +18,9 @@ _name_counts: defaultdict = defaultdict(int)
 
 
 def _snake_case(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+    """Keras' default layer names: Conv2D -> conv2d, MaxPooling2D -> max_pooling2d."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def unique_name(prefix: str) -> str:
@@ -65,7 +67,8 @@ class Layer:
         object.__setattr__(self, key, value)
 
     def add_weight(self, name: str, shape, initializer="glorot_uniform", trainable: bool = True) -> Tensor:
-        w = Tensor(initializers.get(initializer)(tuple(int(d) for d in shape)), requires_grad=trainable, name=f"{self.name}/{name}")
+        value = np.ascontiguousarray(initializers.get(initializer)(tuple(int(d) for d in shape)), dtype=np.float32)
+        w = Tensor(value, requires_grad=trainable, name=f"{self.name}/{name}")
         self._weights.append(w)
         self._weight_names.append(name)
         return w

@@ -1,0 +1,172 @@
+"""``python -m ranvier check``: every op against its NumPy reference, on this machine.
+
+Runs each op's forward and backward on fresh random inputs, on every
+instruction set the CPU supports and on the GPU when there is one, and
+compares with ``ranvier.reference`` computed in float64. The error of a
+result is its largest absolute deviation relative to the largest magnitude of
+the reference result.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ranvier import _runtime, backend, cuda, ops, reference
+
+TOLERANCE = 1e-4
+
+
+def _f(rng, *shape, scale=1.0):
+    return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+
+def _case_dense(rng):
+    x, w, b, dy = _f(rng, 37, 61), _f(rng, 61, 29, scale=0.2), _f(rng, 29), _f(rng, 37, 29)
+    y = reference.linear(x, w, b, "tanh")
+    return [("matmul", lambda o: o.matmul(x, w, transpose_b=False), lambda: reference.matmul(x, w)),
+            ("linear", lambda o: o.linear(x, w, b, "tanh"), lambda: y),
+            ("linear_backward", lambda o: o.linear_backward(dy, x, w, "tanh", y=y.astype(np.float32)),
+             lambda: reference.linear_backward(dy, x, w, "tanh", y=y))]
+
+
+def _case_activations(rng):
+    x, dy = _f(rng, 1001, scale=3), _f(rng, 1001)
+    cases = []
+    for name in ("relu", "sigmoid", "tanh", "gelu"):
+        fwd, bwd = getattr(reference, name), getattr(reference, f"{name}_backward")
+        saved = x if name == "gelu" else fwd(x).astype(np.float32)
+        cases.append((name, lambda o, n=name: getattr(o, n)(x), lambda f=fwd: f(x)))
+        cases.append((f"{name}_backward", lambda o, n=name, s=saved: getattr(o, f"{n}_backward")(dy, s),
+                      lambda b=bwd, s=saved: b(dy, s)))
+    return cases
+
+
+def _case_conv_pool(rng):
+    x, w, b = _f(rng, 2, 11, 9, 3), _f(rng, 3, 3, 3, 5), _f(rng, 5)
+    kw = dict(stride=2, padding="same")
+    dy = _f(rng, *reference.conv2d(x, w, b, **kw).shape)
+    p = _f(rng, 2, 8, 7, 4)
+    dp = _f(rng, *reference.max_pool2d(p, 2).shape)
+    return [("conv2d", lambda o: o.conv2d(x, w, b, **kw), lambda: reference.conv2d(x, w, b, **kw)),
+            ("conv2d_backward", lambda o: o.conv2d_backward(dy, x, w, **kw), lambda: reference.conv2d_backward(dy, x, w, **kw)),
+            ("max_pool2d", lambda o: o.max_pool2d(p, 2), lambda: reference.max_pool2d(p, 2)),
+            ("max_pool2d_backward", lambda o: o.max_pool2d_backward(dp, p, 2), lambda: reference.max_pool2d_backward(dp, p, 2)),
+            ("avg_pool2d", lambda o: o.avg_pool2d(p, 2), lambda: reference.avg_pool2d(p, 2)),
+            ("avg_pool2d_backward", lambda o: o.avg_pool2d_backward(dp, p, 2), lambda: reference.avg_pool2d_backward(dp, p, 2))]
+
+
+def _case_softmax_losses(rng):
+    z, dy = _f(rng, 33, 17, scale=3), _f(rng, 33, 17)
+    y = reference.softmax(z).astype(np.float32)
+    labels = rng.integers(0, 17, 33)
+    t = rng.random((33, 17)).astype(np.float32)
+    return [("softmax", lambda o: o.softmax(z), lambda: reference.softmax(z)),
+            ("softmax_backward", lambda o: o.softmax_backward(dy, y), lambda: reference.softmax_backward(dy, y)),
+            ("log_softmax", lambda o: o.log_softmax(z), lambda: reference.log_softmax(z)),
+            ("softmax_cross_entropy", lambda o: o.softmax_cross_entropy(z, labels), lambda: reference.softmax_cross_entropy(z, labels)),
+            ("softmax_cross_entropy_backward", lambda o: o.softmax_cross_entropy_backward(z, labels),
+             lambda: reference.softmax_cross_entropy_backward(z, labels)),
+            ("mse", lambda o: o.mse(z, t), lambda: reference.mse(z, t)),
+            ("mse_backward", lambda o: o.mse_backward(z, t), lambda: reference.mse_backward(z, t)),
+            ("binary_cross_entropy", lambda o: o.binary_cross_entropy(z, t, from_logits=True),
+             lambda: reference.binary_cross_entropy(z, t, from_logits=True)),
+            ("binary_cross_entropy_backward", lambda o: o.binary_cross_entropy_backward(z, t, from_logits=True),
+             lambda: reference.binary_cross_entropy_backward(z, t, from_logits=True))]
+
+
+def _case_attention(rng):
+    q, k, v = _f(rng, 2, 3, 37, 16), _f(rng, 2, 3, 45, 16), _f(rng, 2, 3, 45, 8)
+    out, lse = ops.attention(q, k, v, causal=True, return_lse=True)
+    dout = _f(rng, *out.shape)
+    return [("attention", lambda o: o.attention(q, k, v, causal=True), lambda: reference.attention(q, k, v, causal=True)),
+            ("attention_backward", lambda o: o.attention_backward(dout, q, k, v, out, lse, causal=True),
+             lambda: reference.attention_backward(dout, q, k, v, out, lse, causal=True))]
+
+
+def _case_recurrent(rng):
+    x, kern, rk, b = _f(rng, 3, 7, 5), _f(rng, 5, 36, scale=0.4), _f(rng, 9, 36, scale=0.4), _f(rng, 36)
+    seq, cache = reference.lstm(x, kern, rk, b, return_cache=True)
+    dh = _f(rng, *seq.shape)
+    return [("lstm", lambda o: o.lstm(x, kern, rk, b), lambda: reference.lstm(x, kern, rk, b)),
+            ("lstm_backward", lambda o: o.lstm_backward(dh, x, kern, rk, b, o.lstm(x, kern, rk, b, return_cache=True)[1]),
+             lambda: reference.lstm_backward(dh, x, kern, rk, b, cache))]
+
+
+CASES = [_case_dense, _case_activations, _case_conv_pool, _case_softmax_losses, _case_attention, _case_recurrent]
+
+
+def _to_numpy(a):
+    if isinstance(a, (tuple, list)):
+        return [_to_numpy(v) for v in a]
+    return a.get() if backend.is_cupy(a) else np.asarray(a)
+
+
+def _flatten(a):
+    return [np.asarray(v, np.float64).ravel() for v in (a if isinstance(a, (tuple, list)) else [a]) if v is not None]
+
+
+def relative_error(got, want) -> float:
+    got, want = _flatten(_to_numpy(got)), _flatten(want)
+    if len(got) != len(want) or any(g.shape != w.shape for g, w in zip(got, want)):
+        return float("inf")
+    g, w = np.concatenate(got or [np.zeros(0)]), np.concatenate(want or [np.zeros(0)])
+    if g.size == 0:
+        return 0.0
+    if not np.all(np.isfinite(g)):
+        return float("inf")
+    return float(np.max(np.abs(g - w)) / max(np.max(np.abs(w)), 1e-30))
+
+
+class _OnGpu:
+    """ranvier.ops with every array argument moved to the GPU."""
+
+    def __getattr__(self, name):
+        import cupy
+
+        fn = getattr(ops, name)
+
+        def move(a):
+            if isinstance(a, np.ndarray):
+                return cupy.asarray(a)
+            if isinstance(a, dict):
+                return {k: move(v) for k, v in a.items()}
+            return a
+
+        return lambda *args, **kw: fn(*[move(a) for a in args], **{k: move(v) for k, v in kw.items()})
+
+
+def run(seed: int = 0) -> list:
+    """Rows (op, backend, error, passed) for every op on every backend."""
+    rows = []
+    backends = [(f"cpu/{isa}", isa) for isa in _runtime.supported_isas()]
+    if cuda.is_available():
+        backends.append(("cuda", None))
+    before = _runtime.get_isa()
+    try:
+        for label, isa in backends:
+            target = _OnGpu() if isa is None else ops
+            if isa is not None:
+                _runtime.set_isa(isa)
+            rng = np.random.default_rng(seed)
+            for make in CASES:
+                for name, ours, ref in make(rng):
+                    try:
+                        err = relative_error(ours(target), ref())
+                    except Exception as e:  # a missing kernel or a crash in one op must not hide the others
+                        rows.append((name, label, f"error: {type(e).__name__}: {e}"[:60], False))
+                        continue
+                    rows.append((name, label, err, err <= TOLERANCE))
+    finally:
+        _runtime.set_isa(before)
+    return rows
+
+
+def main() -> int:
+    rows = run()
+    width = max(len(r[0]) for r in rows)
+    print(f"{'op':<{width}}  {'backend':<12} {'max rel error':>14}  result")
+    for name, label, err, ok in rows:
+        shown = f"{err:14.2e}" if isinstance(err, float) else f"{err:>14}"
+        print(f"{name:<{width}}  {label:<12} {shown}  {'pass' if ok else 'FAIL'}")
+    failed = sum(not r[3] for r in rows)
+    print(f"{len(rows) - failed} passed, {failed} failed")
+    return 1 if failed else 0
