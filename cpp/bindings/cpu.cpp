@@ -8,6 +8,10 @@ namespace ranvier::bindings {
 void bind_runtime(py::module_& m);
 void bind_activation(py::module_& m);
 void bind_dense(py::module_& m);
+void bind_norm(py::module_& m);
+void bind_embedding(py::module_& m);
+void bind_dropout(py::module_& m);
+void bind_optim(py::module_& m);
 }  // namespace ranvier::bindings
 
 PYBIND11_MODULE(_cpu, m) {
@@ -15,4 +19,8 @@ PYBIND11_MODULE(_cpu, m) {
   ranvier::bindings::bind_runtime(m);
   ranvier::bindings::bind_activation(m);
   ranvier::bindings::bind_dense(m);
+  ranvier::bindings::bind_norm(m);
+  ranvier::bindings::bind_embedding(m);
+  ranvier::bindings::bind_dropout(m);
+  ranvier::bindings::bind_optim(m);
 }
