@@ -68,3 +68,27 @@ def num_threads(n: int):
         yield
     finally:
         ranvier.set_num_threads(before)
+
+
+def check_autograd(fn, ref_fn, inputs, atol=1e-4, rtol=1e-3):
+    """Autograd gradients of sum(fn(*tensors) * w) against finite differences of ref_fn in float64.
+
+    ``fn`` takes ranvier Tensors (float32); ``ref_fn`` the same inputs as float64
+    NumPy arrays. A fixed random weighting w makes every output element count.
+    """
+    import ranvier
+
+    tensors = [ranvier.tensor(x, requires_grad=True) for x in inputs]
+    out = fn(*tensors)
+    weights = np.random.default_rng(123).standard_normal(out.shape)
+    (out * weights.astype(np.float32)).sum().backward()
+    want_out = ref_fn(*[np.asarray(x, np.float64) for x in inputs])
+    assert_close(out.numpy(), want_out, atol=atol, rtol=rtol, what="value")
+    for i, (x, t) in enumerate(zip(inputs, tensors)):
+        def f(v, i=i):
+            args = [np.asarray(a, np.float64) for a in inputs]
+            args[i] = v
+            return float(np.sum(ref_fn(*args) * weights))
+        want = numerical_grad(f, x)
+        assert t.grad is not None, f"input {i} got no gradient"
+        assert_close(t.grad.numpy(), want, atol=atol, rtol=rtol, what=f"grad of input {i}")

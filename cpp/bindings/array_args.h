@@ -74,6 +74,14 @@ T* contiguous_out(const char* op, const char* name, py::array_t<T, 0>& a) {
   return a.mutable_data();
 }
 
+// An optional output: null when absent, else checked like contiguous_out.
+inline float* optional_out(const char* op, const char* name, OptionalArray& a,
+                           std::initializer_list<std::int64_t> shape) {
+  if (!a) return nullptr;
+  check_shape(op, name, *a, shape);
+  return contiguous_out(op, name, *a);
+}
+
 inline Activation activation_arg(const char* op, const std::string& name) {
   Activation act;
   if (!parse_activation(name.c_str(), &act))

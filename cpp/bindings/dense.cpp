@@ -50,13 +50,6 @@ void linear(Array y, const Array& x, const Array& w, const OptionalArray& b,
   cpu::linear(yp, xv, wv, bp, rows, in, out, act);
 }
 
-float* optional_out(const char* op, const char* name, OptionalArray& a,
-                    std::initializer_list<std::int64_t> shape) {
-  if (!a) return nullptr;
-  check_shape(op, name, *a, shape);
-  return contiguous_out(op, name, *a);
-}
-
 void linear_backward(OptionalArray dx, OptionalArray dw, OptionalArray db, const Array& dy,
                      const OptionalArray& saved, const Array& x, const Array& w,
                      const std::string& act_name) {

@@ -15,12 +15,6 @@ std::pair<std::int64_t, std::int64_t> rows_features(const char* op, const Array&
   return {x.shape(0), x.shape(1)};
 }
 
-float* optional_out(const char* op, const char* name, OptionalArray& a, std::int64_t rows) {
-  if (!a) return nullptr;
-  check_shape(op, name, *a, {rows});
-  return contiguous_out(op, name, *a);
-}
-
 void layer_norm(Array y, OptionalArray mean, OptionalArray rstd, const Array& x, const Array& gamma,
                 const Array& beta, float eps) {
   const char* op = "layer_norm";
@@ -32,8 +26,8 @@ void layer_norm(Array y, OptionalArray mean, OptionalArray rstd, const Array& x,
   const float* gp = contiguous_in(op, "gamma", gamma);
   const float* bp = contiguous_in(op, "beta", beta);
   float* yp = contiguous_out(op, "y", y);
-  float* mp = optional_out(op, "mean", mean, rows);
-  float* rp = optional_out(op, "rstd", rstd, rows);
+  float* mp = optional_out(op, "mean", mean, {rows});
+  float* rp = optional_out(op, "rstd", rstd, {rows});
   py::gil_scoped_release release;
   cpu::layer_norm(yp, mp, rp, xp, gp, bp, rows, d, eps);
 }

@@ -1,28 +1,13 @@
-// Activation dispatch: names, ISA choice and threading over chunks.
-#include <cstring>
-
+// Activation dispatch: ISA choice and threading over chunks.
 #include "activation_kernels.h"
 #include "ranvier/runtime.h"
 
 namespace ranvier {
 
 namespace {
-constexpr const char* kActivationNames[] = {"none", "relu", "sigmoid", "tanh", "gelu"};
 // Elements per thread below which waking another thread costs more than it saves.
 constexpr std::int64_t kGrain = 1 << 15;
 }  // namespace
-
-bool parse_activation(const char* name, Activation* out) {
-  for (int i = 0; i < 5; ++i) {
-    if (std::strcmp(name, kActivationNames[i]) == 0) {
-      *out = static_cast<Activation>(i);
-      return true;
-    }
-  }
-  return false;
-}
-
-const char* activation_name(Activation act) { return kActivationNames[static_cast<int>(act)]; }
 
 namespace cpu {
 

@@ -2,14 +2,27 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 namespace ranvier {
 
 enum class Activation { none = 0, relu = 1, sigmoid = 2, tanh = 3, gelu = 4 };
 
+inline constexpr const char* kActivationNames[] = {"none", "relu", "sigmoid", "tanh", "gelu"};
+
 // Parses "none" | "relu" | "sigmoid" | "tanh" | "gelu"; false for anything else.
-bool parse_activation(const char* name, Activation* out);
-const char* activation_name(Activation act);
+// Inline so that the CUDA module, which does not link the CPU kernels, shares it.
+inline bool parse_activation(const char* name, Activation* out) {
+  for (int i = 0; i < 5; ++i) {
+    if (std::strcmp(name, kActivationNames[i]) == 0) {
+      *out = static_cast<Activation>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+inline const char* activation_name(Activation act) { return kActivationNames[static_cast<int>(act)]; }
 
 // The backward of relu, sigmoid and tanh is computed from the forward output
 // y; that of gelu from the forward input x.

@@ -112,3 +112,21 @@ def integer(op: str, name: str, value, low=None, high=None) -> int:
         want = f">= {low}" if high is None else f"in [{low}, {high})"
         raise ValueError(f"[{op}] {name} must be an integer {want}, got {v}")
     return v
+
+
+def saved_for_backward(op: str, act: str, y, z, expected_shape):
+    """The forward array an activation's derivative needs, checked and contiguous.
+
+    relu, sigmoid and tanh need the forward output ``y``; gelu the
+    pre-activation ``z``; no activation needs neither (returns None).
+    """
+    if act == "none":
+        return None
+    name, saved = ("z", z) if act == "gelu" else ("y", y)
+    if saved is None:
+        what = "pre-activation" if name == "z" else "output"
+        raise ValueError(f"[{op}] activation {act!r} needs {name}= (the forward {what})")
+    saved = float32(op, name, saved)
+    if tuple(saved.shape) != tuple(expected_shape):
+        raise ValueError(f"[{op}] {name} must be {tuple(expected_shape)} float32, got {describe(saved)}")
+    return contiguous(saved)

@@ -1,0 +1,45 @@
+// 2-D convolution (NHWC images, HWIO kernels) as im2col + GEMM.
+#pragma once
+
+#include <cstdint>
+
+#include "ranvier/activation.h"
+
+namespace ranvier::cpu {
+
+// Sizes of one convolution. Padding is explicit per side (the Python layer
+// turns "valid"/"same" into numbers); the output size follows from it:
+//   ho = (h + pad_top + pad_bottom - ((kh - 1) * dilation_h + 1)) / stride_h + 1
+struct Conv2dShape {
+  std::int64_t n, h, w, c;  // input x (N, H, W, C)
+  std::int64_t kh, kw, k;   // kernel w (KH, KW, C, K)
+  std::int64_t stride_h, stride_w;
+  std::int64_t dilation_h, dilation_w;
+  std::int64_t pad_top, pad_bottom, pad_left, pad_right;
+
+  std::int64_t ho() const { return out_size(h, pad_top + pad_bottom, kh, dilation_h, stride_h); }
+  std::int64_t wo() const { return out_size(w, pad_left + pad_right, kw, dilation_w, stride_w); }
+
+  // Number of output positions along one axis; < 1 when the dilated kernel
+  // does not fit in the padded input.
+  static std::int64_t out_size(std::int64_t in, std::int64_t pad, std::int64_t k,
+                               std::int64_t dilation, std::int64_t stride) {
+    const std::int64_t span = in + pad - ((k - 1) * dilation + 1);
+    return span < 0 ? 0 : span / stride + 1;
+  }
+};
+
+// x (N,H,W,C), w (KH,KW,C,K), b (K,) or null -> y (N,HO,WO,K), all contiguous:
+// y = act(conv(x, w) + b), bias and activation fused into the GEMM's store.
+// Requires s.ho() >= 1 and s.wo() >= 1.
+void conv2d(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s,
+            Activation act);
+
+// Backward of conv2d. dy (N,HO,WO,K) contiguous; `saved` (N,HO,WO,K) is y for
+// relu/sigmoid/tanh, the pre-activation z for gelu, unused for none.
+// -> dx (N,H,W,C), dw (KH,KW,C,K), db (K,) contiguous; any of them may be null
+// to skip it.
+void conv2d_backward(float* dx, float* dw, float* db, const float* dy, const float* saved,
+                     const float* x, const float* w, const Conv2dShape& s, Activation act);
+
+}  // namespace ranvier::cpu

@@ -1,0 +1,52 @@
+// Pooling dispatch: ISA choice and threading over image rows.
+#include <algorithm>
+
+#include "pool_kernels.h"
+#include "ranvier/runtime.h"
+
+namespace ranvier::cpu {
+
+namespace {
+
+// Window elements per thread below which waking another thread costs more than it saves.
+constexpr std::int64_t kGrain = 1 << 15;
+
+// Rows per chunk for rows that each touch `pixels` windows of the pool's size.
+std::int64_t grain_rows(const Pool2d& p, std::int64_t pixels) {
+  return std::max<std::int64_t>(1, kGrain / std::max<std::int64_t>(1, pixels * p.c * p.pool_h * p.pool_w));
+}
+
+}  // namespace
+
+void max_pool2d(float* y, const float* x, const Pool2d& p) {
+  const PoolKernels& k = RANVIER_ISA_TABLE(pool_kernels);
+  parallel_for(p.n * p.out_h, grain_rows(p, p.out_w),
+               [&](std::int64_t begin, std::int64_t end) { k.max_forward(y, x, p, begin, end); });
+}
+
+void avg_pool2d(float* y, const float* x, const Pool2d& p) {
+  const PoolKernels& k = RANVIER_ISA_TABLE(pool_kernels);
+  parallel_for(p.n * p.out_h, grain_rows(p, p.out_w),
+               [&](std::int64_t begin, std::int64_t end) { k.avg_forward(y, x, p, begin, end); });
+}
+
+// Two passes: find each window's arg-max (threads over output rows), then
+// gather the gradients into dx (threads over input rows), so that overlapping
+// windows never have two threads adding into the same dx element.
+void max_pool2d_backward(float* dx, const float* dy, const float* x, const Pool2d& p) {
+  const PoolKernels& k = RANVIER_ISA_TABLE(pool_kernels);
+  // Slot 6 of the calling thread; the workers only read it.
+  float* arg = scratch(6, static_cast<std::size_t>(p.n * p.out_h * p.out_w * p.c));
+  parallel_for(p.n * p.out_h, grain_rows(p, p.out_w),
+               [&](std::int64_t begin, std::int64_t end) { k.argmax(arg, x, p, begin, end); });
+  parallel_for(p.n * p.h, grain_rows(p, p.w),
+               [&](std::int64_t begin, std::int64_t end) { k.max_backward(dx, dy, arg, p, begin, end); });
+}
+
+void avg_pool2d_backward(float* dx, const float* dy, const Pool2d& p) {
+  const PoolKernels& k = RANVIER_ISA_TABLE(pool_kernels);
+  parallel_for(p.n * p.h, grain_rows(p, p.w),
+               [&](std::int64_t begin, std::int64_t end) { k.avg_backward(dx, dy, p, begin, end); });
+}
+
+}  // namespace ranvier::cpu

@@ -1,0 +1,149 @@
+// Pooling kernels, compiled once per ISA. Channels are the contiguous axis of
+// NHWC, so every loop runs over vectors of channels.
+#include <algorithm>
+#include <cstring>
+
+#include "pool_kernels.h"
+#include "simd/blocks.h"
+#include "simd/vec.h"
+
+namespace ranvier::cpu::RANVIER_ISA_NS {
+
+namespace {
+
+using V = simd::RANVIER_ISA_NS::Vec;
+using simd::for_blocks;
+using simd::load_block;
+using simd::store_block;
+
+// The part of window (oh, ow) inside the image: rows [h0, h1), columns
+// [w0, w1). (top, left) is its unclipped corner, so element (ih, iw) has the
+// offset (ih - top) * pool_w + (iw - left) in row-major window order.
+struct Window {
+  std::int64_t top, left, h0, h1, w0, w1;
+  std::int64_t count() const { return (h1 - h0) * (w1 - w0); }
+};
+
+Window window(const Pool2d& p, std::int64_t oh, std::int64_t ow) {
+  Window win;
+  win.top = oh * p.stride_h - p.pad_top;
+  win.left = ow * p.stride_w - p.pad_left;
+  win.h0 = std::max<std::int64_t>(win.top, 0);
+  win.h1 = std::min(win.top + p.pool_h, p.h);
+  win.w0 = std::max<std::int64_t>(win.left, 0);
+  win.w1 = std::min(win.left + p.pool_w, p.w);
+  return win;
+}
+
+// Calls body(y_pixel, x_image, window) for every output pixel of output rows
+// [begin, end); y_pixel points at its C channels, x_image at image n.
+template <class Body>
+void for_output_pixels(float* y, const float* x, const Pool2d& p, std::int64_t begin,
+                       std::int64_t end, Body body) {
+  for (std::int64_t row = begin; row < end; ++row) {
+    const std::int64_t n = row / p.out_h, oh = row % p.out_h;
+    const float* image = x + n * p.h * p.w * p.c;
+    for (std::int64_t ow = 0; ow < p.out_w; ++ow)
+      body(y + (row * p.out_w + ow) * p.c, image, window(p, oh, ow));
+  }
+}
+
+template <bool kMax>
+void pool_forward(float* y, const float* x, const Pool2d& p, std::int64_t begin, std::int64_t end) {
+  for_output_pixels(y, x, p, begin, end, [&](float* out, const float* image, const Window& win) {
+    const V inv_count = V::set1(1.0f / static_cast<float>(win.count()));
+    for_blocks<V>(p.c, [&](std::int64_t c, std::int64_t lanes) {
+      V acc = kMax ? load_block<V>(image + (win.h0 * p.w + win.w0) * p.c + c, lanes) : V::zero();
+      for (std::int64_t ih = win.h0; ih < win.h1; ++ih)
+        for (std::int64_t iw = win.w0; iw < win.w1; ++iw) {
+          V v = load_block<V>(image + (ih * p.w + iw) * p.c + c, lanes);
+          acc = kMax ? max(acc, v) : acc + v;
+        }
+      store_block(kMax ? acc : acc * inv_count, out + c, lanes);
+    });
+  });
+}
+
+void max_forward(float* y, const float* x, const Pool2d& p, std::int64_t begin, std::int64_t end) {
+  pool_forward<true>(y, x, p, begin, end);
+}
+
+void avg_forward(float* y, const float* x, const Pool2d& p, std::int64_t begin, std::int64_t end) {
+  pool_forward<false>(y, x, p, begin, end);
+}
+
+void argmax(float* arg, const float* x, const Pool2d& p, std::int64_t begin, std::int64_t end) {
+  for_output_pixels(arg, x, p, begin, end, [&](float* out, const float* image, const Window& win) {
+    for_blocks<V>(p.c, [&](std::int64_t c, std::int64_t lanes) {
+      V best = load_block<V>(image + (win.h0 * p.w + win.w0) * p.c + c, lanes);
+      V best_at = V::set1(static_cast<float>((win.h0 - win.top) * p.pool_w + (win.w0 - win.left)));
+      for (std::int64_t ih = win.h0; ih < win.h1; ++ih)
+        for (std::int64_t iw = win.w0; iw < win.w1; ++iw) {
+          V v = load_block<V>(image + (ih * p.w + iw) * p.c + c, lanes);
+          auto greater = v > best;  // strictly: a tie keeps the earlier element
+          best = select(greater, v, best);
+          const float offset = static_cast<float>((ih - win.top) * p.pool_w + (iw - win.left));
+          best_at = select(greater, V::set1(offset), best_at);
+        }
+      store_block(best_at, out + c, lanes);
+    });
+  });
+}
+
+// floor(a / b) for b > 0 and any a.
+std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a >= 0 ? a / b : -((b - 1 - a) / b); }
+
+// Writes input rows [begin, end) of dx: for each row, zeroes it, then adds
+// grad(out, offset, win, c, lanes) at each element of each window that covers
+// it, where out is the output pixel's index (n, oh, ow) and offset the
+// element's row-major offset in the window. Windows are visited in output
+// order, so the sums are the same for any split into threads.
+template <class Grad>
+void gather_backward(float* dx, const Pool2d& p, std::int64_t begin, std::int64_t end, Grad grad) {
+  for (std::int64_t row = begin; row < end; ++row) {
+    const std::int64_t n = row / p.h, ih = row % p.h;
+    float* dx_row = dx + row * p.w * p.c;
+    std::memset(dx_row, 0, static_cast<std::size_t>(p.w * p.c) * sizeof(float));
+    // Output rows whose windows [oh * stride - pad, + pool) contain ih.
+    const std::int64_t oh_first =
+        std::max<std::int64_t>(0, floor_div(ih + p.pad_top - p.pool_h, p.stride_h) + 1);
+    const std::int64_t oh_last = std::min(p.out_h - 1, floor_div(ih + p.pad_top, p.stride_h));
+    for (std::int64_t oh = oh_first; oh <= oh_last; ++oh) {
+      for (std::int64_t ow = 0; ow < p.out_w; ++ow) {
+        const Window win = window(p, oh, ow);
+        const std::int64_t out = (n * p.out_h + oh) * p.out_w + ow;
+        for (std::int64_t iw = win.w0; iw < win.w1; ++iw) {
+          const std::int64_t offset = (ih - win.top) * p.pool_w + (iw - win.left);
+          float* d = dx_row + iw * p.c;
+          for_blocks<V>(p.c, [&](std::int64_t c, std::int64_t lanes) {
+            store_block(load_block<V>(d + c, lanes) + grad(out, offset, win, c, lanes), d + c, lanes);
+          });
+        }
+      }
+    }
+  }
+}
+
+void max_backward(float* dx, const float* dy, const float* arg, const Pool2d& p, std::int64_t begin,
+                  std::int64_t end) {
+  gather_backward(dx, p, begin, end, [&](std::int64_t out, std::int64_t offset, const Window&, std::int64_t c,
+                                         std::int64_t lanes) {
+    const std::int64_t at = out * p.c + c;
+    // arg holds small integers exactly, so "equal" is "within a half".
+    auto chosen = abs(load_block<V>(arg + at, lanes) - V::set1(static_cast<float>(offset))) < V::set1(0.5f);
+    return select(chosen, load_block<V>(dy + at, lanes), V::zero());
+  });
+}
+
+void avg_backward(float* dx, const float* dy, const Pool2d& p, std::int64_t begin, std::int64_t end) {
+  gather_backward(dx, p, begin, end, [&](std::int64_t out, std::int64_t, const Window& win, std::int64_t c,
+                                         std::int64_t lanes) {
+    return load_block<V>(dy + out * p.c + c, lanes) * V::set1(1.0f / static_cast<float>(win.count()));
+  });
+}
+
+}  // namespace
+
+extern const PoolKernels pool_kernels = {max_forward, avg_forward, argmax, max_backward, avg_backward};
+
+}  // namespace ranvier::cpu::RANVIER_ISA_NS

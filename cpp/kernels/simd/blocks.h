@@ -1,0 +1,50 @@
+// Loops over a row in blocks of one vector, the last block possibly partial,
+// and the lane-level helpers such loops need. Written once over any Vec.
+#pragma once
+
+#include <cstdint>
+
+namespace ranvier::simd {
+
+// Calls body(i, lanes) for the blocks [i, i + lanes) that cover [0, n);
+// lanes is V::kLanes except for the last block.
+template <class V, class Body>
+inline void for_blocks(std::int64_t n, Body body) {
+  std::int64_t i = 0;
+  for (; i + V::kLanes <= n; i += V::kLanes) body(i, static_cast<std::int64_t>(V::kLanes));
+  if (i < n) body(i, n - i);
+}
+
+// The first `lanes` floats at p; the other lanes are zero.
+template <class V>
+inline V load_block(const float* p, std::int64_t lanes) {
+  return lanes == V::kLanes ? V::load(p) : V::load_partial(p, lanes);
+}
+
+template <class V>
+inline void store_block(V v, float* p, std::int64_t lanes) {
+  if (lanes == V::kLanes)
+    v.store(p);
+  else
+    v.store_partial(p, lanes);
+}
+
+// v with the lanes from `lanes` on set to `fill`, so that a reduction over a
+// partial block sees only real elements (fill 0 for a sum, -inf for a max).
+template <class V>
+inline V first_lanes(V v, std::int64_t lanes, float fill) {
+  if (lanes == V::kLanes) return v;
+  alignas(64) float tmp[V::kLanes];
+  v.store(tmp);
+  for (std::int64_t i = lanes; i < V::kLanes; ++i) tmp[i] = fill;
+  return V::load(tmp);
+}
+
+// `value` where x is a number, NaN where x is NaN. simd::exp and sigmoid map
+// NaN to a finite number; losses and softmax must not hide a bad input.
+template <class V>
+inline V propagate_nan(V x, V value) {
+  return select(abs(x) > V::set1(-1.0f), value, x);
+}
+
+}  // namespace ranvier::simd

@@ -1,0 +1,186 @@
+"""Layer: the base of every layer and model.
+
+A layer creates its weights lazily from the first input it sees (or from
+``input_shape``), checks later inputs against that shape, tracks sublayers
+assigned as attributes, and switches between training and inference.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+import numpy as np
+
+from ranvier import backend, initializers
+from ranvier.tensor import Tensor, no_grad
+
+_name_counts: defaultdict = defaultdict(int)
+
+
+def _snake_case(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+def unique_name(prefix: str) -> str:
+    count = _name_counts[prefix]
+    _name_counts[prefix] += 1
+    return prefix if count == 0 else f"{prefix}_{count}"
+
+
+def shape_str(shape) -> str:
+    dims = ", ".join("None" if d is None else str(d) for d in shape)
+    return f"({dims},)" if len(shape) == 1 else f"({dims})"
+
+
+class Layer:
+    """Base class. Subclasses implement ``build(input_shape)`` (optional) and ``call(x)``.
+
+    ``input_shape`` (without the batch axis) builds the layer at once, as in Keras.
+    """
+
+    # axes of the input (after the batch axis) that may vary between calls, e.g.
+    # the time axis of a recurrent layer; None entries in the recorded shape
+    variable_axes: tuple = ()
+    # dtype of the dummy sample build_for() runs through (Embedding takes ids)
+    input_dtype = np.float32
+
+    def __init__(self, name: str | None = None, input_shape=None, trainable: bool = True, dtype=None, **kwargs):
+        if kwargs:
+            raise TypeError(f"[{type(self).__name__}] unexpected argument(s): {', '.join(sorted(kwargs))}")
+        object.__setattr__(self, "_sublayers", {})
+        self.name = name or unique_name(_snake_case(type(self).__name__))
+        self.trainable = trainable
+        self.training = True
+        self.built = False
+        self._weights: list[Tensor] = []
+        self._weight_names: list[str] = []
+        self.input_spec: tuple | None = None  # input shape without the batch axis
+        self.output_shape: tuple | None = None
+        self._init_input_shape = tuple(input_shape) if input_shape is not None else None
+
+    # ---- tracking ------------------------------------------------------------------
+    def __setattr__(self, key, value):
+        if isinstance(value, Layer):
+            self._sublayers[key] = value
+        object.__setattr__(self, key, value)
+
+    def add_weight(self, name: str, shape, initializer="glorot_uniform", trainable: bool = True) -> Tensor:
+        w = Tensor(initializers.get(initializer)(tuple(int(d) for d in shape)), requires_grad=trainable, name=f"{self.name}/{name}")
+        self._weights.append(w)
+        self._weight_names.append(name)
+        return w
+
+    def sublayers(self) -> list:
+        found = list(self._sublayers.values())
+        for value in vars(self).values():
+            if isinstance(value, (list, tuple)):
+                found.extend(v for v in value if isinstance(v, Layer) and v not in found)
+        return found
+
+    def named_weights(self, prefix: str = "") -> list:
+        """(path, tensor) for every weight of this layer and its sublayers, in creation order."""
+        out = [(f"{prefix}{self.name}/{n}", w) for n, w in zip(self._weight_names, self._weights)]
+        for layer in self.sublayers():
+            out.extend(layer.named_weights(f"{prefix}{self.name}/"))
+        return out
+
+    @property
+    def weights(self) -> list:
+        return [w for _, w in self.named_weights()]
+
+    @property
+    def trainable_weights(self) -> list:
+        return [w for w in self.weights if w.requires_grad] if self.trainable else []
+
+    @property
+    def non_trainable_weights(self) -> list:
+        return [w for w in self.weights if not w.requires_grad or not self.trainable]
+
+    def parameters(self) -> list:
+        """Trainable weights (PyTorch name), for ``optimizer = Adam(model.parameters())``."""
+        return self.trainable_weights
+
+    def count_params(self) -> int:
+        return int(sum(w.size for w in self.weights))
+
+    def get_weights(self) -> list:
+        return [np.array(w.numpy()) for w in self.weights]
+
+    def set_weights(self, values) -> None:
+        weights = self.named_weights()
+        if len(values) != len(weights):
+            raise ValueError(f"[{self.name}] set_weights got {len(values)} arrays for {len(weights)} weights")
+        for (path, w), v in zip(weights, values):
+            v = np.asarray(v, dtype=np.float32)
+            if v.shape != w.shape:
+                raise ValueError(f"[{self.name}] weight {path} has shape {w.shape}, got {v.shape}")
+            w.data[...] = backend.array_module(w.data).asarray(v)
+
+    # ---- modes ---------------------------------------------------------------------
+    def train(self, mode: bool = True):
+        self.training = mode
+        for layer in self.sublayers():
+            layer.train(mode)
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    # ---- calling ---------------------------------------------------------------------
+    def build(self, input_shape: tuple) -> None:
+        """Create weights for inputs of shape (batch, *input_shape[1:])."""
+
+    def call(self, x, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__}.call")
+
+    def __call__(self, x, *args, **kwargs):
+        if not isinstance(x, Tensor):
+            x = Tensor(x)
+        if not self.built:
+            declared = self._init_input_shape
+            self._build_from(x.shape if declared is None else (None,) + declared)
+        self._check_input(x.shape)
+        y = self.call(x, *args, **kwargs)
+        first = y[0] if isinstance(y, (tuple, list)) else y
+        self.output_shape = (None,) + tuple(first.shape[1:])
+        return y
+
+    def _build_from(self, shape) -> None:
+        self.input_spec = tuple(None if i in self.variable_axes else d for i, d in enumerate(shape[1:]))
+        self.build((None,) + tuple(shape[1:]))
+        self.built = True
+
+    def _check_input(self, shape) -> None:
+        spec = self.input_spec
+        if spec is None:
+            return
+        got = tuple(shape[1:])
+        if len(got) != len(spec) or any(s is not None and s != g for s, g in zip(spec, got)):
+            raise ValueError(
+                f"[{type(self).__name__} '{self.name}'] expects inputs of shape {shape_str(spec)} "
+                f"(without the batch axis), got a batch of shape {shape_str(tuple(shape))}"
+            )
+
+    def build_for(self, input_shape) -> None:
+        """Build from a shape without the batch axis by running one zero sample through."""
+        was_training = self.training
+        self.eval()  # a dummy sample must not move batch-norm statistics
+        try:
+            with no_grad():
+                self(np.zeros((1,) + tuple(input_shape), self._dummy_dtype()))
+        finally:
+            self.train(was_training)
+
+    def _dummy_dtype(self):
+        return self.input_dtype
+
+    # ---- saving ------------------------------------------------------------------------
+    def get_config(self) -> dict:
+        """Constructor arguments that rebuild this layer (saved as JSON by Model.save)."""
+        config = {"name": self.name, "trainable": self.trainable}
+        if self._init_input_shape is not None:
+            config["input_shape"] = list(self._init_input_shape)
+        return config
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} '{self.name}'>"

@@ -1,0 +1,110 @@
+"""Core layers: Input, Dense, Activation, Flatten, Reshape."""
+from __future__ import annotations
+
+from ranvier import functional as F
+from ranvier.layers.base import Layer
+
+# Activations the GEMM fuses into its store; the rest run as their own op.
+FUSED_ACTIVATIONS = (None, "linear", "relu", "sigmoid", "tanh", "gelu")
+
+
+def activation_fn(name):
+    """The function behind an activation name (Keras names) or a callable."""
+    if callable(name):
+        return name
+    if name in (None, "linear"):
+        return lambda x: x
+    table = {"relu": F.relu, "sigmoid": F.sigmoid, "tanh": F.tanh, "gelu": F.gelu,
+             "softmax": lambda x: F.softmax(x, axis=-1)}
+    if name not in table:
+        raise ValueError(f"unknown activation {name!r}; known: linear, {', '.join(table)}")
+    return table[name]
+
+
+class Input(Layer):
+    """Declares the input shape (without the batch axis) of a Sequential model."""
+
+    def __init__(self, shape, name=None, **kwargs):
+        super().__init__(name=name, input_shape=tuple(shape), **kwargs)
+        self.shape = tuple(shape)
+
+    def call(self, x):
+        return x
+
+    def get_config(self):
+        return {"shape": list(self.shape), "name": self.name}
+
+
+class Dense(Layer):
+    """y = activation(x @ kernel + bias): x (..., in), kernel (in, units), bias (units,).
+
+    relu, sigmoid, tanh and gelu are fused into the GEMM; softmax is applied
+    after it (and fused with cross-entropy by ``Model.compile``).
+    """
+
+    def __init__(self, units: int, activation=None, use_bias: bool = True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
+        super().__init__(**kwargs)
+        if int(units) < 1:
+            raise ValueError(f"[Dense] units must be a positive integer, got {units!r}")
+        self.units = int(units)
+        activation_fn(activation)  # fail early on unknown names
+        self.activation = activation
+        self.use_bias = use_bias
+        self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight("kernel", (input_shape[-1], self.units), self.kernel_initializer)
+        self.bias = self.add_weight("bias", (self.units,), self.bias_initializer) if self.use_bias else None
+
+    def call(self, x):
+        if self.activation in FUSED_ACTIVATIONS:
+            act = None if self.activation == "linear" else self.activation
+            return F.linear(x, self.kernel, self.bias, activation=act)
+        return activation_fn(self.activation)(self.call_logits(x))
+
+    def call_logits(self, x):
+        """The output before a non-fused activation (softmax): what fused losses take."""
+        return F.linear(x, self.kernel, self.bias)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "activation": self.activation, "use_bias": self.use_bias}
+
+
+class Activation(Layer):
+    """Applies an activation by name: relu, sigmoid, tanh, gelu, softmax, linear."""
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.fn = activation_fn(activation)
+        self.activation = activation
+
+    def call(self, x):
+        return self.fn(x)
+
+    def call_logits(self, x):
+        return x
+
+    def get_config(self):
+        return {**super().get_config(), "activation": self.activation}
+
+
+class Flatten(Layer):
+    """(N, d1, d2, ...) -> (N, d1 * d2 * ...)."""
+
+    def call(self, x):
+        return F.flatten(x)
+
+
+class Reshape(Layer):
+    """(N, ...) -> (N, *target_shape); one entry of target_shape may be -1."""
+
+    def __init__(self, target_shape, **kwargs):
+        super().__init__(**kwargs)
+        self.target_shape = tuple(target_shape)
+
+    def call(self, x):
+        return F.reshape(x, (x.shape[0],) + self.target_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "target_shape": list(self.target_shape)}

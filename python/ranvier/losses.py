@@ -1,0 +1,144 @@
+"""Losses with Keras names and call order: ``loss(y_true, y_pred)`` -> scalar Tensor.
+
+Cross-entropy on logits runs through the fused, stable softmax-cross-entropy
+kernel; ``Model.compile`` routes a softmax output layer there too.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ranvier import functional as F
+from ranvier.tensor import Tensor
+
+
+class Loss:
+    name = "loss"
+
+    def __init__(self, reduction: str = "mean"):
+        if reduction not in ("mean", "sum", "none"):
+            raise ValueError(f"[{type(self).__name__}] reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+        self.reduction = reduction
+
+    def __call__(self, y_true, y_pred) -> Tensor:
+        return self.call(_target(y_true, y_pred), y_pred)
+
+    def call(self, y_true, y_pred) -> Tensor:
+        raise NotImplementedError
+
+    # Set for losses that can take logits instead of a softmax/sigmoid output.
+    def from_logits_version(self):
+        return None
+
+
+def _target(y, like):
+    """Targets as a constant Tensor on like's device (float32 for floats, ints kept)."""
+    if isinstance(y, Tensor):
+        return y.to(like.device) if like is not None and y.device != like.device else y
+    t = Tensor(np.asarray(y) if not hasattr(y, "__cuda_array_interface__") else y)
+    if t.dtype.kind == "f" and t.dtype != np.float32:
+        t = Tensor(t.data.astype(np.float32))
+    return t.to(like.device) if isinstance(like, Tensor) and like.device != t.device else t
+
+
+class MeanSquaredError(Loss):
+    name = "mean_squared_error"
+
+    def call(self, y_true, y_pred):
+        return F.mse(y_pred, y_true, reduction=self.reduction)
+
+
+class BinaryCrossentropy(Loss):
+    """From probabilities (clipped to [1e-7, 1 - 1e-7], as Keras) or, stably, from logits."""
+
+    name = "binary_crossentropy"
+
+    def __init__(self, from_logits: bool = False, reduction: str = "mean"):
+        super().__init__(reduction)
+        self.from_logits = from_logits
+
+    def call(self, y_true, y_pred):
+        return F.binary_cross_entropy(y_pred, y_true, reduction=self.reduction, from_logits=self.from_logits)
+
+    def from_logits_version(self):
+        return BinaryCrossentropy(from_logits=True, reduction=self.reduction)
+
+
+class CategoricalCrossentropy(Loss):
+    """Targets one-hot or probabilities (N, C)."""
+
+    name = "categorical_crossentropy"
+
+    def __init__(self, from_logits: bool = False, reduction: str = "mean"):
+        super().__init__(reduction)
+        self.from_logits = from_logits
+
+    def call(self, y_true, y_pred):
+        if self.from_logits:
+            return F.softmax_cross_entropy(y_pred, y_true, reduction=self.reduction)
+        return _crossentropy_of_probabilities(y_true, y_pred, self.reduction)
+
+    def from_logits_version(self):
+        return type(self)(from_logits=True, reduction=self.reduction)
+
+
+class SparseCategoricalCrossentropy(CategoricalCrossentropy):
+    """Targets integer class indices (N,) (a trailing axis of 1 is accepted)."""
+
+    name = "sparse_categorical_crossentropy"
+
+    def call(self, y_true, y_pred):
+        labels = y_true
+        if labels.ndim == 2 and labels.shape[1] == 1:
+            labels = F.reshape(labels, (-1,))
+        if labels.dtype.kind == "f":
+            labels = Tensor(labels.data.astype(np.int64))
+        if self.from_logits:
+            return F.softmax_cross_entropy(y_pred, labels, reduction=self.reduction)
+        onehot = F.as_tensor(_one_hot(labels.data, y_pred.shape[-1]))
+        return _crossentropy_of_probabilities(onehot, y_pred, self.reduction)
+
+
+def _one_hot(labels, classes):
+    from ranvier import backend
+
+    xp = backend.array_module(labels)
+    return (labels[:, None] == xp.arange(classes)[None, :]).astype(np.float32)
+
+
+def _crossentropy_of_probabilities(target, probs, reduction):
+    """-sum(t log p) per sample, p clipped to [1e-7, 1 - 1e-7] as Keras does."""
+    per_sample = -F.sum(target * F.log(F.clip(probs, 1e-7, 1 - 1e-7)), axis=-1)
+    return _reduce(per_sample, reduction)
+
+
+def _reduce(per_sample, reduction):
+    if reduction == "mean":
+        return F.mean(per_sample)
+    if reduction == "sum":
+        return F.sum(per_sample)
+    return per_sample
+
+
+_BY_NAME = {
+    "mse": MeanSquaredError,
+    "mean_squared_error": MeanSquaredError,
+    "binary_crossentropy": BinaryCrossentropy,
+    "categorical_crossentropy": CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+}
+
+
+def get(loss) -> Loss:
+    """A Loss from a Loss, a Keras name, or a callable(y_true, y_pred)."""
+    if isinstance(loss, Loss):
+        return loss
+    if isinstance(loss, str):
+        if loss not in _BY_NAME:
+            raise ValueError(f"[compile] unknown loss {loss!r}; known: {', '.join(_BY_NAME)}")
+        return _BY_NAME[loss]()
+    if callable(loss):
+        wrapper = Loss()
+        wrapper.call = loss
+        wrapper.name = getattr(loss, "__name__", "loss")
+        return wrapper
+    raise TypeError(f"[compile] loss must be a Loss, a name or a callable, got {type(loss).__name__}")

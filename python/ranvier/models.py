@@ -1,0 +1,346 @@
+"""Models: ``Sequential`` and subclassed ``Model``, with Keras-style training.
+
+    model = Sequential([Dense(128, activation="relu", input_shape=(784,)), Dense(10, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, y, batch_size=32, epochs=5, validation_split=0.1)
+
+The same model also trains PyTorch-style: ``loss = loss_fn(y, model(x));
+loss.backward(); opt.step(); opt.zero_grad()``. ``fit`` is that loop, batched.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ranvier import backend, callbacks as callbacks_mod, losses as losses_mod, metrics as metrics_mod
+from ranvier import optimizers as optimizers_mod, utils
+from ranvier.layers.base import Layer, shape_str
+from ranvier.progress import Progbar
+from ranvier.tensor import Tensor, no_grad
+
+
+def _as_input_array(x, device: str):
+    """User data as an array for the model: floats become float32 (Keras' default), ints stay."""
+    if isinstance(x, Tensor):
+        x = x.data
+    if not backend.is_cupy(x):
+        x = np.asarray(x)
+        if x.dtype.kind == "f" and x.dtype != np.float32:
+            x = x.astype(np.float32)
+    if device == "cuda" and not backend.is_cupy(x):
+        import cupy
+
+        x = cupy.asarray(x)
+    return x
+
+
+def _num_samples(x) -> int:
+    return int(x.shape[0])
+
+
+class Model(Layer):
+    """Subclass and implement ``call(self, x)``; assign layers as attributes in ``__init__``."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.optimizer = None
+        self.loss = None
+        self.stop_training = False
+        self.device = "cpu"
+        self._metrics: list = []
+        self._fused_loss = None
+
+    # ---- device ------------------------------------------------------------------------
+    def to(self, device: str):
+        """Move every weight to "cpu" or "cuda" in place (optimizer references stay valid)."""
+        if device not in ("cpu", "cuda"):
+            raise ValueError(f"[{self.name}.to] device must be 'cpu' or 'cuda', got {device!r}")
+        for w in self.weights:
+            w.data = w.to(device).data
+            w.grad = None
+        if self.optimizer is not None:
+            self.optimizer._state.clear()
+        self.device = device
+        return self
+
+    # ---- compile / train ------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None):
+        if optimizer == "rmsprop":
+            optimizer = "adam"  # Keras' default optimizer is RMSprop; ranvier offers Adam in its place
+        self.optimizer = optimizers_mod.get(optimizer)
+        self.loss = losses_mod.get(loss) if loss is not None else None
+        loss_name = getattr(self.loss, "name", "")
+        self._metrics = [metrics_mod.get(m, loss_name) for m in (metrics or [])]
+        self._fused_loss = None
+        last = self._last_layer()
+        if self.loss is not None and last is not None and getattr(last, "activation", None) in ("softmax", "sigmoid"):
+            fused = self.loss.from_logits_version()
+            wants = "softmax" if isinstance(self.loss, losses_mod.CategoricalCrossentropy) else "sigmoid"
+            if fused is not None and last.activation == wants and not getattr(self.loss, "from_logits", True):
+                self._fused_loss = fused  # cross-entropy on the logits: one stable fused kernel
+        return self
+
+    def _last_layer(self):
+        return None
+
+    def forward_logits(self, x):
+        """The model's output before its final softmax/sigmoid (only for fused losses)."""
+        raise NotImplementedError
+
+    def _bind_optimizer(self):
+        if self.optimizer is None or self.loss is None:
+            raise RuntimeError(f"[{self.name}] call compile(optimizer=..., loss=...) before fit/evaluate")
+        params = self.trainable_weights
+        if [id(p) for p in self.optimizer.params] != [id(p) for p in params]:
+            self.optimizer.set_params(params)
+
+    def compute_loss(self, x, y):
+        """(loss Tensor, predictions) for one batch, through the fused loss when there is one."""
+        if self._fused_loss is not None:
+            logits = self.forward_logits(Tensor(x))
+            loss = self._fused_loss(y, logits)
+            with no_grad():
+                last = self._last_layer()
+                preds = last.fn(logits) if hasattr(last, "fn") else _activate(last.activation, logits)
+            return loss, preds
+        preds = self(Tensor(x))
+        return self.loss(y, preds), preds
+
+    def train_step(self, x, y) -> dict:
+        """One optimizer step on a batch; returns the batch's loss and metrics."""
+        loss, preds = self.compute_loss(x, y)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        return self._logs(loss, preds, y)
+
+    def _logs(self, loss, preds, y) -> dict:
+        logs = {"loss": float(loss.item())}
+        for name, fn in self._metrics:
+            logs[name] = fn(y, preds.data)
+        return logs
+
+    def fit(self, x, y=None, batch_size: int = 32, epochs: int = 1, verbose="auto", callbacks=None,
+            validation_split: float = 0.0, validation_data=None, shuffle: bool = True, initial_epoch: int = 0,
+            device: str | None = None):
+        """Train for ``epochs``; returns a ``History`` whose ``history`` maps each log name to a list per epoch."""
+        if device is not None:
+            self.to(device)
+        x = _as_input_array(x, self.device)
+        y = _as_input_array(y, self.device)
+        if _num_samples(x) != _num_samples(y):
+            raise ValueError(f"[fit] x has {_num_samples(x)} samples but y has {_num_samples(y)}")
+        if validation_data is None and validation_split:
+            if not 0 < validation_split < 1:
+                raise ValueError(f"[fit] validation_split must be in (0, 1), got {validation_split}")
+            split = int(_num_samples(x) * (1 - validation_split))  # the last samples, as Keras
+            x, y, validation_data = x[:split], y[:split], (x[split:], y[split:])
+        if validation_data is not None:
+            validation_data = tuple(_as_input_array(v, self.device) for v in validation_data[:2])
+        if batch_size < 1:
+            raise ValueError(f"[fit] batch_size must be >= 1, got {batch_size}")
+        verbose = 1 if verbose == "auto" else int(verbose)
+        self._bind_optimizer()
+        if not self.built:
+            self.build_for(x.shape[1:])
+        history = callbacks_mod.History()
+        cbs = list(callbacks or []) + [history]
+        for cb in cbs:
+            cb.set_model(self)
+        n = _num_samples(x)
+        steps = -(-n // batch_size)
+        self.stop_training = False
+        self.train()
+        for cb in cbs:
+            cb.on_train_begin()
+        for epoch in range(initial_epoch, epochs):
+            logs: dict = {}
+            for cb in cbs:
+                cb.on_epoch_begin(epoch, logs)
+            if verbose:
+                print(f"Epoch {epoch + 1}/{epochs}")
+            bar = Progbar(steps, verbose=verbose) if verbose else None
+            order = utils.rng().permutation(n) if shuffle else np.arange(n)
+            totals: dict = {}
+            seen = 0
+            for step in range(steps):
+                idx = order[step * batch_size:(step + 1) * batch_size]
+                if backend.is_cupy(x):
+                    import cupy
+
+                    idx = cupy.asarray(idx)
+                for cb in cbs:
+                    cb.on_train_batch_begin(step)
+                batch_logs = self.train_step(x[idx], y[idx])
+                count = len(idx)
+                seen += count
+                for key, value in batch_logs.items():
+                    totals[key] = totals.get(key, 0.0) + value * count
+                running = {k: v / seen for k, v in totals.items()}
+                for cb in cbs:
+                    cb.on_train_batch_end(step, running)
+                if bar:
+                    bar.update(step + 1, running)
+            logs.update({k: v / max(seen, 1) for k, v in totals.items()})
+            if validation_data is not None:
+                val = self.evaluate(*validation_data, batch_size=batch_size, verbose=0, return_dict=True)
+                logs.update({f"val_{k}": v for k, v in val.items()})
+                self.train()
+            if bar:
+                bar.finish(logs)
+            for cb in cbs:
+                cb.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        for cb in cbs:
+            cb.on_train_end()
+        self.eval()
+        return history
+
+    def evaluate(self, x, y, batch_size: int = 32, verbose="auto", return_dict: bool = False):
+        """Loss and metrics over (x, y), in inference mode."""
+        if self.loss is None:
+            raise RuntimeError(f"[{self.name}] call compile(loss=...) before evaluate")
+        x, y = _as_input_array(x, self.device), _as_input_array(y, self.device)
+        was_training = self.training
+        self.eval()
+        totals: dict = {}
+        n = _num_samples(x)
+        with no_grad():
+            for start in range(0, n, batch_size):
+                xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+                loss, preds = self.compute_loss(xb, yb)
+                for key, value in self._logs(loss, preds, yb).items():
+                    totals[key] = totals.get(key, 0.0) + value * len(xb)
+        self.train(was_training)
+        result = {k: v / max(n, 1) for k, v in totals.items()}
+        if verbose:  # "auto" too, as Keras
+            print(" - ".join(f"{k}: {v:.4f}" for k, v in result.items()))
+        if return_dict:
+            return result
+        values = list(result.values())
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x, batch_size: int = 32, verbose=0) -> np.ndarray:
+        """The model's outputs for x in inference mode, as a NumPy array (CuPy on the GPU)."""
+        x = _as_input_array(x, self.device)
+        was_training = self.training
+        self.eval()
+        outputs = []
+        with no_grad():
+            for start in range(0, _num_samples(x), batch_size):
+                outputs.append(self(Tensor(x[start:start + batch_size])).data)
+        self.train(was_training)
+        xp = backend.array_module(x)
+        if not outputs:
+            raise ValueError("[predict] x has no samples")
+        return xp.concatenate(outputs, axis=0)
+
+    def __call__(self, x, *args, **kwargs):
+        if not isinstance(x, Tensor):
+            x = Tensor(_as_input_array(x, self.device))
+        return super().__call__(x, *args, **kwargs)
+
+    # ---- description ---------------------------------------------------------------------
+    def summary(self, print_fn=print) -> None:
+        """Each layer's output shape and parameter count, as Keras prints it."""
+        if not self.built:
+            shape = self._declared_input_shape()
+            if shape is None:
+                raise ValueError(f"[{self.name}] summary() needs the input shape: pass input_shape= to the first layer, "
+                                 "or call the model on data first")
+            self.build_for(shape)
+        rows = [(f"{layer.name} ({type(layer).__name__})", shape_str(layer.output_shape or ()), f"{layer.count_params():,}")
+                for layer in self.sublayers()]
+        widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+                  for i, h in enumerate(("Layer (type)", "Output Shape", "Param #"))]
+        line = "  ".join(h.ljust(w) for h, w in zip(("Layer (type)", "Output Shape", "Param #"), widths))
+        rule = "=" * len(line)
+        total = self.count_params()
+        trainable = int(sum(w.size for w in self.trainable_weights))
+        print_fn(f'Model: "{self.name}"')
+        print_fn(rule)
+        print_fn(line)
+        print_fn(rule)
+        for r in rows:
+            print_fn("  ".join(c.ljust(w) for c, w in zip(r, widths)))
+        print_fn(rule)
+        print_fn(f"Total params: {total:,}")
+        print_fn(f"Trainable params: {trainable:,}")
+        print_fn(f"Non-trainable params: {total - trainable:,}")
+
+    def _declared_input_shape(self):
+        return self._init_input_shape
+
+    # ---- saving -------------------------------------------------------------------------------
+    def save_weights(self, path: str) -> None:
+        from ranvier import saving
+
+        saving.save_weights(self, path)
+
+    def load_weights(self, path: str) -> None:
+        from ranvier import saving
+
+        saving.load_weights(self, path)
+
+    def save(self, path: str) -> None:
+        from ranvier import saving
+
+        saving.save_model(self, path)
+
+
+def _activate(name, logits):
+    from ranvier.layers.core import activation_fn
+
+    return activation_fn(name)(logits)
+
+
+class Sequential(Model):
+    """A stack of layers, each feeding the next: ``Sequential([layer, ...])`` or ``.add(layer)``."""
+
+    def __init__(self, layers=None, name: str | None = None, **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.layers: list = []
+        for layer in layers or []:
+            self.add(layer)
+
+    def add(self, layer: Layer) -> None:
+        if not isinstance(layer, Layer):
+            raise TypeError(f"[Sequential.add] expected a Layer, got {type(layer).__name__}")
+        self.layers.append(layer)
+        self.built = False
+
+    def sublayers(self) -> list:
+        return list(self.layers)
+
+    def _declared_input_shape(self):
+        if self._init_input_shape is not None:
+            return self._init_input_shape
+        return self.layers[0]._init_input_shape if self.layers else None
+
+    def _dummy_dtype(self):
+        return self.layers[0].input_dtype if self.layers else np.float32
+
+    def _build_from(self, shape) -> None:
+        self.input_spec = None  # each layer checks its own input
+        self.built = True
+
+    def call(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def _last_layer(self):
+        return self.layers[-1] if self.layers else None
+
+    def forward_logits(self, x):
+        for layer in self.layers[:-1]:
+            x = layer(x)
+        last = self.layers[-1]
+        if not last.built:
+            last._build_from(x.shape)
+        return last.call_logits(x)
+
+    def get_config(self) -> dict:
+        from ranvier import saving
+
+        return {"name": self.name, "layers": [saving.layer_to_json(layer) for layer in self.layers]}

@@ -1,0 +1,81 @@
+"""Mean squared error and binary cross-entropy, and their backward.
+
+pred and target (N, ...) have the same shape; the loss of sample i is the
+mean over its elements (Keras' convention), and reduction "none" gives those
+(N,) losses, "mean" their mean (= the mean over all elements) and "sum" their
+sum, as 0-d arrays. The backward returns dL/dpred.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ranvier import backend
+from ranvier.ops import _checks
+from ranvier.ops._losses import reduction_arg, upstream_gradient
+
+__all__ = ["mse", "mse_backward", "binary_cross_entropy", "binary_cross_entropy_backward"]
+
+
+def _args(op: str, pred, target):
+    pred = _checks.contiguous(_checks.float32(op, "pred", pred))
+    target = _checks.contiguous(_checks.float32(op, "target", target))
+    _checks.same_device(op, pred=pred, target=target)
+    if pred.ndim == 0:
+        raise ValueError(f"[{op}] pred must be (N, ...) with a batch axis, got a 0-d array")
+    if pred.shape != target.shape:
+        raise ValueError(f"[{op}] pred and target must have the same shape, got {tuple(pred.shape)} and {tuple(target.shape)}")
+    if pred.size == 0 and pred.shape[0] != 0:
+        raise ValueError(f"[{op}] pred must have at least one element per sample, got {_checks.describe(pred)}")
+    return pred, target
+
+
+def _forward(op: str, pred, target, reduction, *flags):
+    reduction = reduction_arg(op, reduction)
+    pred, target = _args(op, pred, target)
+    n = pred.shape[0]
+    loss = backend.array_module(pred).empty((n if reduction == "none" else 1,), dtype=np.float32)
+    getattr(backend.kernels(pred), op)(loss, pred, target, *flags, reduction)
+    return loss if reduction == "none" else loss.reshape(())
+
+
+def _backward(op: str, pred, target, reduction, dloss, *flags):
+    reduction = reduction_arg(op, reduction)
+    pred, target = _args(op, pred, target)
+    dloss_array, scale = upstream_gradient(op, dloss, reduction, pred.shape[0], "pred", pred)
+    dpred = backend.array_module(pred).empty_like(pred)
+    getattr(backend.kernels(pred), op)(dpred, pred, target, dloss_array, scale, *flags)
+    return dpred
+
+
+def mse(pred, target, reduction="mean"):
+    """Mean squared error: loss_i = mean((pred_i - target_i)^2) over sample i's elements."""
+    return _forward("mse", pred, target, reduction)
+
+
+def mse_backward(pred, target, reduction="mean", dloss=1.0):
+    """dpred = 2 (pred - target) / D * dloss_i (/ N for "mean"), D the elements per sample.
+
+    dloss: a scalar for "mean" and "sum"; for "none" an (N,) float32 array or a scalar.
+    """
+    return _backward("mse_backward", pred, target, reduction, dloss)
+
+
+def binary_cross_entropy(pred, target, reduction="mean", from_logits=False):
+    """Binary cross-entropy, averaged over each sample's elements.
+
+    from_logits=False: pred holds probabilities, clipped to [eps, 1 - eps]
+    with eps = 1e-7 as Keras does, and bce = -(t log p + (1 - t) log(1 - p)).
+    from_logits=True: pred holds logits x, and the stable form
+    bce = max(x, 0) - x t + log1p(exp(-|x|)) is used (no overflow for any x).
+    """
+    return _forward("binary_cross_entropy", pred, target, reduction, bool(from_logits))
+
+
+def binary_cross_entropy_backward(pred, target, reduction="mean", from_logits=False, dloss=1.0):
+    """dpred of binary_cross_entropy, times dloss_i / D (/ N for "mean").
+
+    From logits: sigmoid(x) - t. From probabilities: (p - t) / (p (1 - p))
+    where eps < p < 1 - eps, and 0 where the clip holds p (as the clip's
+    gradient is in Keras/TF). dloss as in mse_backward.
+    """
+    return _backward("binary_cross_entropy_backward", pred, target, reduction, dloss, bool(from_logits))

@@ -1,0 +1,128 @@
+"""Optimizers: Keras names and defaults, PyTorch-style use.
+
+    opt = Adam(model.parameters(), lr=1e-3)    # PyTorch style
+    model.compile(optimizer=Adam(learning_rate=1e-3), ...)   # Keras style
+
+``step()`` updates every parameter in place with one fused kernel call
+(``ranvier.ops.sgd_update`` / ``adam_update``); ``zero_grad()`` clears grads.
+"""
+from __future__ import annotations
+
+import numbers
+
+from ranvier import backend, ops
+from ranvier.tensor import Tensor
+
+
+class Optimizer:
+    def __init__(self, params=None, learning_rate: float = 0.01, lr: float | None = None):
+        if isinstance(params, numbers.Number):  # Keras style: the first argument is the rate
+            learning_rate, params = params, None
+        self.learning_rate = float(lr if lr is not None else learning_rate)
+        if not self.learning_rate >= 0:
+            raise ValueError(f"[{type(self).__name__}] learning_rate must be >= 0, got {self.learning_rate}")
+        self.params: list[Tensor] = []
+        self.iterations = 0
+        self._state: dict = {}
+        if params is not None:
+            self.set_params(params)
+
+    @property
+    def lr(self) -> float:
+        return self.learning_rate
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self.learning_rate = float(value)
+
+    def set_params(self, params) -> None:
+        params = list(params)
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"[{type(self).__name__}] parameters must be Tensors, got {type(p).__name__}")
+        self.params = params
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    def step(self) -> None:
+        """One update of every parameter that has a gradient."""
+        self.iterations += 1
+        for p in self.params:
+            if p.grad is not None:
+                self._update(p, p.grad.data)
+
+    def _slot(self, p: Tensor, name: str):
+        """Per-parameter state (zeros at first use), on the parameter's device."""
+        key = (id(p), name)
+        if key not in self._state or self._state[key].shape != p.data.shape:
+            self._state[key] = backend.array_module(p.data).zeros_like(p.data)
+        return self._state[key]
+
+    def _update(self, p: Tensor, grad) -> None:
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        return {"learning_rate": self.learning_rate}
+
+
+class SGD(Optimizer):
+    """p -= lr * v, v = momentum * v + (g + weight_decay * p) (PyTorch's form); nesterov optional."""
+
+    def __init__(self, params=None, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False,
+                 weight_decay: float = 0.0, lr: float | None = None):
+        super().__init__(params, learning_rate, lr)
+        self.momentum, self.nesterov, self.weight_decay = float(momentum), bool(nesterov), float(weight_decay)
+
+    def _update(self, p, grad):
+        velocity = self._slot(p, "velocity") if self.momentum else None
+        ops.sgd_update(p.data, grad, velocity=velocity, lr=self.learning_rate, momentum=self.momentum,
+                       nesterov=self.nesterov, weight_decay=self.weight_decay)
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov, "weight_decay": self.weight_decay}
+
+
+class Adam(Optimizer):
+    """Adam with bias correction; epsilon 1e-7 as Keras. weight_decay is L2 added to the gradient."""
+
+    decoupled = False
+
+    def __init__(self, params=None, learning_rate: float = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-7, weight_decay: float = 0.0, lr: float | None = None, betas=None, eps=None):
+        super().__init__(params, learning_rate, lr)
+        if betas is not None:  # PyTorch spelling
+            beta_1, beta_2 = betas
+        self.beta_1, self.beta_2 = float(beta_1), float(beta_2)
+        self.epsilon = float(eps if eps is not None else epsilon)
+        self.weight_decay = float(weight_decay)
+
+    def _update(self, p, grad):
+        ops.adam_update(p.data, grad, self._slot(p, "m"), self._slot(p, "v"), step=self.iterations,
+                        lr=self.learning_rate, beta1=self.beta_1, beta2=self.beta_2, eps=self.epsilon,
+                        weight_decay=self.weight_decay, decoupled=self.decoupled)
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
+                "weight_decay": self.weight_decay}
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (p -= lr * weight_decay * p); default decay 0.004 as Keras."""
+
+    decoupled = True
+
+    def __init__(self, params=None, learning_rate: float = 0.001, weight_decay: float = 0.004, **kwargs):
+        super().__init__(params, learning_rate, weight_decay=weight_decay, **kwargs)
+
+
+_BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW}
+
+
+def get(optimizer) -> Optimizer:
+    if isinstance(optimizer, Optimizer):
+        return optimizer
+    if isinstance(optimizer, str) and optimizer.lower() in _BY_NAME:
+        return _BY_NAME[optimizer.lower()]()
+    raise ValueError(f"[compile] unknown optimizer {optimizer!r}; known: {', '.join(_BY_NAME)} or an Optimizer")

@@ -1,0 +1,65 @@
+"""Pooling, plainly: one window at a time, clipped to the image."""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["max_pool2d", "avg_pool2d", "max_pool2d_backward", "avg_pool2d_backward"]
+
+
+def _pair(v):
+    return (v, v) if np.ndim(v) == 0 else tuple(v)
+
+
+def _windows(shape, pool_size, stride, padding):
+    """(out_h, out_w) and, for each output pixel, (oh, ow, rows, cols): the
+    slices of its window inside the image."""
+    (kh, kw), (h, w) = _pair(pool_size), shape[1:3]
+    sh, sw = _pair(pool_size if stride is None else stride)
+    if padding == "valid":
+        out_h, out_w, top, left = (h - kh) // sh + 1, (w - kw) // sw + 1, 0, 0
+    else:  # "same": ceil(size / stride) windows, padding split evenly, the extra at the end
+        out_h, out_w = -(-h // sh), -(-w // sw)
+        top = max((out_h - 1) * sh + kh - h, 0) // 2
+        left = max((out_w - 1) * sw + kw - w, 0) // 2
+    windows = []
+    for oh in range(out_h):
+        for ow in range(out_w):
+            r0, c0 = oh * sh - top, ow * sw - left
+            windows.append((oh, ow, slice(max(r0, 0), min(r0 + kh, h)), slice(max(c0, 0), min(c0 + kw, w))))
+    return (out_h, out_w), windows
+
+
+def _pool(x, pool_size, stride, padding, reduce):
+    out, windows = _windows(x.shape, pool_size, stride, padding)
+    y = np.zeros((x.shape[0],) + out + (x.shape[3],), dtype=x.dtype)
+    for oh, ow, rows, cols in windows:
+        y[:, oh, ow, :] = reduce(x[:, rows, cols, :], axis=(1, 2))
+    return y
+
+
+def max_pool2d(x, pool_size=2, stride=None, padding="valid"):
+    return _pool(x, pool_size, stride, padding, np.max)
+
+
+def avg_pool2d(x, pool_size=2, stride=None, padding="valid"):
+    return _pool(x, pool_size, stride, padding, np.mean)
+
+
+def max_pool2d_backward(dy, x, pool_size=2, stride=None, padding="valid"):
+    """Each dy to its window's first maximum in row-major order (np.argmax's tie rule)."""
+    dx = np.zeros_like(x, dtype=dy.dtype)
+    n, c = np.arange(x.shape[0])[:, None], np.arange(x.shape[3])[None, :]
+    for oh, ow, rows, cols in _windows(x.shape, pool_size, stride, padding)[1]:
+        win = x[:, rows, cols, :]
+        first = np.argmax(win.reshape(x.shape[0], -1, x.shape[3]), axis=1)  # (N, C)
+        r, q = np.divmod(first, win.shape[2])
+        dx[n, rows.start + r, cols.start + q, c] += dy[:, oh, ow, :]
+    return dx
+
+
+def avg_pool2d_backward(dy, x, pool_size=2, stride=None, padding="valid"):
+    dx = np.zeros(x.shape, dtype=dy.dtype)
+    for oh, ow, rows, cols in _windows(x.shape, pool_size, stride, padding)[1]:
+        count = (rows.stop - rows.start) * (cols.stop - cols.start)
+        dx[:, rows, cols, :] += dy[:, oh, ow, None, None, :] / count
+    return dx

@@ -1,0 +1,331 @@
+"""attention and attention_backward: the reference against finite differences,
+the tiled kernels against the reference (values, lse and every gradient)."""
+import numpy as np
+import pytest
+from helpers import assert_close, f32, numerical_grad
+
+from ranvier import ops, reference
+
+
+def _f64(*arrays):
+    return [None if a is None else np.asarray(a, dtype=np.float64) for a in arrays]
+
+
+def _run_ops(backend, q, k, v, dout, mask, causal, scale):
+    """(out, lse, dq, dk, dv) from the kernels, as NumPy arrays."""
+    dev = backend.asarray
+    out, lse = ops.attention(dev(q), dev(k), dev(v), mask=dev(mask), causal=causal, scale=scale, return_lse=True)
+    grads = ops.attention_backward(dev(dout), dev(q), dev(k), dev(v), out, lse, mask=dev(mask), causal=causal, scale=scale)
+    return [backend.numpy(a) for a in (out, lse, *grads)]
+
+
+def _run_reference(q, k, v, dout, mask, causal, scale):
+    q, k, v, dout = _f64(q, k, v, dout)
+    out, lse = reference.attention(q, k, v, mask=mask, causal=causal, scale=scale, return_lse=True)
+    return [out, lse, *reference.attention_backward(dout, q, k, v, out, lse, mask=mask, causal=causal, scale=scale)]
+
+
+def _close(got, want, rel, what):
+    """Error relative to the largest value of the result (a float32 kernel's
+    error in a sum of many terms scales with the terms, not with the sum)."""
+    bound = rel * max(1.0, float(np.max(np.abs(want), initial=0.0)))
+    assert_close(got, want, atol=bound, rtol=rel, what=what)
+
+
+def check_against_reference(backend, q, k, v, rng, mask=None, causal=False, scale=None, rel=4e-6):
+    dout = f32(rng, *q.shape[:3], v.shape[3])
+    got = _run_ops(backend, q, k, v, dout, mask, causal, scale)
+    want = _run_reference(q, k, v, dout, mask, causal, scale)
+    for g, w, name in zip(got, want, ("out", "lse", "dq", "dk", "dv")):
+        if name == "lse":
+            # -inf exactly where a query has no allowed key
+            np.testing.assert_array_equal(np.isneginf(g), np.isneginf(w), err_msg="lse -inf rows")
+            g, w = np.where(np.isneginf(w), 0, g), np.where(np.isneginf(w), 0, w)
+        _close(g, w, rel, name)
+    return got
+
+
+# (B, H, Lq, Lk, D, Dv): size 1, Lq == Lk, Lq > Lk, Lq < Lk, lengths that are not
+# a multiple of the 64-wide tiles, D = 1, D = 64, Dv != D
+SHAPES = [
+    (1, 1, 1, 1, 1, 1),
+    (2, 3, 5, 5, 4, 4),
+    (1, 2, 67, 67, 16, 16),
+    (2, 1, 130, 67, 8, 5),
+    (1, 3, 67, 130, 64, 64),
+    (1, 1, 130, 130, 64, 32),
+    (2, 2, 1, 70, 3, 7),
+    (1, 2, 70, 1, 1, 3),
+]
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
+@pytest.mark.parametrize("causal", [False, True])
+def test_matches_reference(backend, shape, causal, rng):
+    b, h, lq, lk, d, dv = shape
+    check_against_reference(backend, f32(rng, b, h, lq, d), f32(rng, b, h, lk, d), f32(rng, b, h, lk, dv), rng, causal=causal)
+
+
+@pytest.mark.parametrize("shape", [(2, 2, 67, 130, 16, 24), (1, 1, 130, 67, 64, 64)], ids=lambda s: "x".join(map(str, s)))
+def test_every_isa(backend, isa, shape, rng):
+    b, h, lq, lk, d, dv = shape
+    mask = rng.random((lq, lk)) < 0.8
+    for causal in (False, True):
+        check_against_reference(backend, f32(rng, b, h, lq, d), f32(rng, b, h, lk, d), f32(rng, b, h, lk, dv), rng,
+                                mask=mask, causal=causal)
+
+
+MASK_SHAPES = {
+    "LqLk": lambda b, h, lq, lk: (lq, lk),
+    "Lk": lambda b, h, lq, lk: (lk,),
+    "B11Lk": lambda b, h, lq, lk: (b, 1, 1, lk),
+    "B1LqLk": lambda b, h, lq, lk: (b, 1, lq, lk),
+    "BHLqLk": lambda b, h, lq, lk: (b, h, lq, lk),
+    "1H11": lambda b, h, lq, lk: (1, h, 1, 1),
+}
+
+
+@pytest.mark.parametrize("kind", list(MASK_SHAPES))
+@pytest.mark.parametrize("causal", [False, True])
+def test_mask_shapes(backend, kind, causal, rng):
+    b, h, lq, lk, d = 2, 3, 67, 70, 8
+    mask = rng.random(MASK_SHAPES[kind](b, h, lq, lk)) < 0.7
+    if kind == "1H11":
+        mask[0, 0] = True  # one head sees everything, the others nothing
+        mask[0, 1:] = False
+    check_against_reference(backend, f32(rng, b, h, lq, d), f32(rng, b, h, lk, d), f32(rng, b, h, lk, d), rng,
+                            mask=mask, causal=causal)
+
+
+def test_fully_masked_rows_output_zero_with_zero_gradient(backend, rng):
+    b, h, lq, lk, d = 2, 2, 67, 130, 8
+    mask = rng.random((b, h, lq, lk)) < 0.7
+    mask[0, 1, 5] = False
+    mask[1, :, 66] = False
+    mask[:, :, 10, :64] = False   # a whole first key tile hidden, later keys allowed
+    mask[:, :, 11, 64:] = False   # only the first key tile allowed
+    out, lse, dq, _, _ = check_against_reference(backend, f32(rng, b, h, lq, d), f32(rng, b, h, lk, d),
+                                                 f32(rng, b, h, lk, d), rng, mask=mask)
+    for rows in ((0, 1, 5), (1, slice(None), 66)):
+        assert np.all(out[rows] == 0) and np.all(dq[rows] == 0) and np.all(np.isneginf(lse[rows]))
+    assert np.all(np.isfinite(lse[:, :, 10]))
+
+
+def test_causal_with_more_queries_than_keys_leaves_early_rows_empty(backend, rng):
+    # bottom-right alignment: query i sees keys j <= i - (Lq - Lk), so the first
+    # Lq - Lk queries see nothing
+    lq, lk = 130, 40
+    out, lse, dq, _, _ = check_against_reference(backend, f32(rng, 1, 2, lq, 4), f32(rng, 1, 2, lk, 4),
+                                                 f32(rng, 1, 2, lk, 4), rng, causal=True)
+    assert np.all(out[:, :, : lq - lk] == 0) and np.all(dq[:, :, : lq - lk] == 0)
+    assert np.all(np.isneginf(lse[:, :, : lq - lk])) and np.all(np.isfinite(lse[:, :, lq - lk:]))
+
+
+@pytest.mark.parametrize("lq,lk", [(2, 4), (4, 4), (3, 1)])
+def test_causal_is_bottom_right_aligned(backend, lq, lk, rng):
+    # with v = I the output rows are the attention probabilities themselves
+    q, k = f32(rng, 1, 1, lq, 3), f32(rng, 1, 1, lk, 3)
+    v = np.eye(lk, dtype=np.float32)[None, None]
+    p = backend.numpy(ops.attention(backend.asarray(q), backend.asarray(k), backend.asarray(v), causal=True))[0, 0]
+    allowed = np.arange(lk)[None, :] <= np.arange(lq)[:, None] + (lk - lq)
+    assert np.all(p[~allowed] == 0) and np.all(p[allowed] > 0)
+    assert_close(p.sum(axis=1), allowed.any(axis=1), atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_large_logits_stay_finite(backend, causal, rng):
+    b, h, lq, lk, d = 1, 2, 67, 130, 16
+    q, k = f32(rng, b, h, lq, d, scale=30), f32(rng, b, h, lk, d, scale=30)
+    # the logits reach ~1e3, where float32 rounds them to ~1e-4 absolute: that
+    # error reaches the probabilities as a relative error
+    check_against_reference(backend, q, k, f32(rng, b, h, lk, d), rng, causal=causal, rel=4e-4)
+
+
+def test_explicit_scale(backend, rng):
+    check_against_reference(backend, f32(rng, 2, 2, 33, 8), f32(rng, 2, 2, 65, 8), f32(rng, 2, 2, 65, 4), rng, scale=0.7)
+
+
+def test_strided_inputs_are_read_in_place(backend, rng):
+    b, lq, lk, h, d = 2, 67, 70, 3, 8
+    q = f32(rng, b, lq, h, d).transpose(0, 2, 1, 3)          # (B, L, H, D) viewed as (B, H, L, D)
+    k = f32(rng, b, h, lk, 2 * d)[..., ::2]                 # a column stride of 2
+    v = f32(rng, b, h, 2 * lk, d)[:, :, ::-2]               # negative row stride
+    check_against_reference(backend, q, k, v, rng, mask=rng.random((lq, lk)) < 0.8, causal=True)
+
+
+def test_backward_takes_strided_dout_and_out(rng):
+    q, k, v = f32(rng, 1, 2, 40, 8), f32(rng, 1, 2, 50, 8), f32(rng, 1, 2, 50, 8)
+    out, lse = ops.attention(q, k, v, return_lse=True)
+    dout = f32(rng, 1, 40, 2, 8).transpose(0, 2, 1, 3)
+    out_strided = np.ascontiguousarray(out.transpose(0, 2, 1, 3)).transpose(0, 2, 1, 3)
+    got = ops.attention_backward(dout, q, k, v, out_strided, lse)
+    want = ops.attention_backward(np.ascontiguousarray(dout), q, k, v, out, lse)
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
+
+
+def test_returns_only_out_by_default(backend, rng):
+    q = backend.asarray(f32(rng, 1, 1, 3, 2))
+    out = ops.attention(q, q, q)
+    assert out.shape == (1, 1, 3, 2) and out.dtype == np.float32
+
+
+@pytest.mark.parametrize("shape", [(0, 2, 5, 5, 3, 3), (1, 2, 0, 5, 3, 3), (1, 2, 5, 0, 3, 3), (1, 2, 5, 5, 3, 0)])
+def test_empty(backend, shape, rng):
+    b, h, lq, lk, d, dv = shape
+    q, k, v = f32(rng, b, h, lq, d), f32(rng, b, h, lk, d), f32(rng, b, h, lk, dv)
+    out, lse, dq, dk, dv_ = _run_ops(backend, q, k, v, f32(rng, b, h, lq, dv), None, False, None)
+    assert out.shape == (b, h, lq, dv) and lse.shape == (b, h, lq)
+    assert dq.shape == q.shape and dk.shape == k.shape and dv_.shape == v.shape
+    assert np.all(out == 0) and np.all(dq == 0) and np.all(dk == 0) and np.all(dv_ == 0)
+    assert np.all(np.isneginf(lse)) if lk == 0 else np.all(np.isfinite(lse))
+
+
+# ---- the reference is the gradient --------------------------------------------
+
+REFERENCE_CASES = {
+    "plain": dict(lq=3, lk=4, mask=None, causal=False),
+    "causal": dict(lq=3, lk=4, mask=None, causal=True),
+    "causal_lq_gt_lk": dict(lq=4, lk=3, mask=None, causal=True),  # query 0 sees nothing
+    "mask_with_empty_row": dict(lq=3, lk=4, mask=np.array([[1, 0, 1, 1], [0, 0, 0, 0], [1, 1, 0, 1]], bool), causal=False),
+}
+
+
+@pytest.mark.parametrize("case", list(REFERENCE_CASES))
+def test_reference_backward_is_the_gradient(case, rng):
+    c = REFERENCE_CASES[case]
+    q, k, v = rng.standard_normal((1, 2, c["lq"], 3)), rng.standard_normal((1, 2, c["lk"], 3)), rng.standard_normal((1, 2, c["lk"], 2))
+    dout = rng.standard_normal((1, 2, c["lq"], 2))
+    kw = dict(mask=c["mask"], causal=c["causal"], scale=0.8)
+
+    def loss(q_, k_, v_):
+        return np.sum(reference.attention(q_, k_, v_, **kw) * dout)
+
+    out, lse = reference.attention(q, k, v, return_lse=True, **kw)
+    dq, dk, dv = reference.attention_backward(dout, q, k, v, out, lse, **kw)
+    assert_close(dq, numerical_grad(lambda a: loss(a, k, v), q), atol=1e-7, rtol=1e-6, what="dq")
+    assert_close(dk, numerical_grad(lambda a: loss(q, a, v), k), atol=1e-7, rtol=1e-6, what="dk")
+    assert_close(dv, numerical_grad(lambda a: loss(q, k, a), v), atol=1e-7, rtol=1e-6, what="dv")
+
+
+def test_reference_lse_is_the_log_sum_exp(rng):
+    q, k, v = rng.standard_normal((2, 1, 3, 4)), rng.standard_normal((2, 1, 5, 4)), rng.standard_normal((2, 1, 5, 2))
+    _, lse = reference.attention(q, k, v, return_lse=True)
+    want = np.log(np.sum(np.exp(q @ k.swapaxes(-1, -2) / 2.0), axis=-1))
+    assert_close(lse, want, atol=1e-12, rtol=1e-12)
+
+
+# ---- bad input ----------------------------------------------------------------
+
+def _qkv(b=2, h=3, lq=4, lk=5, d=6, dv=7):
+    z = np.zeros
+    return z((b, h, lq, d), np.float32), z((b, h, lk, d), np.float32), z((b, h, lk, dv), np.float32)
+
+
+def test_bad_input_is_named():
+    q, k, v = _qkv()
+    with pytest.raises(ValueError, match=r"\[attention\] q must be \(B, H, Lq, D\) float32, got \(3, 4, 6\) float32"):
+        ops.attention(q[0], k, v)
+    with pytest.raises(TypeError, match=r"\[attention\] k must be \(B, H, Lk, D\) float32, got \(2, 3, 5, 6\) float64"):
+        ops.attention(q, k.astype(np.float64), v)
+    with pytest.raises(TypeError, match=r"\[attention\] v must be an array"):
+        ops.attention(q, k, v.tolist())
+    with pytest.raises(ValueError, match=r"\[attention\] q, k and v must share \(B, H\)"):
+        ops.attention(q, k[:1], v[:1])
+    with pytest.raises(ValueError, match=r"\[attention\] q, k and v must share \(B, H\)"):
+        ops.attention(q, k, v[:, :2])
+    with pytest.raises(ValueError, match=r"\[attention\] k must have the head dim D=6"):
+        ops.attention(q, k[..., :5], v)
+    with pytest.raises(ValueError, match=r"\[attention\] v must have the length Lk=5"):
+        ops.attention(q, k, v[:, :, :4])
+    with pytest.raises(ValueError, match=r"\[attention\] q and k must have a head dim D >= 1"):
+        ops.attention(q[..., :0], k[..., :0], v)
+
+
+@pytest.mark.parametrize("mask", [np.ones((4, 4), bool), np.ones((3, 1, 4, 5), bool), np.ones((1, 2, 3, 4, 5), bool)],
+                         ids=["LqLq", "wrongB", "rank5"])
+def test_bad_mask_shape(mask):
+    with pytest.raises(ValueError, match=r"\[attention\] mask must broadcast to \(B, H, Lq, Lk\) = \(2, 3, 4, 5\)"):
+        ops.attention(*_qkv(), mask=mask)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.uint8, np.int64])
+def test_bad_mask_dtype(dtype):
+    with pytest.raises(TypeError, match=r"\[attention\] mask must be a bool array \(True = attend\)"):
+        ops.attention(*_qkv(), mask=np.ones((4, 5), dtype))
+
+
+@pytest.mark.parametrize("scale", [0.0, -1.0, float("nan"), float("inf")])
+def test_bad_scale_value(scale):
+    with pytest.raises(ValueError, match=r"\[attention\] scale must be finite and > 0"):
+        ops.attention(*_qkv(), scale=scale)
+    with pytest.raises(ValueError, match=r"\[attention_backward\] scale must be finite and > 0"):
+        q, k, v = _qkv()
+        ops.attention_backward(np.zeros((2, 3, 4, 7), np.float32), q, k, v, np.zeros((2, 3, 4, 7), np.float32),
+                               np.zeros((2, 3, 4), np.float32), scale=scale)
+
+
+@pytest.mark.parametrize("scale", ["0.5", True, [1.0]])
+def test_bad_scale_type(scale):
+    with pytest.raises(TypeError, match=r"\[attention\] scale must be None or a real number"):
+        ops.attention(*_qkv(), scale=scale)
+
+
+def test_bad_backward_input_is_named():
+    q, k, v = _qkv()
+    out, lse = ops.attention(q, k, v, return_lse=True)
+    with pytest.raises(ValueError, match=r"\[attention_backward\] dout must be \(2, 3, 4, 7\) float32 to match q and v, got \(2, 3, 4, 6\)"):
+        ops.attention_backward(out[..., :6], q, k, v, out, lse)
+    with pytest.raises(ValueError, match=r"\[attention_backward\] out must be \(2, 3, 4, 7\)"):
+        ops.attention_backward(out, q, k, v, out[:, :, :3], lse)
+    with pytest.raises(ValueError, match=r"\[attention_backward\] lse must be \(2, 3, 4\) float32 to match"):
+        ops.attention_backward(out, q, k, v, out, lse[:, :2])
+    with pytest.raises(ValueError, match=r"\[attention_backward\] lse must be \(B, H, Lq\) float32, got \(2, 3\)"):
+        ops.attention_backward(out, q, k, v, out, lse[..., 0])
+    with pytest.raises(TypeError, match=r"\[attention_backward\] lse must be \(B, H, Lq\) float32, got \(2, 3, 4\) float64"):
+        ops.attention_backward(out, q, k, v, out, lse.astype(np.float64))
+    with pytest.raises(TypeError, match=r"\[attention_backward\] dout must be"):
+        ops.attention_backward(out.astype(np.float16), q, k, v, out, lse)
+    with pytest.raises(ValueError, match=r"\[attention_backward\] mask must broadcast"):
+        ops.attention_backward(out, q, k, v, out, lse, mask=np.ones((5, 4), bool))
+
+
+def test_raw_kernels_refuse_bad_arrays():
+    """The compiled module checks too: no call into it can reach a kernel with bad memory."""
+    from ranvier import _cpu
+    q, k, v = _qkv()
+    out, lse = np.zeros((2, 3, 4, 7), np.float32), np.zeros((2, 3, 4), np.float32)
+    mask = np.ones((2, 3, 4, 5), bool)
+    _cpu.attention(out, lse, q, k, v, mask, False, 1.0)
+    with pytest.raises(ValueError, match=r"\[attention\] k has shape"):
+        _cpu.attention(out, lse, q, k[:, :, :, :5], v, None, False, 1.0)
+    with pytest.raises(ValueError, match=r"\[attention\] v has shape"):
+        _cpu.attention(out, lse, q, k, v[:, :, :4], None, False, 1.0)
+    with pytest.raises(ValueError, match=r"\[attention\] mask has shape"):
+        _cpu.attention(out, lse, q, k, v, mask[..., :4], False, 1.0)
+    with pytest.raises(TypeError):
+        _cpu.attention(out, lse, q, k, v, mask.astype(np.float32), False, 1.0)
+    with pytest.raises(TypeError):
+        _cpu.attention(out, lse, q.astype(np.float64), k, v, None, False, 1.0)
+    with pytest.raises(ValueError, match=r"\[attention\] q must have rank 4"):
+        _cpu.attention(out, lse, q[0], k, v, None, False, 1.0)
+    with pytest.raises(ValueError, match=r"\[attention\] out has shape"):
+        _cpu.attention(out[..., :6], lse, q, k, v, None, False, 1.0)
+    with pytest.raises(ValueError, match=r"\[attention\] lse has shape"):
+        _cpu.attention(out, lse[..., :3], q, k, v, None, False, 1.0)
+    with pytest.raises(ValueError, match=r"must be C-contiguous"):
+        _cpu.attention(np.zeros((2, 3, 4, 14), np.float32)[..., ::2], lse, q, k, v, None, False, 1.0)
+    with pytest.raises(ValueError, match=r"scale must be finite and > 0"):
+        _cpu.attention(out, lse, q, k, v, None, False, float("nan"))
+    grads = [np.zeros_like(a) for a in (q, k, v)]
+    _cpu.attention_backward(*grads, out, out, lse, q, k, v, mask, True, 0.5)
+    with pytest.raises(ValueError, match=r"\[attention_backward\] dk has shape"):
+        _cpu.attention_backward(grads[0], grads[1][:, :, :4], grads[2], out, out, lse, q, k, v, None, False, 1.0)
+    with pytest.raises(ValueError, match=r"\[attention_backward\] dout has shape"):
+        _cpu.attention_backward(*grads, out[:1], out, lse, q, k, v, None, False, 1.0)
+    with pytest.raises(ValueError, match=r"\[attention_backward\] lse must be C-contiguous"):
+        _cpu.attention_backward(*grads, out, out, np.zeros((2, 3, 8), np.float32)[..., ::2], q, k, v, None, False, 1.0)
+    with pytest.raises(ValueError, match=r"writeable"):
+        frozen = np.zeros_like(q)
+        frozen.flags.writeable = False
+        _cpu.attention_backward(frozen, grads[1], grads[2], out, out, lse, q, k, v, None, False, 1.0)

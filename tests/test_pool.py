@@ -1,0 +1,152 @@
+"""max_pool2d and avg_pool2d: kernels against the reference, reference against finite differences."""
+import numpy as np
+import pytest
+from helpers import assert_close, f32, numerical_grad
+
+import ranvier
+from ranvier import _cpu, ops, reference
+
+# (x shape, pool_size, stride, padding): odd sizes, size 1, overlapping windows
+# (3x3 stride 2), stride larger than the pool, pool larger than the image
+# ("same"), one channel, channel counts around the vector widths.
+CASES = [
+    ((1, 1, 1, 1), 1, None, "valid"),
+    ((2, 7, 9, 5), 2, None, "valid"),
+    ((2, 7, 9, 5), 2, None, "same"),
+    ((2, 9, 7, 17), 3, 2, "valid"),
+    ((2, 9, 7, 17), 3, 2, "same"),
+    ((1, 6, 5, 33), (3, 2), (1, 2), "same"),
+    ((3, 5, 5, 1), 2, 1, "same"),
+    ((1, 4, 3, 3), 5, 1, "same"),
+    ((2, 9, 8, 16), (2, 3), (3, 2), "valid"),
+    ((4, 16, 16, 64), 3, 2, "same"),
+]
+IDS = [f"{s}-{p}-{st}-{pad}" for s, p, st, pad in CASES]
+POOLS = ["max_pool2d", "avg_pool2d"]
+
+
+@pytest.mark.parametrize("op", POOLS)
+@pytest.mark.parametrize("shape,pool,stride,padding", CASES, ids=IDS)
+def test_forward_and_backward_match_reference(backend, isa, op, shape, pool, stride, padding, rng):
+    x = f32(rng, *shape)
+    dev = backend.asarray
+    y = backend.numpy(getattr(ops, op)(dev(x), pool, stride, padding))
+    x64 = x.astype(np.float64)
+    want = getattr(reference, op)(x64, pool, stride, padding)
+    assert_close(y, want, atol=1e-6, rtol=1e-6, what=op)
+    dy = f32(rng, *y.shape)
+    dx = backend.numpy(getattr(ops, f"{op}_backward")(dev(dy), dev(x), pool, stride, padding))
+    want_dx = getattr(reference, f"{op}_backward")(dy.astype(np.float64), x64, pool, stride, padding)
+    assert_close(dx, want_dx, atol=1e-6, rtol=1e-5, what=f"{op}_backward")
+
+
+@pytest.mark.parametrize("op", POOLS)
+@pytest.mark.parametrize("shape,pool,stride,padding", CASES[:9], ids=IDS[:9])
+def test_reference_backward_is_the_derivative(op, shape, pool, stride, padding, rng):
+    x = rng.standard_normal((1,) + shape[1:3] + (2,))  # distinct values: each window's maximum is unique
+    f = getattr(reference, op)
+    dy = rng.standard_normal(f(x, pool, stride, padding).shape)
+    want = numerical_grad(lambda v: np.sum(f(v, pool, stride, padding) * dy), x)
+    got = getattr(reference, f"{op}_backward")(dy, x, pool, stride, padding)
+    assert_close(got, want, atol=1e-6, rtol=1e-5, what=f"d{op}")
+
+
+def test_output_shapes_follow_keras(rng):
+    x = f32(rng, 2, 7, 10, 3)
+    assert ops.max_pool2d(x).shape == (2, 3, 5, 3)
+    assert ops.max_pool2d(x, padding="same").shape == (2, 4, 5, 3)
+    assert ops.avg_pool2d(x, 3, 2).shape == (2, 3, 4, 3)
+    assert ops.avg_pool2d(x, (3, 1), (1, 3), "same").shape == (2, 7, 4, 3)
+    assert ops.max_pool2d(x, 4, padding="same").shape == (2, 2, 3, 3)
+
+
+def test_same_padding_averages_only_the_image():
+    x = np.ones((1, 3, 3, 2), np.float32)
+    assert np.all(ops.avg_pool2d(x, 2, 2, "same") == 1)  # edge windows hold 2 or 1 elements, never pads
+    x = -np.ones((1, 3, 3, 1), np.float32)
+    assert np.all(ops.max_pool2d(x, 2, 2, "same") == -1)  # padding is not a zero that beats -1
+
+
+@pytest.mark.parametrize("stride", [None, 1, 2])
+def test_max_ties_go_to_the_first_element(backend, isa, stride):
+    x = np.zeros((2, 5, 5, 19), np.float32)
+    dy = np.ones(ops.max_pool2d(x, 3, stride).shape, np.float32)
+    dx = backend.numpy(ops.max_pool2d_backward(backend.asarray(dy), backend.asarray(x), 3, stride))
+    s = 3 if stride is None else stride
+    want = np.zeros_like(x)
+    for oh in range(dy.shape[1]):
+        for ow in range(dy.shape[2]):
+            want[:, oh * s, ow * s, :] += 1  # each window's top-left element
+    assert np.array_equal(dx, want)
+
+
+def test_max_ties_match_reference_with_many_repeats(backend, isa, rng):
+    x = rng.integers(0, 3, size=(3, 11, 10, 21)).astype(np.float32)  # ties everywhere
+    dy = f32(rng, *ops.max_pool2d(x, 3, 2, "same").shape)
+    dx = backend.numpy(ops.max_pool2d_backward(backend.asarray(dy), backend.asarray(x), 3, 2, "same"))
+    want = reference.max_pool2d_backward(dy.astype(np.float64), x.astype(np.float64), 3, 2, "same")
+    assert_close(dx, want, atol=1e-6, rtol=1e-6)
+
+
+@pytest.mark.parametrize("op", POOLS)
+def test_backward_is_the_same_for_any_thread_count(op, rng):
+    x = rng.integers(0, 4, size=(2, 33, 31, 24)).astype(np.float32)
+    dy = f32(rng, *ops.max_pool2d(x, 3, 2).shape)
+    before = ranvier.get_num_threads()
+    results = []
+    try:
+        for threads in (1, 2, 3):
+            ranvier.set_num_threads(threads)
+            results.append(getattr(ops, f"{op}_backward")(dy, x, 3, 2))
+    finally:
+        ranvier.set_num_threads(before)
+    assert all(np.array_equal(results[0], r) for r in results[1:])
+
+
+def test_non_contiguous_input_and_empty_batch(backend, rng):
+    x = f32(rng, 2, 9, 8, 10)[:, ::2, :, 1:7]
+    for op in POOLS:
+        y = backend.numpy(getattr(ops, op)(backend.asarray(x), 2, 1))
+        assert_close(y, getattr(reference, op)(x.astype(np.float64), 2, 1), atol=1e-6, rtol=1e-6, what=op)
+        empty = np.zeros((0, 4, 4, 3), np.float32)
+        assert backend.numpy(getattr(ops, op)(backend.asarray(empty))).shape == (0, 2, 2, 3)
+        dx = getattr(ops, f"{op}_backward")(backend.asarray(np.zeros((0, 2, 2, 3), np.float32)), backend.asarray(empty))
+        assert backend.numpy(dx).shape == (0, 4, 4, 3)
+
+
+@pytest.mark.parametrize("op", POOLS)
+def test_bad_input_is_named(op):
+    x = np.zeros((1, 4, 4, 2), np.float32)
+    with pytest.raises(TypeError, match=rf"\[{op}\] x must be \(N, H, W, C\) float32, got \(1, 4, 4, 2\) float64"):
+        getattr(ops, op)(x.astype(np.float64))
+    with pytest.raises(ValueError, match=rf"\[{op}\] x must be \(N, H, W, C\) float32, got \(4, 4, 2\)"):
+        getattr(ops, op)(x[0])
+    with pytest.raises(ValueError, match=rf"\[{op}\] pool_size \(5, 5\) is larger than the image \(4, 4\)"):
+        getattr(ops, op)(x, 5)
+    with pytest.raises(ValueError, match=rf"\[{op}\] pool_size must be positive, got 0"):
+        getattr(ops, op)(x, 0)
+    with pytest.raises(ValueError, match=rf"\[{op}\] stride must be positive"):
+        getattr(ops, op)(x, 2, (1, -1))
+    with pytest.raises(TypeError, match=rf"\[{op}\] pool_size must be an int or a pair of ints"):
+        getattr(ops, op)(x, 2.5)
+    with pytest.raises(ValueError, match=rf"\[{op}\] padding must be 'valid' or 'same', got 'full'"):
+        getattr(ops, op)(x, 2, padding="full")
+    backward = getattr(ops, f"{op}_backward")
+    with pytest.raises(ValueError, match=rf"\[{op}_backward\] dy must be \(1, 2, 2, 2\) float32"):
+        backward(np.zeros((1, 3, 3, 2), np.float32), x)
+    with pytest.raises(TypeError, match=rf"\[{op}_backward\] dy must be \(N, H, W, C\) float32"):
+        backward(np.zeros((1, 2, 2, 2), np.float64), x)
+
+
+def test_raw_module_refuses_inconsistent_arguments():
+    x = np.zeros((1, 4, 4, 2), np.float32)
+    y = np.zeros((1, 2, 2, 2), np.float32)
+    for pool, stride, pad, out in [((2, 2), (2, 2), (0, 0), np.zeros((1, 3, 2, 2), np.float32)),
+                                   ((2, 2), (0, 2), (0, 0), y), ((2, 2), (2, 2), (2, 0), y),
+                                   ((2, 2), (9, 2), (0, 0), y), ((2, 2), (2, 2), (0, 0), y[..., :1])]:
+        with pytest.raises(ValueError, match=r"\[max_pool2d\]"):
+            _cpu.max_pool2d(out, x, pool, stride, pad)
+    with pytest.raises(ValueError, match=r"\[max_pool2d_backward\] dx"):
+        _cpu.max_pool2d_backward(np.zeros((1, 4, 3, 2), np.float32), y, x, (2, 2), (2, 2), (0, 0))
+    with pytest.raises(TypeError):
+        _cpu.avg_pool2d(y, x.astype(np.float64), (2, 2), (2, 2), (0, 0))
