@@ -1,6 +1,8 @@
 """Tolerances and numerical checks shared by the tests."""
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 EPS32 = float(np.finfo(np.float32).eps)
@@ -53,6 +55,19 @@ def numerical_grad(f, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
 
 def f32(rng, *shape, scale: float = 1.0) -> np.ndarray:
     return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+
+@contextlib.contextmanager
+def num_threads(n: int):
+    """Runs the CPU kernels on n threads inside the block, then restores the count."""
+    import ranvier
+
+    before = ranvier.get_num_threads()
+    ranvier.set_num_threads(n)
+    try:
+        yield
+    finally:
+        ranvier.set_num_threads(before)
 
 
 def check_autograd(fn, ref_fn, inputs, atol=1e-4, rtol=1e-3):

@@ -60,12 +60,15 @@ inline bool is_c_contiguous(const py::array& a) {
   return (a.flags() & py::array::c_style) != 0;
 }
 
-inline const float* contiguous_in(const char* op, const char* name, const Array& a) {
+// Element type T is float for Array; other types serve ids (int64) and masks (uint8).
+template <class T>
+const T* contiguous_in(const char* op, const char* name, const py::array_t<T, 0>& a) {
   if (!is_c_contiguous(a)) fail(op, std::string(name) + " must be C-contiguous");
   return a.data();
 }
 
-inline float* contiguous_out(const char* op, const char* name, Array& a) {
+template <class T>
+T* contiguous_out(const char* op, const char* name, py::array_t<T, 0>& a) {
   if (!is_c_contiguous(a)) fail(op, std::string(name) + " (an output) must be C-contiguous");
   if (!a.writeable()) fail(op, std::string(name) + " (an output) must be writeable");
   return a.mutable_data();

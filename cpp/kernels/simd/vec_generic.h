@@ -43,6 +43,11 @@ inline Vec fmadd(Vec a, Vec b, Vec c) { return {a.v * b.v + c.v}; }
 inline Vec fnmadd(Vec a, Vec b, Vec c) { return {c.v - a.v * b.v}; }
 inline Vec max(Vec a, Vec b) { return {a.v > b.v ? a.v : b.v}; }
 inline Vec min(Vec a, Vec b) { return {a.v < b.v ? a.v : b.v}; }
+inline Vec sqrt(Vec a) {
+  Vec r;
+  for (int i = 0; i < 4; ++i) r.v[i] = std::sqrt(a.v[i]);
+  return r;
+}
 inline Vec abs(Vec a) { return {a.v < 0.f ? -a.v : a.v}; }
 inline Vec round_nearest(Vec a) {
   Vec r;

@@ -9,6 +9,10 @@ family; each lists its ops in ``__all__``.
 from ranvier.ops.activation import *  # noqa: F401,F403
 from ranvier.ops.attention import *  # noqa: F401,F403
 from ranvier.ops.dense import *  # noqa: F401,F403
+from ranvier.ops.norm import *  # noqa: F401,F403
+from ranvier.ops.embedding import *  # noqa: F401,F403
+from ranvier.ops.dropout import *  # noqa: F401,F403
+from ranvier.ops.optim import *  # noqa: F401,F403
 from ranvier.ops.rnn import *  # noqa: F401,F403
 from ranvier.ops.losses import *  # noqa: F401,F403
 from ranvier.ops.pool import *  # noqa: F401,F403

@@ -7,6 +7,9 @@ a silent copy.
 """
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 
 from ranvier import backend
@@ -81,6 +84,34 @@ def contiguous(a):
     """A C-contiguous version of ``a`` (the same array when it already is)."""
     xp = backend.array_module(a)
     return a if a.flags.c_contiguous else xp.ascontiguousarray(a)
+
+
+def real(op: str, name: str, value, low=None, high=None, high_open: bool = False) -> float:
+    """``value`` as a float: a finite real number in [low, high] (or [low, high))."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"[{op}] {name} must be a real number, got {type(value).__name__}")
+    v = float(value)
+    in_range = math.isfinite(v) and (low is None or v >= low)
+    if high is not None:
+        in_range = in_range and (v < high if high_open else v <= high)
+    if not in_range:
+        if high is None:
+            want = f"a finite number >= {low}" if low is not None else "a finite number"
+        else:
+            want = f"in [{low}, {high}{')' if high_open else ']'}"
+        raise ValueError(f"[{op}] {name} must be {want}, got {value!r}")
+    return v
+
+
+def integer(op: str, name: str, value, low=None, high=None) -> int:
+    """``value`` as an int in [low, high)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"[{op}] {name} must be an integer, got {type(value).__name__}")
+    v = int(value)
+    if (low is not None and v < low) or (high is not None and v >= high):
+        want = f">= {low}" if high is None else f"in [{low}, {high})"
+        raise ValueError(f"[{op}] {name} must be an integer {want}, got {v}")
+    return v
 
 
 def saved_for_backward(op: str, act: str, y, z, expected_shape):

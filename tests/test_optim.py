@@ -1,0 +1,120 @@
+"""sgd_update and adam_update: several in-place steps against the reference."""
+import numpy as np
+import pytest
+from helpers import assert_close, f32
+
+from ranvier import ops, reference
+
+SIZES = [1, 17, 100003]
+STEPS = 4
+
+
+def _run(backend, update, param, states, grads, **kwargs):
+    """STEPS updates through ops (in place, float32) and the reference (float64)."""
+    dev = [backend.asarray(a) for a in [param, *states]]
+    ref = [a.astype(np.float64) for a in [param, *states]]
+    for t, g in enumerate(grads, start=1):
+        step = {"step": t} if update == "adam_update" else {}
+        out = getattr(ops, update)(dev[0], backend.asarray(g), *dev[1:], **step, **kwargs)
+        assert all(o is d for o, d in zip(out, dev)), "ops must return the arrays it updated"
+        ref = list(getattr(reference, update)(ref[0], g.astype(np.float64), *ref[1:], **step, **kwargs))
+    return [backend.numpy(a) for a in dev], ref
+
+
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("momentum,nesterov", [(0.0, False), (0.9, False), (0.9, True)])
+@pytest.mark.parametrize("weight_decay", [0.0, 1e-2])
+def test_sgd_matches_reference(backend, isa, n, momentum, nesterov, weight_decay, rng):
+    param, grads = f32(rng, n), [f32(rng, n) for _ in range(STEPS)]
+    states = [np.zeros(n, np.float32)] if momentum else []
+    got, want = _run(backend, "sgd_update", param, states, grads, lr=0.1, momentum=momentum,
+                     nesterov=nesterov, weight_decay=weight_decay)
+    for g, w, name in zip(got, want, ("param", "velocity")):
+        assert_close(g, w, atol=1e-6, rtol=1e-5, what=name)
+
+
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("decoupled", [False, True])
+@pytest.mark.parametrize("weight_decay", [0.0, 0.1])
+def test_adam_matches_reference(backend, isa, n, decoupled, weight_decay, rng):
+    param, grads = f32(rng, n), [f32(rng, n) for _ in range(STEPS)]
+    states = [np.zeros(n, np.float32), np.zeros(n, np.float32)]
+    got, want = _run(backend, "adam_update", param, states, grads, lr=1e-2, weight_decay=weight_decay,
+                     decoupled=decoupled)
+    for g, w, name in zip(got, want, ("param", "m", "v")):
+        assert_close(g, w, atol=1e-6, rtol=1e-5, what=name)
+
+
+def test_first_adam_step_moves_by_lr(backend):
+    # step 1: m_hat = g, v_hat = g^2, so param moves by lr * g / (|g| + eps)
+    param = backend.asarray(np.array([1.0, -2.0, 0.5], np.float32))
+    m, v = backend.asarray(np.zeros(3, np.float32)), backend.asarray(np.zeros(3, np.float32))
+    grad = np.array([0.5, -3.0, 1e-3], np.float32)
+    ops.adam_update(param, backend.asarray(grad), m, v, step=1, lr=0.1)
+    want = np.array([1.0, -2.0, 0.5]) - 0.1 * grad / (np.abs(grad) + 1e-7)
+    assert_close(backend.numpy(param), want, atol=1e-7, rtol=1e-6)
+
+
+def test_sgd_without_velocity_and_nd_params(backend, rng):
+    param, grad = f32(rng, 3, 4, 5), f32(rng, 3, 4, 5)
+    p = backend.asarray(param.copy())
+    out, vel = ops.sgd_update(p, backend.asarray(grad), lr=0.5, weight_decay=0.1)
+    assert out is p and vel is None
+    assert_close(backend.numpy(p), reference.sgd_update(param.astype(np.float64), grad, lr=0.5, weight_decay=0.1)[0],
+                 atol=1e-6, rtol=1e-6)
+
+
+def test_bad_input_is_named():
+    p, g = np.zeros(6, np.float32), np.zeros(6, np.float32)
+    m, v = np.zeros(6, np.float32), np.zeros(6, np.float32)
+    with pytest.raises(TypeError, match=r"\[sgd_update\] param must be a float32 array \(updated in place\), got \(6,\) float64"):
+        ops.sgd_update(p.astype(np.float64), g)
+    with pytest.raises(ValueError, match=r"\[sgd_update\] param must be C-contiguous: it is updated in place"):
+        ops.sgd_update(np.zeros(12, np.float32)[::2], g)
+    read_only = p.copy()
+    read_only.flags.writeable = False
+    with pytest.raises(ValueError, match=r"\[sgd_update\] param must be writeable"):
+        ops.sgd_update(read_only, g)
+    with pytest.raises(ValueError, match=r"\[sgd_update\] grad must have param's shape \(6,\), got \(3, 2\)"):
+        ops.sgd_update(p, g.reshape(3, 2))
+    with pytest.raises(ValueError, match=r"\[sgd_update\] momentum 0.9 needs velocity="):
+        ops.sgd_update(p, g, momentum=0.9)
+    with pytest.raises(ValueError, match=r"\[sgd_update\] nesterov needs momentum > 0"):
+        ops.sgd_update(p, g, v, nesterov=True)
+    with pytest.raises(ValueError, match=r"\[sgd_update\] velocity must have param's shape"):
+        ops.sgd_update(p, g, np.zeros(5, np.float32), momentum=0.9)
+    with pytest.raises(TypeError, match=r"\[sgd_update\] velocity must be a float32 array"):
+        ops.sgd_update(p, g, np.zeros(6), momentum=0.9)
+    with pytest.raises(ValueError, match=r"\[sgd_update\] lr must be a finite number >= 0, got -0.1"):
+        ops.sgd_update(p, g, lr=-0.1)
+    with pytest.raises(ValueError, match=r"\[sgd_update\] param and velocity must be separate arrays"):
+        ops.sgd_update(p, g, p, momentum=0.9)
+    with pytest.raises(ValueError, match=r"\[adam_update\] m and v must be separate arrays"):
+        ops.adam_update(p, g, m, m, step=1)
+    with pytest.raises(ValueError, match=r"\[adam_update\] v must be C-contiguous"):
+        ops.adam_update(p, g, m, np.zeros((6, 2), np.float32)[:, 0], step=1)
+    with pytest.raises(ValueError, match=r"\[adam_update\] step must be an integer >= 1, got 0"):
+        ops.adam_update(p, g, m, v, step=0)
+    with pytest.raises(TypeError, match=r"\[adam_update\] step must be an integer, got float"):
+        ops.adam_update(p, g, m, v, step=1.0)
+    with pytest.raises(ValueError, match=r"\[adam_update\] beta1 must be in \[0, 1\), got 1.0"):
+        ops.adam_update(p, g, m, v, step=1, beta1=1.0)
+    with pytest.raises(ValueError, match=r"\[adam_update\] eps must be a finite number >= 0"):
+        ops.adam_update(p, g, m, v, step=1, eps=float("inf"))
+    with pytest.raises(TypeError, match=r"\[adam_update\] grad must be a float32 array"):
+        ops.adam_update(p, g.astype(np.float16), m, v, step=1)
+
+
+def test_raw_kernels_refuse_bad_arrays():
+    from ranvier import _cpu
+    p, g = np.zeros(6, np.float32), np.zeros(6, np.float32)
+    with pytest.raises(ValueError, match=r"\[sgd_update\] param \(an output\) must be C-contiguous"):
+        _cpu.sgd_update(np.zeros(12, np.float32)[::2], None, g, 0.1, 0.0, False, 0.0)
+    with pytest.raises(ValueError, match=r"\[sgd_update\] velocity and param must have the same size"):
+        _cpu.sgd_update(p, np.zeros(5, np.float32), g, 0.1, 0.9, False, 0.0)
+    with pytest.raises(TypeError):
+        _cpu.sgd_update(p.astype(np.float64), None, g, 0.1, 0.0, False, 0.0)
+    with pytest.raises(ValueError, match=r"\[adam_update\] step must be >= 1, got 0"):
+        _cpu.adam_update(p, p.copy(), p.copy(), g, 0, 0.1, 0.9, 0.999, 1e-7, 0.0, False)
+    with pytest.raises(ValueError, match=r"\[adam_update\] grad and param must have the same size"):
+        _cpu.adam_update(p, p.copy(), p.copy(), g[:3], 1, 0.1, 0.9, 0.999, 1e-7, 0.0, False)
