@@ -53,6 +53,8 @@ def rand(*shape, seed=0):
     (lambda: layers.LSTM(3), (2, 4, 2)),
     (lambda: layers.MultiHeadAttention(2, 3), (2, 4, 5)),
     (lambda: layers.PositionalEncoding(), (2, 4, 6)),
+    (lambda: layers.LayerNormalization(), (3, 7)),
+    (lambda: layers.TransformerEncoder(num_heads=2, intermediate_dim=5, activation="gelu"), (2, 3, 4)),
 ])
 def test_layer_gradients(make, shape):
     ranvier.utils.set_seed(1)
@@ -95,7 +97,7 @@ def test_shape_errors_name_the_layer_and_the_shapes():
         dense(rand(2, 5))
     conv = layers.Conv2D(2, 3)
     conv(rand(1, 5, 5, 3))
-    with pytest.raises(ValueError, match=r"\[Conv2D 'conv2d.*'\] expects inputs of shape \(5, 5, 3\)"):
+    with pytest.raises(ValueError, match=r"\[Conv2D 'conv2d.*'\] expects inputs of shape \(None, None, 3\)"):
         conv(rand(1, 5, 5, 4))
     with pytest.raises(ValueError, match=r"\[Conv2D\] padding must be"):
         layers.Conv2D(2, 3, padding="full")
@@ -139,3 +141,30 @@ def test_positional_encoding_formula():
     pe = sinusoidal_encoding(5, 4)
     assert np.isclose(pe[3, 0], np.sin(3)) and np.isclose(pe[3, 1], np.cos(3))
     assert np.isclose(pe[2, 2], np.sin(2 / 100)) and np.isclose(pe[2, 3], np.cos(2 / 100))
+
+
+def test_embedding_gradient_accumulates_repeated_ids():
+    emb = layers.Embedding(5, 3)
+    ids = np.array([[1, 2, 1], [4, 1, 0]])
+    out = emb(ids)
+    assert out.shape == (2, 3, 3)
+    np.testing.assert_array_equal(out.numpy()[0, 0], emb.embeddings.numpy()[1])
+    out.sum().backward()
+    np.testing.assert_array_equal(emb.embeddings.grad.numpy()[:, 0], [1, 3, 1, 0, 1])
+    with pytest.raises(ValueError, match=r"\[embedding\] ids must be in \[0, 5\)"):
+        emb(np.array([[5]]))
+
+
+def test_dropout_trains_and_is_identity_in_inference():
+    ranvier.utils.set_seed(0)
+    drop = layers.Dropout(0.25)
+    x = ranvier.tensor(np.ones((200, 100), np.float32), requires_grad=True)
+    y = drop(x)
+    kept = y.numpy() != 0
+    assert abs(kept.mean() - 0.75) < 0.02
+    np.testing.assert_allclose(y.numpy()[kept], 1 / 0.75)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), kept / 0.75)
+    assert not np.array_equal(drop(x).numpy() != 0, kept)  # a new mask each step
+    drop.eval()
+    np.testing.assert_array_equal(drop(x).numpy(), x.numpy())

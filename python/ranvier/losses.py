@@ -40,11 +40,18 @@ def _target(y, like):
     return t.to(like.device) if isinstance(like, Tensor) and like.device != t.device else t
 
 
+def _like_prediction(y_true, y_pred):
+    """Targets (N,) for predictions (N, 1) get the trailing axis, as Keras does."""
+    if y_true.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:
+        return F.reshape(y_true, y_pred.shape)
+    return y_true
+
+
 class MeanSquaredError(Loss):
     name = "mean_squared_error"
 
     def call(self, y_true, y_pred):
-        return F.mse(y_pred, y_true, reduction=self.reduction)
+        return F.mse(y_pred, _like_prediction(y_true, y_pred), reduction=self.reduction)
 
 
 class BinaryCrossentropy(Loss):
@@ -57,7 +64,8 @@ class BinaryCrossentropy(Loss):
         self.from_logits = from_logits
 
     def call(self, y_true, y_pred):
-        return F.binary_cross_entropy(y_pred, y_true, reduction=self.reduction, from_logits=self.from_logits)
+        return F.binary_cross_entropy(y_pred, _like_prediction(y_true, y_pred), reduction=self.reduction,
+                                      from_logits=self.from_logits)
 
     def from_logits_version(self):
         return BinaryCrossentropy(from_logits=True, reduction=self.reduction)

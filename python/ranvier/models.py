@@ -139,9 +139,9 @@ class Model(Layer):
         if batch_size < 1:
             raise ValueError(f"[fit] batch_size must be >= 1, got {batch_size}")
         verbose = 1 if verbose == "auto" else int(verbose)
-        self._bind_optimizer()
         if not self.built:
             self.build_for(x.shape[1:])
+        self._bind_optimizer()
         history = callbacks_mod.History()
         cbs = list(callbacks or []) + [history]
         for cb in cbs:
@@ -308,6 +308,9 @@ class Sequential(Model):
             raise TypeError(f"[Sequential.add] expected a Layer, got {type(layer).__name__}")
         self.layers.append(layer)
         self.built = False
+        shape = self._declared_input_shape()
+        if shape is not None:  # as Keras: with a known input shape the weights exist at once
+            self.build_for(tuple(1 if d is None else d for d in shape))
 
     def sublayers(self) -> list:
         return list(self.layers)

@@ -71,7 +71,8 @@ def save_model(model, path: str) -> None:
         config = layer_to_json(model)
     except NotImplementedError as e:
         raise NotImplementedError(f"[save] {e}; use save_weights for a subclassed model without get_config") from None
-    input_shape = model.layers[0].input_spec if getattr(model, "layers", None) else model.input_spec
+    first = model.layers[0] if getattr(model, "layers", None) else model
+    input_shape = first.build_input_shape
     metadata = {"format": _FORMAT, "model": json.dumps(config),
                 "input_shape": json.dumps(None if input_shape is None else list(input_shape))}
     save_weights(model, path, metadata=metadata)
@@ -87,9 +88,7 @@ def load_model(path: str, custom_objects: dict | None = None):
         raise ValueError(f"[load_model] {path} was not written by Model.save (no ranvier model metadata)")
     model = layer_from_json(json.loads(metadata["model"]), custom_objects)
     input_shape = json.loads(metadata["input_shape"])
-    if input_shape is not None:
-        if any(d is None for d in input_shape):
-            input_shape = [1 if d is None else d for d in input_shape]
+    if not model.built and input_shape is not None:
         model.build_for(tuple(input_shape))
     load_weights(model, path)
     return model

@@ -12,6 +12,7 @@ from ranvier.functional.attention import attention
 from ranvier.functional.conv import avg_pool2d, conv2d, global_avg_pool2d, max_pool2d
 from ranvier.functional.dense import gelu, linear, matmul, relu, sigmoid, tanh
 from ranvier.functional.losses import binary_cross_entropy, log_softmax, mse, softmax, softmax_cross_entropy
+from ranvier.functional.norm import dropout, embedding, layer_norm
 from ranvier.functional.recurrent import lstm, simple_rnn
 
 _methods.install()

@@ -1,11 +1,13 @@
 """Layers with Keras names, arguments and weight layouts."""
 from ranvier.layers.attention import MultiHeadAttention, PositionalEncoding
 from ranvier.layers.base import Layer
-from ranvier.layers.conv import AveragePooling2D, Conv2D, GlobalAveragePooling2D, MaxPooling2D
-from ranvier.layers.core import Activation, Dense, Flatten, Input, Reshape
-from ranvier.layers.normalization import BatchNormalization
+from ranvier.layers.conv import AveragePooling2D, Conv2D, GlobalAveragePooling1D, GlobalAveragePooling2D, MaxPooling2D
+from ranvier.layers.core import Activation, Dense, Dropout, Flatten, Input, Reshape
+from ranvier.layers.embedding import Embedding
+from ranvier.layers.normalization import BatchNormalization, LayerNormalization
 from ranvier.layers.recurrent import LSTM, SimpleRNN
+from ranvier.layers.transformer import TransformerEncoder
 
-__all__ = ["LSTM", "Activation", "AveragePooling2D", "BatchNormalization", "Conv2D", "Dense", "Flatten",
-           "GlobalAveragePooling2D", "Input", "Layer", "MaxPooling2D", "MultiHeadAttention", "PositionalEncoding",
-           "Reshape", "SimpleRNN"]
+__all__ = ["LSTM", "Activation", "AveragePooling2D", "BatchNormalization", "Conv2D", "Dense", "Dropout", "Embedding",
+           "Flatten", "GlobalAveragePooling1D", "GlobalAveragePooling2D", "Input", "Layer", "LayerNormalization", "MaxPooling2D",
+           "MultiHeadAttention", "PositionalEncoding", "Reshape", "SimpleRNN", "TransformerEncoder"]

@@ -19,7 +19,6 @@ class MultiHeadAttention(Layer):
     attention kernel. attention_mask (B, Lq, Lk) boolean, True = attend.
     """
 
-    variable_axes = (0,)
 
     def __init__(self, num_heads: int, key_dim: int, value_dim: int | None = None, use_bias: bool = True,
                  output_shape: int | None = None, **kwargs):
@@ -97,7 +96,6 @@ def sinusoidal_encoding(length: int, dim: int) -> np.ndarray:
 class PositionalEncoding(Layer):
     """x (B, L, D) -> x + pe[:L], the fixed sinusoidal encoding of each position (no weights)."""
 
-    variable_axes = (0,)
 
     def call(self, x):
         pe = backend.array_module(x.data).asarray(sinusoidal_encoding(x.shape[1], x.shape[2]))

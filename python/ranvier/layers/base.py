@@ -40,9 +40,6 @@ class Layer:
     ``input_shape`` (without the batch axis) builds the layer at once, as in Keras.
     """
 
-    # axes of the input (after the batch axis) that may vary between calls, e.g.
-    # the time axis of a recurrent layer; None entries in the recorded shape
-    variable_axes: tuple = ()
     # dtype of the dummy sample build_for() runs through (Embedding takes ids)
     input_dtype = np.float32
 
@@ -56,7 +53,8 @@ class Layer:
         self.built = False
         self._weights: list[Tensor] = []
         self._weight_names: list[str] = []
-        self.input_spec: tuple | None = None  # input shape without the batch axis
+        self.input_spec: tuple | None = None  # what inputs must match, without the batch axis
+        self.build_input_shape: tuple | None = None  # the first input's shape, without the batch axis
         self.output_shape: tuple | None = None
         self._init_input_shape = tuple(input_shape) if input_shape is not None else None
 
@@ -149,9 +147,17 @@ class Layer:
         return y
 
     def _build_from(self, shape) -> None:
-        self.input_spec = tuple(None if i in self.variable_axes else d for i, d in enumerate(shape[1:]))
         self.build((None,) + tuple(shape[1:]))
         self.built = True
+        self.build_input_shape = tuple(shape[1:])
+        self.input_spec = self.input_spec_for(tuple(shape[1:]))
+
+    def input_spec_for(self, shape: tuple):
+        """What later inputs must match (without the batch axis), as Keras checks it:
+        a layer with weights fixes the rank and the feature (last) axis; others accept anything."""
+        if not self._weights or not shape:
+            return None
+        return (None,) * (len(shape) - 1) + (shape[-1],)
 
     def _check_input(self, shape) -> None:
         spec = self.input_spec

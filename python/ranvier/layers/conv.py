@@ -97,3 +97,11 @@ class GlobalAveragePooling2D(Layer):
 
     def call(self, x):
         return F.global_avg_pool2d(x)
+
+
+class GlobalAveragePooling1D(Layer):
+    """(N, L, C) -> (N, C): the mean over the sequence axis."""
+
+
+    def call(self, x):
+        return F.mean(x, axis=1)

@@ -1,5 +1,7 @@
-"""Core layers: Input, Dense, Activation, Flatten, Reshape."""
+"""Core layers: Input, Dense, Activation, Flatten, Reshape, Dropout."""
 from __future__ import annotations
+
+import numpy as np
 
 from ranvier import functional as F
 from ranvier.layers.base import Layer
@@ -108,3 +110,23 @@ class Reshape(Layer):
 
     def get_config(self):
         return {**super().get_config(), "target_shape": list(self.target_shape)}
+
+
+class Dropout(Layer):
+    """In training, zeroes each input with probability ``rate`` and scales the rest by 1 / (1 - rate);
+    the identity in inference (``model.eval()``, ``predict``, ``evaluate``)."""
+
+    def __init__(self, rate: float, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        if not 0 <= rate < 1:
+            raise ValueError(f"[Dropout] rate must be in [0, 1), got {rate}")
+        self.rate = float(rate)
+        # a seeded layer draws a new mask each step from its own generator
+        self._rng = np.random.default_rng(seed) if seed is not None else None
+
+    def call(self, x):
+        seed = int(self._rng.integers(0, 2**63 - 1)) if self._rng is not None else None
+        return F.dropout(x, self.rate, training=self.training, seed=seed)
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate}

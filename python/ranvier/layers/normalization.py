@@ -51,3 +51,26 @@ class BatchNormalization(Layer):
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "epsilon": self.epsilon, "center": self.center,
                 "scale": self.scale}
+
+
+class LayerNormalization(Layer):
+    """Normalises each sample over its last axis: gamma (x - mean) / sqrt(var + epsilon) + beta.
+
+    gamma, beta (features,); epsilon 1e-3 as Keras (PyTorch uses 1e-5).
+    """
+
+    def __init__(self, axis: int = -1, epsilon: float = 1e-3, **kwargs):
+        super().__init__(**kwargs)
+        if axis != -1:
+            raise ValueError(f"[LayerNormalization] only axis=-1 is supported, got {axis}")
+        self.epsilon = epsilon
+
+    def build(self, input_shape):
+        self.gamma = self.add_weight("gamma", (input_shape[-1],), "ones")
+        self.beta = self.add_weight("beta", (input_shape[-1],), "zeros")
+
+    def call(self, x):
+        return F.layer_norm(x, self.gamma, self.beta, eps=self.epsilon)
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon}

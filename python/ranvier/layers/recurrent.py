@@ -8,7 +8,6 @@ from ranvier.layers.base import Layer
 
 
 class _Recurrent(Layer):
-    variable_axes = (0,)  # sequences of any length
     gates = 1
 
     def __init__(self, units: int, return_sequences: bool = False, return_state: bool = False,
