@@ -1,4 +1,4 @@
-"""Command line: ``python -m ranvier info | check``."""
+"""Command line: ``python -m ranvier info | check | train``."""
 from __future__ import annotations
 
 import argparse
@@ -18,11 +18,22 @@ def _check(args) -> int:
     return selfcheck.main()
 
 
+def _train(argv) -> int:
+    from ranvier import train
+
+    train.main(argv)
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ranvier", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("info", help="version, compiler, instruction set, threads, CUDA").set_defaults(run=_info)
     sub.add_parser("check", help="every op against its NumPy reference, on every ISA and the GPU").set_defaults(run=_check)
+    sub.add_parser("train", help="train a network (default: a CNN on digits); train --help for its options")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] == "train":  # its own parser owns every option after the word
+        return _train(argv[1:])
     args = parser.parse_args(argv)
     return args.run(args)
 
