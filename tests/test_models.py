@@ -275,3 +275,11 @@ def test_compile_and_fit_errors_are_clear():
         model.fit(np.ones((4, 3)), np.ones((5, 2)))
     with pytest.raises(ValueError, match=r"\[Dense 'dense.*'\] expects inputs of shape \(3,\)"):
         model.fit(np.ones((4, 7)), np.ones((4, 2)), verbose=0)
+
+
+def test_binary_accuracy_with_flat_labels():
+    from ranvier import metrics
+    pred = np.array([[0.9], [0.2], [0.7]], np.float32)
+    assert metrics.binary_accuracy(np.array([1.0, 0.0, 0.0]), pred) == pytest.approx(2 / 3)
+    name, fn = metrics.get("accuracy", "binary_crossentropy")
+    assert fn(np.array([1, 0, 1]), pred) == 1.0

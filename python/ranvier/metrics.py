@@ -18,11 +18,15 @@ def categorical_accuracy(y_true, y_pred) -> float:
 
 
 def binary_accuracy(y_true, y_pred, threshold: float = 0.5) -> float:
-    return float(np.mean((_np(y_pred) > threshold) == (_np(y_true) > 0.5)))
+    pred, true = _np(y_pred), _np(y_true)
+    if true.size == pred.size:
+        true = true.reshape(pred.shape)  # labels (N,) for predictions (N, 1)
+    return float(np.mean((pred > threshold) == (true > 0.5)))
 
 
 def mean_absolute_error(y_true, y_pred) -> float:
-    return float(np.mean(np.abs(_np(y_pred) - _np(y_true))))
+    pred, true = _np(y_pred), _np(y_true)
+    return float(np.mean(np.abs(pred - (true.reshape(pred.shape) if true.size == pred.size else true))))
 
 
 def _accuracy_for(loss_name: str, y_true, y_pred):
