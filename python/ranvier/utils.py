@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ranvier.image import img_to_array, load_img  # noqa: F401  (Keras: keras.utils.load_img)
+
 _rng = np.random.default_rng()
 
 
