@@ -4,7 +4,7 @@ from ranvier._runtime import get_isa, get_num_threads, set_isa, set_num_threads,
 from ranvier import backend, cuda, ops, reference
 from ranvier.tensor import Tensor, no_grad, tensor
 from ranvier import functional
-from ranvier import callbacks, initializers, layers, losses, metrics, optimizers, utils
+from ranvier import callbacks, datasets, initializers, layers, losses, metrics, optimizers, utils
 from ranvier.models import Model, Sequential
 from ranvier.saving import load_model
 
@@ -12,6 +12,7 @@ __all__ = [
     "Model",
     "Sequential",
     "callbacks",
+    "datasets",
     "initializers",
     "layers",
     "load_model",
