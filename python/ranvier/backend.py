@@ -15,7 +15,7 @@ _cuda_module = None
 
 def is_cupy(x) -> bool:
     """True for a CuPy array (checked without importing CuPy)."""
-    return type(x).__module__.split(".")[0] == "cupy"
+    return type(x).__module__.startswith("cupy")
 
 
 def array_module(x):

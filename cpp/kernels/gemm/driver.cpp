@@ -83,9 +83,10 @@ void gemm(float* c, std::int64_t ldc, MatrixView a, MatrixView b, std::int64_t m
             const int cols = static_cast<int>(std::min<std::int64_t>(bs.nr, n - j));
             Epilogue tile_epilogue = epilogue;
             if (epilogue.bias != nullptr) tile_epilogue.bias = epilogue.bias + j;
+            const MicroKernel kernel = cols <= kernels.narrow_nr ? kernels.narrow_micro_kernel : kernels.micro_kernel;
             for (std::int64_t ir = 0; ir * bs.mr < mb; ++ir) {
               const int rows = static_cast<int>(std::min<std::int64_t>(bs.mr, mb - ir * bs.mr));
-              kernels.micro_kernel(kb, a_packed + ir * bs.mr * kb, b_packed + jr * bs.nr * kb,
+              kernel(kb, a_packed + ir * bs.mr * kb, b_packed + jr * bs.nr * kb,
                                    c + (ic + ir * bs.mr) * ldc + j, ldc, rows, cols, acc, last,
                                    tile_epilogue);
             }

@@ -30,6 +30,10 @@ using MicroKernel = void (*)(std::int64_t k, const float* a_panel, const float* 
 struct GemmKernels {
   GemmBlocking blocking;
   MicroKernel micro_kernel;
+  // The same kernel for tiles at most `narrow_nr` columns wide: a narrow
+  // matrix (n = 10 classes, say) or the last panel of a wider one.
+  MicroKernel narrow_micro_kernel;
+  int narrow_nr;
 };
 
 RANVIER_DECLARE_ISA_TABLE(GemmKernels, gemm_kernels)

@@ -15,7 +15,9 @@ using V = simd::RANVIER_ISA_NS::Vec;
 // Block sizes per ISA. mr x nr fills the register file (accumulators + nr /
 // lanes B vectors + one broadcast A value); kc * nr * 4 bytes of B fits L1.
 #if defined(RANVIER_TARGET_AVX512)
-constexpr GemmBlocking kBlocking = {12, 32, 256, 240, 4096};  // 24 of 32 zmm accumulate
+// kc = 192: the 24 KB B micro-panel and the A micro-panel share a 48 KB L1
+// (256 measured slower on the layer shapes, Ice Lake server).
+constexpr GemmBlocking kBlocking = {12, 32, 192, 240, 4096};  // 24 of 32 zmm accumulate
 #elif defined(RANVIER_TARGET_AVX2)
 constexpr GemmBlocking kBlocking = {6, 16, 256, 144, 4096};   // 12 of 16 ymm accumulate
 #else
@@ -36,23 +38,26 @@ inline void store_n(V v, float* p, int n) {
   }
 }
 
+// NVT vectors of columns: NV for full tiles; fewer for narrow ones (n <= NR / 2),
+// which then skip the multiply-adds of columns that do not exist.
+template <int NVT>
 void micro_kernel(std::int64_t k, const float* a, const float* b, float* c, std::int64_t ldc, int m,
                   int n, bool accumulate, bool last, const Epilogue& epilogue) {
-  V acc[MR][NV];
+  V acc[MR][NVT];
 #pragma GCC unroll 32
   for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 8
-    for (int j = 0; j < NV; ++j) acc[i][j] = V::zero();
+    for (int j = 0; j < NVT; ++j) acc[i][j] = V::zero();
 
   for (std::int64_t p = 0; p < k; ++p, a += MR, b += NR) {
-    V bv[NV];
+    V bv[NVT];
 #pragma GCC unroll 8
-    for (int j = 0; j < NV; ++j) bv[j] = V::load(b + j * V::kLanes);
+    for (int j = 0; j < NVT; ++j) bv[j] = V::load(b + j * V::kLanes);
 #pragma GCC unroll 32
     for (int i = 0; i < MR; ++i) {
       V ai = V::set1(a[i]);
 #pragma GCC unroll 8
-      for (int j = 0; j < NV; ++j) acc[i][j] = fmadd(ai, bv[j], acc[i][j]);
+      for (int j = 0; j < NVT; ++j) acc[i][j] = fmadd(ai, bv[j], acc[i][j]);
     }
   }
 
@@ -62,7 +67,7 @@ void micro_kernel(std::int64_t k, const float* a, const float* b, float* c, std:
     if (i >= m) break;
     float* row = c + i * ldc;
 #pragma GCC unroll 8
-    for (int j = 0; j < NV; ++j) {
+    for (int j = 0; j < NVT; ++j) {
       const int col = j * V::kLanes;
       if (col >= n) break;
       const int cnt = n - col < V::kLanes ? n - col : V::kLanes;
@@ -77,8 +82,11 @@ void micro_kernel(std::int64_t k, const float* a, const float* b, float* c, std:
   }
 }
 
+constexpr int kNarrow = NV / 2 > 0 ? NV / 2 : 1;
+
 }  // namespace
 
-extern const GemmKernels gemm_kernels = {kBlocking, micro_kernel};
+extern const GemmKernels gemm_kernels = {kBlocking, micro_kernel<NV>, micro_kernel<kNarrow>,
+                                         kNarrow * V::kLanes};
 
 }  // namespace ranvier::cpu::RANVIER_ISA_NS

@@ -65,6 +65,8 @@ def float32(op: str, name: str, x, layout: str | None = None, ndim=None):
 
 def same_device(op: str, **arrays) -> None:
     """All arrays on the CPU, or all on the GPU."""
+    if all(type(a) is np.ndarray or a is None for a in arrays.values()):
+        return  # the common case, decided without building anything
     kinds = {name: backend.is_cupy(a) for name, a in arrays.items() if a is not None}
     if len(set(kinds.values())) > 1:
         where = ", ".join(f"{n} on {'GPU' if g else 'CPU'}" for n, g in kinds.items())

@@ -1,6 +1,8 @@
 """Matrix products and the dense layer."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ranvier import backend
@@ -37,16 +39,18 @@ def matmul(a, b, transpose_a: bool = False, transpose_b: bool = False):
             f"b is {tuple(b.shape)} (k={b.shape[-2]})"
         )
     try:
-        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) if a.ndim > 2 or b.ndim > 2 else ()
     except ValueError:
         raise ValueError(
             f"[{op}] batch axes do not broadcast: a is {tuple(a.shape)}, b is {tuple(b.shape)}"
         ) from None
     m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
     xp = backend.array_module(a)
-    count = int(np.prod(batch, dtype=np.int64))
+    count = math.prod(batch)
     out = xp.empty((count, m, n), dtype=np.float32)
-    if count > 0:
+    if not batch:  # the common 2-D product: no broadcasting machinery
+        backend.kernels(a).matmul(out, a[None], b[None])
+    elif count > 0:
         a3 = xp.broadcast_to(a, batch + (m, k)).reshape(count, m, k)
         b3 = xp.broadcast_to(b, batch + (k, n)).reshape(count, k, n)
         backend.kernels(a).matmul(out, a3, b3)
