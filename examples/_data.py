@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ranvier import datasets
+from ranvier import datasets, train
 
 
 def digits_as_mnist():
@@ -22,14 +22,7 @@ def load_images(name: str, data_dir: str | None = None):
     """(x_train, y_train), (x_test, y_test) as float32 NHWC in [0, 1] and int labels."""
     if name == "digits":
         return digits_as_mnist()
-    module = getattr(datasets, name)
-    (x_train, y_train), (x_test, y_test) = module.load_data(data_dir) if data_dir else module.load_data()
-
-    def prep(x, y):
-        x = x.astype(np.float32) / 255.0
-        return (x[..., None] if x.ndim == 3 else x), np.asarray(y).reshape(-1).astype(np.int64)
-
-    return prep(x_train, y_train), prep(x_test, y_test)
+    return train.load(name, data_dir)  # the main job's loader: a real data set, downloaded or from data_dir
 
 
 def colored_squares(n: int, seed: int = 0):
