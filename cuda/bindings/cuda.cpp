@@ -10,6 +10,10 @@ namespace ranvier::bindings {
 void bind_runtime(py::module_& m);
 void bind_activation(py::module_& m);
 void bind_dense(py::module_& m);
+void bind_conv(py::module_& m);
+void bind_pool(py::module_& m);
+void bind_softmax(py::module_& m);
+void bind_losses(py::module_& m);
 }  // namespace ranvier::bindings
 
 PYBIND11_MODULE(_cuda, m) {
@@ -17,4 +21,8 @@ PYBIND11_MODULE(_cuda, m) {
   ranvier::bindings::bind_runtime(m);
   ranvier::bindings::bind_activation(m);
   ranvier::bindings::bind_dense(m);
+  ranvier::bindings::bind_conv(m);
+  ranvier::bindings::bind_pool(m);
+  ranvier::bindings::bind_softmax(m);
+  ranvier::bindings::bind_losses(m);
 }
