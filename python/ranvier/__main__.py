@@ -1,4 +1,4 @@
-"""Command line: ``python -m ranvier info | check``."""
+"""Command line: ``python -m ranvier info | check | bench``."""
 from __future__ import annotations
 
 import argparse
@@ -19,10 +19,16 @@ def _check(args) -> int:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["bench"]:  # bench parses its own options
+        from ranvier import bench
+
+        return bench.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m ranvier", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("info", help="version, compiler, instruction set, threads, CUDA").set_defaults(run=_info)
     sub.add_parser("check", help="every op against its NumPy reference, on every ISA and the GPU").set_defaults(run=_check)
+    sub.add_parser("bench", help="ranvier vs NumPy vs PyTorch, side by side (bench --help for its options)")
     args = parser.parse_args(argv)
     return args.run(args)
 
