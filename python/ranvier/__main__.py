@@ -1,4 +1,4 @@
-"""Command line: ``python -m ranvier info | check | train``."""
+"""Command line: ``python -m ranvier info | check | train | bench``."""
 from __future__ import annotations
 
 import argparse
@@ -25,15 +25,26 @@ def _train(argv) -> int:
     return 0
 
 
+def _bench(argv) -> int:
+    from ranvier import bench
+
+    return bench.main(argv)
+
+
+# Commands that parse every option after their name themselves.
+_OWN_PARSERS = {"train": _train, "bench": _bench}
+
+
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] and argv[0] in _OWN_PARSERS:
+        return _OWN_PARSERS[argv[0]](argv[1:])
     parser = argparse.ArgumentParser(prog="python -m ranvier", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("info", help="version, compiler, instruction set, threads, CUDA").set_defaults(run=_info)
     sub.add_parser("check", help="every op against its NumPy reference, on every ISA and the GPU").set_defaults(run=_check)
     sub.add_parser("train", help="train a network (default: a CNN on digits); train --help for its options")
-    argv = sys.argv[1:] if argv is None else list(argv)
-    if argv and argv[0] == "train":  # its own parser owns every option after the word
-        return _train(argv[1:])
+    sub.add_parser("bench", help="ranvier vs NumPy vs PyTorch, side by side (bench --help for its options)")
     args = parser.parse_args(argv)
     return args.run(args)
 

@@ -1,0 +1,22 @@
+"""The CPU benchmark cases: one module per kernel family, each with ``cases(quick)``."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ranvier.bench.cases import (activations, adam, attention, conv, gemm, layer_norm, linear, lstm, pool,
+                                 softmax_ce)
+from ranvier.bench.cases.base import BYTES, FLOPS, Case, Target
+
+FAMILIES = (gemm, linear, conv, pool, softmax_ce, attention, lstm, adam, activations, layer_norm)
+SYSTEMS = ("ranvier", "numpy", "torch")
+
+__all__ = ["BYTES", "FLOPS", "FAMILIES", "SYSTEMS", "Case", "Target", "select"]
+
+
+def select(quick: bool, filters=()) -> list:
+    """Every case (fewer shapes when quick) whose op or family name contains one of ``filters``."""
+    chosen = []
+    for module in FAMILIES:
+        family = module.__name__.rsplit(".", 1)[1]
+        chosen += [c for c in (replace(c, family=family) for c in module.cases(quick)) if c.matches(filters)]
+    return chosen
