@@ -10,6 +10,12 @@ namespace ranvier::bindings {
 void bind_runtime(py::module_& m);
 void bind_activation(py::module_& m);
 void bind_dense(py::module_& m);
+void bind_attention(py::module_& m);
+void bind_rnn(py::module_& m);
+void bind_norm(py::module_& m);
+void bind_embedding(py::module_& m);
+void bind_dropout(py::module_& m);
+void bind_optim(py::module_& m);
 }  // namespace ranvier::bindings
 
 PYBIND11_MODULE(_cuda, m) {
@@ -17,4 +23,10 @@ PYBIND11_MODULE(_cuda, m) {
   ranvier::bindings::bind_runtime(m);
   ranvier::bindings::bind_activation(m);
   ranvier::bindings::bind_dense(m);
+  ranvier::bindings::bind_attention(m);
+  ranvier::bindings::bind_rnn(m);
+  ranvier::bindings::bind_norm(m);
+  ranvier::bindings::bind_embedding(m);
+  ranvier::bindings::bind_dropout(m);
+  ranvier::bindings::bind_optim(m);
 }
