@@ -14,6 +14,12 @@ void bind_conv(py::module_& m);
 void bind_pool(py::module_& m);
 void bind_softmax(py::module_& m);
 void bind_losses(py::module_& m);
+void bind_attention(py::module_& m);
+void bind_rnn(py::module_& m);
+void bind_norm(py::module_& m);
+void bind_embedding(py::module_& m);
+void bind_dropout(py::module_& m);
+void bind_optim(py::module_& m);
 }  // namespace ranvier::bindings
 
 PYBIND11_MODULE(_cuda, m) {
@@ -25,4 +31,10 @@ PYBIND11_MODULE(_cuda, m) {
   ranvier::bindings::bind_pool(m);
   ranvier::bindings::bind_softmax(m);
   ranvier::bindings::bind_losses(m);
+  ranvier::bindings::bind_attention(m);
+  ranvier::bindings::bind_rnn(m);
+  ranvier::bindings::bind_norm(m);
+  ranvier::bindings::bind_embedding(m);
+  ranvier::bindings::bind_dropout(m);
+  ranvier::bindings::bind_optim(m);
 }

@@ -16,14 +16,15 @@ def _ids(op: str, ids, num_embeddings: int):
     ids = _checks.as_array(op, "ids", ids)
     if ids.dtype.kind not in "iu":
         raise TypeError(f"[{op}] ids must be an integer array, got {_checks.describe(ids)}")
+    xp = backend.array_module(ids)
     if ids.size > 0:
-        low, high = int(ids.min()), int(ids.max())
+        # one device-to-host copy for both bounds when ids are on the GPU
+        low, high = xp.stack((ids.min(), ids.max())).tolist()
         if low < 0 or high >= num_embeddings:
             bad = low if low < 0 else high
             raise ValueError(
                 f"[{op}] ids must be in [0, {num_embeddings}) (the rows of the table), got {bad}"
             )
-    xp = backend.array_module(ids)
     return xp.ascontiguousarray(ids.reshape(-1), dtype=np.int64), tuple(ids.shape)
 
 

@@ -1,0 +1,25 @@
+// Optimizer updates on the GPU: one fused pass over the parameters, in place;
+// the same formulas as ranvier/optim.h (ranvier::cpu), plus the stream.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+
+namespace ranvier::cuda {
+
+// param (n,), velocity (n,) or null, grad (n,); PyTorch's SGD (dampening 0):
+//   g = grad + weight_decay * param
+//   v = momentum * v + g                     (when velocity is not null)
+//   update = nesterov ? g + momentum * v : v (or g without velocity)
+//   param -= lr * update
+cudaError_t sgd_update(float* param, float* velocity, const float* grad, std::int64_t n, float lr,
+                       float momentum, bool nesterov, float weight_decay, cudaStream_t stream);
+
+// param (n,), m (n,), v (n,), grad (n,); Adam as PyTorch computes it, step
+// t >= 1 counts this update (decoupled: AdamW). See ranvier/optim.h.
+cudaError_t adam_update(float* param, float* m, float* v, const float* grad, std::int64_t n,
+                        std::int64_t step, float lr, float beta1, float beta2, float eps,
+                        float weight_decay, bool decoupled, cudaStream_t stream);
+
+}  // namespace ranvier::cuda
