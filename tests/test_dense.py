@@ -134,3 +134,21 @@ def test_raw_kernels_refuse_bad_arrays():
         out = np.zeros((1, 2, 2), np.float32)
         out.flags.writeable = False
         _cpu.matmul(out, a, np.zeros((1, 3, 2), np.float32))
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_matmul_row_major_a_read_in_place_and_every_work_split(rng, threads):
+    """Row-major A is read in place (no packing); stride-0 rows and odd splits still come out right."""
+    import ranvier
+    before = ranvier.get_num_threads()
+    ranvier.set_num_threads(threads)
+    try:
+        for m, k, n in [(130, 300, 40), (13, 1000, 700), (500, 70, 33)]:
+            a, b = f32(rng, m, k), f32(rng, k, n)
+            want = a.astype(np.float64) @ b.astype(np.float64)
+            assert_matmul_close(ops.matmul(a, b), a, b, want)
+        row = np.broadcast_to(f32(rng, 1, 300), (130, 300))  # every row the same memory
+        b = f32(rng, 300, 40)
+        assert_matmul_close(ops.matmul(row, b), row, b, row.astype(np.float64) @ b.astype(np.float64))
+    finally:
+        ranvier.set_num_threads(before)

@@ -41,59 +41,65 @@ void gemm(float* c, std::int64_t ldc, MatrixView a, MatrixView b, std::int64_t m
   const GemmBlocking bs = kernels.blocking;
   const bool threaded = m * n * k >= kMinParallelMacs && num_threads() > 1;
 
+  // A row-major A (contiguous rows) is read in place; other layouts are
+  // packed (so is a row stride of 0, which the micro-kernel reads as "packed").
+  const bool pack_a_needed = a.col_stride != 1 || a.row_stride == 0;
+
   for (std::int64_t jc = 0; jc < n; jc += bs.nc) {
     const std::int64_t nb = std::min<std::int64_t>(bs.nc, n - jc);
     const std::int64_t b_panels = ceil_div(nb, bs.nr);
-    for (std::int64_t pc = 0; pc < k; pc += bs.kc) {
-      const std::int64_t kb = std::min<std::int64_t>(bs.kc, k - pc);
-      const bool last = pc + kb == k;
-      const bool acc = accumulate || pc > 0;
-
-      float* b_packed = scratch(1, static_cast<std::size_t>(b_panels * bs.nr * kb));
-      const MatrixView b_block = {b.data + pc * b.row_stride + jc * b.col_stride, b.row_stride,
-                                  b.col_stride};
-      parallel_for(b_panels, threaded ? 1 : b_panels, [&](std::int64_t begin, std::int64_t end) {
-        pack_b(b_packed, b_block, kb, nb, bs.nr, begin, end);
-      });
-
-      // Work items: (row block of A) x (a share of the B panels), enough of
-      // them that every thread gets one even when M fits in one block.
-      const std::int64_t m_blocks = ceil_div(m, bs.mc);
-      const std::int64_t splits =
-          threaded ? std::min<std::int64_t>(b_panels, std::max<std::int64_t>(1, ceil_div(num_threads(), m_blocks)))
-                   : 1;
-      const std::int64_t tasks = m_blocks * splits;
-      parallel_for(tasks, threaded ? 1 : tasks, [&](std::int64_t t_begin, std::int64_t t_end) {
-        std::int64_t packed_ic = -1;
-        float* a_packed = nullptr;
-        for (std::int64_t t = t_begin; t < t_end; ++t) {
-          const std::int64_t ic = (t / splits) * bs.mc, share = t % splits;
-          const std::int64_t mb = std::min<std::int64_t>(bs.mc, m - ic);
-          if (ic != packed_ic) {
+    // Work items: (row block of A) x (a share of the B panels). Each owns its
+    // tile of C through every k block, so the whole product is one parallel
+    // region with no barrier; a few items per thread even out the load.
+    // Few B panels (a narrow product): split the rows finer too, so each
+    // thread reads only its part of A.
+    const std::int64_t wanted = threaded ? ceil_div(4 * num_threads(), b_panels) : 1;
+    const std::int64_t m_blocks = std::max(ceil_div(m, bs.mc), std::min(wanted, ceil_div(m, bs.mr)));
+    // Rows per block: as even as whole micro-tiles allow, so no item is a sliver.
+    const std::int64_t mc = ceil_div(ceil_div(m, m_blocks), bs.mr) * bs.mr;
+    const std::int64_t splits =
+        threaded ? std::min<std::int64_t>(b_panels, std::max<std::int64_t>(1, ceil_div(4 * num_threads(), m_blocks)))
+                 : 1;
+    const std::int64_t tasks = m_blocks * splits;
+    parallel_for(tasks, threaded ? 1 : tasks, [&](std::int64_t t_begin, std::int64_t t_end) {
+      for (std::int64_t t = t_begin; t < t_end; ++t) {
+        const std::int64_t ic = (t / splits) * mc, share = t % splits;
+        if (ic >= m) continue;
+        const std::int64_t mb = std::min<std::int64_t>(mc, m - ic);
+        const std::int64_t jr_begin = b_panels * share / splits, jr_end = b_panels * (share + 1) / splits;
+        for (std::int64_t pc = 0; pc < k; pc += bs.kc) {
+          const std::int64_t kb = std::min<std::int64_t>(bs.kc, k - pc);
+          const bool last = pc + kb == k;
+          const bool acc = accumulate || pc > 0;
+          const float* a_block = a.data + ic * a.row_stride + pc * a.col_stride;
+          float* a_packed = nullptr;
+          if (pack_a_needed) {
             a_packed = scratch(0, static_cast<std::size_t>(ceil_div(mb, bs.mr) * bs.mr * kb));
-            const MatrixView a_block = {a.data + ic * a.row_stride + pc * a.col_stride,
-                                        a.row_stride, a.col_stride};
-            pack_a(a_packed, a_block, mb, kb, bs.mr);
-            packed_ic = ic;
+            pack_a(a_packed, {a_block, a.row_stride, a.col_stride}, mb, kb, bs.mr);
           }
-          const std::int64_t jr_begin = b_panels * share / splits;
-          const std::int64_t jr_end = b_panels * (share + 1) / splits;
+          // This item's B panels only: packing B once per row block of A costs
+          // 1/mc of the multiply-adds.
+          float* b_packed = scratch(1, static_cast<std::size_t>((jr_end - jr_begin) * bs.nr * kb));
+          const float* b_block = b.data + pc * b.row_stride + (jc + jr_begin * bs.nr) * b.col_stride;
+          pack_b(b_packed, {b_block, b.row_stride, b.col_stride}, kb, nb - jr_begin * bs.nr, bs.nr, 0,
+                 jr_end - jr_begin);
           for (std::int64_t jr = jr_begin; jr < jr_end; ++jr) {
             const std::int64_t j = jc + jr * bs.nr;
             const int cols = static_cast<int>(std::min<std::int64_t>(bs.nr, n - j));
             Epilogue tile_epilogue = epilogue;
             if (epilogue.bias != nullptr) tile_epilogue.bias = epilogue.bias + j;
             const MicroKernel kernel = cols <= kernels.narrow_nr ? kernels.narrow_micro_kernel : kernels.micro_kernel;
+            const float* b_panel = b_packed + (jr - jr_begin) * bs.nr * kb;
             for (std::int64_t ir = 0; ir * bs.mr < mb; ++ir) {
               const int rows = static_cast<int>(std::min<std::int64_t>(bs.mr, mb - ir * bs.mr));
-              kernel(kb, a_packed + ir * bs.mr * kb, b_packed + jr * bs.nr * kb,
-                                   c + (ic + ir * bs.mr) * ldc + j, ldc, rows, cols, acc, last,
-                                   tile_epilogue);
+              const float* a_tile = pack_a_needed ? a_packed + ir * bs.mr * kb : a_block + ir * bs.mr * a.row_stride;
+              kernel(kb, a_tile, pack_a_needed ? 0 : a.row_stride, b_panel, c + (ic + ir * bs.mr) * ldc + j, ldc,
+                     rows, cols, acc, last, tile_epilogue);
             }
           }
         }
-      });
-    }
+      }
+    });
   }
 }
 

@@ -18,13 +18,15 @@ struct GemmBlocking {
 };
 
 // c (m <= mr, n <= nr; row-major, leading dimension ldc) gets
-//   act((accumulate ? c : 0) + a_panel @ b_panel + bias)
-// a_panel: k x mr, column p holds A[0..mr, p] (packed by pack_a);
-// b_panel: k x nr, row p holds B[p, 0..nr] (packed by pack_b).
+//   act((accumulate ? c : 0) + A_tile @ b_panel + bias)
+// A_tile (m x k) is either a packed panel (a_row_stride == 0: column p holds
+// A[0..mr, p], written by pack_a) or read in place from a row-major matrix
+// whose rows are a_row_stride apart (its columns contiguous), which saves the
+// packing copy; b_panel: k x nr, row p holds B[p, 0..nr] (packed by pack_b).
 // bias (nr,) already offset to this tile, or null; the epilogue applies only
 // when `last` is set (the final k block), otherwise the tile just accumulates.
-using MicroKernel = void (*)(std::int64_t k, const float* a_panel, const float* b_panel, float* c,
-                             std::int64_t ldc, int m, int n, bool accumulate, bool last,
+using MicroKernel = void (*)(std::int64_t k, const float* a, std::int64_t a_row_stride, const float* b_panel,
+                             float* c, std::int64_t ldc, int m, int n, bool accumulate, bool last,
                              const Epilogue& epilogue);
 
 struct GemmKernels {

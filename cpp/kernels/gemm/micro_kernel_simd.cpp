@@ -40,22 +40,29 @@ inline void store_n(V v, float* p, int n) {
 
 // NVT vectors of columns: NV for full tiles; fewer for narrow ones (n <= NR / 2),
 // which then skip the multiply-adds of columns that do not exist.
-template <int NVT>
-void micro_kernel(std::int64_t k, const float* a, const float* b, float* c, std::int64_t ldc, int m,
-                  int n, bool accumulate, bool last, const Epilogue& epilogue) {
+// PACKED_A: A comes as a packed panel; otherwise as MR row pointers into the
+// caller's row-major matrix (rows past m repeat row 0; their sums are dropped).
+template <int NVT, bool PACKED_A>
+void micro_kernel_impl(std::int64_t k, const float* a, std::int64_t a_row_stride, const float* b, float* c,
+                       std::int64_t ldc, int m, int n, bool accumulate, bool last, const Epilogue& epilogue) {
   V acc[MR][NVT];
 #pragma GCC unroll 32
   for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 8
     for (int j = 0; j < NVT; ++j) acc[i][j] = V::zero();
 
-  for (std::int64_t p = 0; p < k; ++p, a += MR, b += NR) {
+  const float* rows[MR];
+#pragma GCC unroll 32
+  for (int i = 0; i < MR; ++i) rows[i] = PACKED_A ? a + i : a + (i < m ? i : 0) * a_row_stride;
+  const std::int64_t a_step = PACKED_A ? MR : 1;
+
+  for (std::int64_t p = 0; p < k; ++p, b += NR) {
     V bv[NVT];
 #pragma GCC unroll 8
     for (int j = 0; j < NVT; ++j) bv[j] = V::load(b + j * V::kLanes);
 #pragma GCC unroll 32
     for (int i = 0; i < MR; ++i) {
-      V ai = V::set1(a[i]);
+      V ai = V::set1(rows[i][p * a_step]);
 #pragma GCC unroll 8
       for (int j = 0; j < NVT; ++j) acc[i][j] = fmadd(ai, bv[j], acc[i][j]);
     }
@@ -79,6 +86,16 @@ void micro_kernel(std::int64_t k, const float* a, const float* b, float* c, std:
       }
       store_n(r, row + col, cnt);
     }
+  }
+}
+
+template <int NVT>
+void micro_kernel(std::int64_t k, const float* a, std::int64_t a_row_stride, const float* b, float* c,
+                  std::int64_t ldc, int m, int n, bool accumulate, bool last, const Epilogue& epilogue) {
+  if (a_row_stride == 0) {
+    micro_kernel_impl<NVT, true>(k, a, 0, b, c, ldc, m, n, accumulate, last, epilogue);
+  } else {
+    micro_kernel_impl<NVT, false>(k, a, a_row_stride, b, c, ldc, m, n, accumulate, last, epilogue);
   }
 }
 
