@@ -12,7 +12,7 @@ namespace ranvier::cpu {
 
 // Block sizes, BLIS naming: the micro-kernel computes an mr x nr tile of C;
 // kc is the depth of one packed panel (a kc x nr panel of B stays in L1), an
-// mc x kc block of A stays in L2, a kc x nc block of B in L3.
+// mc x kc block of A and a kc x nc block of B share L2.
 struct GemmBlocking {
   int mr, nr, kc, mc, nc;
 };

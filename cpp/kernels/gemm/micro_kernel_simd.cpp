@@ -16,12 +16,14 @@ using V = simd::RANVIER_ISA_NS::Vec;
 // lanes B vectors + one broadcast A value); kc * nr * 4 bytes of B fits L1.
 #if defined(RANVIER_TARGET_AVX512)
 // kc = 192: the 24 KB B micro-panel and the A micro-panel share a 48 KB L1
-// (256 measured slower on the layer shapes, Ice Lake server).
-constexpr GemmBlocking kBlocking = {12, 32, 192, 240, 4096};  // 24 of 32 zmm accumulate
+// (256 measured slower on the layer shapes, Ice Lake server). nc = 640: each
+// work item packs its own kc x nc block of B (480 KB), which must stay in L2
+// beside the A block.
+constexpr GemmBlocking kBlocking = {12, 32, 192, 240, 640};  // 24 of 32 zmm accumulate
 #elif defined(RANVIER_TARGET_AVX2)
-constexpr GemmBlocking kBlocking = {6, 16, 256, 144, 4096};   // 12 of 16 ymm accumulate
+constexpr GemmBlocking kBlocking = {6, 16, 256, 144, 512};    // 12 of 16 ymm accumulate
 #else
-constexpr GemmBlocking kBlocking = {6, 8, 256, 144, 4096};    // 12 of 16 xmm accumulate
+constexpr GemmBlocking kBlocking = {6, 8, 256, 144, 512};     // 12 of 16 xmm accumulate
 #endif
 constexpr int MR = kBlocking.mr;
 constexpr int NR = kBlocking.nr;
