@@ -283,3 +283,21 @@ def test_binary_accuracy_with_flat_labels():
     assert metrics.binary_accuracy(np.array([1.0, 0.0, 0.0]), pred) == pytest.approx(2 / 3)
     name, fn = metrics.get("accuracy", "binary_crossentropy")
     assert fn(np.array([1, 0, 1]), pred) == 1.0
+
+
+def test_rmsprop_is_keras_default_and_follows_its_formula():
+    model = ranvier.Sequential([Dense(1, input_shape=(2,), use_bias=False)])
+    model.compile(loss="mse")
+    assert isinstance(model.optimizer, optimizers.RMSprop)
+    w = ranvier.tensor(np.array([1.0, -2.0], np.float32), requires_grad=True)
+    opt = optimizers.RMSprop([w], learning_rate=0.1, rho=0.9)
+    v = np.zeros(2)
+    p = np.array([1.0, -2.0])
+    for _ in range(3):
+        (w * w).sum().backward()
+        g = 2 * p
+        v = 0.9 * v + 0.1 * g * g
+        p = p - 0.1 * g / (np.sqrt(v) + 1e-7)
+        opt.step()
+        opt.zero_grad()
+    np.testing.assert_allclose(w.numpy(), p, rtol=1e-5)

@@ -64,8 +64,6 @@ class Model(Layer):
 
     # ---- compile / train ------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None):
-        if optimizer == "rmsprop":
-            optimizer = "adam"  # Keras' default optimizer is RMSprop; ranvier offers Adam in its place
         self.optimizer = optimizers_mod.get(optimizer)
         self.loss = losses_mod.get(loss) if loss is not None else None
         loss_name = getattr(self.loss, "name", "")

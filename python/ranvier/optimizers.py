@@ -117,7 +117,31 @@ class AdamW(Adam):
         super().__init__(params, learning_rate, weight_decay=weight_decay, **kwargs)
 
 
-_BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW}
+class RMSprop(Optimizer):
+    """Keras' RMSprop (its default optimizer): v = rho v + (1 - rho) g^2, p -= lr g / (sqrt(v) + epsilon).
+
+    Array arithmetic rather than a fused kernel (a few passes over each parameter).
+    """
+
+    def __init__(self, params=None, learning_rate: float = 0.001, rho: float = 0.9, epsilon: float = 1e-7,
+                 lr: float | None = None):
+        super().__init__(params, learning_rate, lr)
+        if not 0 <= rho < 1:
+            raise ValueError(f"[RMSprop] rho must be in [0, 1), got {rho}")
+        self.rho, self.epsilon = float(rho), float(epsilon)
+
+    def _update(self, p, grad):
+        xp = backend.array_module(p.data)
+        v = self._slot(p, "v")
+        v *= self.rho
+        v += (1 - self.rho) * grad * grad
+        p.data -= (self.learning_rate * grad / (xp.sqrt(v) + self.epsilon)).astype(p.data.dtype, copy=False)
+
+    def get_config(self):
+        return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
+
+
+_BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop}
 
 
 def get(optimizer) -> Optimizer:
