@@ -45,19 +45,14 @@ struct Geometry {
   std::int64_t ho, wo;
   std::int64_t rows;  // N*HO*WO: rows of the patch matrix and of y
   std::int64_t kdim;  // KH*KW*C: columns of the patch matrix, rows of w
-  // 1x1 kernel, stride 1, no padding: x (N*H*W, C) is the patch matrix itself
-  // (as it trivially is when C = 0 and the patch matrix has no columns).
-  bool direct;
+  bool direct;        // x itself is the patch matrix (Conv2dShape::needs_im2col)
 
   explicit Geometry(const Conv2dShape& shape) : s(shape) {
     ho = s.ho();
     wo = s.wo();
-    rows = s.n * ho * wo;
-    kdim = s.kh * s.kw * s.c;
-    const bool unpadded =
-        s.pad_top == 0 && s.pad_bottom == 0 && s.pad_left == 0 && s.pad_right == 0;
-    const bool one_by_one = s.kh == 1 && s.kw == 1 && s.stride_h == 1 && s.stride_w == 1;
-    direct = kdim == 0 || (one_by_one && unpadded);
+    rows = s.patch_rows();
+    kdim = s.patch_cols();
+    direct = !s.needs_im2col();
   }
 };
 

@@ -1,7 +1,5 @@
 // Optimizer dispatch: per-call scalars (bias corrections in double), ISA
 // choice and threading over contiguous chunks.
-#include <cmath>
-
 #include "optim_kernels.h"
 #include "ranvier/optim.h"
 #include "ranvier/runtime.h"
@@ -26,17 +24,7 @@ void adam_update(float* param, float* m, float* v, const float* grad, std::int64
                  std::int64_t step, float lr, float beta1, float beta2, float eps,
                  float weight_decay, bool decoupled) {
   const OptimKernels& k = RANVIER_ISA_TABLE(optim_kernels);
-  const double t = static_cast<double>(step);
-  const double bias1 = 1.0 - std::pow(static_cast<double>(beta1), t);
-  const double bias2 = 1.0 - std::pow(static_cast<double>(beta2), t);
-  AdamCoefficients c;
-  c.beta1 = beta1;
-  c.beta2 = beta2;
-  c.l2 = decoupled ? 0.0f : weight_decay;
-  c.decay = decoupled ? static_cast<float>(1.0 - static_cast<double>(lr) * weight_decay) : 1.0f;
-  c.step_size = static_cast<float>(lr / bias1);
-  c.inv_sqrt_bias2 = static_cast<float>(1.0 / std::sqrt(bias2));
-  c.eps = eps;
+  const AdamCoefficients c = AdamCoefficients::for_step(step, lr, beta1, beta2, eps, weight_decay, decoupled);
   parallel_for(n, kGrain, [&](std::int64_t begin, std::int64_t end) {
     k.adam(param + begin, m + begin, v + begin, grad + begin, end - begin, c);
   });

@@ -5,21 +5,13 @@
 #include <cstdint>
 
 #include "isa_table.h"
+#include "ranvier/optim.h"
 
 namespace ranvier::cpu {
 
 struct SgdCoefficients {
   float lr, momentum, weight_decay;
   bool nesterov;
-};
-
-struct AdamCoefficients {
-  float beta1, beta2;
-  float l2;                // added to the gradient times param (0 for AdamW)
-  float decay;             // param multiplier before the step (1 - lr*wd for AdamW, else 1)
-  float step_size;         // lr / (1 - beta1^t)
-  float inv_sqrt_bias2;    // 1 / sqrt(1 - beta2^t)
-  float eps;
 };
 
 struct OptimKernels {

@@ -15,17 +15,8 @@ namespace {
 using Pair = std::array<std::int64_t, 2>;
 using Pads = std::array<std::int64_t, 4>;  // top, bottom, left, right
 
-// Bounds that keep every size computation far from int64 overflow.
-constexpr std::int64_t kMaxParam = std::int64_t{1} << 31;
-
-void check_param(const char* op, const char* name, std::int64_t v, std::int64_t lo) {
-  if (v < lo || v >= kMaxParam)
-    fail(op, std::string(name) + " must be in [" + std::to_string(lo) + ", 2^31), got " +
-                 std::to_string(v));
-}
-
-// Shape from x (N,H,W,C), w (KH,KW,C,K) and the parameters; checks that the
-// kernel fits in the padded input.
+// Shape from x (N,H,W,C), w (KH,KW,C,K) and the parameters, checked by
+// Conv2dShape::problem (the kernel fits in the padded input, sizes in range).
 cpu::Conv2dShape conv_shape(const char* op, const DeviceArray& x, const DeviceArray& w,
                             const Pair& stride, const Pair& dilation, const Pads& pads) {
   check_rank(op, "x", x, 4);
@@ -34,25 +25,12 @@ cpu::Conv2dShape conv_shape(const char* op, const DeviceArray& x, const DeviceAr
   s.n = x.shape[0], s.h = x.shape[1], s.w = x.shape[2], s.c = x.shape[3];
   s.kh = w.shape[0], s.kw = w.shape[1], s.k = w.shape[3];
   check_shape(op, "w", w, {s.kh, s.kw, s.c, s.k});
-  if (s.kh < 1 || s.kw < 1) fail(op, "w must have a kernel of at least 1x1, got " + shape_str(w));
-  check_param(op, "stride", stride[0], 1);
-  check_param(op, "stride", stride[1], 1);
-  check_param(op, "dilation", dilation[0], 1);
-  check_param(op, "dilation", dilation[1], 1);
-  for (std::int64_t p : pads) check_param(op, "padding", p, 0);
   s.stride_h = stride[0], s.stride_w = stride[1];
   s.dilation_h = dilation[0], s.dilation_w = dilation[1];
   s.pad_top = pads[0], s.pad_bottom = pads[1], s.pad_left = pads[2], s.pad_right = pads[3];
-  if (s.ho() < 1 || s.wo() < 1) fail(op, "the dilated kernel is larger than the padded input");
+  const std::string problem = s.problem();
+  if (!problem.empty()) fail(op, problem);
   return s;
-}
-
-float* optional_out(const char* op, const char* name, const py::object& obj,
-                    std::initializer_list<std::int64_t> shape) {
-  if (obj.is_none()) return nullptr;
-  const DeviceArray a = device_array(op, name, obj);
-  check_shape(op, name, a, shape);
-  return contiguous_out(op, name, a);
 }
 
 void conv2d(const py::object& y_obj, const py::object& x_obj, const py::object& w_obj,

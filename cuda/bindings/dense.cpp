@@ -65,14 +65,6 @@ void linear(const py::object& y_obj, const py::object& x_obj, const py::object& 
   check_cuda(op, err);
 }
 
-float* optional_out(const char* op, const char* name, const py::object& obj,
-                    std::initializer_list<std::int64_t> shape) {
-  if (obj.is_none()) return nullptr;
-  const DeviceArray a = device_array(op, name, obj);
-  check_shape(op, name, a, shape);
-  return contiguous_out(op, name, a);
-}
-
 void linear_backward(const py::object& dx_obj, const py::object& dw_obj, const py::object& db_obj,
                      const py::object& dy_obj, const py::object& saved_obj,
                      const py::object& x_obj, const py::object& w_obj,

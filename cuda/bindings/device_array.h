@@ -136,6 +136,32 @@ inline Activation activation_arg(const char* op, const std::string& name) {
   return act;
 }
 
+// A checked, contiguous device array of the given shape, in one call.
+inline const float* array_in(const char* op, const char* name, const py::object& obj,
+                             std::initializer_list<std::int64_t> shape) {
+  const DeviceArray a = device_array(op, name, obj);
+  check_shape(op, name, a, shape);
+  return contiguous_in(op, name, a);
+}
+
+inline float* array_out(const char* op, const char* name, const py::object& obj,
+                        std::initializer_list<std::int64_t> shape) {
+  const DeviceArray a = device_array(op, name, obj);
+  check_shape(op, name, a, shape);
+  return contiguous_out(op, name, a);
+}
+
+// The same for arguments that may be None (null then).
+inline const float* optional_in(const char* op, const char* name, const py::object& obj,
+                                std::initializer_list<std::int64_t> shape) {
+  return obj.is_none() ? nullptr : array_in(op, name, obj, shape);
+}
+
+inline float* optional_out(const char* op, const char* name, const py::object& obj,
+                           std::initializer_list<std::int64_t> shape) {
+  return obj.is_none() ? nullptr : array_out(op, name, obj, shape);
+}
+
 // CuPy's current stream (cupy.cuda.get_current_stream().ptr): kernels run in
 // order with the CuPy work around them.
 inline cudaStream_t current_stream() {

@@ -16,25 +16,6 @@ std::pair<std::int64_t, std::int64_t> rows_features(const char* op, const Device
   return {x.shape[0], x.shape[1]};
 }
 
-const float* array_in(const char* op, const char* name, const py::object& obj,
-                      std::initializer_list<std::int64_t> shape) {
-  const DeviceArray a = device_array(op, name, obj);
-  check_shape(op, name, a, shape);
-  return contiguous_in(op, name, a);
-}
-
-float* array_out(const char* op, const char* name, const py::object& obj,
-                 std::initializer_list<std::int64_t> shape) {
-  const DeviceArray a = device_array(op, name, obj);
-  check_shape(op, name, a, shape);
-  return contiguous_out(op, name, a);
-}
-
-float* optional_out(const char* op, const char* name, const py::object& obj,
-                    std::initializer_list<std::int64_t> shape) {
-  return obj.is_none() ? nullptr : array_out(op, name, obj, shape);
-}
-
 void layer_norm(const py::object& y, const py::object& mean, const py::object& rstd,
                 const py::object& x_obj, const py::object& gamma, const py::object& beta,
                 float eps) {

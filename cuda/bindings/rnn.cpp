@@ -23,28 +23,6 @@ RnnShape rnn_shape(const char* op, const DeviceArray& x, const DeviceArray& kern
   return s;
 }
 
-const float* optional_in(const char* op, const char* name, const py::object& obj,
-                         std::initializer_list<std::int64_t> shape) {
-  if (obj.is_none()) return nullptr;
-  const DeviceArray a = device_array(op, name, obj);
-  check_shape(op, name, a, shape);
-  return contiguous_in(op, name, a);
-}
-
-const float* array_in(const char* op, const char* name, const py::object& obj,
-                      std::initializer_list<std::int64_t> shape) {
-  const DeviceArray a = device_array(op, name, obj);
-  check_shape(op, name, a, shape);
-  return contiguous_in(op, name, a);
-}
-
-float* array_out(const char* op, const char* name, const py::object& obj,
-                 std::initializer_list<std::int64_t> shape) {
-  const DeviceArray a = device_array(op, name, obj);
-  check_shape(op, name, a, shape);
-  return contiguous_out(op, name, a);
-}
-
 // The inputs shared by the four functions: shape, weights (any strides) and x.
 struct RnnInputs {
   RnnShape shape;

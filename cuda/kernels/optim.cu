@@ -1,8 +1,7 @@
 // Optimizer updates: one thread per element, each read and written once; the
-// per-call scalars (bias corrections in double) are prepared on the host as
-// in cpp/kernels/optim.cpp.
-#include <cmath>
-
+// per-call scalars (bias corrections in double) come from
+// AdamCoefficients::for_step, shared with the CPU.
+#include "ranvier/optim.h"
 #include "ranvier_cuda/optim.h"
 
 namespace ranvier::cuda {
@@ -16,15 +15,6 @@ unsigned blocks_for(std::int64_t n) {
   const std::int64_t blocks = (n + kThreads - 1) / kThreads;
   return static_cast<unsigned>(blocks < kMaxBlocks ? blocks : kMaxBlocks);
 }
-
-struct AdamCoefficients {
-  float beta1, beta2;
-  float l2;              // added to the gradient times param (0 for AdamW)
-  float decay;           // param multiplier before the step (1 - lr*wd for AdamW, else 1)
-  float step_size;       // lr / (1 - beta1^t)
-  float inv_sqrt_bias2;  // 1 / sqrt(1 - beta2^t)
-  float eps;
-};
 
 // param, velocity (n) or null, grad (n). The velocity and Nesterov choices
 // are template parameters, so the loop carries no branch per element.
@@ -87,17 +77,7 @@ cudaError_t adam_update(float* param, float* m, float* v, const float* grad, std
                         std::int64_t step, float lr, float beta1, float beta2, float eps,
                         float weight_decay, bool decoupled, cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
-  const double t = static_cast<double>(step);
-  const double bias1 = 1.0 - std::pow(static_cast<double>(beta1), t);
-  const double bias2 = 1.0 - std::pow(static_cast<double>(beta2), t);
-  AdamCoefficients c;
-  c.beta1 = beta1;
-  c.beta2 = beta2;
-  c.l2 = decoupled ? 0.0f : weight_decay;
-  c.decay = decoupled ? static_cast<float>(1.0 - static_cast<double>(lr) * weight_decay) : 1.0f;
-  c.step_size = static_cast<float>(lr / bias1);
-  c.inv_sqrt_bias2 = static_cast<float>(1.0 / std::sqrt(bias2));
-  c.eps = eps;
+  const AdamCoefficients c = AdamCoefficients::for_step(step, lr, beta1, beta2, eps, weight_decay, decoupled);
   adam_kernel<<<blocks_for(n), kThreads, 0, stream>>>(param, m, v, grad, n, c);
   return cudaGetLastError();
 }

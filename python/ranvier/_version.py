@@ -1,6 +1,2 @@
-from importlib import metadata
-
-try:
-    __version__ = metadata.version("ranvier")
-except metadata.PackageNotFoundError:  # running from a source tree
-    __version__ = "0.0.0+unknown"
+"""The version, in one place: pyproject.toml reads it from here at build time."""
+__version__ = "0.1.0"

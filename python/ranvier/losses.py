@@ -34,7 +34,7 @@ def _target(y, like):
     """Targets as a constant Tensor on like's device (float32 for floats, ints kept)."""
     if isinstance(y, Tensor):
         return y.to(like.device) if like is not None and y.device != like.device else y
-    t = Tensor(np.asarray(y) if not hasattr(y, "__cuda_array_interface__") else y)
+    t = Tensor(y)
     if t.dtype.kind == "f" and t.dtype != np.float32:
         t = Tensor(t.data.astype(np.float32))
     return t.to(like.device) if isinstance(like, Tensor) and like.device != t.device else t

@@ -14,6 +14,7 @@ import numpy as np
 from ranvier import backend, callbacks as callbacks_mod, losses as losses_mod, metrics as metrics_mod
 from ranvier import optimizers as optimizers_mod, utils
 from ranvier.layers.base import Layer, shape_str
+from ranvier.layers.core import activation_fn
 from ranvier.progress import Progbar
 from ranvier.tensor import Tensor, no_grad
 
@@ -97,8 +98,7 @@ class Model(Layer):
             logits = self.forward_logits(Tensor(x))
             loss = self._fused_loss(y, logits)
             with no_grad():
-                last = self._last_layer()
-                preds = last.fn(logits) if hasattr(last, "fn") else _activate(last.activation, logits)
+                preds = activation_fn(self._last_layer().activation)(logits)
             return loss, preds
         preds = self(Tensor(x))
         return self.loss(y, preds), preds
@@ -284,12 +284,6 @@ class Model(Layer):
         from ranvier import saving
 
         saving.save_model(self, path)
-
-
-def _activate(name, logits):
-    from ranvier.layers.core import activation_fn
-
-    return activation_fn(name)(logits)
 
 
 class Sequential(Model):

@@ -10,6 +10,8 @@ import json
 
 import numpy as np
 
+from ranvier import backend
+
 _FORMAT = "ranvier.model/1"
 
 
@@ -43,8 +45,6 @@ def load_weights(model, path: str) -> None:
             raise ValueError(f"[load_weights] layer '{layer}': weight '{target_path}' has shape {w.shape}, "
                              f"the file has {value.shape} (saved as '{key.split(':', 1)[1]}')")
     for key, (_, w) in zip(keys, targets):
-        from ranvier import backend
-
         w.data[...] = backend.array_module(w.data).asarray(stored[key])
 
 

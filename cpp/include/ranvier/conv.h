@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "ranvier/activation.h"
 
@@ -19,6 +20,38 @@ struct Conv2dShape {
 
   std::int64_t ho() const { return out_size(h, pad_top + pad_bottom, kh, dilation_h, stride_h); }
   std::int64_t wo() const { return out_size(w, pad_left + pad_right, kw, dilation_w, stride_w); }
+
+  std::int64_t patch_rows() const { return n * ho() * wo(); }  // rows of the im2col matrix and of y
+  std::int64_t patch_cols() const { return kh * kw * c; }      // its columns, the rows of w
+
+  // A 1x1 kernel with stride 1 and no padding reads x (N*H*W, C) as the patch
+  // matrix itself (as does C = 0, whose patch matrix has no columns).
+  bool needs_im2col() const {
+    const bool unpadded = pad_top == 0 && pad_bottom == 0 && pad_left == 0 && pad_right == 0;
+    const bool one_by_one = kh == 1 && kw == 1 && stride_h == 1 && stride_w == 1;
+    return patch_cols() != 0 && !(one_by_one && unpadded);
+  }
+
+  // What is wrong with these sizes for a kernel, or "" (checked by the CPU and
+  // CUDA bindings alike). Parameters stay below 2^31 so size arithmetic cannot
+  // overflow int64.
+  std::string problem() const {
+    constexpr std::int64_t kMaxParam = std::int64_t{1} << 31;
+    auto outside = [&](const char* name, std::int64_t v, std::int64_t lo) {
+      return v < lo || v >= kMaxParam ? std::string(name) + " must be in [" + std::to_string(lo) +
+                                            ", 2^31), got " + std::to_string(v)
+                                      : std::string();
+    };
+    if (kh < 1 || kw < 1)
+      return "w must have a kernel of at least 1x1, got " + std::to_string(kh) + "x" + std::to_string(kw);
+    for (std::string e : {outside("stride", stride_h, 1), outside("stride", stride_w, 1),
+                          outside("dilation", dilation_h, 1), outside("dilation", dilation_w, 1),
+                          outside("padding", pad_top, 0), outside("padding", pad_bottom, 0),
+                          outside("padding", pad_left, 0), outside("padding", pad_right, 0)})
+      if (!e.empty()) return e;
+    if (ho() < 1 || wo() < 1) return "the dilated kernel is larger than the padded input";
+    return "";
+  }
 
   // Number of output positions along one axis; < 1 when the dilated kernel
   // does not fit in the padded input.

@@ -1,9 +1,37 @@
 // Optimizer updates: one fused pass over the parameters, in place.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 
-namespace ranvier::cpu {
+namespace ranvier {
+
+// The per-step scalars of Adam, worked out once on the host (in double) so the
+// element loop (CPU or GPU) does no pow/sqrt of its own.
+struct AdamCoefficients {
+  float beta1, beta2;
+  float l2;              // added to the gradient times param (0 for AdamW)
+  float decay;           // param multiplier before the step (1 - lr*wd for AdamW, else 1)
+  float step_size;       // lr / (1 - beta1^t)
+  float inv_sqrt_bias2;  // 1 / sqrt(1 - beta2^t)
+  float eps;
+
+  static AdamCoefficients for_step(std::int64_t step, float lr, float beta1, float beta2, float eps,
+                                   float weight_decay, bool decoupled) {
+    const double t = static_cast<double>(step);
+    AdamCoefficients c;
+    c.beta1 = beta1;
+    c.beta2 = beta2;
+    c.l2 = decoupled ? 0.0f : weight_decay;
+    c.decay = decoupled ? static_cast<float>(1.0 - static_cast<double>(lr) * weight_decay) : 1.0f;
+    c.step_size = static_cast<float>(lr / (1.0 - std::pow(static_cast<double>(beta1), t)));
+    c.inv_sqrt_bias2 = static_cast<float>(1.0 / std::sqrt(1.0 - std::pow(static_cast<double>(beta2), t)));
+    c.eps = eps;
+    return c;
+  }
+};
+
+namespace cpu {
 
 // param (n,), velocity (n,) or null, grad (n,); PyTorch's SGD (dampening 0):
 //   g = grad + weight_decay * param
@@ -24,4 +52,5 @@ void adam_update(float* param, float* m, float* v, const float* grad, std::int64
                  std::int64_t step, float lr, float beta1, float beta2, float eps,
                  float weight_decay, bool decoupled);
 
-}  // namespace ranvier::cpu
+}  // namespace cpu
+}  // namespace ranvier

@@ -12,11 +12,9 @@ CIFAR-10's 170 MB). Every request goes through ``open_url``: tests replace it.
 from __future__ import annotations
 
 import hashlib
-import http.client
 import os
 import sys
 import tempfile
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +58,8 @@ def cache_dir(dataset: str) -> Path:
 
 def open_url(url: str):
     """Open ``url`` for reading (a context manager with ``read(n)``); the one function tests replace."""
+    import urllib.request  # here, not at import: `import ranvier` should not load the HTTP stack
+
     request = urllib.request.Request(url, headers={"User-Agent": f"ranvier/{__version__}"})
     return urllib.request.urlopen(request, timeout=TIMEOUT_S)
 
@@ -100,6 +100,8 @@ def fetch(dataset: str, files, path_help: str = "", verbose: bool = True) -> lis
 def _download(dataset: str, f: RemoteFile, path: Path, verbose: bool) -> list:
     """Try each mirror until one serves ``f`` with the right checksum. Returns [] on success, else each
     mirror's error; raises ``ChecksumError`` instead when some mirror served the wrong bytes."""
+    import http.client  # only when downloading (see open_url)
+
     path.parent.mkdir(parents=True, exist_ok=True)
     errors, mismatches = [], []
     for url in f.urls():

@@ -115,15 +115,9 @@ def linear_backward(dy, x, w, activation=None, y=None, z=None):
     dy = _checks.float32(op, "dy", dy)
     if tuple(dy.shape) != expected:
         raise ValueError(f"[{op}] dy must be {expected} float32 to match x and w, got {_checks.describe(dy)}")
-    saved = None
-    if act != "none":
-        name, saved = ("z", z) if act == "gelu" else ("y", y)
-        if saved is None:
-            raise ValueError(f"[{op}] activation {act!r} needs {name}= (the forward {'pre-activation' if name == 'z' else 'output'})")
-        saved = _checks.float32(op, name, saved)
-        if tuple(saved.shape) != expected:
-            raise ValueError(f"[{op}] {name} must be {expected} float32, got {_checks.describe(saved)}")
-        saved = _checks.contiguous(_rows(saved))
+    saved = _checks.saved_for_backward(op, act, y, z, expected)
+    if saved is not None:
+        saved = _rows(saved)
     _checks.same_device(op, x=x, dy=dy, saved=saved)
     xp = backend.array_module(x)
     x2 = _rows(x)
