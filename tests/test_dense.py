@@ -39,6 +39,16 @@ def test_matmul_batched_broadcast_and_vectors(backend, rng):
     assert_close(backend.numpy(ops.matmul(backend.asarray(a[0, 0]), backend.asarray(v))), a[0, 0] @ v.astype(np.float64), atol=1e-5, rtol=1e-5)
 
 
+@pytest.mark.parametrize("k,n,tb", [(1, 1, False), (7, 45, False), (400, 700, False), (400, 700, True)])
+def test_matmul_one_b_for_a_batch_is_packed_once(isa, k, n, tb, rng):
+    # b broadcast over the batch takes the pre-packed path; k > kc and n > nc
+    # cross its k blocks and column blocks, tb its transposing pack.
+    a = f32(rng, 3, 37, k)
+    b = f32(rng, n, k).T if tb else f32(rng, k, n)
+    want = np.matmul(a.astype(np.float64), b.astype(np.float64))
+    assert_matmul_close(ops.matmul(a, b), a, np.broadcast_to(b, (3, k, n)), want)
+
+
 def test_matmul_strided_views_without_copy(rng):
     big = f32(rng, 40, 50)
     a = big[1:30:3, 2:40:2]     # (10, 19), both strides non-unit

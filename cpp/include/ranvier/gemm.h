@@ -29,6 +29,19 @@ struct Epilogue {
 void gemm(float* c, std::int64_t ldc, MatrixView a, MatrixView b, std::int64_t m, std::int64_t n,
           std::int64_t k, const Epilogue& epilogue = {}, bool accumulate = false);
 
+// A right operand packed once for many products with it (a recurrent kernel
+// used at every step, conv weights used for every block of pixels): the
+// panels the micro-kernel streams, so gemm_packed_b skips packing B. The
+// layout belongs to the ISA selected when packing: pack and use it within one
+// kernel call.
+std::int64_t packed_b_floats(std::int64_t k, std::int64_t n);
+// b (k, n), any strides -> dst (packed_b_floats(k, n) floats).
+void pack_b_for_gemm(float* dst, MatrixView b, std::int64_t k, std::int64_t n);
+// gemm() with B already packed by pack_b_for_gemm(dst, b, k, n).
+void gemm_packed_b(float* c, std::int64_t ldc, MatrixView a, const float* packed_b, std::int64_t m,
+                   std::int64_t n, std::int64_t k, const Epilogue& epilogue = {},
+                   bool accumulate = false);
+
 // Batched: for each of `batch` items, c[t] = a[t] @ b[t], where item t of a
 // starts at a.data + t * a_batch_stride (0 broadcasts one matrix to all).
 // c (batch, m, n) contiguous.

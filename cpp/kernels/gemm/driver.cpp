@@ -30,8 +30,17 @@ void gemm_empty_k(float* c, std::int64_t ldc, std::int64_t m, std::int64_t n,
 
 }  // namespace
 
-void gemm(float* c, std::int64_t ldc, MatrixView a, MatrixView b, std::int64_t m, std::int64_t n,
-          std::int64_t k, const Epilogue& epilogue, bool accumulate) {
+// Where panel jp (of nr columns) of the k block starting at pc (depth kb)
+// lies in a B packed whole: k blocks one after another, panels within each.
+std::int64_t packed_panel_offset(std::int64_t pc, std::int64_t kb, std::int64_t jp, std::int64_t panels,
+                                 int nr) {
+  return pc * panels * nr + jp * kb * nr;
+}
+
+// c = act(accumulate ? c : 0) + a @ b + bias), B read from `b` and packed per
+// work item, or taken from `packed_b` (all of B, packed by pack_b_for_gemm).
+void gemm_impl(float* c, std::int64_t ldc, MatrixView a, MatrixView b, const float* packed_b, std::int64_t m,
+               std::int64_t n, std::int64_t k, const Epilogue& epilogue, bool accumulate) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     gemm_empty_k(c, ldc, m, n, epilogue, accumulate);
@@ -79,10 +88,17 @@ void gemm(float* c, std::int64_t ldc, MatrixView a, MatrixView b, std::int64_t m
           }
           // This item's B panels only: packing B once per row block of A costs
           // 1/mc of the multiply-adds.
-          float* b_packed = scratch(1, static_cast<std::size_t>((jr_end - jr_begin) * bs.nr * kb));
-          const float* b_block = b.data + pc * b.row_stride + (jc + jr_begin * bs.nr) * b.col_stride;
-          pack_b(b_packed, {b_block, b.row_stride, b.col_stride}, kb, nb - jr_begin * bs.nr, bs.nr, 0,
-                 jr_end - jr_begin);
+          const std::int64_t first_panel = jc / bs.nr + jr_begin;
+          const float* b_packed;
+          if (packed_b != nullptr) {
+            b_packed = packed_b + packed_panel_offset(pc, kb, first_panel, ceil_div(n, bs.nr), bs.nr);
+          } else {
+            float* dst = scratch(1, static_cast<std::size_t>((jr_end - jr_begin) * bs.nr * kb));
+            const float* b_block = b.data + pc * b.row_stride + first_panel * bs.nr * b.col_stride;
+            pack_b(dst, {b_block, b.row_stride, b.col_stride}, kb, nb - jr_begin * bs.nr, bs.nr, 0,
+                   jr_end - jr_begin);
+            b_packed = dst;
+          }
           for (std::int64_t jr = jr_begin; jr < jr_end; ++jr) {
             const std::int64_t j = jc + jr * bs.nr;
             const int cols = static_cast<int>(std::min<std::int64_t>(bs.nr, n - j));
@@ -103,13 +119,48 @@ void gemm(float* c, std::int64_t ldc, MatrixView a, MatrixView b, std::int64_t m
   }
 }
 
+void gemm(float* c, std::int64_t ldc, MatrixView a, MatrixView b, std::int64_t m, std::int64_t n,
+          std::int64_t k, const Epilogue& epilogue, bool accumulate) {
+  gemm_impl(c, ldc, a, b, nullptr, m, n, k, epilogue, accumulate);
+}
+
+std::int64_t packed_b_floats(std::int64_t k, std::int64_t n) {
+  const int nr = RANVIER_ISA_TABLE(gemm_kernels).blocking.nr;
+  return std::max<std::int64_t>(k, 0) * ceil_div(std::max<std::int64_t>(n, 0), nr) * nr;
+}
+
+void pack_b_for_gemm(float* dst, MatrixView b, std::int64_t k, std::int64_t n) {
+  const GemmBlocking bs = RANVIER_ISA_TABLE(gemm_kernels).blocking;
+  const std::int64_t panels = ceil_div(n, bs.nr);
+  parallel_for(panels, std::max<std::int64_t>(1, (1 << 16) / std::max<std::int64_t>(1, k * bs.nr)),
+               [&](std::int64_t begin, std::int64_t end) {
+                 for (std::int64_t pc = 0; pc < k; pc += bs.kc) {
+                   const std::int64_t kb = std::min<std::int64_t>(bs.kc, k - pc);
+                   pack_b(dst + packed_panel_offset(pc, kb, 0, panels, bs.nr),
+                          {b.data + pc * b.row_stride, b.row_stride, b.col_stride}, kb, n, bs.nr, begin, end);
+                 }
+               });
+}
+
+void gemm_packed_b(float* c, std::int64_t ldc, MatrixView a, const float* packed_b, std::int64_t m,
+                   std::int64_t n, std::int64_t k, const Epilogue& epilogue, bool accumulate) {
+  gemm_impl(c, ldc, a, {nullptr, 0, 0}, packed_b, m, n, k, epilogue, accumulate);
+}
+
 void matmul(float* c, MatrixView a, std::int64_t a_batch_stride, MatrixView b,
             std::int64_t b_batch_stride, std::int64_t batch, std::int64_t m, std::int64_t n,
             std::int64_t k) {
+  // One right operand for the whole batch (x @ w over leading axes): pack it once.
+  const float* packed_b = nullptr;
+  if (batch > 1 && b_batch_stride == 0 && k > 0) {
+    float* dst = scratch(1, static_cast<std::size_t>(packed_b_floats(k, n)));
+    pack_b_for_gemm(dst, b, k, n);
+    packed_b = dst;
+  }
   auto one = [&](std::int64_t t) {
     MatrixView at = {a.data + t * a_batch_stride, a.row_stride, a.col_stride};
     MatrixView bt = {b.data + t * b_batch_stride, b.row_stride, b.col_stride};
-    gemm(c + t * m * n, n, at, bt, m, n, k);
+    gemm_impl(c + t * m * n, n, at, bt, packed_b, m, n, k, {}, false);
   };
   if (batch > 1 && m * n * k < kMinParallelMacs) {
     // Many small products: threads over the batch, each product serial.
