@@ -47,6 +47,7 @@ void gemm_impl(float* c, std::int64_t ldc, MatrixView a, MatrixView b, const flo
     return;
   }
   const GemmKernels& kernels = RANVIER_ISA_TABLE(gemm_kernels);
+  const GemmPackers& packers = RANVIER_ISA_TABLE(gemm_packers);
   const GemmBlocking bs = kernels.blocking;
   const bool threaded = m * n * k >= kMinParallelMacs && num_threads() > 1;
 
@@ -84,7 +85,7 @@ void gemm_impl(float* c, std::int64_t ldc, MatrixView a, MatrixView b, const flo
           float* a_packed = nullptr;
           if (pack_a_needed) {
             a_packed = scratch(0, static_cast<std::size_t>(ceil_div(mb, bs.mr) * bs.mr * kb));
-            pack_a(a_packed, {a_block, a.row_stride, a.col_stride}, mb, kb, bs.mr);
+            packers.pack_a(a_packed, {a_block, a.row_stride, a.col_stride}, mb, kb, bs.mr);
           }
           // This item's B panels only: packing B once per row block of A costs
           // 1/mc of the multiply-adds.
@@ -95,7 +96,7 @@ void gemm_impl(float* c, std::int64_t ldc, MatrixView a, MatrixView b, const flo
           } else {
             float* dst = scratch(1, static_cast<std::size_t>((jr_end - jr_begin) * bs.nr * kb));
             const float* b_block = b.data + pc * b.row_stride + first_panel * bs.nr * b.col_stride;
-            pack_b(dst, {b_block, b.row_stride, b.col_stride}, kb, nb - jr_begin * bs.nr, bs.nr, 0,
+            packers.pack_b(dst, {b_block, b.row_stride, b.col_stride}, kb, nb - jr_begin * bs.nr, bs.nr, 0,
                    jr_end - jr_begin);
             b_packed = dst;
           }
@@ -131,12 +132,13 @@ std::int64_t packed_b_floats(std::int64_t k, std::int64_t n) {
 
 void pack_b_for_gemm(float* dst, MatrixView b, std::int64_t k, std::int64_t n) {
   const GemmBlocking bs = RANVIER_ISA_TABLE(gemm_kernels).blocking;
+  const GemmPackers& packers = RANVIER_ISA_TABLE(gemm_packers);
   const std::int64_t panels = ceil_div(n, bs.nr);
   parallel_for(panels, std::max<std::int64_t>(1, (1 << 16) / std::max<std::int64_t>(1, k * bs.nr)),
                [&](std::int64_t begin, std::int64_t end) {
                  for (std::int64_t pc = 0; pc < k; pc += bs.kc) {
                    const std::int64_t kb = std::min<std::int64_t>(bs.kc, k - pc);
-                   pack_b(dst + packed_panel_offset(pc, kb, 0, panels, bs.nr),
+                   packers.pack_b(dst + packed_panel_offset(pc, kb, 0, panels, bs.nr),
                           {b.data + pc * b.row_stride, b.row_stride, b.col_stride}, kb, n, bs.nr, begin, end);
                  }
                });

@@ -1,6 +1,6 @@
 // The per-ISA half of the GEMM (BLIS split): one micro-kernel and its block
-// sizes. Packing and the loops around the micro-kernel are portable
-// (pack.cpp, driver.cpp).
+// sizes (micro_kernel_simd.cpp), and the packing (pack_simd.cpp). The loops
+// around the micro-kernel are portable (driver.cpp).
 #pragma once
 
 #include <cstdint>
@@ -40,11 +40,15 @@ struct GemmKernels {
 
 RANVIER_DECLARE_ISA_TABLE(GemmKernels, gemm_kernels)
 
-// Packs a (m, k) block into ceil(m / mr) panels of mr rows, zero-padded.
-void pack_a(float* dst, MatrixView a, std::int64_t m, std::int64_t k, int mr);
-// Packs b (k, n) block into ceil(n / nr) panels of nr columns, zero-padded.
-// Only panels [panel_begin, panel_end) are written (threads split the work).
-void pack_b(float* dst, MatrixView b, std::int64_t k, std::int64_t n, int nr,
-            std::int64_t panel_begin, std::int64_t panel_end);
+struct GemmPackers {
+  // Packs a (m, k) block into ceil(m / mr) panels of mr rows, zero-padded.
+  void (*pack_a)(float* dst, MatrixView a, std::int64_t m, std::int64_t k, int mr);
+  // Packs b (k, n) block into ceil(n / nr) panels of nr columns, zero-padded.
+  // Only panels [panel_begin, panel_end) are written (threads split the work).
+  void (*pack_b)(float* dst, MatrixView b, std::int64_t k, std::int64_t n, int nr, std::int64_t panel_begin,
+                 std::int64_t panel_end);
+};
+
+RANVIER_DECLARE_ISA_TABLE(GemmPackers, gemm_packers)
 
 }  // namespace ranvier::cpu

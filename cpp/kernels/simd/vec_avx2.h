@@ -19,6 +19,13 @@ struct Vec {
   static Vec load_partial(const float* p, std::int64_t n) {
     return {_mm256_maskload_ps(p, tail_mask(n))};
   }
+  // Lanes p[0], p[stride], ..., of which the first n (the rest 0);
+  // stride * (kLanes - 1) must fit in an int32.
+  static Vec gather_partial(const float* p, std::int64_t stride, std::int64_t n) {
+    const __m256i index = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+                                             _mm256_set1_epi32(static_cast<int>(stride)));
+    return {_mm256_mask_i32gather_ps(_mm256_setzero_ps(), p, index, _mm256_castsi256_ps(tail_mask(n)), 4)};
+  }
   void store(float* p) const { _mm256_storeu_ps(p, v); }
   void store_partial(float* p, std::int64_t n) const { _mm256_maskstore_ps(p, tail_mask(n), v); }
 

@@ -19,10 +19,17 @@ struct Vec {
   static Vec load_partial(const float* p, std::int64_t n) {
     return {_mm512_maskz_loadu_ps(tail_mask(n), p)};
   }
+  // Lanes p[0], p[stride], ..., of which the first n (the rest 0);
+  // stride * (kLanes - 1) must fit in an int32.
+  static Vec gather_partial(const float* p, std::int64_t stride, std::int64_t n) {
+    const __m512i index = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                             _mm512_set1_epi32(static_cast<int>(stride)));
+    return {_mm512_mask_i32gather_ps(_mm512_setzero_ps(), tail_mask(n), index, p, 4)};
+  }
   void store(float* p) const { _mm512_storeu_ps(p, v); }
   void store_partial(float* p, std::int64_t n) const { _mm512_mask_storeu_ps(p, tail_mask(n), v); }
 
-  static Mask tail_mask(std::int64_t n) { return static_cast<Mask>((1u << n) - 1u); }
+  static Mask tail_mask(std::int64_t n) { return static_cast<Mask>((1u << n) - 1u); }  // n <= 16
 };
 
 inline Vec operator+(Vec a, Vec b) { return {_mm512_add_ps(a.v, b.v)}; }

@@ -29,6 +29,12 @@ struct Vec {
     for (std::int64_t i = 0; i < n; ++i) r.v[i] = p[i];
     return r;
   }
+  // Lanes p[0], p[stride], ..., of which the first n (the rest 0).
+  static Vec gather_partial(const float* p, std::int64_t stride, std::int64_t n) {
+    Vec r = zero();
+    for (std::int64_t i = 0; i < n; ++i) r.v[i] = p[i * stride];
+    return r;
+  }
   void store(float* p) const { std::memcpy(p, &v, sizeof(v)); }
   void store_partial(float* p, std::int64_t n) const {
     for (std::int64_t i = 0; i < n; ++i) p[i] = v[i];
