@@ -182,14 +182,18 @@ void conv2d(float* y, const float* x, const float* w, const float* b, const Conv
   const std::int64_t parts =
       worth_threads(g) ? std::clamp<std::int64_t>(g.rows / kMinPartRows, 1, num_threads()) : 1;
   const std::int64_t chunk = chunk_rows(g, parts);
-  float* buffers = scratch(kScratchSlot, static_cast<std::size_t>(parts * chunk * g.kdim));
+  // w packed once for the GEMMs of every chunk.
+  const std::int64_t packed_floats = packed_b_floats(g.kdim, s.k);
+  float* buffers = scratch(kScratchSlot, static_cast<std::size_t>(packed_floats + parts * chunk * g.kdim));
+  float* packed_w = buffers + parts * chunk * g.kdim;
+  pack_b_for_gemm(packed_w, wm, g.kdim, s.k);
   run_parts(parts, [&](std::int64_t p) {
     float* cols = buffers + p * chunk * g.kdim;
     const std::int64_t end = g.rows * (p + 1) / parts;
     for (std::int64_t r0 = g.rows * p / parts; r0 < end; r0 += chunk) {
       const std::int64_t r1 = std::min(r0 + chunk, end);
       im2col(g, x, cols, r0, r1);
-      gemm(y + r0 * s.k, s.k, {cols, g.kdim, 1}, wm, r1 - r0, s.k, g.kdim, epilogue);
+      gemm_packed_b(y + r0 * s.k, s.k, {cols, g.kdim, 1}, packed_w, r1 - r0, s.k, g.kdim, epilogue);
     }
   });
 }
@@ -210,9 +214,12 @@ void conv2d_backward(float* dx, float* dw, float* db, const float* dy, const flo
   const std::int64_t cols_floats = g.direct || (dw == nullptr && dx == nullptr) ? 0 : chunk * kdim;
   const std::int64_t dz_floats = act == Activation::none ? 0 : chunk * k;
   const std::int64_t part_floats = cols_floats + dz_floats + (want_params ? partial_floats : 0);
-  float* buffers = scratch(kScratchSlot, static_cast<std::size_t>(parts * part_floats));
+  // w^T, the right operand of every chunk's dx product, packed once.
+  const std::int64_t packed_floats = dx != nullptr ? packed_b_floats(k, kdim) : 0;
+  float* buffers = scratch(kScratchSlot, static_cast<std::size_t>(parts * part_floats + packed_floats));
+  float* packed_wt = buffers + parts * part_floats;
+  if (dx != nullptr) pack_b_for_gemm(packed_wt, MatrixView{w, k, 1}.transposed(), k, kdim);
 
-  const MatrixView wt = MatrixView{w, k, 1}.transposed();
   run_parts(parts, [&](std::int64_t p) {
     float* cols = buffers + p * part_floats;  // the patches, then their gradients
     float* dz_buf = cols + cols_floats;
@@ -244,9 +251,9 @@ void conv2d_backward(float* dx, float* dw, float* db, const float* dy, const flo
       }
       if (dx != nullptr) {
         if (g.direct) {
-          gemm(dx + r0 * s.c, s.c, dzm, wt, m, kdim, k);
+          gemm_packed_b(dx + r0 * s.c, s.c, dzm, packed_wt, m, kdim, k);
         } else {
-          gemm(cols, kdim, dzm, wt, m, kdim, k);
+          gemm_packed_b(cols, kdim, dzm, packed_wt, m, kdim, k);
           col2im(g, cols, dx, r0, r1);
         }
       }
