@@ -20,6 +20,11 @@ CASES = [
     ((1, 4, 3, 3), 5, 1, "same"),
     ((2, 9, 8, 16), (2, 3), (3, 2), "valid"),
     ((4, 16, 16, 64), 3, 2, "same"),
+    # windows that tile the image (stride == pool): the one-pass backward,
+    # with rows and columns no window covers, and clipped windows under "same"
+    ((3, 8, 8, 64), 2, None, "valid"),
+    ((2, 11, 7, 19), (3, 2), None, "valid"),
+    ((2, 11, 7, 19), (3, 2), None, "same"),
 ]
 IDS = [f"{s}-{p}-{st}-{pad}" for s, p, st, pad in CASES]
 POOLS = ["max_pool2d", "avg_pool2d"]
@@ -89,15 +94,16 @@ def test_max_ties_match_reference_with_many_repeats(backend, isa, rng):
 
 
 @pytest.mark.parametrize("op", POOLS)
-def test_backward_is_the_same_for_any_thread_count(op, rng):
+@pytest.mark.parametrize("pool,stride", [(3, 2), (2, 2)])
+def test_backward_is_the_same_for_any_thread_count(op, pool, stride, rng):
     x = rng.integers(0, 4, size=(2, 33, 31, 24)).astype(np.float32)
-    dy = f32(rng, *ops.max_pool2d(x, 3, 2).shape)
+    dy = f32(rng, *ops.max_pool2d(x, pool, stride).shape)
     before = ranvier.get_num_threads()
     results = []
     try:
         for threads in (1, 2, 3):
             ranvier.set_num_threads(threads)
-            results.append(getattr(ops, f"{op}_backward")(dy, x, 3, 2))
+            results.append(getattr(ops, f"{op}_backward")(dy, x, pool, stride))
     finally:
         ranvier.set_num_threads(before)
     assert all(np.array_equal(results[0], r) for r in results[1:])

@@ -16,6 +16,11 @@ std::int64_t grain_rows(const Pool2d& p, std::int64_t pixels) {
   return std::max<std::int64_t>(1, kGrain / std::max<std::int64_t>(1, pixels * p.c * p.pool_h * p.pool_w));
 }
 
+// Windows that tile the image: each input element is in at most one window.
+bool windows_tile(const Pool2d& p) {
+  return p.stride_h == p.pool_h && p.stride_w == p.pool_w && p.out_h > 0 && p.out_w > 0;
+}
+
 }  // namespace
 
 void max_pool2d(float* y, const float* x, const Pool2d& p) {
@@ -30,11 +35,18 @@ void avg_pool2d(float* y, const float* x, const Pool2d& p) {
                [&](std::int64_t begin, std::int64_t end) { k.avg_forward(y, x, p, begin, end); });
 }
 
-// Two passes: find each window's arg-max (threads over output rows), then
-// gather the gradients into dx (threads over input rows), so that overlapping
-// windows never have two threads adding into the same dx element.
+// Windows that tile the image take one pass. Otherwise two: find each
+// window's arg-max (threads over output rows), then gather the gradients into
+// dx (threads over input rows), so that overlapping windows never have two
+// threads adding into the same dx element.
 void max_pool2d_backward(float* dx, const float* dy, const float* x, const Pool2d& p) {
   const PoolKernels& k = RANVIER_ISA_TABLE(pool_kernels);
+  if (windows_tile(p)) {
+    parallel_for(p.n * p.out_h, grain_rows(p, p.out_w), [&](std::int64_t begin, std::int64_t end) {
+      k.max_backward_tiled(dx, dy, x, p, begin, end);
+    });
+    return;
+  }
   // Slot 6 of the calling thread; the workers only read it.
   float* arg = scratch(6, static_cast<std::size_t>(p.n * p.out_h * p.out_w * p.c));
   parallel_for(p.n * p.out_h, grain_rows(p, p.out_w),
@@ -45,6 +57,12 @@ void max_pool2d_backward(float* dx, const float* dy, const float* x, const Pool2
 
 void avg_pool2d_backward(float* dx, const float* dy, const Pool2d& p) {
   const PoolKernels& k = RANVIER_ISA_TABLE(pool_kernels);
+  if (windows_tile(p)) {
+    parallel_for(p.n * p.out_h, grain_rows(p, p.out_w), [&](std::int64_t begin, std::int64_t end) {
+      k.avg_backward_tiled(dx, dy, p, begin, end);
+    });
+    return;
+  }
   parallel_for(p.n * p.h, grain_rows(p, p.w),
                [&](std::int64_t begin, std::int64_t end) { k.avg_backward(dx, dy, p, begin, end); });
 }

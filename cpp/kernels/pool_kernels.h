@@ -22,6 +22,13 @@ struct PoolKernels {
                        std::int64_t begin, std::int64_t end);
   void (*avg_backward)(float* dx, const float* dy, const Pool2d& p, std::int64_t begin,
                        std::int64_t end);
+  // The backward passes when windows tile the image (stride == pool size, at
+  // least one output): one pass over output rows [begin, end), which write
+  // every dx element of their windows' input rows.
+  void (*max_backward_tiled)(float* dx, const float* dy, const float* x, const Pool2d& p,
+                             std::int64_t begin, std::int64_t end);
+  void (*avg_backward_tiled)(float* dx, const float* dy, const Pool2d& p, std::int64_t begin,
+                             std::int64_t end);
 };
 
 RANVIER_DECLARE_ISA_TABLE(PoolKernels, pool_kernels)

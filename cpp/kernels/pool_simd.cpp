@@ -142,8 +142,71 @@ void avg_backward(float* dx, const float* dy, const Pool2d& p, std::int64_t begi
   });
 }
 
+// Backward when the windows tile the image (stride == pool size): each input
+// element lies in at most one window, so every dx element is written exactly
+// once, by the thread of its window's output row, with no zeroing pass and no
+// arg-max buffer. For each window of output rows [begin, end),
+// grad(dx_image, image_offset, out, win) writes the window's elements of image
+// n; the elements no window covers (right of the last window, below the last
+// row of windows) are zeroed here.
+template <class Grad>
+void tiled_backward(float* dx, const Pool2d& p, std::int64_t begin, std::int64_t end, Grad grad) {
+  const std::int64_t row_floats = p.w * p.c;
+  const std::int64_t covered_w = std::min(p.w, (p.out_w - 1) * p.stride_w - p.pad_left + p.pool_w);
+  for (std::int64_t row = begin; row < end; ++row) {
+    const std::int64_t n = row / p.out_h, oh = row % p.out_h;
+    const std::int64_t image = n * p.h * row_floats;
+    for (std::int64_t ow = 0; ow < p.out_w; ++ow) grad(dx + image, image, row * p.out_w + ow, window(p, oh, ow));
+    const Window rows = window(p, oh, 0);
+    const std::int64_t last_row = oh == p.out_h - 1 ? p.h : rows.h1;
+    for (std::int64_t ih = rows.h0; ih < last_row; ++ih) {
+      const std::int64_t from = ih < rows.h1 ? covered_w * p.c : 0;
+      std::memset(dx + image + ih * row_floats + from, 0, static_cast<std::size_t>(row_floats - from) * sizeof(float));
+    }
+  }
+}
+
+void max_backward_tiled(float* dx, const float* dy, const float* x, const Pool2d& p, std::int64_t begin,
+                        std::int64_t end) {
+  tiled_backward(dx, p, begin, end, [&](float* dx_image, std::int64_t image, std::int64_t out, const Window& win) {
+    const float* x_image = x + image;
+    for_blocks<V>(p.c, [&](std::int64_t c, std::int64_t lanes) {
+      // The first maximum, as argmax() finds it.
+      V best = load_block<V>(x_image + (win.h0 * p.w + win.w0) * p.c + c, lanes);
+      V best_at = V::set1(static_cast<float>((win.h0 - win.top) * p.pool_w + (win.w0 - win.left)));
+      for (std::int64_t ih = win.h0; ih < win.h1; ++ih)
+        for (std::int64_t iw = win.w0; iw < win.w1; ++iw) {
+          V v = load_block<V>(x_image + (ih * p.w + iw) * p.c + c, lanes);
+          auto greater = v > best;
+          best = select(greater, v, best);
+          best_at = select(greater, V::set1(static_cast<float>((ih - win.top) * p.pool_w + (iw - win.left))), best_at);
+        }
+      const V g = load_block<V>(dy + out * p.c + c, lanes);
+      for (std::int64_t ih = win.h0; ih < win.h1; ++ih)
+        for (std::int64_t iw = win.w0; iw < win.w1; ++iw) {
+          const float offset = static_cast<float>((ih - win.top) * p.pool_w + (iw - win.left));
+          auto chosen = abs(best_at - V::set1(offset)) < V::set1(0.5f);
+          store_block(select(chosen, g, V::zero()), dx_image + (ih * p.w + iw) * p.c + c, lanes);
+        }
+    });
+  });
+}
+
+void avg_backward_tiled(float* dx, const float* dy, const Pool2d& p, std::int64_t begin, std::int64_t end) {
+  tiled_backward(dx, p, begin, end, [&](float* dx_image, std::int64_t, std::int64_t out, const Window& win) {
+    const V scale = V::set1(1.0f / static_cast<float>(win.count()));
+    for_blocks<V>(p.c, [&](std::int64_t c, std::int64_t lanes) {
+      const V g = load_block<V>(dy + out * p.c + c, lanes) * scale;
+      for (std::int64_t ih = win.h0; ih < win.h1; ++ih)
+        for (std::int64_t iw = win.w0; iw < win.w1; ++iw) store_block(g, dx_image + (ih * p.w + iw) * p.c + c, lanes);
+    });
+  });
+}
+
 }  // namespace
 
-extern const PoolKernels pool_kernels = {max_forward, avg_forward, argmax, max_backward, avg_backward};
+extern const PoolKernels pool_kernels = {max_forward,  avg_forward,        argmax,
+                                         max_backward, avg_backward,       max_backward_tiled,
+                                         avg_backward_tiled};
 
 }  // namespace ranvier::cpu::RANVIER_ISA_NS
