@@ -14,25 +14,64 @@ namespace {
 
 using V = simd::RANVIER_ISA_NS::Vec;
 
-// The first n of the floats src[0], src[stride], ... (n <= lanes), zeros after.
-inline V load_strided(const float* src, std::int64_t stride, int n) {
-  if (stride == 1) return n == V::kLanes ? V::load(src) : V::load_partial(src, n);
-  if (stride <= INT_MAX / V::kLanes && stride >= -(INT_MAX / V::kLanes)) return V::gather_partial(src, stride, n);
-  float lanes[V::kLanes] = {};
-  for (int i = 0; i < n; ++i) lanes[i] = src[i * stride];
-  return V::load(lanes);
+// How the elements of one panel row are read: contiguous, gathered (a stride
+// whose lane offsets fit the gather's int32 indices), or one by one.
+enum class Access { contiguous, gather, scalar };
+
+Access access_for(std::int64_t stride) {
+  if (stride == 1) return Access::contiguous;
+  constexpr std::int64_t kMaxStride = INT_MAX / V::kLanes;
+  return stride <= kMaxStride && stride >= -kMaxStride ? Access::gather : Access::scalar;
 }
 
-// dst[0, width) = src[0], src[stride], ... (n of them), then zeros.
-inline void copy_padded(float* dst, const float* src, std::int64_t stride, int n, int width) {
-  for (int j = 0; j < width; j += V::kLanes) {
-    const int avail = std::clamp(n - j, 0, V::kLanes);
-    const V v = avail > 0 ? load_strided(src + j * stride, stride, avail) : V::zero();
-    if (width - j >= V::kLanes) {
-      v.store(dst + j);
-    } else {
-      v.store_partial(dst + j, width - j);
+// The first n (1..lanes) of the floats src[0], src[stride], ..., zeros after.
+template <Access kAccess>
+inline V load_lanes(const float* src, std::int64_t stride, int n) {
+  if constexpr (kAccess == Access::contiguous) {
+    return n == V::kLanes ? V::load(src) : V::load_partial(src, n);
+  } else if constexpr (kAccess == Access::gather) {
+    return V::gather_partial(src, stride, n);
+  } else {
+    float lanes[V::kLanes] = {};
+    for (int i = 0; i < n; ++i) lanes[i] = src[i * stride];
+    return V::load(lanes);
+  }
+}
+
+// One vector's share of a panel row: `avail` source elements (0..lanes), and
+// `room` floats of the row it fills (the rest belongs to the next row).
+struct Block {
+  int first, avail, room;
+};
+
+// For p in [0, k): dst + p * width gets `width` floats: src + p * step,
+// then every `stride` floats after, n of them, then zeros.
+template <Access kAccess>
+void copy_panel(float* dst, const float* src, std::int64_t step, std::int64_t stride, std::int64_t k, int n,
+                int width) {
+  Block blocks[16];  // panels are at most 16 vectors wide (mr, nr <= 64)
+  int count = 0;
+  for (int j = 0; j < width && count < 16; j += V::kLanes)
+    blocks[count++] = {j, std::clamp(n - j, 0, V::kLanes), std::min(width - j, V::kLanes)};
+  for (std::int64_t p = 0; p < k; ++p, dst += width, src += step) {
+    for (int b = 0; b < count; ++b) {
+      const Block& blk = blocks[b];
+      const V v = blk.avail > 0 ? load_lanes<kAccess>(src + blk.first * stride, stride, blk.avail) : V::zero();
+      if (blk.room == V::kLanes) {
+        v.store(dst + blk.first);
+      } else {
+        v.store_partial(dst + blk.first, blk.room);
+      }
     }
+  }
+}
+
+void copy_panel_any(float* dst, const float* src, std::int64_t step, std::int64_t stride, std::int64_t k, int n,
+                    int width) {
+  switch (access_for(stride)) {
+    case Access::contiguous: return copy_panel<Access::contiguous>(dst, src, step, stride, k, n, width);
+    case Access::gather: return copy_panel<Access::gather>(dst, src, step, stride, k, n, width);
+    case Access::scalar: return copy_panel<Access::scalar>(dst, src, step, stride, k, n, width);
   }
 }
 
@@ -40,8 +79,7 @@ inline void copy_padded(float* dst, const float* src, std::int64_t stride, int n
 void pack_a(float* dst, MatrixView a, std::int64_t m, std::int64_t k, int mr) {
   for (std::int64_t i0 = 0; i0 < m; i0 += mr, dst += k * mr) {
     const int rows = static_cast<int>(std::min<std::int64_t>(mr, m - i0));
-    const float* src = a.data + i0 * a.row_stride;
-    for (std::int64_t p = 0; p < k; ++p) copy_padded(dst + p * mr, src + p * a.col_stride, a.row_stride, rows, mr);
+    copy_panel_any(dst, a.data + i0 * a.row_stride, a.col_stride, a.row_stride, k, rows, mr);
   }
 }
 
@@ -51,9 +89,7 @@ void pack_b(float* dst, MatrixView b, std::int64_t k, std::int64_t n, int nr, st
   for (std::int64_t jp = panel_begin; jp < panel_end; ++jp) {
     const std::int64_t j0 = jp * nr;
     const int cols = static_cast<int>(std::min<std::int64_t>(nr, n - j0));
-    float* out = dst + jp * k * nr;
-    const float* src = b.data + j0 * b.col_stride;
-    for (std::int64_t p = 0; p < k; ++p) copy_padded(out + p * nr, src + p * b.row_stride, b.col_stride, cols, nr);
+    copy_panel_any(dst + jp * k * nr, b.data + j0 * b.col_stride, b.row_stride, b.col_stride, k, cols, nr);
   }
 }
 
