@@ -44,16 +44,16 @@ struct Block {
   int first, avail, room;
 };
 
-// For p in [0, k): dst + p * width gets `width` floats: src + p * step,
+// For p in [0, k): dst + p * pitch gets `width` floats: src + p * step,
 // then every `stride` floats after, n of them, then zeros.
 template <Access kAccess>
 void copy_panel(float* dst, const float* src, std::int64_t step, std::int64_t stride, std::int64_t k, int n,
-                int width) {
+                int width, int pitch) {
   Block blocks[16];  // panels are at most 16 vectors wide (mr, nr <= 64)
   int count = 0;
   for (int j = 0; j < width && count < 16; j += V::kLanes)
     blocks[count++] = {j, std::clamp(n - j, 0, V::kLanes), std::min(width - j, V::kLanes)};
-  for (std::int64_t p = 0; p < k; ++p, dst += width, src += step) {
+  for (std::int64_t p = 0; p < k; ++p, dst += pitch, src += step) {
     for (int b = 0; b < count; ++b) {
       const Block& blk = blocks[b];
       const V v = blk.avail > 0 ? load_lanes<kAccess>(src + blk.first * stride, stride, blk.avail) : V::zero();
@@ -66,12 +66,39 @@ void copy_panel(float* dst, const float* src, std::int64_t step, std::int64_t st
   }
 }
 
+// copy_panel when the source is transposed (step 1: each panel column is
+// contiguous over p, columns `stride` apart): square blocks of lanes x lanes
+// are loaded column by column and transposed in registers; the edges (a
+// partial block of columns, the last p < lanes) take the gathering path.
+void copy_panel_transposed(float* dst, const float* src, std::int64_t stride, std::int64_t k, int n, int width) {
+  constexpr int L = V::kLanes;
+  const std::int64_t k_full = k / L * L;
+  const int n_full = n / L * L;
+  for (std::int64_t p0 = 0; p0 < k_full; p0 += L) {
+    for (int j = 0; j < n_full; j += L) {
+      V block[L];
+      for (int i = 0; i < L; ++i) block[i] = V::load(src + (j + i) * stride + p0);
+      simd::RANVIER_ISA_NS::transpose(block);
+      for (int i = 0; i < L; ++i) block[i].store(dst + (p0 + i) * width + j);
+    }
+  }
+  // Columns past the full blocks (with the zero padding) for the full p
+  // blocks, then every column of the remaining rows.
+  if (n_full < width)
+    copy_panel<Access::gather>(dst + n_full, src + n_full * stride, 1, stride, k_full, n - n_full, width - n_full,
+                               width);
+  if (k_full < k)
+    copy_panel<Access::gather>(dst + k_full * width, src + k_full, 1, stride, k - k_full, n, width, width);
+}
+
 void copy_panel_any(float* dst, const float* src, std::int64_t step, std::int64_t stride, std::int64_t k, int n,
                     int width) {
+  if (step == 1 && access_for(stride) == Access::gather && width % V::kLanes == 0)
+    return copy_panel_transposed(dst, src, stride, k, n, width);
   switch (access_for(stride)) {
-    case Access::contiguous: return copy_panel<Access::contiguous>(dst, src, step, stride, k, n, width);
-    case Access::gather: return copy_panel<Access::gather>(dst, src, step, stride, k, n, width);
-    case Access::scalar: return copy_panel<Access::scalar>(dst, src, step, stride, k, n, width);
+    case Access::contiguous: return copy_panel<Access::contiguous>(dst, src, step, stride, k, n, width, width);
+    case Access::gather: return copy_panel<Access::gather>(dst, src, step, stride, k, n, width, width);
+    case Access::scalar: return copy_panel<Access::scalar>(dst, src, step, stride, k, n, width, width);
   }
 }
 

@@ -65,6 +65,26 @@ inline Vec::Mask operator>(Vec a, Vec b) { return _mm256_cmp_ps(a.v, b.v, _CMP_G
 inline Vec select(Vec::Mask m, Vec if_true, Vec if_false) {
   return {_mm256_blendv_ps(if_false.v, if_true.v, m)};
 }
+// Transposes the 8 x 8 block whose rows are r[0..7]: afterwards r[i] holds
+// what was column i (pairs of floats, pairs of pairs, then 128-bit halves).
+inline void transpose(Vec (&r)[8]) {
+  __m256 t[8], u[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(r[i].v, r[i + 1].v);
+    t[i + 1] = _mm256_unpackhi_ps(r[i].v, r[i + 1].v);
+  }
+  for (int i = 0; i < 8; i += 4) {
+    u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+    u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xee);
+    u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+    u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xee);
+  }
+  for (int i = 0; i < 4; ++i) {
+    r[i].v = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+    r[i + 4].v = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+  }
+}
+
 inline float reduce_sum(Vec a) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(a.v), _mm256_extractf128_ps(a.v, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));

@@ -72,6 +72,14 @@ inline Vec copysign(Vec mag, Vec sign) {
   for (int i = 0; i < 4; ++i) r.v[i] = std::copysign(mag.v[i], sign.v[i]);
   return r;
 }
+// Transposes the 4 x 4 block whose rows are r[0..3]: afterwards r[i] holds
+// what was column i.
+inline void transpose(Vec (&r)[4]) {
+  const Vec in[4] = {r[0], r[1], r[2], r[3]};
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 4; ++j) r[i].v[j] = in[j].v[i];
+}
+
 inline Vec::Mask operator<(Vec a, Vec b) { return a.v < b.v; }
 inline Vec::Mask operator>(Vec a, Vec b) { return a.v > b.v; }
 inline Vec select(Vec::Mask m, Vec if_true, Vec if_false) { return {m ? if_true.v : if_false.v}; }

@@ -18,6 +18,13 @@ def matmul(a, b, transpose_a: bool = False, transpose_b: bool = False):
     first; transposed and other strided inputs are read in place, never copied.
     a (..., m, k), b (..., k, n) -> (..., m, n), float32.
     """
+    if _checks.plain_float32(a, b) and a.ndim == 2 and b.ndim == 2:
+        at = a.T if transpose_a else a
+        bt = b.T if transpose_b else b
+        if at.shape[1] == bt.shape[0]:  # otherwise the general path explains the error
+            out = np.empty((at.shape[0], bt.shape[1]), dtype=np.float32)
+            backend.kernels(a).matmul(out[None], at[None], bt[None])
+            return out
     op = "matmul"
     a = _checks.float32(op, "a", a)
     b = _checks.float32(op, "b", b)
@@ -93,6 +100,11 @@ def linear(x, w, b=None, activation=None):
     """
     op = "linear"
     act = _checks.activation(op, activation)
+    if (_checks.plain_float32(x, w) and x.ndim == 2 and w.ndim == 2 and x.shape[1] == w.shape[0]
+            and (b is None or (_checks.plain_float32(b) and b.shape == (w.shape[1],) and b.flags.c_contiguous))):
+        y = np.empty((x.shape[0], w.shape[1]), dtype=np.float32)
+        backend.kernels(x).linear(y, x, w, b, act)
+        return y
     x, w, b = _dense_args(op, x, w, b)
     x2 = _rows(x)
     y = backend.array_module(x).empty((x2.shape[0], w.shape[1]), dtype=np.float32)
@@ -109,6 +121,16 @@ def linear_backward(dy, x, w, activation=None, y=None, z=None):
     """
     op = "linear_backward"
     act = _checks.activation(op, activation)
+    saved = None if act == "none" else z if act == "gelu" else y
+    if (_checks.plain_float32(x, w, dy) and x.ndim == 2 and w.ndim == 2 and dy.flags.c_contiguous
+            and dy.shape == (x.shape[0], w.shape[1]) and x.shape[1] == w.shape[0]
+            and (act == "none" or (_checks.plain_float32(saved) and saved.shape == dy.shape
+                                   and saved.flags.c_contiguous))):
+        dx = np.empty(x.shape, dtype=np.float32)
+        dw = np.empty(w.shape, dtype=np.float32)
+        db = np.empty((w.shape[1],), dtype=np.float32)
+        backend.kernels(x).linear_backward(dx, dw, db, dy, saved, x, w, act)
+        return dx, dw, db
     x, w, _ = _dense_args(op, x, w, None)
     out_features = w.shape[1]
     expected = tuple(x.shape[:-1]) + (out_features,)
