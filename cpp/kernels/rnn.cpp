@@ -63,7 +63,8 @@ std::int64_t packed_floats(std::int64_t k, std::int64_t n) {
 // Threads that split a batch into blocks of rows: at least kMinRowsPerThread
 // rows each, where the batch allows.
 std::int64_t row_parts(std::int64_t batch) {
-  return std::min<std::int64_t>(num_threads(), std::max<std::int64_t>(1, batch / kMinRowsPerThread));
+  return std::min<std::int64_t>(num_threads(),
+                                std::max<std::int64_t>(1, batch / kMinRowsPerThread));
 }
 
 // Runs body(p, b0, b1) for each part p of `parts`, in parallel: batch rows
@@ -186,7 +187,9 @@ void backward(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias,
 
   // Window w holds steps [first(w), first(w) + window) clipped at 0, in
   // rows (step - first(w)) * B + b of its buffers.
-  auto first = [&](std::int64_t w) { return std::max<std::int64_t>(0, d.steps - (w + 1) * window); };
+  auto first = [&](std::int64_t w) {
+    return std::max<std::int64_t>(0, d.steps - (w + 1) * window);
+  };
   auto steps_of = [&](std::int64_t w) { return d.steps - w * window - first(w); };
   // The steps of window w for batch rows [b0, b1).
   auto run_steps = [&](std::int64_t w, std::int64_t b0, std::int64_t b1) {
@@ -199,8 +202,8 @@ void backward(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias,
       for (std::int64_t b = b0; b < b1; ++b) cell(dz + (r0 + b - b0) * d.width, b, t);
       const MatrixView dz_t = {dz + r0 * d.width, d.width, 1};
       gemm_packed_b(dh0 + b0 * d.units, d.units, dz_t, packed_rt, rows, d.units, d.width);
-      gemm_packed_b(dx + (b0 * d.steps + t) * d.features, d.steps * d.features, dz_t, packed_kt, rows,
-                    d.features, d.width);
+      gemm_packed_b(dx + (b0 * d.steps + t) * d.features, d.steps * d.features, dz_t, packed_kt,
+                    rows, d.features, d.width);
       // Columns r0.. of [x_t, h_{t-1}, 1]^T, h_{-1} being h0 or zeros.
       for (std::int64_t c0 = 0; c0 < rows; c0 += kMaxRowsPerTranspose) {
         const std::int64_t n = std::min(kMaxRowsPerTranspose, rows - c0);
@@ -212,21 +215,23 @@ void backward(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias,
         }
         float* col = xh + r0 + c0;
         transpose_rows(col, window_rows, sources, n, d.features);
-        transpose_rows(col + d.features * window_rows, window_rows, sources + kMaxRowsPerTranspose, n,
-                       d.units);
+        transpose_rows(col + d.features * window_rows, window_rows, sources + kMaxRowsPerTranspose,
+                       n, d.units);
         for (std::int64_t i = 0; i < n; ++i) col[(inputs - 1) * window_rows + i] = 1.0f;
       }
     }
   };
   // Columns [c0, c1) of the weight gradients, window w's rows added.
   auto add_weights = [&](std::int64_t w, std::int64_t c0, std::int64_t c1) {
-    gemm(dw + c0, d.width, {xh_buffers[w % 2], window_rows, 1}, {dz_buffers[w % 2] + c0, d.width, 1},
-         inputs, c1 - c0, steps_of(w) * d.batch, {}, w > 0);
+    gemm(dw + c0, d.width, {xh_buffers[w % 2], window_rows, 1},
+         {dz_buffers[w % 2] + c0, d.width, 1}, inputs, c1 - c0, steps_of(w) * d.batch, {}, w > 0);
   };
   const std::int64_t parts = row_parts(d.batch);
   // Part p's share of the weight gradients' columns, cut at multiples of 32
   // so that the shares are whole panels of the GEMM's micro-kernel.
-  auto column = [&](std::int64_t p) { return std::min(d.width, (d.width * p / parts + 31) / 32 * 32); };
+  auto column = [&](std::int64_t p) {
+    return std::min(d.width, (d.width * p / parts + 31) / 32 * 32);
+  };
   for (std::int64_t w = 0; w <= windows; ++w) {
     for_row_parts(d.batch, parts, [&](std::int64_t p, std::int64_t b0, std::int64_t b1) {
       if (w < windows) run_steps(w, b0, b1);
