@@ -1,7 +1,7 @@
 """LSTM and SimpleRNN: reference against finite differences, kernels against the reference."""
 import numpy as np
 import pytest
-from helpers import assert_close, f32, numerical_grad
+from helpers import assert_close, f32, num_threads, numerical_grad
 
 from ranvier import ops, reference
 
@@ -103,6 +103,37 @@ def test_forward_and_backward_match_reference(backend, isa, layer, batch, steps,
     assert len(grads) == len(names)
     for g, w, name in zip(grads, want_grads, names):
         _close(backend.numpy(g), w, steps, f"{layer} {name}")
+
+
+@pytest.mark.parametrize("layer", ["lstm", "simple_rnn"])
+def test_thread_counts_give_the_same_bits(isa, layer, rng):
+    """Threads take blocks of batch rows (29 rows: uneven blocks on 2 and 3 threads) and the weight
+    gradients add up windows of steps (23 steps: a short last window): the same bits on any count."""
+    batch, steps, features, units = 29, 23, 6, 33
+    state_names = LAYERS[layer][1]
+    x, dout = f32(rng, batch, steps, features), f32(rng, batch, steps, units)
+    weights = _weights(rng, layer, features, units)
+    init = _initial(rng, layer, batch, units)
+    final_grads = {f"d{s}_T": f32(rng, batch, units) for s in state_names}
+    forward, backward = getattr(ops, layer), getattr(ops, f"{layer}_backward")
+    results = []
+    for threads in (1, 2, 3):
+        with num_threads(threads):
+            out, *states, cache = forward(x, *weights, **init, return_state=True, return_cache=True)
+            grads = backward(dout, x, *weights, cache, **init, **final_grads)
+        results.append([out, *states, *grads])
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            np.testing.assert_array_equal(a, b)
+    f64 = {k: v.astype(np.float64) for k, v in {**init, **final_grads}.items()}
+    w64 = [w.astype(np.float64) for w in weights]
+    want_out, want_cache = getattr(reference, layer)(x.astype(np.float64), *w64, **{k: f64[k] for k in init},
+                                                        return_cache=True)
+    want = getattr(reference, f"{layer}_backward")(dout.astype(np.float64), x.astype(np.float64), *w64,
+                                                   want_cache, **f64)
+    _close(results[0][0], want_out, steps, f"{layer} output")
+    for g, w, name in zip(results[0][1 + len(state_names):], want, ["dx", "dkernel", "drecurrent_kernel", "dbias"]):
+        _close(g, w, steps, f"{layer} {name}")
 
 
 @pytest.mark.parametrize("layer", ["lstm", "simple_rnn"])

@@ -9,9 +9,10 @@
 namespace ranvier::cpu {
 
 struct RnnKernels {
-  // gates (4U): pre-activations [z_i z_f z_c z_o] in, activations [i f g o]
-  // out; c_prev (U) or null for zeros -> c (U), h (U).
-  void (*lstm_cell)(float* gates, float* c, float* h, const float* c_prev, std::int64_t units);
+  // z (4U): pre-activations [z_i z_f z_c z_o]; c_prev (U) or null for zeros
+  // -> gates (4U), the activations [i f g o]; c (U), h (U).
+  void (*lstm_cell)(float* gates, float* c, float* h, const float* z, const float* c_prev,
+                    std::int64_t units);
   // One step back. dh_out (U) or null: gradient of this step's output;
   // dh_next (U): gradient reaching h_t through the recurrence; dc (U) in: the
   // gradient reaching c_t from step t+1, out: that reaching c_{t-1}.

@@ -30,19 +30,20 @@ inline void for_each_vector(std::int64_t units, Body body) {
   if (j < units) body(j, units - j);
 }
 
-void lstm_cell(float* gates, float* c, float* h, const float* c_prev, std::int64_t units) {
-  float* zi = gates;
-  float* zf = gates + units;
-  float* zc = gates + 2 * units;
-  float* zo = gates + 3 * units;
+void lstm_cell(float* gates, float* c, float* h, const float* z, const float* c_prev,
+               std::int64_t units) {
+  const float* zi = z;
+  const float* zf = z + units;
+  const float* zc = z + 2 * units;
+  const float* zo = z + 3 * units;
   for_each_vector(units, [&](std::int64_t j, std::int64_t n) {
     V i = simd::sigmoid(load(zi + j, n)), f = simd::sigmoid(load(zf + j, n));
     V g = simd::tanh(load(zc + j, n)), o = simd::sigmoid(load(zo + j, n));
     V ct = fmadd(f, load_or_zero(c_prev ? c_prev + j : nullptr, n), i * g);
-    store(i, zi + j, n);
-    store(f, zf + j, n);
-    store(g, zc + j, n);
-    store(o, zo + j, n);
+    store(i, gates + j, n);
+    store(f, gates + units + j, n);
+    store(g, gates + 2 * units + j, n);
+    store(o, gates + 3 * units + j, n);
     store(ct, c + j, n);
     store(o * simd::tanh(ct), h + j, n);
   });

@@ -1,10 +1,10 @@
 // Recurrent layers over whole sequences (Keras LSTM and SimpleRNN) and their
 // backpropagation through time.
 //
-// Both forwards do the input projection of all B*T rows as one GEMM up front,
-// then one GEMM per step for the recurrence, accumulated into that step's rows.
-// Both backwards run the recurrence in reverse one step at a time, then get
-// the weight and input gradients from three large GEMMs over all steps.
+// Both forwards compute each step's pre-activations with two GEMMs (input and
+// recurrent term) followed by the cell math. Both backwards run the steps in
+// reverse, each giving the gradients of h_{t-1} and x_t, and accumulate the
+// weight gradients as one product over all steps, a window of steps at a time.
 #pragma once
 
 #include <cstdint>
