@@ -2,7 +2,7 @@
 the tiled kernels against the reference (values, lse and every gradient)."""
 import numpy as np
 import pytest
-from helpers import assert_close, f32, numerical_grad
+from helpers import assert_close, f32, num_threads, numerical_grad
 
 from ranvier import ops, reference
 
@@ -46,7 +46,7 @@ def check_against_reference(backend, q, k, v, rng, mask=None, causal=False, scal
 
 
 # (B, H, Lq, Lk, D, Dv): size 1, Lq == Lk, Lq > Lk, Lq < Lk, lengths that are not
-# a multiple of the 64-wide tiles, D = 1, D = 64, Dv != D
+# a multiple of the 96-wide tiles, several tiles each way, D = 1, D = 64, Dv != D
 SHAPES = [
     (1, 1, 1, 1, 1, 1),
     (2, 3, 5, 5, 4, 4),
@@ -54,6 +54,7 @@ SHAPES = [
     (2, 1, 130, 67, 8, 5),
     (1, 3, 67, 130, 64, 64),
     (1, 1, 130, 130, 64, 32),
+    (1, 2, 200, 290, 16, 24),
     (2, 2, 1, 70, 3, 7),
     (1, 2, 70, 1, 1, 3),
 ]
@@ -97,13 +98,25 @@ def test_mask_shapes(backend, kind, causal, rng):
                             mask=mask, causal=causal)
 
 
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("causal", [False, True])
+def test_few_heads_split_their_blocks_among_threads(backend, threads, causal, rng):
+    # one head and long sequences: the threads share the query blocks of the
+    # forward and the key blocks of the backward (whose dq parts are summed)
+    lq, lk = 300, 410
+    mask = rng.random((lq, lk)) < 0.9
+    with num_threads(threads):
+        check_against_reference(backend, f32(rng, 1, 1, lq, 32), f32(rng, 1, 1, lk, 32), f32(rng, 1, 1, lk, 16), rng,
+                                mask=mask, causal=causal)
+
+
 def test_fully_masked_rows_output_zero_with_zero_gradient(backend, rng):
     b, h, lq, lk, d = 2, 2, 67, 130, 8
     mask = rng.random((b, h, lq, lk)) < 0.7
     mask[0, 1, 5] = False
     mask[1, :, 66] = False
-    mask[:, :, 10, :64] = False   # a whole first key tile hidden, later keys allowed
-    mask[:, :, 11, 64:] = False   # only the first key tile allowed
+    mask[:, :, 10, :96] = False   # a whole first key tile hidden, later keys allowed
+    mask[:, :, 11, 96:] = False   # only the first key tile allowed
     out, lse, dq, _, _ = check_against_reference(backend, f32(rng, b, h, lq, d), f32(rng, b, h, lk, d),
                                                  f32(rng, b, h, lk, d), rng, mask=mask)
     for rows in ((0, 1, 5), (1, slice(None), 66)):
