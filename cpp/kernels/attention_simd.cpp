@@ -112,7 +112,7 @@ void transpose(float* dst, std::int64_t ldd, const float* src, std::int64_t lds,
   const std::int64_t full_rows = rows / L * L, full_cols = cols / L * L;
   for (std::int64_t r = 0; r < full_rows; r += L)
     for (std::int64_t c = 0; c < full_cols; c += L)
-      simd::RANVIER_ISA_NS::transpose_block(dst + c * ldd + r, ldd, src + r * lds + c, lds);
+      simd::transpose_block<V>(dst + c * ldd + r, ldd, src + r * lds + c, lds);
   // The edges, element by element.
   for (std::int64_t r = 0; r < rows; ++r)
     for (std::int64_t c = r < full_rows ? full_cols : 0; c < cols; ++c) dst[c * ldd + r] = src[r * lds + c];

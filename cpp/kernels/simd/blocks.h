@@ -47,4 +47,15 @@ inline V propagate_nan(V x, V value) {
   return select(abs(x) > V::set1(-1.0f), value, x);
 }
 
+// The kLanes x kLanes block at src (rows lds apart) transposed into dst (rows
+// ldd apart): dst[j * ldd + i] = src[i * lds + j], through the ISA's
+// in-register transpose.
+template <class V>
+inline void transpose_block(float* dst, std::int64_t ldd, const float* src, std::int64_t lds) {
+  V r[V::kLanes];
+  for (int i = 0; i < V::kLanes; ++i) r[i] = V::load(src + i * lds);
+  transpose(r);
+  for (int i = 0; i < V::kLanes; ++i) r[i].store(dst + i * ldd);
+}
+
 }  // namespace ranvier::simd

@@ -90,11 +90,4 @@ inline float reduce_max(Vec a) {
   return m;
 }
 
-// The kLanes x kLanes block at src (rows lds apart) transposed into dst (rows
-// ldd apart): dst[j * ldd + i] = src[i * lds + j].
-inline void transpose_block(float* dst, std::int64_t ldd, const float* src, std::int64_t lds) {
-  for (int i = 0; i < Vec::kLanes; ++i)
-    for (int j = 0; j < Vec::kLanes; ++j) dst[j * ldd + i] = src[i * lds + j];
-}
-
 }  // namespace ranvier::simd::generic
