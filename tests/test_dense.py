@@ -22,10 +22,14 @@ def test_matmul_matches_reference(backend, isa, m, k, n, ta, tb, rng):
 
 
 def test_matmul_large_crosses_every_block(isa, rng):
-    # k > kc (256) and m > mc: exercises accumulation across k blocks and all threads
-    a, b = f32(rng, 700, 1100), f32(rng, 1100, 530)
-    a64, b64 = a.astype(np.float64), b.astype(np.float64)
-    assert_matmul_close(ops.matmul(a, b), a64, b64, a64 @ b64)
+    # k > kc, m > 2 mc (B's column block packed once for all row blocks) and
+    # n > nc (a second column block, at an offset into B and C)
+    for m, k, n in [(700, 1100, 530), (731, 300, 1301)]:
+        a, b = f32(rng, m, k), f32(rng, k, n)
+        a64, b64 = a.astype(np.float64), b.astype(np.float64)
+        assert_matmul_close(ops.matmul(a, b), a64, b64, a64 @ b64, what=f"matmul {m}x{k}x{n}")
+        assert_matmul_close(ops.matmul(a, np.ascontiguousarray(b.T).T), a64, b64, a64 @ b64,
+                            what=f"matmul {m}x{k}x{n}, transposed b")
 
 
 def test_matmul_batched_broadcast_and_vectors(backend, rng):
