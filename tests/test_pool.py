@@ -156,3 +156,18 @@ def test_raw_module_refuses_inconsistent_arguments():
         _cpu.max_pool2d_backward(np.zeros((1, 4, 3, 2), np.float32), y, x, (2, 2), (2, 2), (0, 0))
     with pytest.raises(TypeError):
         _cpu.avg_pool2d(y, x.astype(np.float64), (2, 2), (2, 2), (0, 0))
+
+
+@pytest.mark.parametrize("op", POOLS)
+def test_large_outputs_are_aligned_and_streamed_correctly(isa, op, rng):
+    """Outputs of 2^20 floats and more are written with cache-bypassing stores
+    (when 64-byte aligned, which the ops allocate): same results."""
+    x = f32(rng, 16, 64, 64, 64)
+    y = getattr(ops, op)(x)
+    dy = f32(rng, *y.shape)
+    dx = getattr(ops, f"{op}_backward")(dy, x)
+    assert y.size >= 1 << 20 and y.ctypes.data % 64 == 0 and dx.ctypes.data % 64 == 0
+    x64 = x.astype(np.float64)
+    assert_close(y, getattr(reference, op)(x64, 2), atol=1e-6, rtol=1e-6, what=op)
+    want_dx = getattr(reference, f"{op}_backward")(dy.astype(np.float64), x64, 2)
+    assert_close(dx, want_dx, atol=1e-6, rtol=1e-5, what=f"{op}_backward")

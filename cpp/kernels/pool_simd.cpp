@@ -2,6 +2,7 @@
 // NHWC, so every loop runs over vectors of channels.
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "pool_kernels.h"
 #include "simd/blocks.h"
@@ -14,6 +15,8 @@ namespace {
 using V = simd::RANVIER_ISA_NS::Vec;
 using simd::for_blocks;
 using simd::load_block;
+using simd::put_block;
+using simd::should_stream;
 using simd::store_block;
 
 // The part of window (oh, ow) inside the image: rows [h0, h1), columns
@@ -48,7 +51,7 @@ void for_output_pixels(float* y, const float* x, const Pool2d& p, std::int64_t b
   }
 }
 
-template <bool kMax>
+template <bool kMax, bool kStream>
 void pool_forward(float* y, const float* x, const Pool2d& p, std::int64_t begin, std::int64_t end) {
   for_output_pixels(y, x, p, begin, end, [&](float* out, const float* image, const Window& win) {
     const V inv_count = V::set1(1.0f / static_cast<float>(win.count()));
@@ -59,17 +62,31 @@ void pool_forward(float* y, const float* x, const Pool2d& p, std::int64_t begin,
           V v = load_block<V>(image + (ih * p.w + iw) * p.c + c, lanes);
           acc = kMax ? max(acc, v) : acc + v;
         }
-      store_block(kMax ? acc : acc * inv_count, out + c, lanes);
+      put_block<kStream>(kMax ? acc : acc * inv_count, out + c, lanes);
     });
   });
 }
 
+// Runs body(std::bool_constant<stream>) with stream = should_stream(...), so
+// that the kernel is compiled with and without cache-bypassing stores.
+template <class Body>
+void with_streaming(float* out, const Pool2d& p, std::int64_t out_floats, Body body) {
+  if (should_stream<V>(out, p.c, out_floats)) {
+    body(std::true_type{});
+    simd::RANVIER_ISA_NS::stream_fence();
+  } else {
+    body(std::false_type{});
+  }
+}
+
 void max_forward(float* y, const float* x, const Pool2d& p, std::int64_t begin, std::int64_t end) {
-  pool_forward<true>(y, x, p, begin, end);
+  with_streaming(y, p, p.n * p.out_h * p.out_w * p.c,
+                 [&](auto stream) { pool_forward<true, stream>(y, x, p, begin, end); });
 }
 
 void avg_forward(float* y, const float* x, const Pool2d& p, std::int64_t begin, std::int64_t end) {
-  pool_forward<false>(y, x, p, begin, end);
+  with_streaming(y, p, p.n * p.out_h * p.out_w * p.c,
+                 [&](auto stream) { pool_forward<false, stream>(y, x, p, begin, end); });
 }
 
 void argmax(float* arg, const float* x, const Pool2d& p, std::int64_t begin, std::int64_t end) {
@@ -166,41 +183,87 @@ void tiled_backward(float* dx, const Pool2d& p, std::int64_t begin, std::int64_t
   }
 }
 
-void max_backward_tiled(float* dx, const float* dy, const float* x, const Pool2d& p, std::int64_t begin,
-                        std::int64_t end) {
+// What element v of a window gets of `left`, the gradient not yet claimed by
+// an earlier element: all of it if v is the first to equal the window's
+// maximum `best` (for the window's first element, also when both are NaN:
+// max() below keeps a NaN only from the first element, as argmax() does).
+inline V claim(V v, V best, V& left, bool window_first) {
+  V got;
+  if (window_first) {
+    const auto below = best > v;
+    got = select(below, V::zero(), left);
+    left = select(below, left, V::zero());
+  } else {
+    const auto equal = v == best;
+    got = select(equal, left, V::zero());
+    left = select(equal, V::zero(), left);
+  }
+  return got;
+}
+
+template <bool kStream>
+void max_backward_tiled_impl(float* dx, const float* dy, const float* x, const Pool2d& p, std::int64_t begin,
+                             std::int64_t end) {
+  const bool two_by_two = p.pool_h == 2 && p.pool_w == 2;
+  const std::int64_t right = p.c, down = p.w * p.c;
   tiled_backward(dx, p, begin, end, [&](float* dx_image, std::int64_t image, std::int64_t out, const Window& win) {
     const float* x_image = x + image;
+    const float* g = dy + out * p.c;
+    const std::int64_t first = (win.h0 * p.w + win.w0) * p.c;
+    if (two_by_two && win.count() == 4) {
+      // The common case written out: four loads, three max, four stores.
+      const float* x0 = x_image + first;
+      float* d0 = dx_image + first;
+      for_blocks<V>(p.c, [&](std::int64_t c, std::int64_t lanes) {
+        const V a = load_block<V>(x0 + c, lanes), b = load_block<V>(x0 + right + c, lanes);
+        const V e = load_block<V>(x0 + down + c, lanes), f = load_block<V>(x0 + down + right + c, lanes);
+        const V best = max(f, max(e, max(b, a)));
+        V left = load_block<V>(g + c, lanes);
+        put_block<kStream>(claim(a, best, left, true), d0 + c, lanes);
+        put_block<kStream>(claim(b, best, left, false), d0 + right + c, lanes);
+        put_block<kStream>(claim(e, best, left, false), d0 + down + c, lanes);
+        put_block<kStream>(claim(f, best, left, false), d0 + down + right + c, lanes);
+      });
+      return;
+    }
     for_blocks<V>(p.c, [&](std::int64_t c, std::int64_t lanes) {
-      // The first maximum, as argmax() finds it.
-      V best = load_block<V>(x_image + (win.h0 * p.w + win.w0) * p.c + c, lanes);
-      V best_at = V::set1(static_cast<float>((win.h0 - win.top) * p.pool_w + (win.w0 - win.left)));
+      V best = load_block<V>(x_image + first + c, lanes);
+      for (std::int64_t ih = win.h0; ih < win.h1; ++ih)
+        for (std::int64_t iw = win.w0; iw < win.w1; ++iw)
+          best = max(load_block<V>(x_image + (ih * p.w + iw) * p.c + c, lanes), best);
+      V left = load_block<V>(g + c, lanes);
       for (std::int64_t ih = win.h0; ih < win.h1; ++ih)
         for (std::int64_t iw = win.w0; iw < win.w1; ++iw) {
-          V v = load_block<V>(x_image + (ih * p.w + iw) * p.c + c, lanes);
-          auto greater = v > best;
-          best = select(greater, v, best);
-          best_at = select(greater, V::set1(static_cast<float>((ih - win.top) * p.pool_w + (iw - win.left))), best_at);
-        }
-      const V g = load_block<V>(dy + out * p.c + c, lanes);
-      for (std::int64_t ih = win.h0; ih < win.h1; ++ih)
-        for (std::int64_t iw = win.w0; iw < win.w1; ++iw) {
-          const float offset = static_cast<float>((ih - win.top) * p.pool_w + (iw - win.left));
-          auto chosen = abs(best_at - V::set1(offset)) < V::set1(0.5f);
-          store_block(select(chosen, g, V::zero()), dx_image + (ih * p.w + iw) * p.c + c, lanes);
+          const std::int64_t at = (ih * p.w + iw) * p.c;
+          put_block<kStream>(claim(load_block<V>(x_image + at + c, lanes), best, left, at == first),
+                             dx_image + at + c, lanes);
         }
     });
   });
 }
 
-void avg_backward_tiled(float* dx, const float* dy, const Pool2d& p, std::int64_t begin, std::int64_t end) {
+void max_backward_tiled(float* dx, const float* dy, const float* x, const Pool2d& p, std::int64_t begin,
+                        std::int64_t end) {
+  with_streaming(dx, p, p.n * p.h * p.w * p.c,
+                 [&](auto stream) { max_backward_tiled_impl<stream>(dx, dy, x, p, begin, end); });
+}
+
+template <bool kStream>
+void avg_backward_tiled_impl(float* dx, const float* dy, const Pool2d& p, std::int64_t begin, std::int64_t end) {
   tiled_backward(dx, p, begin, end, [&](float* dx_image, std::int64_t, std::int64_t out, const Window& win) {
     const V scale = V::set1(1.0f / static_cast<float>(win.count()));
     for_blocks<V>(p.c, [&](std::int64_t c, std::int64_t lanes) {
       const V g = load_block<V>(dy + out * p.c + c, lanes) * scale;
       for (std::int64_t ih = win.h0; ih < win.h1; ++ih)
-        for (std::int64_t iw = win.w0; iw < win.w1; ++iw) store_block(g, dx_image + (ih * p.w + iw) * p.c + c, lanes);
+        for (std::int64_t iw = win.w0; iw < win.w1; ++iw)
+          put_block<kStream>(g, dx_image + (ih * p.w + iw) * p.c + c, lanes);
     });
   });
+}
+
+void avg_backward_tiled(float* dx, const float* dy, const Pool2d& p, std::int64_t begin, std::int64_t end) {
+  with_streaming(dx, p, p.n * p.h * p.w * p.c,
+                 [&](auto stream) { avg_backward_tiled_impl<stream>(dx, dy, p, begin, end); });
 }
 
 }  // namespace

@@ -6,6 +6,8 @@ library imports either module directly for dispatch.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ranvier import _cpu
@@ -25,6 +27,24 @@ def array_module(x):
 
         return cupy
     return np
+
+
+# Bytes: a cache line and an AVX-512 vector. Large outputs on a line boundary
+# can be written with cache-bypassing stores (NumPy aligns only to 16 bytes).
+HOST_ALIGNMENT = 64
+
+
+def empty(like, shape):
+    """An uninitialised float32 array of ``shape`` on ``like``'s device, on the
+    host starting on a HOST_ALIGNMENT boundary."""
+    if is_cupy(like):
+        import cupy
+
+        return cupy.empty(shape, dtype=np.float32)
+    count = math.prod(shape)
+    raw = np.empty(count + HOST_ALIGNMENT // 4, dtype=np.float32)
+    start = (-raw.ctypes.data % HOST_ALIGNMENT) // 4
+    return raw[start:start + count].reshape(shape)
 
 
 def cuda_module():

@@ -2,6 +2,7 @@
 // and the lane-level helpers such loops need. Written once over any Vec.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace ranvier::simd {
@@ -27,6 +28,29 @@ inline void store_block(V v, float* p, std::int64_t lanes) {
     v.store(p);
   else
     v.store_partial(p, lanes);
+}
+
+// Outputs of at least this many floats are written with stores that bypass
+// the caches: they would not stay cached for the next op anyway, and a plain
+// store first reads every line it writes.
+constexpr std::int64_t kStreamFloats = std::int64_t{1} << 20;  // 4 MB
+
+// Whether an output of `floats` floats at p, written in whole vectors at
+// multiples of `stride` floats from p, is large enough to stream and aligned
+// for it.
+template <class V>
+inline bool should_stream(const float* p, std::int64_t stride, std::int64_t floats) {
+  return floats >= kStreamFloats && stride % V::kLanes == 0 &&
+         reinterpret_cast<std::uintptr_t>(p) % (sizeof(float) * V::kLanes) == 0;
+}
+
+// store_block, or for kStream a cache-bypassing store of a full vector.
+template <bool kStream, class V>
+inline void put_block(V v, float* p, std::int64_t lanes) {
+  if (kStream && lanes == V::kLanes)
+    v.stream(p);
+  else
+    store_block(v, p, lanes);
 }
 
 // v with the lanes from `lanes` on set to `fill`, so that a reduction over a

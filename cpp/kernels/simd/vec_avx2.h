@@ -28,6 +28,9 @@ struct Vec {
   }
   void store(float* p) const { _mm256_storeu_ps(p, v); }
   void store_partial(float* p, std::int64_t n) const { _mm256_maskstore_ps(p, tail_mask(n), v); }
+  // A store that bypasses the caches; p 32-byte aligned. stream_fence() after
+  // the last one, before another thread reads the data.
+  void stream(float* p) const { _mm256_stream_ps(p, v); }
 
   static __m256i tail_mask(std::int64_t n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)),
@@ -62,6 +65,7 @@ inline Vec copysign(Vec mag, Vec sign) {
 }
 inline Vec::Mask operator<(Vec a, Vec b) { return _mm256_cmp_ps(a.v, b.v, _CMP_LT_OQ); }
 inline Vec::Mask operator>(Vec a, Vec b) { return _mm256_cmp_ps(a.v, b.v, _CMP_GT_OQ); }
+inline Vec::Mask operator==(Vec a, Vec b) { return _mm256_cmp_ps(a.v, b.v, _CMP_EQ_OQ); }
 inline Vec select(Vec::Mask m, Vec if_true, Vec if_false) {
   return {_mm256_blendv_ps(if_false.v, if_true.v, m)};
 }
@@ -84,6 +88,8 @@ inline void transpose(Vec (&r)[8]) {
     r[i + 4].v = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
   }
 }
+
+inline void stream_fence() { _mm_sfence(); }
 
 inline float reduce_sum(Vec a) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(a.v), _mm256_extractf128_ps(a.v, 1));

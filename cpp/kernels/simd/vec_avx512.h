@@ -28,6 +28,9 @@ struct Vec {
   }
   void store(float* p) const { _mm512_storeu_ps(p, v); }
   void store_partial(float* p, std::int64_t n) const { _mm512_mask_storeu_ps(p, tail_mask(n), v); }
+  // A store that bypasses the caches; p 64-byte aligned. stream_fence() after
+  // the last one, before another thread reads the data.
+  void stream(float* p) const { _mm512_stream_ps(p, v); }
 
   static Mask tail_mask(std::int64_t n) { return static_cast<Mask>((1u << n) - 1u); }  // n <= 16
 };
@@ -57,6 +60,7 @@ inline Vec copysign(Vec mag, Vec sign) {
 }
 inline Vec::Mask operator<(Vec a, Vec b) { return _mm512_cmp_ps_mask(a.v, b.v, _CMP_LT_OQ); }
 inline Vec::Mask operator>(Vec a, Vec b) { return _mm512_cmp_ps_mask(a.v, b.v, _CMP_GT_OQ); }
+inline Vec::Mask operator==(Vec a, Vec b) { return _mm512_cmp_ps_mask(a.v, b.v, _CMP_EQ_OQ); }
 inline Vec select(Vec::Mask m, Vec if_true, Vec if_false) {
   return {_mm512_mask_blend_ps(m, if_false.v, if_true.v)};
 }
@@ -88,6 +92,8 @@ inline void transpose(Vec (&r)[16]) {
     r[i + 8].v = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
   }
 }
+
+inline void stream_fence() { _mm_sfence(); }
 
 inline float reduce_sum(Vec a) { return _mm512_reduce_add_ps(a.v); }
 inline float reduce_max(Vec a) { return _mm512_reduce_max_ps(a.v); }

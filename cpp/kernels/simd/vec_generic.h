@@ -39,6 +39,7 @@ struct Vec {
   void store_partial(float* p, std::int64_t n) const {
     for (std::int64_t i = 0; i < n; ++i) p[i] = v[i];
   }
+  void stream(float* p) const { store(p); }  // no cache-bypassing store here
 };
 
 inline Vec operator+(Vec a, Vec b) { return {a.v + b.v}; }
@@ -82,7 +83,10 @@ inline void transpose(Vec (&r)[4]) {
 
 inline Vec::Mask operator<(Vec a, Vec b) { return a.v < b.v; }
 inline Vec::Mask operator>(Vec a, Vec b) { return a.v > b.v; }
+inline Vec::Mask operator==(Vec a, Vec b) { return a.v == b.v; }
 inline Vec select(Vec::Mask m, Vec if_true, Vec if_false) { return {m ? if_true.v : if_false.v}; }
+inline void stream_fence() {}
+
 inline float reduce_sum(Vec a) { return (a.v[0] + a.v[1]) + (a.v[2] + a.v[3]); }
 inline float reduce_max(Vec a) {
   float m = a.v[0];

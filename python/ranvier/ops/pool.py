@@ -64,7 +64,7 @@ def _images(op: str, name: str, x):
 def _forward(op: str, x, pool_size, stride, padding):
     x = _checks.contiguous(_images(op, "x", x))
     pool, strides, pad, out = _geometry(op, x.shape, pool_size, stride, padding)
-    y = backend.array_module(x).empty((x.shape[0],) + out + (x.shape[3],), dtype=np.float32)
+    y = backend.empty(x, (x.shape[0],) + out + (x.shape[3],))
     getattr(backend.kernels(x), op)(y, x, pool, strides, pad)
     return y
 
@@ -100,7 +100,7 @@ def max_pool2d_backward(dy, x, pool_size=2, stride=None, padding="valid"):
     op = "max_pool2d_backward"
     dy, x, geometry = _backward_args(op, dy, x, pool_size, stride, padding)
     x = _checks.contiguous(x)
-    dx = backend.array_module(x).empty_like(x)
+    dx = backend.empty(x, x.shape)
     backend.kernels(x).max_pool2d_backward(dx, dy, x, *geometry)
     return dx
 
@@ -112,6 +112,6 @@ def avg_pool2d_backward(dy, x, pool_size=2, stride=None, padding="valid"):
     """
     op = "avg_pool2d_backward"
     dy, x, geometry = _backward_args(op, dy, x, pool_size, stride, padding)
-    dx = backend.array_module(dy).empty(tuple(x.shape), dtype=np.float32)
+    dx = backend.empty(dy, tuple(x.shape))
     backend.kernels(dy).avg_pool2d_backward(dx, dy, *geometry)
     return dx
