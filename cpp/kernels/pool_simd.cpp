@@ -38,6 +38,9 @@ Window window(const Pool2d& p, std::int64_t oh, std::int64_t ow) {
   return win;
 }
 
+// A 2x2 window wholly inside the image: the common case, written out.
+bool is_full_2x2(const Pool2d& p, const Window& win) { return p.pool_h == 2 && p.pool_w == 2 && win.count() == 4; }
+
 // Calls body(y_pixel, x_image, window) for every output pixel of output rows
 // [begin, end); y_pixel points at its C channels, x_image at image n.
 template <class Body>
@@ -53,8 +56,20 @@ void for_output_pixels(float* y, const float* x, const Pool2d& p, std::int64_t b
 
 template <bool kMax, bool kStream>
 void pool_forward(float* y, const float* x, const Pool2d& p, std::int64_t begin, std::int64_t end) {
+  const std::int64_t right = p.c, down = p.w * p.c;
   for_output_pixels(y, x, p, begin, end, [&](float* out, const float* image, const Window& win) {
     const V inv_count = V::set1(1.0f / static_cast<float>(win.count()));
+    if (is_full_2x2(p, win)) {
+      const float* x0 = image + (win.h0 * p.w + win.w0) * p.c;
+      for_blocks<V>(p.c, [&](std::int64_t c, std::int64_t lanes) {
+        const V a = load_block<V>(x0 + c, lanes), b = load_block<V>(x0 + right + c, lanes);
+        const V e = load_block<V>(x0 + down + c, lanes), f = load_block<V>(x0 + down + right + c, lanes);
+        // The general loop's order of operations, so both give the same bits.
+        const V acc = kMax ? max(max(max(a, b), e), f) : ((a + b) + e) + f;
+        put_block<kStream>(kMax ? acc : acc * inv_count, out + c, lanes);
+      });
+      return;
+    }
     for_blocks<V>(p.c, [&](std::int64_t c, std::int64_t lanes) {
       V acc = kMax ? load_block<V>(image + (win.h0 * p.w + win.w0) * p.c + c, lanes) : V::zero();
       for (std::int64_t ih = win.h0; ih < win.h1; ++ih)
@@ -204,14 +219,12 @@ inline V claim(V v, V best, V& left, bool window_first) {
 template <bool kStream>
 void max_backward_tiled_impl(float* dx, const float* dy, const float* x, const Pool2d& p, std::int64_t begin,
                              std::int64_t end) {
-  const bool two_by_two = p.pool_h == 2 && p.pool_w == 2;
   const std::int64_t right = p.c, down = p.w * p.c;
   tiled_backward(dx, p, begin, end, [&](float* dx_image, std::int64_t image, std::int64_t out, const Window& win) {
     const float* x_image = x + image;
     const float* g = dy + out * p.c;
     const std::int64_t first = (win.h0 * p.w + win.w0) * p.c;
-    if (two_by_two && win.count() == 4) {
-      // The common case written out: four loads, three max, four stores.
+    if (is_full_2x2(p, win)) {
       const float* x0 = x_image + first;
       float* d0 = dx_image + first;
       for_blocks<V>(p.c, [&](std::int64_t c, std::int64_t lanes) {
@@ -250,8 +263,20 @@ void max_backward_tiled(float* dx, const float* dy, const float* x, const Pool2d
 
 template <bool kStream>
 void avg_backward_tiled_impl(float* dx, const float* dy, const Pool2d& p, std::int64_t begin, std::int64_t end) {
+  const std::int64_t right = p.c, down = p.w * p.c;
   tiled_backward(dx, p, begin, end, [&](float* dx_image, std::int64_t, std::int64_t out, const Window& win) {
     const V scale = V::set1(1.0f / static_cast<float>(win.count()));
+    if (is_full_2x2(p, win)) {
+      float* d0 = dx_image + (win.h0 * p.w + win.w0) * p.c;
+      for_blocks<V>(p.c, [&](std::int64_t c, std::int64_t lanes) {
+        const V g = load_block<V>(dy + out * p.c + c, lanes) * scale;
+        put_block<kStream>(g, d0 + c, lanes);
+        put_block<kStream>(g, d0 + right + c, lanes);
+        put_block<kStream>(g, d0 + down + c, lanes);
+        put_block<kStream>(g, d0 + down + right + c, lanes);
+      });
+      return;
+    }
     for_blocks<V>(p.c, [&](std::int64_t c, std::int64_t lanes) {
       const V g = load_block<V>(dy + out * p.c + c, lanes) * scale;
       for (std::int64_t ih = win.h0; ih < win.h1; ++ih)
