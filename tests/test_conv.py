@@ -27,6 +27,14 @@ CASES = [
     (3, 20, 20, 64, 5, 5, 8, 1, "same", 1),            # several patch chunks per image
     (1, 24, 24, 16, 3, 3, 32, 1, "same", 1),           # one image: the GEMMs thread themselves
     (2, 6, 6, 128, 3, 3, 256, 1, "same", 1),           # large w: no per-thread copies of dw
+    # C <= 3: the direct kernels. K a whole number of vectors (16, 32, 48, 64
+    # on every ISA) or not (80: 5 AVX-512 vectors, 20 SSE ones), 3x3 kernels
+    # whose dw sums fit in registers, strides, dilation, asymmetric padding
+    (3, 28, 28, 1, 3, 3, 32, 1, "same", 1),            # a first layer: threads split the images
+    (2, 8, 7, 2, 3, 3, 16, 1, "valid", 1),
+    (2, 10, 9, 3, 3, 3, 64, 2, "same", 1),             # RGB, strided
+    (1, 12, 10, 3, 5, 5, 48, 1, "same", 2),            # 5x5 dilated
+    (2, 7, 7, 1, 3, 3, 80, (1, 2), ((1, 2), (2, 0)), 1),
 ]
 
 
@@ -77,13 +85,22 @@ def test_each_isa(backend, isa, case, rng):
     _run(backend, case, "gelu", bias=True, rng=rng)
 
 
-@pytest.mark.parametrize("threads", [1, 3])
-def test_thread_counts(backend, threads, rng):
-    # 3 threads over 4 images: parts of uneven size, each with its own dw and db
+DIRECT = CASES[17:]  # C <= 3: the direct kernels
+
+
+@pytest.mark.parametrize("case", DIRECT, ids=_ids)
+def test_direct_kernels_on_each_isa(backend, isa, case, rng):
+    _run(backend, case, "relu", bias=True, rng=rng)
+
+
+@pytest.mark.parametrize("case", [CASES[13], DIRECT[0]], ids=_ids)
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_thread_counts(backend, threads, case, rng):
+    # 3 threads over 3 or 4 images: parts of uneven size, each with its own dw and db
     before = ranvier.get_num_threads()
     ranvier.set_num_threads(threads)
     try:
-        _run(backend, CASES[13], "relu", bias=True, rng=rng)
+        _run(backend, case, "relu", bias=True, rng=rng)
     finally:
         ranvier.set_num_threads(before)
 
