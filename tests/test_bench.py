@@ -58,3 +58,29 @@ def test_help_lists_options(capsys):
         bench.run(["--help"])
     out = capsys.readouterr().out
     assert "--quick" in out and "--filter" in out and "--budget" not in out
+
+
+def test_systems_take_turns_and_meet_budget_and_sample_count():
+    """Each system is sampled in every turn (a slow spell of the host then falls on all of
+    them), ends with at least min_samples samples and its budget of timed calls, and the
+    median and best come from its own samples."""
+    from ranvier.bench import timing
+
+    sampled = []  # names of sample calls (warm-up calls run the function once)
+    seconds = {"a": 1e-4, "b": 2e-4}
+
+    def fake_clock(fn, number):
+        name = fn()
+        if number > 1:
+            sampled.append(name)
+        return seconds[name] * number
+
+    settings = timing.Settings(budget=0.03, min_samples=6, rounds=3)
+    result = timing.measure({"a": lambda: "a", "b": lambda: "b"}, settings, clock=fake_clock)
+    turns = [name for i, name in enumerate(sampled) if i == 0 or sampled[i - 1] != name]
+    assert turns == ["a", "b"] * 3
+    for name, t in result.items():
+        assert t.calls_per_sample > 1 and t.samples >= 6
+        assert t.samples * t.calls_per_sample * seconds[name] >= settings.budget - 1e-12
+        assert t.median == pytest.approx(seconds[name]) and t.best == pytest.approx(seconds[name])
+    assert timing.Settings.for_mode(quick=False).rounds > 1

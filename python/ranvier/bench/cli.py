@@ -89,7 +89,8 @@ def run(argv) -> int:
         del fns
     print(report.table(rows, SYSTEMS))
     record = report.settings_record(device="cpu", quick=args.quick, budget_s=settings.budget,
-                                    min_samples=settings.min_samples, threads=threads, filters=args.filter)
+                                    min_samples=settings.min_samples, rounds=settings.rounds, threads=threads,
+                                    filters=args.filter)
     for message in report.write(args.out, rows, SYSTEMS, env, record, notes, environment.import_matplotlib_pyplot()):
         print(message)
     return 0
