@@ -67,33 +67,34 @@ void copy_panel(float* dst, const float* src, std::int64_t step, std::int64_t st
 }
 
 // copy_panel when the source is transposed (step 1: each panel column is
-// contiguous over p, columns `stride` apart): square blocks of lanes x lanes
-// are loaded column by column and transposed in registers; the edges (a
-// partial block of columns, the last p < lanes) take the gathering path.
+// contiguous over p, columns `stride` apart): blocks of lanes x lanes are
+// loaded column by column (missing columns as zeros) and transposed in
+// registers; the last p < lanes take the gathering path.
 void copy_panel_transposed(float* dst, const float* src, std::int64_t stride, std::int64_t k, int n, int width) {
   constexpr int L = V::kLanes;
   const std::int64_t k_full = k / L * L;
-  const int n_full = n / L * L;
   for (std::int64_t p0 = 0; p0 < k_full; p0 += L) {
-    for (int j = 0; j < n_full; j += L) {
+    for (int j = 0; j < width; j += L) {
+      const int have = std::clamp(n - j, 0, L), room = std::min(width - j, L);
       V block[L];
-      for (int i = 0; i < L; ++i) block[i] = V::load(src + (j + i) * stride + p0);
+      for (int i = 0; i < L; ++i) block[i] = i < have ? V::load(src + (j + i) * stride + p0) : V::zero();
       simd::RANVIER_ISA_NS::transpose(block);
-      for (int i = 0; i < L; ++i) block[i].store(dst + (p0 + i) * width + j);
+      for (int i = 0; i < L; ++i) {
+        if (room == L) {
+          block[i].store(dst + (p0 + i) * width + j);
+        } else {
+          block[i].store_partial(dst + (p0 + i) * width + j, room);
+        }
+      }
     }
   }
-  // Columns past the full blocks (with the zero padding) for the full p
-  // blocks, then every column of the remaining rows.
-  if (n_full < width)
-    copy_panel<Access::gather>(dst + n_full, src + n_full * stride, 1, stride, k_full, n - n_full, width - n_full,
-                               width);
   if (k_full < k)
     copy_panel<Access::gather>(dst + k_full * width, src + k_full, 1, stride, k - k_full, n, width, width);
 }
 
 void copy_panel_any(float* dst, const float* src, std::int64_t step, std::int64_t stride, std::int64_t k, int n,
                     int width) {
-  if (step == 1 && access_for(stride) == Access::gather && width % V::kLanes == 0)
+  if (step == 1 && access_for(stride) == Access::gather)
     return copy_panel_transposed(dst, src, stride, k, n, width);
   switch (access_for(stride)) {
     case Access::contiguous: return copy_panel<Access::contiguous>(dst, src, step, stride, k, n, width, width);
