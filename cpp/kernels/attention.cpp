@@ -83,6 +83,21 @@ std::int64_t chunks_per_head(std::int64_t heads, std::int64_t blocks) {
   return chunks;
 }
 
+// The mask entry of query i0, key j0 of head (b, h).
+const std::uint8_t* mask_at(const AttentionMask& mask, std::int64_t b, std::int64_t h, std::int64_t i0,
+                            std::int64_t j0) {
+  return mask.data + b * mask.batch_stride + h * mask.head_stride + i0 * mask.query_stride +
+         j0 * mask.key_stride;
+}
+
+// s[r * ld + c] = -inf where m[r * row_step + c * col_step] is 0 (may not attend).
+void hide_masked(float* s, std::int64_t ld, std::int64_t rows, std::int64_t cols, const std::uint8_t* m,
+                 std::int64_t row_step, std::int64_t col_step) {
+  for (std::int64_t r = 0; r < rows; ++r)
+    for (std::int64_t c = 0; c < cols; ++c)
+      if (m[r * row_step + c * col_step] == 0) s[r * ld + c] = -kInf;
+}
+
 // ---- forward ------------------------------------------------------------------
 
 struct Forward {
@@ -104,16 +119,8 @@ struct Forward {
   // whose query i0 + r may not attend key j0 + c.
   void mask_tile(float* s, std::int64_t rows, std::int64_t cols, std::int64_t b, std::int64_t h,
                  std::int64_t i0, std::int64_t j0) const {
-    if (mask.data != nullptr) {
-      const std::uint8_t* m = mask.data + b * mask.batch_stride + h * mask.head_stride +
-                              i0 * mask.query_stride + j0 * mask.key_stride;
-      for (std::int64_t r = 0; r < rows; ++r) {
-        const std::uint8_t* mr = m + r * mask.query_stride;
-        float* sr = s + r * kFwdK;
-        for (std::int64_t c = 0; c < cols; ++c)
-          if (mr[c * mask.key_stride] == 0) sr[c] = -kInf;
-      }
-    }
+    if (mask.data != nullptr)
+      hide_masked(s, kFwdK, rows, cols, mask_at(mask, b, h, i0, j0), mask.query_stride, mask.key_stride);
     if (shape.causal) {
       for (std::int64_t r = 0; r < rows; ++r) {
         const std::int64_t first_hidden = std::max<std::int64_t>(0, causal_end(shape, i0 + r) - j0);
@@ -214,16 +221,8 @@ struct Backward {
   // queries, leading dimension kBwdQ) whose query i0 + c may not attend key j0 + r.
   void mask_tile(float* s, std::int64_t rows, std::int64_t cols, std::int64_t b, std::int64_t h,
                  std::int64_t i0, std::int64_t j0) const {
-    if (mask.data != nullptr) {
-      const std::uint8_t* m = mask.data + b * mask.batch_stride + h * mask.head_stride +
-                              i0 * mask.query_stride + j0 * mask.key_stride;
-      for (std::int64_t r = 0; r < rows; ++r) {
-        const std::uint8_t* mr = m + r * mask.key_stride;
-        float* sr = s + r * kBwdQ;
-        for (std::int64_t c = 0; c < cols; ++c)
-          if (mr[c * mask.query_stride] == 0) sr[c] = -kInf;
-      }
-    }
+    if (mask.data != nullptr)
+      hide_masked(s, kBwdQ, rows, cols, mask_at(mask, b, h, i0, j0), mask.key_stride, mask.query_stride);
     if (shape.causal) {
       // Key j is visible to queries i >= j - (lk - lq).
       for (std::int64_t r = 0; r < rows; ++r) {
