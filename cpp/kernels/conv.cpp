@@ -49,8 +49,10 @@ constexpr std::int64_t kMaxPartialFloats = std::int64_t{1} << 18;
 // 3x3 "same", 2 threads (ms, direct vs im2col + GEMM): N64 28x28 C1->32
 // 2.1 vs 5.4; N64 32x32 C3->32 8.7 vs 10.5; N64 32x32 C4->64 20 vs 16.5.
 constexpr std::int64_t kDirectMaxChannels = 3;
-// Multiply-adds per thread below which a direct kernel runs on one thread.
-constexpr std::int64_t kDirectGrainMacs = std::int64_t{1} << 16;
+// Multiply-adds per thread below which a direct kernel runs on one thread:
+// at a few multiply-adds per load, waking the pool costs about as much as
+// 2^20 of them (16x8x8 C1->32 3x3: 31 us on one thread, 38 on two).
+constexpr std::int64_t kDirectGrainMacs = std::int64_t{1} << 20;
 // Patch rows per chunk of the direct backward's dw (the chunk's dz stays in L1).
 constexpr std::int64_t kDirectChunkRows = 256;
 
@@ -214,7 +216,8 @@ void few_channels_backward(const Geometry& g, float* dx, float* dw, float* db, c
   const ConvDirectKernels& kernels = RANVIER_ISA_TABLE(conv_direct_kernels);
   const std::int64_t k = s.k, kdim = g.kdim;
   const std::int64_t image_rows = g.ho * g.wo, image_pixels = s.h * s.w;
-  const std::int64_t parts = worth_threads(g) ? std::min<std::int64_t>(num_threads(), s.n) : 1;
+  const std::int64_t parts = std::max<std::int64_t>(
+      1, std::min<std::int64_t>({g.rows * kdim * k / kDirectGrainMacs, num_threads(), s.n}));
   const std::int64_t chunk = std::min(kDirectChunkRows, image_rows);
   const std::int64_t dz_floats = act == Activation::none ? 0 : image_rows * k;
   const std::int64_t part_floats = dz_floats + chunk * kdim + kdim * k + k;
