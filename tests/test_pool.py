@@ -171,3 +171,21 @@ def test_large_outputs_are_aligned_and_streamed_correctly(isa, op, rng):
     assert_close(y, getattr(reference, op)(x64, 2), atol=1e-6, rtol=1e-6, what=op)
     want_dx = getattr(reference, f"{op}_backward")(dy.astype(np.float64), x64, 2)
     assert_close(dx, want_dx, atol=1e-6, rtol=1e-5, what=f"{op}_backward")
+
+
+@pytest.mark.parametrize("pool,stride", [(2, None), (2, 1), (3, None)])
+def test_max_nan_propagates_as_in_numpy(isa, pool, stride, rng):
+    """A NaN anywhere in a window is its maximum (np.max), and takes the gradient
+    (np.argmax: the first NaN), whichever position it holds in the window."""
+    x = f32(rng, 2, 7, 6, 19)
+    for n, h, w, c in [(0, 0, 0, 1), (0, 1, 1, 0), (1, 3, 3, 18), (1, 4, 4, 5), (1, 5, 5, 5), (0, 2, 5, 7)]:
+        x[n, h, w, c] = np.nan
+    y = ops.max_pool2d(x, pool, stride)
+    want = reference.max_pool2d(x.astype(np.float64), pool, stride)
+    np.testing.assert_array_equal(np.isnan(y), np.isnan(want))
+    assert np.isnan(y).sum() >= 5
+    np.testing.assert_allclose(y[~np.isnan(y)], want[~np.isnan(want)], rtol=1e-6)
+    dy = f32(rng, *y.shape)
+    dx = ops.max_pool2d_backward(dy, x, pool, stride)
+    want_dx = reference.max_pool2d_backward(dy.astype(np.float64), x.astype(np.float64), pool, stride)
+    assert_close(dx, want_dx, atol=1e-6, rtol=1e-5, what="max_pool2d_backward with NaN")

@@ -38,6 +38,19 @@ Window window(const Pool2d& p, std::int64_t oh, std::int64_t ow) {
   return win;
 }
 
+// The running maximum with NumPy's NaN rule: a NaN anywhere makes it NaN
+// (max(v, m) alone is "v > m ? v : m", which drops a NaN in v).
+inline V nan_max(V v, V m) { return select(v == v, max(v, m), v); }
+
+// What element v of a window gets of `left`, the gradient no earlier element
+// has claimed: all of it if v is the first to match the window's maximum
+// `best` (argmax: the first maximum, or the first NaN when best is NaN).
+inline V claim(V v, V best, V& left) {
+  const V got = select(v == best, left, select(v == v, V::zero(), left));
+  left = select(v == best, V::zero(), select(v == v, left, V::zero()));
+  return got;
+}
+
 // A 2x2 window wholly inside the image: the common case, written out.
 bool is_full_2x2(const Pool2d& p, const Window& win) { return p.pool_h == 2 && p.pool_w == 2 && win.count() == 4; }
 
@@ -65,7 +78,7 @@ void pool_forward(float* y, const float* x, const Pool2d& p, std::int64_t begin,
         const V a = load_block<V>(x0 + c, lanes), b = load_block<V>(x0 + right + c, lanes);
         const V e = load_block<V>(x0 + down + c, lanes), f = load_block<V>(x0 + down + right + c, lanes);
         // The general loop's order of operations, so both give the same bits.
-        const V acc = kMax ? max(max(max(a, b), e), f) : ((a + b) + e) + f;
+        const V acc = kMax ? nan_max(f, nan_max(e, nan_max(b, a))) : ((a + b) + e) + f;
         put_block<kStream>(kMax ? acc : acc * inv_count, out + c, lanes);
       });
       return;
@@ -75,7 +88,7 @@ void pool_forward(float* y, const float* x, const Pool2d& p, std::int64_t begin,
       for (std::int64_t ih = win.h0; ih < win.h1; ++ih)
         for (std::int64_t iw = win.w0; iw < win.w1; ++iw) {
           V v = load_block<V>(image + (ih * p.w + iw) * p.c + c, lanes);
-          acc = kMax ? max(acc, v) : acc + v;
+          acc = kMax ? nan_max(v, acc) : acc + v;
         }
       put_block<kStream>(kMax ? acc : acc * inv_count, out + c, lanes);
     });
@@ -112,10 +125,11 @@ void argmax(float* arg, const float* x, const Pool2d& p, std::int64_t begin, std
       for (std::int64_t ih = win.h0; ih < win.h1; ++ih)
         for (std::int64_t iw = win.w0; iw < win.w1; ++iw) {
           V v = load_block<V>(image + (ih * p.w + iw) * p.c + c, lanes);
-          auto greater = v > best;  // strictly: a tie keeps the earlier element
-          best = select(greater, v, best);
-          const float offset = static_cast<float>((ih - win.top) * p.pool_w + (iw - win.left));
-          best_at = select(greater, V::set1(offset), best_at);
+          // Strictly greater (a tie keeps the earlier element), or the
+          // first NaN; once best is NaN nothing replaces it.
+          const V offset = V::set1(static_cast<float>((ih - win.top) * p.pool_w + (iw - win.left)));
+          best_at = select(best == best, select(v == v, select(v > best, offset, best_at), offset), best_at);
+          best = nan_max(v, best);
         }
       store_block(best_at, out + c, lanes);
     });
@@ -198,24 +212,6 @@ void tiled_backward(float* dx, const Pool2d& p, std::int64_t begin, std::int64_t
   }
 }
 
-// What element v of a window gets of `left`, the gradient not yet claimed by
-// an earlier element: all of it if v is the first to equal the window's
-// maximum `best` (for the window's first element, also when both are NaN:
-// max() below keeps a NaN only from the first element, as argmax() does).
-inline V claim(V v, V best, V& left, bool window_first) {
-  V got;
-  if (window_first) {
-    const auto below = best > v;
-    got = select(below, V::zero(), left);
-    left = select(below, left, V::zero());
-  } else {
-    const auto equal = v == best;
-    got = select(equal, left, V::zero());
-    left = select(equal, V::zero(), left);
-  }
-  return got;
-}
-
 template <bool kStream>
 void max_backward_tiled_impl(float* dx, const float* dy, const float* x, const Pool2d& p, std::int64_t begin,
                              std::int64_t end) {
@@ -230,12 +226,12 @@ void max_backward_tiled_impl(float* dx, const float* dy, const float* x, const P
       for_blocks<V>(p.c, [&](std::int64_t c, std::int64_t lanes) {
         const V a = load_block<V>(x0 + c, lanes), b = load_block<V>(x0 + right + c, lanes);
         const V e = load_block<V>(x0 + down + c, lanes), f = load_block<V>(x0 + down + right + c, lanes);
-        const V best = max(f, max(e, max(b, a)));
+        const V best = nan_max(f, nan_max(e, nan_max(b, a)));
         V left = load_block<V>(g + c, lanes);
-        put_block<kStream>(claim(a, best, left, true), d0 + c, lanes);
-        put_block<kStream>(claim(b, best, left, false), d0 + right + c, lanes);
-        put_block<kStream>(claim(e, best, left, false), d0 + down + c, lanes);
-        put_block<kStream>(claim(f, best, left, false), d0 + down + right + c, lanes);
+        put_block<kStream>(claim(a, best, left), d0 + c, lanes);
+        put_block<kStream>(claim(b, best, left), d0 + right + c, lanes);
+        put_block<kStream>(claim(e, best, left), d0 + down + c, lanes);
+        put_block<kStream>(claim(f, best, left), d0 + down + right + c, lanes);
       });
       return;
     }
@@ -243,13 +239,12 @@ void max_backward_tiled_impl(float* dx, const float* dy, const float* x, const P
       V best = load_block<V>(x_image + first + c, lanes);
       for (std::int64_t ih = win.h0; ih < win.h1; ++ih)
         for (std::int64_t iw = win.w0; iw < win.w1; ++iw)
-          best = max(load_block<V>(x_image + (ih * p.w + iw) * p.c + c, lanes), best);
+          best = nan_max(load_block<V>(x_image + (ih * p.w + iw) * p.c + c, lanes), best);
       V left = load_block<V>(g + c, lanes);
       for (std::int64_t ih = win.h0; ih < win.h1; ++ih)
         for (std::int64_t iw = win.w0; iw < win.w1; ++iw) {
           const std::int64_t at = (ih * p.w + iw) * p.c;
-          put_block<kStream>(claim(load_block<V>(x_image + at + c, lanes), best, left, at == first),
-                             dx_image + at + c, lanes);
+          put_block<kStream>(claim(load_block<V>(x_image + at + c, lanes), best, left), dx_image + at + c, lanes);
         }
     });
   });

@@ -65,7 +65,9 @@ __global__ void pool_forward_kernel(float* y, std::int32_t* arg, const float* x,
       for (I ih = win.h0; ih < win.h1; ++ih)
         for (I iw = win.w0; iw < win.w1; ++iw) {
           const float v = image[(ih * p.w + iw) * p.c];
-          if (v > best) {  // strictly: a tie keeps the earlier element
+          // Strictly greater (a tie keeps the earlier element), or the first
+          // NaN (NumPy's rule: a NaN is the maximum); nothing replaces a NaN.
+          if (v > best || (v != v && best == best)) {
             best = v;
             best_at = win.offset(ih, iw, p.pool_w);
           }
