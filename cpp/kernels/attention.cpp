@@ -57,19 +57,6 @@ std::int64_t causal_end(const AttentionShape& s, std::int64_t i) {
   return std::clamp<std::int64_t>(i + 1 + s.lk - s.lq, 0, s.lk);
 }
 
-// Packs the transpose of m (rows, cols) as a GEMM right operand (cols, rows):
-// rows with contiguous elements go through tmp (cols * rows floats), transposed
-// in registers, since packing a transposed view gathers element by element.
-void pack_transposed(float* dst, MatrixView m, std::int64_t rows, std::int64_t cols, float* tmp,
-                     const AttentionKernels& kern) {
-  if (m.col_stride == 1) {
-    kern.transpose(tmp, rows, m.data, m.row_stride, rows, cols);
-    pack_b_for_gemm(dst, {tmp, rows, 1}, cols, rows);
-  } else {
-    pack_b_for_gemm(dst, m.transposed(), cols, rows);
-  }
-}
-
 // How many tasks share the blocks of one head (each task packs the head's
 // operands again): one when there are heads enough to keep every thread busy
 // (a few each, so that the last one does not leave a thread idle for long);
@@ -112,7 +99,7 @@ struct Forward {
   std::int64_t kt_stride() const { return packed_b_floats(shape.d, kFwdK); }
   std::int64_t v_stride() const { return packed_b_floats(kFwdK, shape.dv); }
   std::int64_t scratch_floats() const {
-    return key_blocks() * (kt_stride() + v_stride()) + kFwdQ * kFwdK + 4 * kFwdQ + shape.d * kFwdK;
+    return key_blocks() * (kt_stride() + v_stride()) + kFwdQ * kFwdK + 4 * kFwdQ;
   }
 
   // Sets to -inf each logit of tile s (rows x cols, leading dimension kFwdK)
@@ -181,10 +168,9 @@ struct Forward {
     float* kt = buf;
     float* vp = kt + key_blocks() * kt_stride();
     float* tile = vp + key_blocks() * v_stride();
-    float* tmp = tile + kFwdQ * kFwdK + 4 * kFwdQ;
     for (std::int64_t j0 = 0; j0 < key_end; j0 += kFwdK) {
       const std::int64_t bk = std::min(kFwdK, shape.lk - j0), jb = j0 / kFwdK;
-      pack_transposed(kt + jb * kt_stride(), rows_of(k, b, h, j0), bk, shape.d, tmp, kern);
+      pack_b_for_gemm(kt + jb * kt_stride(), rows_of(k, b, h, j0).transposed(), shape.d, bk);
       pack_b_for_gemm(vp + jb * v_stride(), rows_of(v, b, h, j0), bk, shape.dv);
     }
     for (std::int64_t blk = c; blk < q_blocks; blk += chunks) block(b, h, blk * kFwdQ, kt, vp, tile);
@@ -213,8 +199,7 @@ struct Backward {
   std::int64_t qp_stride() const { return packed_b_floats(kBwdQ, shape.d); }
   std::int64_t scratch_floats() const {
     return query_blocks() * (qt_stride() + dot_stride() + do_stride() + qp_stride()) +
-           packed_b_floats(kBwdK, shape.d) + 2 * shape.lq + 3 * kBwdK * kBwdQ +
-           std::max(shape.d, shape.dv) * kBwdQ;
+           packed_b_floats(kBwdK, shape.d) + 2 * shape.lq + 3 * kBwdK * kBwdQ + 2 * shape.dv;
   }
 
   // Sets to -inf each logit of the transposed tile s (rows keys x cols
@@ -259,7 +244,7 @@ struct Backward {
     float* p = shift + lq;       // P^T (keys, queries)
     float* dst = p + kBwdK * kBwdQ;  // dP^T, then dS^T
     float* ds = dst + kBwdK * kBwdQ;  // dS (queries, keys)
-    float* tmp = ds + kBwdK * kBwdQ;  // transposed blocks, or gathered rows of dO and O
+    float* tmp = ds + kBwdK * kBwdQ;  // gathered rows of dO and O
 
     // dQ rows no key block of this task reaches stay zero.
     const std::int64_t first_touched = c < key_blocks() ? first_query_block(c) * kBwdQ : lq;
@@ -286,8 +271,8 @@ struct Backward {
     for (std::int64_t ib = 0; ib * kBwdQ < lq; ++ib) {
       const std::int64_t i0 = ib * kBwdQ, bq = std::min(kBwdQ, lq - i0);
       const MatrixView q_block = rows_of(q, b, h, i0), dout_block = rows_of(dout, b, h, i0);
-      pack_transposed(qt + ib * qt_stride(), q_block, bq, d, tmp, kern);
-      pack_transposed(dot + ib * dot_stride(), dout_block, bq, dvw, tmp, kern);
+      pack_b_for_gemm(qt + ib * qt_stride(), q_block.transposed(), d, bq);
+      pack_b_for_gemm(dot + ib * dot_stride(), dout_block.transposed(), dvw, bq);
       pack_b_for_gemm(dop + ib * do_stride(), dout_block, bq, dvw);
       pack_b_for_gemm(qp + ib * qp_stride(), q_block, bq, d);
     }

@@ -189,6 +189,23 @@ bool worth_threads(const Geometry& g) {
   return num_threads() > 1 && g.rows * g.kdim * g.s.k >= kMinParallelMacs;
 }
 
+// Where part p of a backward sums its dw and db, zeroed: dw and db
+// themselves for part 0 (null stays null), its `partial` buffer (kdim * K
+// floats of dw, then K of db) for the others, added by add_partials.
+struct PartSums {
+  float* dw;
+  float* db;
+};
+
+PartSums zeroed_part_sums(float* dw, float* db, std::int64_t p, float* partial, std::int64_t kdim,
+                          std::int64_t k) {
+  PartSums sums = {dw == nullptr ? nullptr : p == 0 ? dw : partial,
+                   db == nullptr ? nullptr : p == 0 ? db : partial + kdim * k};
+  if (sums.dw != nullptr) std::memset(sums.dw, 0, static_cast<std::size_t>(kdim * k) * sizeof(float));
+  if (sums.db != nullptr) std::memset(sums.db, 0, static_cast<std::size_t>(k) * sizeof(float));
+  return sums;
+}
+
 // dw (kdim, K) and db (K,) += the partial sums of parts 1..parts-1, each at
 // partial(p): kdim * K floats of dw, then K of db.
 template <class Partial>
@@ -207,9 +224,9 @@ void add_partials(float* dw, float* db, std::int64_t parts, std::int64_t kdim, s
 
 // conv2d_backward for few input channels, an image at a time so that its dz
 // (the activation's derivative applied) is read from memory once and then
-// from cache by db, dw (from small patch chunks) and dx (gathered pixel by
-// pixel). Threads split the images, each part with its own dw and db after
-// the first, added at the end.
+// from cache by db, dw (chunks of rows: cols is room for a chunk's patches)
+// and dx (gathered pixel by pixel). Threads split the images, each part
+// after the first with its own dw and db, added at the end.
 void few_channels_backward(const Geometry& g, float* dx, float* dw, float* db, const float* dy,
                            const float* saved, const float* x, const float* w, Activation act) {
   const Conv2dShape& s = g.s;
@@ -229,10 +246,9 @@ void few_channels_backward(const Geometry& g, float* dx, float* dw, float* db, c
     float* dz_buf = buffers + p * part_floats;
     float* cols = dz_buf + dz_floats;
     float* partial = cols + chunk * kdim;
-    float* dw_p = dw == nullptr ? nullptr : p == 0 ? dw : partial;
-    float* db_p = db == nullptr ? nullptr : p == 0 ? db : partial + kdim * k;
-    if (dw_p != nullptr) std::memset(dw_p, 0, kdim * k * sizeof(float));
-    if (db_p != nullptr) std::memset(db_p, 0, k * sizeof(float));
+    const PartSums sums = zeroed_part_sums(dw, db, p, partial, kdim, k);
+    float* dw_p = sums.dw;
+    float* db_p = sums.db;
     for (std::int64_t n = s.n * p / parts; n < s.n * (p + 1) / parts; ++n) {
       const float* dz = dy + n * image_rows * k;
       if (act != Activation::none) {
@@ -248,7 +264,8 @@ void few_channels_backward(const Geometry& g, float* dx, float* dw, float* db, c
       if (dx != nullptr) kernels.backward_input(dx + n * image_pixels * s.c, dz, w, one, 0, image_pixels);
     }
   });
-  add_partials(dw, db, parts, kdim, k, [&](std::int64_t p) { return buffers + p * part_floats + dz_floats + chunk * kdim; });
+  add_partials(dw, db, parts, kdim, k,
+               [&](std::int64_t p) { return buffers + p * part_floats + dz_floats + chunk * kdim; });
 }
 
 }  // namespace
@@ -321,10 +338,9 @@ void conv2d_backward(float* dx, float* dw, float* db, const float* dy, const flo
     float* cols = buffers + p * part_floats;  // the patches, then their gradients
     float* dz_buf = cols + cols_floats;
     float* partial = dz_buf + dz_floats;
-    float* dw_p = dw == nullptr ? nullptr : p == 0 ? dw : partial;
-    float* db_p = db == nullptr ? nullptr : p == 0 ? db : partial + kdim * k;
-    if (dw_p != nullptr) std::memset(dw_p, 0, kdim * k * sizeof(float));
-    if (db_p != nullptr) std::memset(db_p, 0, k * sizeof(float));
+    const PartSums sums = zeroed_part_sums(dw, db, p, partial, kdim, k);
+    float* dw_p = sums.dw;
+    float* db_p = sums.db;
 
     const std::int64_t n0 = s.n * p / parts, n1 = s.n * (p + 1) / parts;
     if (dx != nullptr && !g.direct)

@@ -19,7 +19,7 @@ using simd::load_block;
 using simd::store_block;
 
 constexpr int L = V::kLanes;
-constexpr int kVecs = 4;  // vectors of output channels held in registers
+constexpr int kVecs = 4;  // most vectors of output channels the kernels keep in registers
 // Vectors a 3x3 kernel's loops may hold in registers (of 32 or 16): its dw
 // sums, or its weights for dx.
 constexpr int kMaxHeld = L == 16 ? 24 : 8;
@@ -119,33 +119,32 @@ template <int KV, int C>
 void backward_input_whole(float* dx, const float* dz, const float* w, const Conv2dShape& s, std::int64_t p0,
                           std::int64_t p1) {
   const std::int64_t ho = s.ho(), wo = s.wo();
-  constexpr std::int64_t c = C;
   constexpr std::int64_t k = KV * L;
-  const bool unit = s.stride_h == 1 && s.stride_w == 1 && s.dilation_h == 1 && s.dilation_w == 1;
-  // A 3x3 kernel's weights, loaded once when they fit in registers.
+  // A 3x3 kernel with unit stride and dilation: its weights, loaded once when
+  // they fit in registers, serve every pixel away from the borders.
   constexpr int kHeld = 9 * C * KV <= kMaxHeld ? 9 * C * KV : 1;
-  const bool interior_3x3 = unit && s.kh == 3 && s.kw == 3 && kHeld > 1;
+  const bool interior_3x3 = kHeld > 1 && s.kh == 3 && s.kw == 3 && s.stride_h == 1 && s.stride_w == 1 &&
+                            s.dilation_h == 1 && s.dilation_w == 1;
   V held[kHeld];
   for (int t = 0; t < kHeld; ++t) held[t] = interior_3x3 ? V::load(w + t * L) : V::zero();
   PixelCursor in(p0, s.h, s.w);
   for (std::int64_t p = p0; p < p1; ++p, in.next()) {
     const std::int64_t n = in.n, ih = in.row, iw = in.col;
-    // Unit stride and dilation: kernel element (i, j) meets output
-    // (ih + pad_top - i, iw + pad_left - j); the valid (i, j) form a rectangle.
+    // Kernel element (i, j) meets output row oh with oh * stride = th - i * dilation.
     const std::int64_t th = ih + s.pad_top, tw = iw + s.pad_left;
-    const std::int64_t i0 = std::max<std::int64_t>(0, th - ho + 1), i1 = std::min(s.kh, th + 1);
-    const std::int64_t j0 = std::max<std::int64_t>(0, tw - wo + 1), j1 = std::min(s.kw, tw + 1);
-    const float* g00 = dz + ((n * ho + th) * wo + tw) * k;  // output of element (0, 0), maybe outside
+    // Interior: with unit stride, element (i, j) meets output (th - i, tw - j), all inside.
+    const bool interior = interior_3x3 && th >= 2 && th < ho && tw >= 2 && tw < wo;
 #pragma GCC unroll 4
-    for (std::int64_t ci = 0; ci < c; ++ci) {
+    for (int ci = 0; ci < C; ++ci) {
       V acc[KV];
       for (int v = 0; v < KV; ++v) acc[v] = V::zero();
-      if (interior_3x3 && i0 == 0 && i1 == 3 && j0 == 0 && j1 == 3) {
+      if (interior) {
         // A 3x3 kernel away from the borders, unrolled, the weights in
         // registers: two sets of sums taking turns, so that no FMA waits on
         // the one before.
         V odd[KV];
         for (int v = 0; v < KV; ++v) odd[v] = V::zero();
+        const float* g00 = dz + ((n * ho + th) * wo + tw) * k;  // the output element (0, 0) meets
 #pragma GCC unroll 9
         for (int e = 0; e < 9; ++e) {
           const float* g = g00 - ((e / 3) * wo + e % 3) * k;
@@ -153,19 +152,6 @@ void backward_input_whole(float* dx, const float* dz, const float* w, const Conv
           for (int v = 0; v < KV; ++v) sums[v] = fmadd(V::load(g + v * L), held[(e * C + ci) * KV + v], sums[v]);
         }
         for (int v = 0; v < KV; ++v) acc[v] = acc[v] + odd[v];
-      } else if (unit) {
-        for (std::int64_t i = i0; i < i1; ++i) {
-          // A fresh sum per kernel row: short chains of dependent FMAs.
-          V row[KV];
-          for (int v = 0; v < KV; ++v) row[v] = V::zero();
-          const float* g_row = g00 - i * wo * k;
-          for (std::int64_t j = j0; j < j1; ++j) {
-            const float* g = g_row - j * k;
-            const float* wr = w + ((i * s.kw + j) * c + ci) * k;
-            for (int v = 0; v < KV; ++v) row[v] = fmadd(V::load(g + v * L), V::load(wr + v * L), row[v]);
-          }
-          for (int v = 0; v < KV; ++v) acc[v] = acc[v] + row[v];
-        }
       } else {
         for (std::int64_t i = 0; i < s.kh; ++i) {
           std::int64_t oh, ow;
@@ -173,14 +159,14 @@ void backward_input_whole(float* dx, const float* dz, const float* w, const Conv
           for (std::int64_t j = 0; j < s.kw; ++j) {
             if (!output_at(tw - j * s.dilation_w, s.stride_w, wo, ow)) continue;
             const float* g = dz + ((n * ho + oh) * wo + ow) * k;
-            const float* wr = w + ((i * s.kw + j) * c + ci) * k;
+            const float* wr = w + ((i * s.kw + j) * C + ci) * k;
             for (int v = 0; v < KV; ++v) acc[v] = fmadd(V::load(g + v * L), V::load(wr + v * L), acc[v]);
           }
         }
       }
       V sum = acc[0];
       for (int v = 1; v < KV; ++v) sum = sum + acc[v];
-      dx[p * c + ci] = reduce_sum(sum);
+      dx[p * C + ci] = reduce_sum(sum);
     }
   }
 }
@@ -249,11 +235,9 @@ void backward_weights_3x3(float* dw, const float* x, const float* dz, const Conv
 
 // cols (r1 - r0, KH*KW*C): the patches of output pixels [r0, r1), zero where
 // the kernel reaches outside the image (im2col). Filled a column at a time
-// along each output row, where the kernel element's input run is known once;
-// kC > 0: C is that constant, 0: C = s.c.
-template <int kC>
-void patches_of(float* cols, const float* x, const Conv2dShape& s, std::int64_t r0, std::int64_t r1) {
-  const std::int64_t C = kC > 0 ? kC : s.c;
+// along each output row, where the kernel element's input run is known once.
+void patches(float* cols, const float* x, const Conv2dShape& s, std::int64_t r0, std::int64_t r1) {
+  const std::int64_t C = s.c;
   const std::int64_t kdim = s.kh * s.kw * C, wo = s.wo();
   PixelCursor out(r0, s.ho(), wo);
   for (std::int64_t r = r0; r < r1;) {
@@ -297,7 +281,7 @@ bool with_channels(std::int64_t c, Body body) {
   }
 }
 
-// ---- Any K: blocks of up to kVecs vectors, the last one partial.
+// ---- Any K: a vector of output channels at a time, the last one partial.
 
 void forward_any(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s, Activation act,
                  std::int64_t r0, std::int64_t r1) {
@@ -377,11 +361,6 @@ void forward(float* y, const float* x, const float* w, const float* b, const Con
     done = with_channels(s.c, [&](auto c) { forward_whole<kv, c>(y, x, w, b, s, act, r0, r1); });
   });
   if (!done) forward_any(y, x, w, b, s, act, r0, r1);
-}
-
-void patches(float* cols, const float* x, const Conv2dShape& s, std::int64_t r0, std::int64_t r1) {
-  if (!with_channels(s.c, [&](auto c) { patches_of<c>(cols, x, s, r0, r1); }))
-    patches_of<0>(cols, x, s, r0, r1);
 }
 
 void backward_input(float* dx, const float* dz, const float* w, const Conv2dShape& s, std::int64_t p0,

@@ -42,6 +42,15 @@ Window window(const Pool2d& p, std::int64_t oh, std::int64_t ow) {
 // (max(v, m) alone is "v > m ? v : m", which drops a NaN in v).
 inline V nan_max(V v, V m) { return select(v == v, max(v, m), v); }
 
+// The maximum of window win of image at channels [c, c + lanes).
+inline V window_max(const float* image, const Pool2d& p, const Window& win, std::int64_t c, std::int64_t lanes) {
+  V best = load_block<V>(image + (win.h0 * p.w + win.w0) * p.c + c, lanes);
+  for (std::int64_t ih = win.h0; ih < win.h1; ++ih)
+    for (std::int64_t iw = win.w0; iw < win.w1; ++iw)
+      best = nan_max(load_block<V>(image + (ih * p.w + iw) * p.c + c, lanes), best);
+  return best;
+}
+
 // What element v of a window gets of `left`, the gradient no earlier element
 // has claimed: all of it if v is the first to match the window's maximum
 // `best` (argmax: the first maximum, or the first NaN when best is NaN).
@@ -77,20 +86,22 @@ void pool_forward(float* y, const float* x, const Pool2d& p, std::int64_t begin,
       for_blocks<V>(p.c, [&](std::int64_t c, std::int64_t lanes) {
         const V a = load_block<V>(x0 + c, lanes), b = load_block<V>(x0 + right + c, lanes);
         const V e = load_block<V>(x0 + down + c, lanes), f = load_block<V>(x0 + down + right + c, lanes);
-        // The general loop's order of operations, so both give the same bits.
+        // window_max's order of operations, so both give the same bits.
         const V acc = kMax ? nan_max(f, nan_max(e, nan_max(b, a))) : ((a + b) + e) + f;
         put_block<kStream>(kMax ? acc : acc * inv_count, out + c, lanes);
       });
       return;
     }
     for_blocks<V>(p.c, [&](std::int64_t c, std::int64_t lanes) {
-      V acc = kMax ? load_block<V>(image + (win.h0 * p.w + win.w0) * p.c + c, lanes) : V::zero();
-      for (std::int64_t ih = win.h0; ih < win.h1; ++ih)
-        for (std::int64_t iw = win.w0; iw < win.w1; ++iw) {
-          V v = load_block<V>(image + (ih * p.w + iw) * p.c + c, lanes);
-          acc = kMax ? nan_max(v, acc) : acc + v;
-        }
-      put_block<kStream>(kMax ? acc : acc * inv_count, out + c, lanes);
+      if constexpr (kMax) {
+        put_block<kStream>(window_max(image, p, win, c, lanes), out + c, lanes);
+      } else {
+        V sum = V::zero();
+        for (std::int64_t ih = win.h0; ih < win.h1; ++ih)
+          for (std::int64_t iw = win.w0; iw < win.w1; ++iw)
+            sum = sum + load_block<V>(image + (ih * p.w + iw) * p.c + c, lanes);
+        put_block<kStream>(sum * inv_count, out + c, lanes);
+      }
     });
   });
 }
@@ -236,10 +247,7 @@ void max_backward_tiled_impl(float* dx, const float* dy, const float* x, const P
       return;
     }
     for_blocks<V>(p.c, [&](std::int64_t c, std::int64_t lanes) {
-      V best = load_block<V>(x_image + first + c, lanes);
-      for (std::int64_t ih = win.h0; ih < win.h1; ++ih)
-        for (std::int64_t iw = win.w0; iw < win.w1; ++iw)
-          best = nan_max(load_block<V>(x_image + (ih * p.w + iw) * p.c + c, lanes), best);
+      const V best = window_max(x_image, p, win, c, lanes);
       V left = load_block<V>(g + c, lanes);
       for (std::int64_t ih = win.h0; ih < win.h1; ++ih)
         for (std::int64_t iw = win.w0; iw < win.w1; ++iw) {

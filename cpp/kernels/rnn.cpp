@@ -54,11 +54,12 @@ struct Dims {
   std::int64_t inputs() const { return features + units + 1; }
 };
 
-// Floats of a packed right operand, rounded up to whole cache lines so that
-// what follows it in the same scratch buffer stays aligned.
-std::int64_t packed_floats(std::int64_t k, std::int64_t n) {
-  return (packed_b_floats(k, n) + 15) / 16 * 16;
-}
+// n floats rounded up to whole cache lines, so that what follows them in the
+// same scratch buffer stays aligned.
+std::int64_t whole_lines(std::int64_t n) { return (n + 15) / 16 * 16; }
+
+// Floats of a packed right operand, in whole cache lines.
+std::int64_t packed_floats(std::int64_t k, std::int64_t n) { return whole_lines(packed_b_floats(k, n)); }
 
 // Threads that split a batch into blocks of rows: at least kMinRowsPerThread
 // rows each, where the batch allows.
@@ -90,7 +91,7 @@ void forward(const float* x, MatrixView kernel, MatrixView recurrent_kernel, con
              float* h, const float* h0, Activation act, const Dims& d, float* z_seq, Cell cell) {
   const std::int64_t kernel_floats = packed_floats(d.features, d.width);
   const std::int64_t recurrent_floats = packed_floats(d.units, d.width);
-  const std::int64_t z_floats = z_seq != nullptr ? 0 : (d.batch * d.width + 15) / 16 * 16;
+  const std::int64_t z_floats = z_seq != nullptr ? 0 : whole_lines(d.batch * d.width);
   const std::int64_t h_floats = z_seq != nullptr ? 0 : d.batch * d.units;
   float* packed_kernel = scratch(
       kScratchSlot,
@@ -170,8 +171,8 @@ void backward(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias,
   const std::int64_t window_rows = window * d.batch;
   const std::int64_t rt_floats = packed_floats(d.width, d.units);
   const std::int64_t kt_floats = packed_floats(d.width, d.features);
-  const std::int64_t dz_floats = (window_rows * d.width + 15) / 16 * 16;
-  const std::int64_t xh_floats = (inputs * window_rows + 15) / 16 * 16;
+  const std::int64_t dz_floats = whole_lines(window_rows * d.width);
+  const std::int64_t xh_floats = whole_lines(inputs * window_rows);
   float* packed_rt = scratch(
       kScratchSlot, static_cast<std::size_t>(rt_floats + kt_floats + 2 * (dz_floats + xh_floats) +
                                              inputs * d.width));
@@ -180,7 +181,7 @@ void backward(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias,
   float* dz_buffers[2] = {packed_kt + kt_floats, packed_kt + kt_floats + dz_floats};
   float* xh_buffers[2] = {dz_buffers[1] + dz_floats, dz_buffers[1] + dz_floats + xh_floats};
   float* dw = xh_buffers[1] + xh_floats;
-  // Transposed, these would take the GEMM's slow transposing pack every step.
+  // Packed once: every step multiplies by them.
   pack_b_for_gemm(packed_rt, recurrent_kernel.transposed(), d.width, d.units);
   pack_b_for_gemm(packed_kt, kernel.transposed(), d.width, d.features);
   if (windows == 0) std::memset(dw, 0, static_cast<std::size_t>(inputs * d.width) * sizeof(float));

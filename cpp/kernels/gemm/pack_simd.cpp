@@ -44,16 +44,16 @@ struct Block {
   int first, avail, room;
 };
 
-// For p in [0, k): dst + p * pitch gets `width` floats: src + p * step,
+// For p in [0, k): dst + p * width gets `width` floats: src + p * step,
 // then every `stride` floats after, n of them, then zeros.
 template <Access kAccess>
 void copy_panel(float* dst, const float* src, std::int64_t step, std::int64_t stride, std::int64_t k, int n,
-                int width, int pitch) {
+                int width) {
   Block blocks[16];  // panels are at most 16 vectors wide (mr, nr <= 64)
   int count = 0;
   for (int j = 0; j < width && count < 16; j += V::kLanes)
     blocks[count++] = {j, std::clamp(n - j, 0, V::kLanes), std::min(width - j, V::kLanes)};
-  for (std::int64_t p = 0; p < k; ++p, dst += pitch, src += step) {
+  for (std::int64_t p = 0; p < k; ++p, dst += width, src += step) {
     for (int b = 0; b < count; ++b) {
       const Block& blk = blocks[b];
       const V v = blk.avail > 0 ? load_lanes<kAccess>(src + blk.first * stride, stride, blk.avail) : V::zero();
@@ -89,7 +89,7 @@ void copy_panel_transposed(float* dst, const float* src, std::int64_t stride, st
     }
   }
   if (k_full < k)
-    copy_panel<Access::gather>(dst + k_full * width, src + k_full, 1, stride, k - k_full, n, width, width);
+    copy_panel<Access::gather>(dst + k_full * width, src + k_full, 1, stride, k - k_full, n, width);
 }
 
 void copy_panel_any(float* dst, const float* src, std::int64_t step, std::int64_t stride, std::int64_t k, int n,
@@ -97,9 +97,9 @@ void copy_panel_any(float* dst, const float* src, std::int64_t step, std::int64_
   if (step == 1 && access_for(stride) == Access::gather)
     return copy_panel_transposed(dst, src, stride, k, n, width);
   switch (access_for(stride)) {
-    case Access::contiguous: return copy_panel<Access::contiguous>(dst, src, step, stride, k, n, width, width);
-    case Access::gather: return copy_panel<Access::gather>(dst, src, step, stride, k, n, width, width);
-    case Access::scalar: return copy_panel<Access::scalar>(dst, src, step, stride, k, n, width, width);
+    case Access::contiguous: return copy_panel<Access::contiguous>(dst, src, step, stride, k, n, width);
+    case Access::gather: return copy_panel<Access::gather>(dst, src, step, stride, k, n, width);
+    case Access::scalar: return copy_panel<Access::scalar>(dst, src, step, stride, k, n, width);
   }
 }
 
