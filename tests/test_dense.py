@@ -21,6 +21,21 @@ def test_matmul_matches_reference(backend, isa, m, k, n, ta, tb, rng):
     assert_matmul_close(got, a64, b64, a64 @ b64, what=f"matmul {m}x{k}x{n}")
 
 
+@pytest.mark.parametrize("m,k,n", [(13, 7, 1), (100, 33, 3), (257, 128, 10), (1000, 65, 12), (40, 1, 4)])
+@pytest.mark.parametrize("tb", [False, True])
+def test_narrow_products_computed_transposed(isa, m, k, n, tb, rng):
+    """Products at most a micro-tile wide and taller than one run as c^T = b^T a^T; every ISA, threads split c^T."""
+    a = f32(rng, m, k)
+    b = f32(rng, n, k).T if tb else f32(rng, k, n)
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    assert_matmul_close(ops.matmul(a, b), a64, b64, a64 @ b64, what=f"matmul {m}x{k}x{n}")
+    bias = f32(rng, n)
+    for act in ("relu", "tanh"):
+        got = ops.linear(a, np.ascontiguousarray(b), bias, activation=act)
+        assert_close(got, reference.linear(a64, b64, bias.astype(np.float64), act), atol=2e-5 * np.sqrt(k),
+                     rtol=1e-4, what=f"linear {m}x{k}->{n} {act}")
+
+
 def test_matmul_large_crosses_every_block(isa, rng):
     # k > kc, m > 2 mc (B's column block packed once for all row blocks) and
     # n > nc (a second column block, at an offset into B and C)
@@ -148,6 +163,19 @@ def test_raw_kernels_refuse_bad_arrays():
         out = np.zeros((1, 2, 2), np.float32)
         out.flags.writeable = False
         _cpu.matmul(out, a, np.zeros((1, 3, 2), np.float32))
+    # float32 in the other byte order, a list and a 0-d float are not float32 arrays either
+    with pytest.raises(TypeError):
+        _cpu.matmul(np.zeros((1, 2, 2), np.float32), a.astype(a.dtype.newbyteorder()), np.zeros((1, 3, 2), np.float32))
+    with pytest.raises(TypeError):
+        _cpu.matmul(np.zeros((1, 2, 2), np.float32), a.tolist(), np.zeros((1, 3, 2), np.float32))
+    with pytest.raises(TypeError):
+        _cpu.matmul(np.zeros((1, 2, 2), np.float32), 1.0, np.zeros((1, 3, 2), np.float32))
+    # a subclass of ndarray is an array: accepted, as before
+    class Tagged(np.ndarray):
+        pass
+    out = np.zeros((1, 2, 2), np.float32)
+    _cpu.matmul(out, np.ones((1, 2, 3), np.float32).view(Tagged), np.ones((1, 3, 2), np.float32))
+    assert np.all(out == 3)
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3])

@@ -11,31 +11,32 @@
 #include <optional>
 #include <string>
 
+#include "ndarray_view.h"
 #include "ranvier/activation.h"
 #include "ranvier/gemm.h"
 
 namespace ranvier::bindings {
 
 namespace py = pybind11;
-using Array = py::array_t<float, 0>;  // any strides; noconvert at each def
+using Array = NdArray<float>;  // any strides, never converted
 using OptionalArray = std::optional<Array>;
 
 [[noreturn]] inline void fail(const char* op, const std::string& what) {
   throw py::value_error(std::string("[") + op + "] " + what);
 }
 
-inline std::string shape_str(const py::array& a) {
+inline std::string shape_str(const ArrayView& a) {
   std::string s = "(";
   for (py::ssize_t i = 0; i < a.ndim(); ++i) s += (i ? ", " : "") + std::to_string(a.shape(i));
   return s + (a.ndim() == 1 ? ",)" : ")");
 }
 
-inline void check_rank(const char* op, const char* name, const py::array& a, int rank) {
+inline void check_rank(const char* op, const char* name, const ArrayView& a, int rank) {
   if (a.ndim() != rank)
     fail(op, std::string(name) + " must have rank " + std::to_string(rank) + ", got shape " + shape_str(a));
 }
 
-inline void check_shape(const char* op, const char* name, const py::array& a,
+inline void check_shape(const char* op, const char* name, const ArrayView& a,
                         std::initializer_list<std::int64_t> shape) {
   bool ok = a.ndim() == static_cast<py::ssize_t>(shape.size());
   int i = 0;
@@ -44,7 +45,7 @@ inline void check_shape(const char* op, const char* name, const py::array& a,
 }
 
 // Stride of axis `axis` in elements; the array must be float-aligned.
-inline std::int64_t elem_stride(const char* op, const char* name, const py::array& a, int axis) {
+inline std::int64_t elem_stride(const char* op, const char* name, const ArrayView& a, int axis) {
   py::ssize_t bytes = a.strides(axis);
   if (bytes % static_cast<py::ssize_t>(sizeof(float)) != 0)
     fail(op, std::string(name) + " has a stride that is not a whole number of float32 elements");
@@ -56,19 +57,17 @@ inline cpu::MatrixView matrix_view(const char* op, const char* name, const Array
   return {a.data(), elem_stride(op, name, a, 0), elem_stride(op, name, a, 1)};
 }
 
-inline bool is_c_contiguous(const py::array& a) {
-  return (a.flags() & py::array::c_style) != 0;
-}
+inline bool is_c_contiguous(const ArrayView& a) { return a.c_contiguous(); }
 
 // Element type T is float for Array; other types serve ids (int64) and masks (uint8).
 template <class T>
-const T* contiguous_in(const char* op, const char* name, const py::array_t<T, 0>& a) {
+const T* contiguous_in(const char* op, const char* name, const NdArray<T>& a) {
   if (!is_c_contiguous(a)) fail(op, std::string(name) + " must be C-contiguous");
   return a.data();
 }
 
 template <class T>
-T* contiguous_out(const char* op, const char* name, py::array_t<T, 0>& a) {
+T* contiguous_out(const char* op, const char* name, const NdArray<T>& a) {
   if (!is_c_contiguous(a)) fail(op, std::string(name) + " (an output) must be C-contiguous");
   if (!a.writeable()) fail(op, std::string(name) + " (an output) must be writeable");
   return a.mutable_data();

@@ -14,7 +14,7 @@ namespace ranvier::bindings {
 
 namespace {
 
-using BoolArray = py::array_t<bool, 0>;
+using BoolArray = NdArray<bool>;
 using OptionalBoolArray = std::optional<BoolArray>;
 
 cpu::AttentionView attention_view(const char* op, const char* name, const Array& a,

@@ -9,7 +9,7 @@ namespace ranvier::bindings {
 
 namespace {
 
-using MaskArray = py::array_t<std::uint8_t, 0>;
+using MaskArray = NdArray<std::uint8_t>;
 
 void check_rate(const char* op, double rate) {
   if (!(rate >= 0.0 && rate < 1.0)) fail(op, "rate must be in [0, 1), got " + std::to_string(rate));

@@ -10,7 +10,7 @@ namespace ranvier::bindings {
 
 namespace {
 
-using IdArray = py::array_t<std::int64_t, 0>;
+using IdArray = NdArray<std::int64_t>;
 
 const std::int64_t* checked_ids(const char* op, const IdArray& ids, std::int64_t v) {
   check_rank(op, "ids", ids, 1);

@@ -18,8 +18,8 @@ constexpr std::int64_t kMaxWindow = std::int64_t{1} << 24;
 
 // The geometry of images `in` (N,H,W,C) pooled to `out` (N,HO,WO,C), checked so
 // that every window lies (at least partly) inside the image.
-cpu::Pool2d geometry(const char* op, const char* in_name, const py::array& in, const char* out_name,
-                     const py::array& out, Pair pool, Pair stride, Pair pad) {
+cpu::Pool2d geometry(const char* op, const char* in_name, const ArrayView& in, const char* out_name,
+                     const ArrayView& out, Pair pool, Pair stride, Pair pad) {
   check_rank(op, in_name, in, 4);
   check_rank(op, out_name, out, 4);
   cpu::Pool2d p{in.shape(0), in.shape(1), in.shape(2), in.shape(3), pool[0], pool[1], stride[0],

@@ -10,16 +10,16 @@ namespace ranvier::bindings {
 
 namespace {
 
-using IndexArray = py::array_t<std::int64_t, 0>;
+using IndexArray = NdArray<std::int64_t>;
 
 // (rows, n) of an array seen as rows along its last axis.
-std::pair<std::int64_t, std::int64_t> rows_of(const char* op, const py::array& a) {
+std::pair<std::int64_t, std::int64_t> rows_of(const char* op, const ArrayView& a) {
   if (a.ndim() < 1) fail(op, "x must have at least one axis");
   const std::int64_t n = a.shape(a.ndim() - 1);
   return {n == 0 ? 0 : a.size() / n, n};
 }
 
-void same_shape(const char* op, const char* name, const py::array& a, const char* other, const py::array& b) {
+void same_shape(const char* op, const char* name, const ArrayView& a, const char* other, const ArrayView& b) {
   bool ok = a.ndim() == b.ndim();
   for (py::ssize_t i = 0; ok && i < a.ndim(); ++i) ok = a.shape(i) == b.shape(i);
   if (!ok) fail(op, std::string(name) + " " + shape_str(a) + " and " + other + " " + shape_str(b) + " must have the same shape");

@@ -18,9 +18,6 @@ void linear(float* y, MatrixView x, MatrixView w, const float* b, std::int64_t r
 
 namespace {
 
-// Layers at most this wide compute dw transposed (see linear_backward).
-constexpr std::int64_t kNarrowOutputs = 16;
-
 // db (out,) = sum over rows of dz (rows, out); threads split the columns.
 void column_sum(float* db, const float* dz, std::int64_t rows, std::int64_t out) {
   parallel_for(out, std::max<std::int64_t>(64, (1 << 16) / std::max<std::int64_t>(1, rows)),
@@ -38,29 +35,18 @@ void column_sum(float* db, const float* dz, std::int64_t rows, std::int64_t out)
 void linear_backward(float* dx, float* dw, float* db, const float* dy, const float* saved,
                      MatrixView x, MatrixView w, std::int64_t rows, std::int64_t in,
                      std::int64_t out, Activation act) {
-  // A narrow layer (10 classes, say) gets dw^T = dz^T @ x, a GEMM of few rows
-  // and wide packed panels, then a transpose: x^T @ dz would be as many
-  // columns as the layer has outputs, most of each micro-tile wasted
-  // (256x128->10: 38 -> 21 us).
-  const bool dw_transposed = dw != nullptr && out <= kNarrowOutputs && in > out;
-  // Slot 2: slots 0 and 1 belong to the GEMM's packing on this thread.
-  float* buf = scratch(2, static_cast<std::size_t>((act != Activation::none ? rows * out : 0) +
-                                                   (dw_transposed ? out * in : 0)));
+  // A narrow layer's dw (10 classes, say) is a narrow product, which gemm
+  // computes transposed by itself.
   const float* dz = dy;
   if (act != Activation::none) {
+    // Slot 2: slots 0 and 1 belong to the GEMM's packing on this thread.
+    float* buf = scratch(2, static_cast<std::size_t>(rows * out));
     activation_backward(act, buf, dy, saved, rows * out);
     dz = buf;
-    buf += rows * out;
   }
   const MatrixView dz_view = {dz, out, 1};
   if (dx != nullptr) gemm(dx, in, dz_view, w.transposed(), rows, in, out);
-  if (dw_transposed) {
-    gemm(buf, in, dz_view.transposed(), x, out, in, rows);
-    for (std::int64_t i = 0; i < in; ++i)
-      for (std::int64_t j = 0; j < out; ++j) dw[i * out + j] = buf[j * in + i];
-  } else if (dw != nullptr) {
-    gemm(dw, out, x.transposed(), dz_view, in, out, rows);
-  }
+  if (dw != nullptr) gemm(dw, out, x.transposed(), dz_view, in, out, rows);
   if (db != nullptr) column_sum(db, dz, rows, out);
 }
 

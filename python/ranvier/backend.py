@@ -61,7 +61,7 @@ def cuda_module():
 
 def kernels(x):
     """``_cpu`` for host arrays, ``_cuda`` for CuPy arrays."""
-    if not is_cupy(x):
+    if type(x) is np.ndarray or not is_cupy(x):  # the first test answers the common case, ~0.2 us sooner
         return _cpu
     mod = cuda_module()
     if mod is None:

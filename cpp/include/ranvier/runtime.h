@@ -42,8 +42,8 @@ void parallel_for(std::int64_t n, std::int64_t grain,
 // can hold its buffer while it calls the GEMM:
 //   0, 1  gemm (packed A, packed B)     2  linear      3  conv
 //   4     attention                     5  rnn         6  pool, softmax, losses
-//   7     norm, embedding, dropout, optimizers
-constexpr int kScratchSlots = 8;
+//   7     norm, embedding, dropout, optimizers       8  gemm (a narrow product)
+constexpr int kScratchSlots = 9;
 float* scratch(int slot, std::size_t floats);
 
 }  // namespace ranvier

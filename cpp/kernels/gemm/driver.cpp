@@ -14,6 +14,8 @@ namespace {
 constexpr std::int64_t kMinParallelMacs = 1 << 18;
 // A work item with at least this many B panels packs a row-major A (see gemm_impl).
 constexpr std::int64_t kPackAMinPanels = 16;
+// Holds a narrow product's transpose (see gemm); slots 0 and 1 are the packing's.
+constexpr int kNarrowScratchSlot = 8;
 
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 
@@ -142,9 +144,27 @@ void gemm_impl(float* c, std::int64_t ldc, MatrixView a, MatrixView b, const flo
   }
 }
 
+// A product at most mr columns wide (a 10-class layer, say) and taller than
+// one micro-tile runs as c^T = b^T a^T: its long side then fills the
+// micro-kernel's vectors (12 x 32 tiles with 10 rows used) instead of a
+// narrow tile that loads one value of A per multiply-add, which is bound by
+// loads, not FMAs (64x128 @ 128x10: 4.1 -> 3.2 us). The transposed result
+// goes through scratch; its store adds c, bias and activation.
 void gemm(float* c, std::int64_t ldc, MatrixView a, MatrixView b, std::int64_t m, std::int64_t n,
           std::int64_t k, const Epilogue& epilogue, bool accumulate) {
-  gemm_impl(c, ldc, a, b, nullptr, m, n, k, epilogue, accumulate);
+  const GemmKernels& kernels = RANVIER_ISA_TABLE(gemm_kernels);
+  const GemmBlocking bs = kernels.blocking;
+  if (n > std::min(bs.mr, kernels.narrow_nr) || m <= bs.mr || k <= 0) {
+    gemm_impl(c, ldc, a, b, nullptr, m, n, k, epilogue, accumulate);
+    return;
+  }
+  float* ct = scratch(kNarrowScratchSlot, static_cast<std::size_t>(n * m));
+  gemm_impl(ct, m, b.transposed(), a.transposed(), nullptr, n, m, k, {}, false);
+  const std::int64_t lanes = kernels.narrow_nr, blocks = ceil_div(m, lanes);
+  parallel_for(blocks, std::max<std::int64_t>(1, (1 << 14) / (lanes * n)), [&](std::int64_t begin, std::int64_t end) {
+    const std::int64_t i0 = begin * lanes, rows = std::min(end * lanes, m) - i0;
+    kernels.store_transposed(c + i0 * ldc, ldc, ct + i0, m, rows, static_cast<int>(n), accumulate, epilogue);
+  });
 }
 
 std::int64_t packed_b_floats(std::int64_t k, std::int64_t n) {

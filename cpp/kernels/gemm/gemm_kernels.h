@@ -36,6 +36,11 @@ struct GemmKernels {
   // matrix (n = 10 classes, say) or the last panel of a wider one.
   MicroKernel narrow_micro_kernel;
   int narrow_nr;
+  // c (m x n, n <= narrow_nr) = act((accumulate ? c : 0) + ct^T + bias) for
+  // ct (n x m, rows ldt apart): the store of a narrow product computed
+  // transposed (see gemm in driver.cpp).
+  void (*store_transposed)(float* c, std::int64_t ldc, const float* ct, std::int64_t ldt, std::int64_t m, int n,
+                           bool accumulate, const Epilogue& epilogue);
 };
 
 RANVIER_DECLARE_ISA_TABLE(GemmKernels, gemm_kernels)

@@ -103,9 +103,29 @@ void micro_kernel(std::int64_t k, const float* a, std::int64_t a_row_stride, con
 
 constexpr int kNarrow = NV / 2 > 0 ? NV / 2 : 1;
 
+// c (m x n, n <= lanes) = act((accumulate ? c : 0) + ct^T + bias), ct (n x m)
+// with rows ldt apart: lanes x lanes blocks of ct transposed in registers.
+void store_transposed(float* c, std::int64_t ldc, const float* ct, std::int64_t ldt, std::int64_t m, int n,
+                      bool accumulate, const Epilogue& epilogue) {
+  constexpr int L = V::kLanes;
+  const V bias = epilogue.bias != nullptr ? load_n(epilogue.bias, n) : V::zero();
+  for (std::int64_t i0 = 0; i0 < m; i0 += L) {
+    const int rows = static_cast<int>(m - i0 < L ? m - i0 : L);
+    V block[L];
+    for (int j = 0; j < L; ++j) block[j] = j < n ? load_n(ct + j * ldt + i0, rows) : V::zero();
+    simd::RANVIER_ISA_NS::transpose(block);
+    for (int r = 0; r < rows; ++r) {
+      float* row = c + (i0 + r) * ldc;
+      V v = block[r] + bias;
+      if (accumulate) v = v + load_n(row, n);
+      store_n(simd::activate(epilogue.act, v), row, n);
+    }
+  }
+}
+
 }  // namespace
 
 extern const GemmKernels gemm_kernels = {kBlocking, micro_kernel<NV>, micro_kernel<kNarrow>,
-                                         kNarrow * V::kLanes};
+                                         kNarrow * V::kLanes, store_transposed};
 
 }  // namespace ranvier::cpu::RANVIER_ISA_NS

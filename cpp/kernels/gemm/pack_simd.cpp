@@ -66,20 +66,34 @@ void copy_panel(float* dst, const float* src, std::int64_t step, std::int64_t st
   }
 }
 
+// copy_panel when every row is whole vectors of contiguous source (a full
+// panel of a row-major operand, the common case): no per-vector decisions.
+template <int kVectors>
+void copy_full_panel(float* dst, const float* src, std::int64_t step, std::int64_t k) {
+  constexpr int kWidth = kVectors * V::kLanes;
+  for (std::int64_t p = 0; p < k; ++p, dst += kWidth, src += step) {
+#pragma GCC unroll 16
+    for (int b = 0; b < kVectors; ++b) V::load(src + b * V::kLanes).store(dst + b * V::kLanes);
+  }
+}
+
 // copy_panel when the source is transposed (step 1: each panel column is
 // contiguous over p, columns `stride` apart): blocks of lanes x lanes are
-// loaded column by column (missing columns as zeros) and transposed in
-// registers; the last p < lanes take the gathering path.
+// loaded column by column (missing columns as zeros, the last p < lanes with
+// masked loads) and transposed in registers.
 void copy_panel_transposed(float* dst, const float* src, std::int64_t stride, std::int64_t k, int n, int width) {
   constexpr int L = V::kLanes;
-  const std::int64_t k_full = k / L * L;
-  for (std::int64_t p0 = 0; p0 < k_full; p0 += L) {
+  for (std::int64_t p0 = 0; p0 < k; p0 += L) {
+    const int depth = static_cast<int>(std::min<std::int64_t>(L, k - p0));
     for (int j = 0; j < width; j += L) {
       const int have = std::clamp(n - j, 0, L), room = std::min(width - j, L);
       V block[L];
-      for (int i = 0; i < L; ++i) block[i] = i < have ? V::load(src + (j + i) * stride + p0) : V::zero();
-      simd::RANVIER_ISA_NS::transpose(block);
       for (int i = 0; i < L; ++i) {
+        const float* column = src + (j + i) * stride + p0;
+        block[i] = i >= have ? V::zero() : depth == L ? V::load(column) : V::load_partial(column, depth);
+      }
+      simd::RANVIER_ISA_NS::transpose(block);
+      for (int i = 0; i < depth; ++i) {
         if (room == L) {
           block[i].store(dst + (p0 + i) * width + j);
         } else {
@@ -88,14 +102,20 @@ void copy_panel_transposed(float* dst, const float* src, std::int64_t stride, st
       }
     }
   }
-  if (k_full < k)
-    copy_panel<Access::gather>(dst + k_full * width, src + k_full, 1, stride, k - k_full, n, width);
 }
 
 void copy_panel_any(float* dst, const float* src, std::int64_t step, std::int64_t stride, std::int64_t k, int n,
                     int width) {
   if (step == 1 && access_for(stride) == Access::gather)
     return copy_panel_transposed(dst, src, stride, k, n, width);
+  if (stride == 1 && n == width && width % V::kLanes == 0) {
+    switch (width / V::kLanes) {  // the ISAs' mr and nr, in vectors
+      case 1: return copy_full_panel<1>(dst, src, step, k);
+      case 2: return copy_full_panel<2>(dst, src, step, k);
+      case 4: return copy_full_panel<4>(dst, src, step, k);
+      default: break;
+    }
+  }
   switch (access_for(stride)) {
     case Access::contiguous: return copy_panel<Access::contiguous>(dst, src, step, stride, k, n, width);
     case Access::gather: return copy_panel<Access::gather>(dst, src, step, stride, k, n, width);

@@ -74,7 +74,8 @@ def plain_float32(*arrays) -> bool:
     shapes again, so a fast path only has to be right when it says yes.
     """
     for a in arrays:
-        if type(a) is not np.ndarray or a.dtype != F32:
+        # `is` first: arrays made the usual way share NumPy's float32 descriptor
+        if type(a) is not np.ndarray or (a.dtype is not F32 and a.dtype != F32):
             return False
     return True
 

@@ -22,7 +22,7 @@ def matmul(a, b, transpose_a: bool = False, transpose_b: bool = False):
         at = a.T if transpose_a else a
         bt = b.T if transpose_b else b
         if at.shape[1] == bt.shape[0]:  # otherwise the general path explains the error
-            out = np.empty((at.shape[0], bt.shape[1]), dtype=np.float32)
+            out = np.empty((at.shape[0], bt.shape[1]), _checks.F32)
             backend.kernels(a).matmul(out[None], at[None], bt[None])
             return out
     op = "matmul"
@@ -102,7 +102,7 @@ def linear(x, w, b=None, activation=None):
     act = _checks.activation(op, activation)
     if (_checks.plain_float32(x, w) and x.ndim == 2 and w.ndim == 2 and x.shape[1] == w.shape[0]
             and (b is None or (_checks.plain_float32(b) and b.shape == (w.shape[1],) and b.flags.c_contiguous))):
-        y = np.empty((x.shape[0], w.shape[1]), dtype=np.float32)
+        y = np.empty((x.shape[0], w.shape[1]), _checks.F32)
         backend.kernels(x).linear(y, x, w, b, act)
         return y
     x, w, b = _dense_args(op, x, w, b)
@@ -126,9 +126,9 @@ def linear_backward(dy, x, w, activation=None, y=None, z=None):
             and dy.shape == (x.shape[0], w.shape[1]) and x.shape[1] == w.shape[0]
             and (act == "none" or (_checks.plain_float32(saved) and saved.shape == dy.shape
                                    and saved.flags.c_contiguous))):
-        dx = np.empty(x.shape, dtype=np.float32)
-        dw = np.empty(w.shape, dtype=np.float32)
-        db = np.empty((w.shape[1],), dtype=np.float32)
+        dx = np.empty(x.shape, _checks.F32)
+        dw = np.empty(w.shape, _checks.F32)
+        db = np.empty((w.shape[1],), _checks.F32)
         backend.kernels(x).linear_backward(dx, dw, db, dy, saved, x, w, act)
         return dx, dw, db
     x, w, _ = _dense_args(op, x, w, None)
