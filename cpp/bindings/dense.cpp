@@ -32,6 +32,20 @@ void matmul(Array c, const Array& a, const Array& b) {
   cpu::matmul(cp, av.matrix, av.batch_stride, bv.matrix, bv.batch_stride, batch, m, n, k);
 }
 
+// The common 2-D product, its output allocated here: for small matrices the
+// Python-side allocation and batch views cost as much as the product.
+py::array_t<float> matmul_2d(const Array& a, const Array& b) {
+  const char* op = "matmul";
+  const cpu::MatrixView av = matrix_view(op, "a", a), bv = matrix_view(op, "b", b);
+  const std::int64_t m = a.shape(0), k = a.shape(1), n = b.shape(1);
+  check_shape(op, "b", b, {k, n});
+  py::array_t<float> c({m, n});
+  float* cp = c.mutable_data();
+  py::gil_scoped_release release;
+  cpu::matmul(cp, av, 0, bv, 0, 1, m, n, k);
+  return c;
+}
+
 void linear(Array y, const Array& x, const Array& w, const OptionalArray& b,
             const std::string& act_name) {
   const char* op = "linear";
@@ -79,6 +93,8 @@ void bind_dense(py::module_& m) {
   m.def("matmul", &matmul, py::arg("out").noconvert(), py::arg("a").noconvert(),
         py::arg("b").noconvert(),
         "out (batch, m, n) = a (batch, m, k) @ b (batch, k, n); a and b may have any strides");
+  m.def("matmul_2d", &matmul_2d, py::arg("a").noconvert(), py::arg("b").noconvert(),
+        "a (m, k) @ b (k, n) -> a new (m, n) array; a and b may have any strides");
   m.def("linear", &linear, py::arg("y").noconvert(), py::arg("x").noconvert(),
         py::arg("w").noconvert(), py::arg("b").noconvert(), py::arg("activation"),
         "y (rows, out) = act(x (rows, in) @ w (in, out) + b (out,))");

@@ -204,7 +204,11 @@ void matmul(float* c, MatrixView a, std::int64_t a_batch_stride, MatrixView b,
   auto one = [&](std::int64_t t) {
     MatrixView at = {a.data + t * a_batch_stride, a.row_stride, a.col_stride};
     MatrixView bt = {b.data + t * b_batch_stride, b.row_stride, b.col_stride};
-    gemm_impl(c + t * m * n, n, at, bt, packed_b, m, n, k, {}, false);
+    if (packed_b != nullptr) {
+      gemm_impl(c + t * m * n, n, at, bt, packed_b, m, n, k, {}, false);
+    } else {
+      gemm(c + t * m * n, n, at, bt, m, n, k);
+    }
   };
   if (batch > 1 && m * n * k < kMinParallelMacs) {
     // Many small products: threads over the batch, each product serial.
