@@ -80,6 +80,8 @@ def test_matmul_empty(backend):
     got = backend.numpy(ops.matmul(backend.asarray(np.zeros((3, 0), np.float32)), backend.asarray(np.zeros((0, 4), np.float32))))
     assert got.shape == (3, 4) and np.all(got == 0)
     assert backend.numpy(ops.matmul(backend.asarray(np.zeros((0, 5), np.float32)), backend.asarray(np.ones((5, 2), np.float32)))).shape == (0, 2)
+    # no columns, more rows than a micro-tile (the narrow products' path must not divide by n)
+    assert backend.numpy(ops.matmul(backend.asarray(np.ones((100, 5), np.float32)), backend.asarray(np.ones((5, 0), np.float32)))).shape == (100, 0)
 
 
 @pytest.mark.parametrize("act", [None, "relu", "sigmoid", "tanh", "gelu"])

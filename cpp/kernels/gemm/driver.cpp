@@ -154,7 +154,7 @@ void gemm(float* c, std::int64_t ldc, MatrixView a, MatrixView b, std::int64_t m
           std::int64_t k, const Epilogue& epilogue, bool accumulate) {
   const GemmKernels& kernels = RANVIER_ISA_TABLE(gemm_kernels);
   const GemmBlocking bs = kernels.blocking;
-  if (n > std::min(bs.mr, kernels.narrow_nr) || m <= bs.mr || k <= 0) {
+  if (n <= 0 || n > std::min(bs.mr, kernels.narrow_nr) || m <= bs.mr || k <= 0) {
     gemm_impl(c, ldc, a, b, nullptr, m, n, k, epilogue, accumulate);
     return;
   }
