@@ -23,6 +23,28 @@ def test_forward_and_backward_match_reference(backend, isa, act, n, rng):
     assert_close(dx, want_dx, atol=1e-6, rtol=1e-5, what=f"{act} backward")
 
 
+@pytest.mark.parametrize("offset", [0, 1, 5, 15])
+def test_large_outputs_written_past_the_caches_at_any_alignment(isa, offset, rng):
+    """From 2^20 floats the op-level kernels stream their output: the head before the first
+    64-byte boundary, the streamed middle and the tail must all land, and nothing outside."""
+    from ranvier import _cpu
+    n = (1 << 20) + 37
+    x, dy = f32(rng, n, scale=4.0), f32(rng, n)
+    buf = np.full(n + 16, np.nan, np.float32)
+    y = buf[offset:offset + n]
+    _cpu.activation_forward(y, x, "relu")
+    assert_close(y, reference.relu(x.astype(np.float64)), atol=0, rtol=0, what="relu forward")
+    _cpu.activation_backward(y, dy, x, "gelu")
+    assert_close(y, reference.gelu_backward(dy.astype(np.float64), x.astype(np.float64)), atol=1e-6, rtol=1e-5,
+                 what="gelu backward")
+    assert np.isnan(buf[:offset]).all() and np.isnan(buf[offset + n:]).all()
+    # an output that is not even float-aligned is written the usual way
+    raw = bytearray(4 * n + 8)
+    odd = np.frombuffer(raw, np.float32, count=n, offset=2)
+    _cpu.activation_forward(odd, x, "relu")
+    assert_close(odd, reference.relu(x.astype(np.float64)), atol=0, rtol=0, what="relu forward, unaligned output")
+
+
 @pytest.mark.parametrize("act", ["sigmoid", "tanh", "gelu", "relu"])
 def test_extreme_inputs_stay_finite(backend, act):
     x = np.array([-1e4, -100, -88.8, -30, -1e-7, 0, 1e-7, 30, 88.8, 100, 1e4], dtype=np.float32)

@@ -15,7 +15,7 @@ void bind_activation(py::module_& m) {
         const float* xp = contiguous_in(op, "x", x);
         float* yp = contiguous_out(op, "y", y);
         py::gil_scoped_release release;
-        cpu::activation_forward(act, yp, xp, x.size());
+        cpu::activation_forward(act, yp, xp, x.size(), /*fresh_output=*/true);
       },
       py::arg("y").noconvert(), py::arg("x").noconvert(), py::arg("activation"));
 
@@ -30,7 +30,7 @@ void bind_activation(py::module_& m) {
         const float* sp = contiguous_in(op, "saved", saved);
         float* dxp = contiguous_out(op, "dx", dx);
         py::gil_scoped_release release;
-        cpu::activation_backward(act, dxp, dyp, sp, dx.size());
+        cpu::activation_backward(act, dxp, dyp, sp, dx.size(), /*fresh_output=*/true);
       },
       py::arg("dx").noconvert(), py::arg("dy").noconvert(), py::arg("saved").noconvert(),
       py::arg("activation"));

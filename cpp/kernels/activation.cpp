@@ -1,5 +1,6 @@
 // Activation dispatch: ISA choice and threading over chunks.
 #include "activation_kernels.h"
+#include "simd/blocks.h"
 #include "ranvier/runtime.h"
 
 namespace ranvier {
@@ -11,18 +12,20 @@ constexpr std::int64_t kGrain = 1 << 15;
 
 namespace cpu {
 
-void activation_forward(Activation act, float* y, const float* x, std::int64_t n) {
+void activation_forward(Activation act, float* y, const float* x, std::int64_t n, bool fresh_output) {
   const ActivationKernels& k = RANVIER_ISA_TABLE(activation_kernels);
+  const bool stream = fresh_output && n >= simd::kStreamFloats;
   parallel_for(n, kGrain, [&](std::int64_t begin, std::int64_t end) {
-    k.forward(act, y + begin, x + begin, end - begin);
+    k.forward(act, y + begin, x + begin, end - begin, stream);
   });
 }
 
-void activation_backward(Activation act, float* dx, const float* dy, const float* saved,
-                         std::int64_t n) {
+void activation_backward(Activation act, float* dx, const float* dy, const float* saved, std::int64_t n,
+                         bool fresh_output) {
   const ActivationKernels& k = RANVIER_ISA_TABLE(activation_kernels);
+  const bool stream = fresh_output && n >= simd::kStreamFloats;
   parallel_for(n, kGrain, [&](std::int64_t begin, std::int64_t end) {
-    k.backward(act, dx + begin, dy + begin, saved + begin, end - begin);
+    k.backward(act, dx + begin, dy + begin, saved + begin, end - begin, stream);
   });
 }
 

@@ -8,9 +8,10 @@
 
 namespace ranvier::cpu {
 
+// stream: write the output past the caches (see simd::write_blocks).
 struct ActivationKernels {
-  void (*forward)(Activation act, float* y, const float* x, std::int64_t n);
-  void (*backward)(Activation act, float* dx, const float* dy, const float* saved, std::int64_t n);
+  void (*forward)(Activation act, float* y, const float* x, std::int64_t n, bool stream);
+  void (*backward)(Activation act, float* dx, const float* dy, const float* saved, std::int64_t n, bool stream);
 };
 
 RANVIER_DECLARE_ISA_TABLE(ActivationKernels, activation_kernels)

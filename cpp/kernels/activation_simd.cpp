@@ -1,6 +1,7 @@
 // Element-wise activation kernels, compiled once per ISA.
 #include "activation_apply.h"
 #include "activation_kernels.h"
+#include "simd/blocks.h"
 #include "simd/vec.h"
 
 namespace ranvier::cpu::RANVIER_ISA_NS {
@@ -9,20 +10,18 @@ namespace {
 
 using V = simd::RANVIER_ISA_NS::Vec;
 
-void forward(Activation act, float* y, const float* x, std::int64_t n) {
-  std::int64_t i = 0;
-  for (; i + V::kLanes <= n; i += V::kLanes) simd::activate(act, V::load(x + i)).store(y + i);
-  if (i < n) simd::activate(act, V::load_partial(x + i, n - i)).store_partial(y + i, n - i);
+void forward(Activation act, float* y, const float* x, std::int64_t n, bool stream) {
+  simd::write_blocks<V>(y, n, stream, [&](std::int64_t i, std::int64_t lanes) {
+    return simd::activate(act, simd::load_block<V>(x + i, lanes));
+  });
+  if (stream) simd::RANVIER_ISA_NS::stream_fence();
 }
 
-void backward(Activation act, float* dx, const float* dy, const float* saved, std::int64_t n) {
-  std::int64_t i = 0;
-  for (; i + V::kLanes <= n; i += V::kLanes)
-    simd::activate_backward(act, V::load(dy + i), V::load(saved + i)).store(dx + i);
-  if (i < n) {
-    V g = simd::activate_backward(act, V::load_partial(dy + i, n - i), V::load_partial(saved + i, n - i));
-    g.store_partial(dx + i, n - i);
-  }
+void backward(Activation act, float* dx, const float* dy, const float* saved, std::int64_t n, bool stream) {
+  simd::write_blocks<V>(dx, n, stream, [&](std::int64_t i, std::int64_t lanes) {
+    return simd::activate_backward(act, simd::load_block<V>(dy + i, lanes), simd::load_block<V>(saved + i, lanes));
+  });
+  if (stream) simd::RANVIER_ISA_NS::stream_fence();
 }
 
 }  // namespace

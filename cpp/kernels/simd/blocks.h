@@ -2,6 +2,7 @@
 // and the lane-level helpers such loops need. Written once over any Vec.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
@@ -51,6 +52,24 @@ inline void put_block(V v, float* p, std::int64_t lanes) {
     v.stream(p);
   else
     store_block(v, p, lanes);
+}
+
+// out[i, i + lanes) = value(i, lanes) over the blocks of [0, n) (for_blocks).
+// With `stream`, the blocks from the first 64-byte boundary on are written
+// past the caches (the ones before it, and an out that is not float-aligned,
+// as usual); the caller then calls stream_fence() before another thread reads out.
+template <class V, class Value>
+inline void write_blocks(float* out, std::int64_t n, bool stream, Value value) {
+  constexpr std::int64_t kVectorBytes = sizeof(float) * V::kLanes;
+  const std::int64_t misaligned = static_cast<std::int64_t>(reinterpret_cast<std::uintptr_t>(out) % kVectorBytes);
+  if (!stream || misaligned % sizeof(float) != 0) {
+    for_blocks<V>(n, [&](std::int64_t i, std::int64_t lanes) { store_block(value(i, lanes), out + i, lanes); });
+    return;
+  }
+  std::int64_t i = misaligned == 0 ? 0 : std::min<std::int64_t>(n, (kVectorBytes - misaligned) / sizeof(float));
+  if (i > 0) store_block(value(0, i), out, i);
+  for (; i + V::kLanes <= n; i += V::kLanes) value(i, V::kLanes).stream(out + i);
+  if (i < n) store_block(value(i, n - i), out + i, n - i);
 }
 
 // v with the lanes from `lanes` on set to `fill`, so that a reduction over a
