@@ -53,6 +53,28 @@ def test_results_do_not_depend_on_thread_count():
         np.testing.assert_array_equal(r, results[0])
 
 
+def test_gemm_items_claimed_one_by_one_between_other_jobs():
+    """A threaded GEMM's items are claimed one at a time (more chunks than threads), between jobs
+    of fewer chunks: every product must come out the same, and no call may wait forever (hence the
+    subprocess and its timeout). The pool keeps each job's chunk count in the word the chunks are
+    claimed from, so a worker late from one job cannot claim a chunk of the next."""
+    code = """
+import numpy as np, ranvier
+from ranvier import ops
+ranvier.set_num_threads(2)  # a 600-row product is then 4 items on 2 threads
+rng = np.random.default_rng(0)
+a, b = rng.standard_normal((600, 300), dtype=np.float32), rng.standard_normal((300, 500), dtype=np.float32)
+x = rng.standard_normal(70000, dtype=np.float32)
+want, want_relu = ops.matmul(a, b), ops.relu(x)
+for i in range(300):
+    assert np.array_equal(ops.matmul(a, b), want), i
+    assert np.array_equal(ops.relu(x[: 40000 + 15000 * (i % 3)]), want_relu[: 40000 + 15000 * (i % 3)])
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=240)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
 def test_isa_env_var_forces_a_path():
     out = run_python("import ranvier; print(ranvier.get_isa())", RANVIER_ISA="generic")
     assert out.strip() == "generic"

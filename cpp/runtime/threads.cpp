@@ -2,8 +2,11 @@
 //
 // Workers wait for a new "generation" of work, spinning briefly first so that
 // back-to-back kernels do not pay a futex wake-up each. Chunks are claimed with
-// one compare-and-swap on a word holding (generation, next chunk): a worker that
-// still holds an old generation can never claim a chunk of a newer job.
+// one compare-and-swap on a word holding (generation, chunk count, next chunk):
+// a worker that still holds an old generation can never claim a chunk of a
+// newer job, nor read the newer job's chunk count as its own (which let a late
+// worker run a chunk of the new job twice once a job had more chunks than the
+// one before it).
 #include <pthread.h>
 #include <sched.h>
 
@@ -64,20 +67,23 @@ class ThreadPool {
 
   int threads() const { return threads_; }
 
-  // Runs `chunks` calls of the job; returns when all have finished.
+  // Most chunks one job may have (the ticket's chunk fields are 20 bits).
+  static constexpr std::int64_t kMaxChunks = (std::int64_t{1} << 20) - 1;
+
+  // Runs `chunks` (<= kMaxChunks) calls of the job; returns when all have finished.
   void run(std::int64_t n, std::int64_t chunks, const Fn& fn) {
     fn_ = &fn;
     n_ = n;
-    chunks_.store(chunks, std::memory_order_relaxed);
     pending_.store(chunks, std::memory_order_relaxed);
-    std::uint64_t gen = (ticket_.load(std::memory_order_relaxed) >> 32) + 1;
+    const std::uint32_t gen = (generation(ticket_.load(std::memory_order_relaxed)) + 1) & kGenerationMask;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      ticket_.store(gen << 32, std::memory_order_release);
+      ticket_.store((std::uint64_t{gen} << kGenerationShift) | (static_cast<std::uint64_t>(chunks) << kChunkBits),
+                    std::memory_order_release);
     }
     wake_.notify_all();
     t_inside_pool = true;
-    work_on(static_cast<std::uint32_t>(gen));
+    work_on(gen);
     t_inside_pool = false;
     for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
       if (spin < 20000) {
@@ -90,23 +96,32 @@ class ThreadPool {
   }
 
  private:
-  bool claim(std::uint32_t gen, std::int64_t* chunk) {
+  // ticket_: generation (24 bits) | chunk count (20 bits) | next chunk (20 bits).
+  static constexpr int kChunkBits = 20;
+  static constexpr int kGenerationShift = 2 * kChunkBits;
+  static constexpr std::uint64_t kChunkMask = (std::uint64_t{1} << kChunkBits) - 1;
+  static constexpr std::uint32_t kGenerationMask = (1u << 24) - 1;
+  static std::uint32_t generation(std::uint64_t t) { return static_cast<std::uint32_t>(t >> kGenerationShift); }
+
+  // Claims the next chunk of generation `gen`; its index and the job's chunk count.
+  bool claim(std::uint32_t gen, std::int64_t* chunk, std::int64_t* chunks) {
     std::uint64_t t = ticket_.load(std::memory_order_acquire);
     for (;;) {
-      if ((t >> 32) != gen) return false;
-      std::int64_t c = static_cast<std::int64_t>(t & 0xffffffffu);
-      if (c >= chunks_.load(std::memory_order_relaxed)) return false;
+      if (generation(t) != gen) return false;
+      const std::int64_t c = static_cast<std::int64_t>(t & kChunkMask);
+      const std::int64_t count = static_cast<std::int64_t>((t >> kChunkBits) & kChunkMask);
+      if (c >= count) return false;
       if (ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel)) {
         *chunk = c;
+        *chunks = count;
         return true;
       }
     }
   }
 
   void work_on(std::uint32_t gen) {
-    std::int64_t c;
-    while (claim(gen, &c)) {
-      std::int64_t chunks = chunks_.load(std::memory_order_relaxed);
+    std::int64_t c, chunks;
+    while (claim(gen, &c, &chunks)) {
       std::int64_t begin = n_ * c / chunks, end = n_ * (c + 1) / chunks;
       (*fn_)(begin, end);
       if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
@@ -120,7 +135,7 @@ class ThreadPool {
     t_inside_pool = true;
     std::uint32_t seen = 0;
     for (;;) {
-      auto current = [this] { return static_cast<std::uint32_t>(ticket_.load(std::memory_order_acquire) >> 32); };
+      auto current = [this] { return generation(ticket_.load(std::memory_order_acquire)); };
       for (int spin = 0; spin < 20000 && current() == seen; ++spin) cpu_relax();
       if (current() == seen) {
         std::unique_lock<std::mutex> lock(mu_);
@@ -141,7 +156,6 @@ class ThreadPool {
   std::condition_variable done_;
   const Fn* fn_ = nullptr;
   std::int64_t n_ = 0;
-  std::atomic<std::int64_t> chunks_{0};
   std::atomic<std::int64_t> pending_{0};
   std::atomic<std::uint64_t> ticket_{0};
 };
@@ -182,10 +196,11 @@ void set_num_threads(int n) {
   g_pool.reset();
 }
 
-void parallel_for(std::int64_t n, std::int64_t grain, const Fn& fn) {
-  if (n <= 0) return;
-  grain = std::max<std::int64_t>(1, grain);
-  std::int64_t chunks = std::min<std::int64_t>(configured_threads(), (n + grain - 1) / grain);
+namespace {
+
+// Runs fn over [0, n) in `chunks` chunks on the pool, or inline where the pool
+// cannot be used (one chunk, a nested call, another region running).
+void run_chunks(std::int64_t n, std::int64_t chunks, const Fn& fn) {
   if (chunks <= 1 || t_inside_pool) {
     fn(0, n);
     return;
@@ -197,7 +212,23 @@ void parallel_for(std::int64_t n, std::int64_t grain, const Fn& fn) {
   }
   int threads = configured_threads();
   if (!g_pool || g_pool->threads() != threads) g_pool = std::make_unique<ThreadPool>(threads);
-  g_pool->run(n, std::min<std::int64_t>(chunks, g_pool->threads()), fn);
+  g_pool->run(n, std::min(chunks, ThreadPool::kMaxChunks), fn);
+}
+
+}  // namespace
+
+void parallel_for(std::int64_t n, std::int64_t grain, const Fn& fn) {
+  if (n <= 0) return;
+  grain = std::max<std::int64_t>(1, grain);
+  run_chunks(n, std::min<std::int64_t>(configured_threads(), (n + grain - 1) / grain), fn);
+}
+
+void parallel_tasks(std::int64_t tasks, const std::function<void(std::int64_t)>& task) {
+  if (tasks <= 0) return;
+  const std::int64_t chunks = configured_threads() > 1 ? tasks : 1;
+  run_chunks(tasks, chunks, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t t = begin; t < end; ++t) task(t);
+  });
 }
 
 }  // namespace ranvier

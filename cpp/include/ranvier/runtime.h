@@ -35,6 +35,11 @@ void set_num_threads(int n);
 void parallel_for(std::int64_t n, std::int64_t grain,
                   const std::function<void(std::int64_t, std::int64_t)>& fn);
 
+// Calls task(t) for each t in [0, tasks), each claimed by whichever thread is
+// free first: a thread slowed down (another process on its core) takes fewer
+// tasks instead of holding up the rest. Inline when tasks <= 1.
+void parallel_tasks(std::int64_t tasks, const std::function<void(std::int64_t)>& task);
+
 // ---- scratch ------------------------------------------------------------------
 // Per-thread, 64-byte aligned buffer that grows and is reused across calls, so
 // kernels never allocate in their inner loops. Valid until the next call with

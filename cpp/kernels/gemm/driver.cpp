@@ -95,52 +95,57 @@ void gemm_impl(float* c, std::int64_t ldc, MatrixView a, MatrixView b, const flo
       block_first_panel = 0;
       block_panels = b_panels;
     }
-    parallel_for(tasks, threaded ? 1 : tasks, [&](std::int64_t t_begin, std::int64_t t_end) {
-      for (std::int64_t t = t_begin; t < t_end; ++t) {
-        const std::int64_t ic = (t / splits) * mc, share = t % splits;
-        if (ic >= m) continue;
-        const std::int64_t mb = std::min<std::int64_t>(mc, m - ic);
-        const std::int64_t jr_begin = b_panels * share / splits, jr_end = b_panels * (share + 1) / splits;
-        const bool pack_a = pack_a_needed || jr_end - jr_begin >= kPackAMinPanels;
-        for (std::int64_t pc = 0; pc < k; pc += bs.kc) {
-          const std::int64_t kb = std::min<std::int64_t>(bs.kc, k - pc);
-          const bool last = pc + kb == k;
-          const bool acc = accumulate || pc > 0;
-          const float* a_block = a.data + ic * a.row_stride + pc * a.col_stride;
-          float* a_packed = nullptr;
-          if (pack_a) {
-            a_packed = scratch(0, static_cast<std::size_t>(ceil_div(mb, bs.mr) * bs.mr * kb));
-            packers.pack_a(a_packed, {a_block, a.row_stride, a.col_stride}, mb, kb, bs.mr);
-          }
-          // This item's B panels only: packing B once per row block of A costs
-          // 1/mc of the multiply-adds.
-          const float* b_packed;
-          if (block_packed != nullptr) {
-            b_packed = block_packed + packed_panel_offset(pc, kb, block_first_panel + jr_begin, block_panels, bs.nr);
-          } else {
-            float* dst = scratch(1, static_cast<std::size_t>((jr_end - jr_begin) * bs.nr * kb));
-            const float* b_block = b.data + pc * b.row_stride + (jc + jr_begin * bs.nr) * b.col_stride;
-            packers.pack_b(dst, {b_block, b.row_stride, b.col_stride}, kb, nb - jr_begin * bs.nr, bs.nr, 0,
-                   jr_end - jr_begin);
-            b_packed = dst;
-          }
-          for (std::int64_t jr = jr_begin; jr < jr_end; ++jr) {
-            const std::int64_t j = jc + jr * bs.nr;
-            const int cols = static_cast<int>(std::min<std::int64_t>(bs.nr, n - j));
-            Epilogue tile_epilogue = epilogue;
-            if (epilogue.bias != nullptr) tile_epilogue.bias = epilogue.bias + j;
-            const MicroKernel kernel = cols <= kernels.narrow_nr ? kernels.narrow_micro_kernel : kernels.micro_kernel;
-            const float* b_panel = b_packed + (jr - jr_begin) * bs.nr * kb;
-            for (std::int64_t ir = 0; ir * bs.mr < mb; ++ir) {
-              const int rows = static_cast<int>(std::min<std::int64_t>(bs.mr, mb - ir * bs.mr));
-              const float* a_tile = pack_a ? a_packed + ir * bs.mr * kb : a_block + ir * bs.mr * a.row_stride;
-              kernel(kb, a_tile, pack_a ? 0 : a.row_stride, b_panel, c + (ic + ir * bs.mr) * ldc + j, ldc,
-                     rows, cols, acc, last, tile_epilogue);
-            }
+    // Items are claimed by whichever thread is free: on a shared host one core
+    // may run slower for a while, and a static split would wait for it.
+    const auto item = [&](std::int64_t t) {
+      const std::int64_t ic = (t / splits) * mc, share = t % splits;
+      if (ic >= m) return;
+      const std::int64_t mb = std::min<std::int64_t>(mc, m - ic);
+      const std::int64_t jr_begin = b_panels * share / splits, jr_end = b_panels * (share + 1) / splits;
+      const bool pack_a = pack_a_needed || jr_end - jr_begin >= kPackAMinPanels;
+      for (std::int64_t pc = 0; pc < k; pc += bs.kc) {
+        const std::int64_t kb = std::min<std::int64_t>(bs.kc, k - pc);
+        const bool last = pc + kb == k;
+        const bool acc = accumulate || pc > 0;
+        const float* a_block = a.data + ic * a.row_stride + pc * a.col_stride;
+        float* a_packed = nullptr;
+        if (pack_a) {
+          a_packed = scratch(0, static_cast<std::size_t>(ceil_div(mb, bs.mr) * bs.mr * kb));
+          packers.pack_a(a_packed, {a_block, a.row_stride, a.col_stride}, mb, kb, bs.mr);
+        }
+        // This item's B panels only: packing B once per row block of A costs
+        // 1/mc of the multiply-adds.
+        const float* b_packed;
+        if (block_packed != nullptr) {
+          b_packed = block_packed + packed_panel_offset(pc, kb, block_first_panel + jr_begin, block_panels, bs.nr);
+        } else {
+          float* dst = scratch(1, static_cast<std::size_t>((jr_end - jr_begin) * bs.nr * kb));
+          const float* b_block = b.data + pc * b.row_stride + (jc + jr_begin * bs.nr) * b.col_stride;
+          packers.pack_b(dst, {b_block, b.row_stride, b.col_stride}, kb, nb - jr_begin * bs.nr, bs.nr, 0,
+                         jr_end - jr_begin);
+          b_packed = dst;
+        }
+        for (std::int64_t jr = jr_begin; jr < jr_end; ++jr) {
+          const std::int64_t j = jc + jr * bs.nr;
+          const int cols = static_cast<int>(std::min<std::int64_t>(bs.nr, n - j));
+          Epilogue tile_epilogue = epilogue;
+          if (epilogue.bias != nullptr) tile_epilogue.bias = epilogue.bias + j;
+          const MicroKernel kernel = cols <= kernels.narrow_nr ? kernels.narrow_micro_kernel : kernels.micro_kernel;
+          const float* b_panel = b_packed + (jr - jr_begin) * bs.nr * kb;
+          for (std::int64_t ir = 0; ir * bs.mr < mb; ++ir) {
+            const int rows = static_cast<int>(std::min<std::int64_t>(bs.mr, mb - ir * bs.mr));
+            const float* a_tile = pack_a ? a_packed + ir * bs.mr * kb : a_block + ir * bs.mr * a.row_stride;
+            kernel(kb, a_tile, pack_a ? 0 : a.row_stride, b_panel, c + (ic + ir * bs.mr) * ldc + j, ldc,
+                   rows, cols, acc, last, tile_epilogue);
           }
         }
       }
-    });
+    };
+    if (threaded) {
+      parallel_tasks(tasks, item);
+    } else {
+      for (std::int64_t t = 0; t < tasks; ++t) item(t);
+    }
   }
 }
 
