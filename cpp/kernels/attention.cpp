@@ -60,8 +60,7 @@ std::int64_t causal_end(const AttentionShape& s, std::int64_t i) {
 // How many tasks share the blocks of one head (each task packs the head's
 // operands again): one when there are heads enough to keep every thread busy
 // (a few each, so that the last one does not leave a thread idle for long);
-// otherwise the fewest that give every thread the same number of tasks
-// (parallel_for hands each thread one contiguous run of them).
+// otherwise the fewest that give every thread the same number of tasks.
 std::int64_t chunks_per_head(std::int64_t heads, std::int64_t blocks) {
   const std::int64_t threads = num_threads();
   if (threads <= 1 || heads <= 0 || heads >= 4 * threads) return 1;
@@ -329,12 +328,9 @@ void attention(float* out, float* lse, AttentionView q, AttentionView k, Attenti
   const std::int64_t task_macs =
       std::max<std::int64_t>(1, ceil_div(shape.lq, chunks) * shape.lk * (shape.d + shape.dv));
   const std::size_t floats = static_cast<std::size_t>(fwd.scratch_floats());
-  parallel_for(heads * chunks, kMinParallelMacs / task_macs, [&](std::int64_t begin, std::int64_t end) {
-    float* buf = scratch(4, floats);
-    for (std::int64_t t = begin; t < end; ++t) {
-      const std::int64_t head = t / chunks;
-      fwd.task(head / shape.heads, head % shape.heads, t % chunks, chunks, buf);
-    }
+  parallel_tasks(heads * chunks, kMinParallelMacs / task_macs, [&](std::int64_t t) {
+    const std::int64_t head = t / chunks;
+    fwd.task(head / shape.heads, head % shape.heads, t % chunks, chunks, scratch(4, floats));
   });
 }
 
@@ -357,13 +353,10 @@ void attention_backward(float* dq, float* dk, float* dv, AttentionView dout, Att
   const std::int64_t shared = split ? heads * chunks * head_dq : 0;
   const std::size_t floats = static_cast<std::size_t>(shared + bwd.scratch_floats());
   float* parts = scratch(4, floats);
-  parallel_for(heads * chunks, kMinParallelMacs / task_macs, [&](std::int64_t begin, std::int64_t end) {
-    float* buf = scratch(4, floats) + shared;
-    for (std::int64_t t = begin; t < end; ++t) {
-      const std::int64_t head = t / chunks;
-      float* dq_part = split ? parts + t * head_dq : dq + head * head_dq;
-      bwd.task(head / shape.heads, head % shape.heads, t % chunks, chunks, dq_part, buf);
-    }
+  parallel_tasks(heads * chunks, kMinParallelMacs / task_macs, [&](std::int64_t t) {
+    const std::int64_t head = t / chunks;
+    float* dq_part = split ? parts + t * head_dq : dq + head * head_dq;
+    bwd.task(head / shape.heads, head % shape.heads, t % chunks, chunks, dq_part, scratch(4, floats) + shared);
   });
   if (split) {
     parallel_for(heads, kMinParallelMacs / std::max<std::int64_t>(1, chunks * head_dq),

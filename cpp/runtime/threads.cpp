@@ -223,9 +223,10 @@ void parallel_for(std::int64_t n, std::int64_t grain, const Fn& fn) {
   run_chunks(n, std::min<std::int64_t>(configured_threads(), (n + grain - 1) / grain), fn);
 }
 
-void parallel_tasks(std::int64_t tasks, const std::function<void(std::int64_t)>& task) {
+void parallel_tasks(std::int64_t tasks, std::int64_t grain, const std::function<void(std::int64_t)>& task) {
   if (tasks <= 0) return;
-  const std::int64_t chunks = configured_threads() > 1 ? tasks : 1;
+  const bool threaded = configured_threads() > 1 && tasks > std::max<std::int64_t>(1, grain);
+  const std::int64_t chunks = threaded ? tasks : 1;
   run_chunks(tasks, chunks, [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t t = begin; t < end; ++t) task(t);
   });

@@ -37,8 +37,9 @@ void parallel_for(std::int64_t n, std::int64_t grain,
 
 // Calls task(t) for each t in [0, tasks), each claimed by whichever thread is
 // free first: a thread slowed down (another process on its core) takes fewer
-// tasks instead of holding up the rest. Inline when tasks <= 1.
-void parallel_tasks(std::int64_t tasks, const std::function<void(std::int64_t)>& task);
+// tasks instead of holding up the rest. Inline when there are no more than
+// `grain` tasks (parallel_for's rule: a thread gets at least grain of them).
+void parallel_tasks(std::int64_t tasks, std::int64_t grain, const std::function<void(std::int64_t)>& task);
 
 // ---- scratch ------------------------------------------------------------------
 // Per-thread, 64-byte aligned buffer that grows and is reused across calls, so

@@ -142,7 +142,7 @@ void gemm_impl(float* c, std::int64_t ldc, MatrixView a, MatrixView b, const flo
       }
     };
     if (threaded) {
-      parallel_tasks(tasks, item);
+      parallel_tasks(tasks, 1, item);
     } else {
       for (std::int64_t t = 0; t < tasks; ++t) item(t);
     }
