@@ -129,6 +129,30 @@ def test_reference_linear_backward_is_the_gradient(act, rng):
     assert_close(db, numerical_grad(lambda v: loss(x, w, v), b), atol=1e-6, rtol=1e-5, what="db")
 
 
+def test_linear_fast_path_falls_back_for_what_it_cannot_take(rng):
+    """ops.linear/linear_backward hand 2-D NumPy arrays straight to the compiled module, which
+    checks them; a strided bias or dy it refuses takes the general path and still comes out right."""
+    x, w = f32(rng, 33, 17), f32(rng, 17, 10, scale=0.3)
+    b = f32(rng, 20)[::2]  # not contiguous
+    dy = f32(rng, 10, 33).T  # not contiguous
+    x64, w64, b64 = x.astype(np.float64), w.astype(np.float64), b.astype(np.float64)
+    y = ops.linear(x, w, b, activation="relu")
+    assert_close(y, reference.linear(x64, w64, b64, "relu"), atol=2e-5, rtol=1e-4, what="linear, strided bias")
+    got = ops.linear_backward(dy, x, w, activation="relu", y=y)
+    want = reference.linear_backward(dy.astype(np.float64), x64, w64, activation="relu", y=y.astype(np.float64))
+    for g, r, name in zip(got, want, ("dx", "dw", "db")):
+        assert_close(g, r, atol=1e-4, rtol=1e-4, what=f"{name}, strided dy")
+    from ranvier import _cpu
+    with pytest.raises(ValueError, match=r"\[linear\] w has shape"):
+        _cpu.linear_2d(x, f32(rng, 16, 10), None, "none")
+    with pytest.raises(TypeError):
+        _cpu.linear_2d(x, w.astype(np.float64), None, "none")
+    with pytest.raises(ValueError, match=r"\[linear_backward\] activation 'relu' needs the saved forward array"):
+        _cpu.linear_backward_2d(np.ascontiguousarray(dy), None, x, w, "relu")
+    dx, dw, db = _cpu.linear_backward_2d(np.ascontiguousarray(dy), None, x, w, "none")
+    assert dx.shape == (33, 17) and dw.shape == (17, 10) and db.shape == (10,)
+
+
 def test_bad_input_is_named():
     x, w = np.zeros((4, 3), np.float32), np.zeros((3, 2), np.float32)
     with pytest.raises(ValueError, match=r"\[matmul\] inner dimensions differ"):

@@ -64,6 +64,13 @@ void linear(Array y, const Array& x, const Array& w, const OptionalArray& b,
   cpu::linear(yp, xv, wv, bp, rows, in, out, act);
 }
 
+// linear with its output allocated here (see matmul_2d).
+py::array_t<float> linear_2d(const Array& x, const Array& w, const OptionalArray& b, const std::string& act_name) {
+  py::array_t<float> y({x.ndim() == 2 ? x.shape(0) : 0, w.ndim() == 2 ? w.shape(1) : 0});
+  linear(NdArray<float>(y), x, w, b, act_name);
+  return y;
+}
+
 void linear_backward(OptionalArray dx, OptionalArray dw, OptionalArray db, const Array& dy,
                      const OptionalArray& saved, const Array& x, const Array& w,
                      const std::string& act_name) {
@@ -87,6 +94,16 @@ void linear_backward(OptionalArray dx, OptionalArray dw, OptionalArray db, const
   cpu::linear_backward(dxp, dwp, dbp, dyp, sp, xv, wv, rows, in, out, act);
 }
 
+// linear_backward with dx, dw and db allocated here (see matmul_2d).
+py::tuple linear_backward_2d(const Array& dy, const OptionalArray& saved, const Array& x, const Array& w,
+                             const std::string& act_name) {
+  const py::ssize_t rows = x.ndim() == 2 ? x.shape(0) : 0, in = x.ndim() == 2 ? x.shape(1) : 0;
+  const py::ssize_t out = w.ndim() == 2 ? w.shape(1) : 0;
+  py::array_t<float> dx({rows, in}), dw({in, out}), db(out);
+  linear_backward(NdArray<float>(dx), NdArray<float>(dw), NdArray<float>(db), dy, saved, x, w, act_name);
+  return py::make_tuple(dx, dw, db);
+}
+
 }  // namespace
 
 void bind_dense(py::module_& m) {
@@ -98,6 +115,11 @@ void bind_dense(py::module_& m) {
   m.def("linear", &linear, py::arg("y").noconvert(), py::arg("x").noconvert(),
         py::arg("w").noconvert(), py::arg("b").noconvert(), py::arg("activation"),
         "y (rows, out) = act(x (rows, in) @ w (in, out) + b (out,))");
+  m.def("linear_2d", &linear_2d, py::arg("x").noconvert(), py::arg("w").noconvert(), py::arg("b").noconvert(),
+        py::arg("activation"), "linear, returning a new y (rows, out)");
+  m.def("linear_backward_2d", &linear_backward_2d, py::arg("dy").noconvert(), py::arg("saved").noconvert(),
+        py::arg("x").noconvert(), py::arg("w").noconvert(), py::arg("activation"),
+        "linear_backward, returning new (dx, dw, db)");
   m.def("linear_backward", &linear_backward, py::arg("dx").noconvert(), py::arg("dw").noconvert(),
         py::arg("db").noconvert(), py::arg("dy").noconvert(), py::arg("saved").noconvert(),
         py::arg("x").noconvert(), py::arg("w").noconvert(), py::arg("activation"),
