@@ -63,23 +63,6 @@ def float32(op: str, name: str, x, layout: str | None = None, ndim=None):
     return a
 
 
-F32 = np.dtype(np.float32)
-
-
-def plain_float32(*arrays) -> bool:
-    """True when every argument is a float32 NumPy array (not a subclass).
-
-    Ops use it for a fast path on the common case: a few microseconds of
-    general checks would cost more than a small kernel. The kernels check
-    shapes again, so a fast path only has to be right when it says yes.
-    """
-    for a in arrays:
-        # `is` first: arrays made the usual way share NumPy's float32 descriptor
-        if type(a) is not np.ndarray or (a.dtype is not F32 and a.dtype != F32):
-            return False
-    return True
-
-
 def same_device(op: str, **arrays) -> None:
     """All arrays on the CPU, or all on the GPU."""
     if all(type(a) is np.ndarray or a is None for a in arrays.values()):

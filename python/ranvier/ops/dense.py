@@ -18,11 +18,11 @@ def matmul(a, b, transpose_a: bool = False, transpose_b: bool = False):
     first; transposed and other strided inputs are read in place, never copied.
     a (..., m, k), b (..., k, n) -> (..., m, n), float32.
     """
-    if _checks.plain_float32(a, b) and a.ndim == 2 and b.ndim == 2:
-        at = a.T if transpose_a else a
-        bt = b.T if transpose_b else b
-        if at.shape[1] == bt.shape[0]:  # otherwise the general path explains the error
-            return backend.kernels(a).matmul_2d(at, bt)
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 and b.ndim == 2:
+        try:  # the compiled module checks dtypes and shapes itself
+            return backend.kernels(a).matmul_2d(a.T if transpose_a else a, b.T if transpose_b else b)
+        except (TypeError, ValueError):
+            pass  # not float32, or shapes that do not fit: the general path names the problem
     op = "matmul"
     a = _checks.float32(op, "a", a)
     b = _checks.float32(op, "b", b)
