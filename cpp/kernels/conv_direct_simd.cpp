@@ -269,16 +269,22 @@ void patches(float* cols, const float* x, const Conv2dShape& s, std::int64_t r0,
   }
 }
 
-// Calls body(std::integral_constant<int, C>) for the channel counts conv.cpp
-// sends here (1 to 3); false for any other.
+// Calls body(std::integral_constant<int, v>) when 1 <= v <= kMax, so that the
+// kernel is compiled for each such v; returns false (nothing called) otherwise.
+template <int kMax, int N = 1, class Body>
+bool with_constant(std::int64_t v, Body body) {
+  if (v == N) {
+    body(std::integral_constant<int, N>{});
+    return true;
+  }
+  if constexpr (N < kMax) return with_constant<kMax, N + 1>(v, body);
+  return false;
+}
+
+// with_constant for the channel counts conv.cpp sends here (1 to 3).
 template <class Body>
 bool with_channels(std::int64_t c, Body body) {
-  switch (c) {
-    case 1: body(std::integral_constant<int, 1>{}); return true;
-    case 2: body(std::integral_constant<int, 2>{}); return true;
-    case 3: body(std::integral_constant<int, 3>{}); return true;
-    default: return false;
-  }
+  return with_constant<3>(c, body);
 }
 
 // ---- Any K: a vector of output channels at a time, the last one partial.
@@ -344,14 +350,7 @@ void backward_weights_any(float* dw, const float* cols, const float* dz, std::in
 // returns false (nothing called) for any other K.
 template <class Body>
 bool with_whole_vectors(std::int64_t k, Body body) {
-  if (k % L != 0) return false;
-  switch (k / L) {
-    case 1: body(std::integral_constant<int, 1>{}); return true;
-    case 2: body(std::integral_constant<int, 2>{}); return true;
-    case 3: body(std::integral_constant<int, 3>{}); return true;
-    case 4: body(std::integral_constant<int, 4>{}); return true;
-    default: return false;
-  }
+  return k % L == 0 && with_constant<kVecs>(k / L, body);
 }
 
 void forward(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s, Activation act,

@@ -4,6 +4,7 @@
 // the same loop and masked stores.
 #include "activation_apply.h"
 #include "gemm/gemm_kernels.h"
+#include "simd/blocks.h"
 #include "simd/vec.h"
 
 namespace ranvier::cpu::RANVIER_ISA_NS {
@@ -11,6 +12,8 @@ namespace ranvier::cpu::RANVIER_ISA_NS {
 namespace {
 
 using V = simd::RANVIER_ISA_NS::Vec;
+using simd::load_block;
+using simd::store_block;
 
 // Block sizes per ISA. mr x nr fills the register file (accumulators + nr /
 // lanes B vectors + one broadcast A value); kc * nr * 4 bytes of B fits L1.
@@ -29,16 +32,6 @@ constexpr int MR = kBlocking.mr;
 constexpr int NR = kBlocking.nr;
 constexpr int NV = NR / V::kLanes;
 static_assert(NR % V::kLanes == 0, "nr must be a whole number of vectors");
-
-inline V load_n(const float* p, int n) { return n == V::kLanes ? V::load(p) : V::load_partial(p, n); }
-
-inline void store_n(V v, float* p, int n) {
-  if (n == V::kLanes) {
-    v.store(p);
-  } else {
-    v.store_partial(p, n);
-  }
-}
 
 // NVT vectors of columns: NV for full tiles; fewer for narrow ones (n <= NR / 2),
 // which then skip the multiply-adds of columns that do not exist.
@@ -81,12 +74,12 @@ void micro_kernel_impl(std::int64_t k, const float* a, std::int64_t a_row_stride
       if (col >= n) break;
       const int cnt = n - col < V::kLanes ? n - col : V::kLanes;
       V r = acc[i][j];
-      if (accumulate) r = r + load_n(row + col, cnt);
+      if (accumulate) r = r + load_block<V>(row + col, cnt);
       if (fuse) {
-        if (epilogue.bias != nullptr) r = r + load_n(epilogue.bias + col, cnt);
+        if (epilogue.bias != nullptr) r = r + load_block<V>(epilogue.bias + col, cnt);
         r = simd::activate(epilogue.act, r);
       }
-      store_n(r, row + col, cnt);
+      store_block(r, row + col, cnt);
     }
   }
 }
@@ -108,17 +101,17 @@ constexpr int kNarrow = NV / 2 > 0 ? NV / 2 : 1;
 void store_transposed(float* c, std::int64_t ldc, const float* ct, std::int64_t ldt, std::int64_t m, int n,
                       bool accumulate, const Epilogue& epilogue) {
   constexpr int L = V::kLanes;
-  const V bias = epilogue.bias != nullptr ? load_n(epilogue.bias, n) : V::zero();
+  const V bias = epilogue.bias != nullptr ? load_block<V>(epilogue.bias, n) : V::zero();
   for (std::int64_t i0 = 0; i0 < m; i0 += L) {
     const int rows = static_cast<int>(m - i0 < L ? m - i0 : L);
     V block[L];
-    for (int j = 0; j < L; ++j) block[j] = j < n ? load_n(ct + j * ldt + i0, rows) : V::zero();
+    for (int j = 0; j < L; ++j) block[j] = j < n ? load_block<V>(ct + j * ldt + i0, rows) : V::zero();
     simd::RANVIER_ISA_NS::transpose(block);
     for (int r = 0; r < rows; ++r) {
       float* row = c + (i0 + r) * ldc;
       V v = block[r] + bias;
-      if (accumulate) v = v + load_n(row, n);
-      store_n(simd::activate(epilogue.act, v), row, n);
+      if (accumulate) v = v + load_block<V>(row, n);
+      store_block(simd::activate(epilogue.act, v), row, n);
     }
   }
 }

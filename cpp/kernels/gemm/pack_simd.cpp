@@ -1,11 +1,12 @@
 // Packing, compiled once per ISA: copies blocks of A and B into the
 // contiguous, zero-padded panels the micro-kernel streams through (BLIS
 // layout), a vector at a time. Works from any strides: a transposed operand
-// is gathered a vector at a time instead of copied element by element.
+// goes through in-register transposes, other strides through gathers.
 #include <algorithm>
 #include <climits>
 
 #include "gemm/gemm_kernels.h"
+#include "simd/blocks.h"
 #include "simd/vec.h"
 
 namespace ranvier::cpu::RANVIER_ISA_NS {
@@ -13,6 +14,8 @@ namespace ranvier::cpu::RANVIER_ISA_NS {
 namespace {
 
 using V = simd::RANVIER_ISA_NS::Vec;
+using simd::load_block;
+using simd::store_block;
 
 // How the elements of one panel row are read: contiguous, gathered (a stride
 // whose lane offsets fit the gather's int32 indices), or one by one.
@@ -28,7 +31,7 @@ Access access_for(std::int64_t stride) {
 template <Access kAccess>
 inline V load_lanes(const float* src, std::int64_t stride, int n) {
   if constexpr (kAccess == Access::contiguous) {
-    return n == V::kLanes ? V::load(src) : V::load_partial(src, n);
+    return load_block<V>(src, n);
   } else if constexpr (kAccess == Access::gather) {
     return V::gather_partial(src, stride, n);
   } else {
@@ -57,11 +60,7 @@ void copy_panel(float* dst, const float* src, std::int64_t step, std::int64_t st
     for (int b = 0; b < count; ++b) {
       const Block& blk = blocks[b];
       const V v = blk.avail > 0 ? load_lanes<kAccess>(src + blk.first * stride, stride, blk.avail) : V::zero();
-      if (blk.room == V::kLanes) {
-        v.store(dst + blk.first);
-      } else {
-        v.store_partial(dst + blk.first, blk.room);
-      }
+      store_block(v, dst + blk.first, blk.room);
     }
   }
 }
@@ -90,16 +89,10 @@ void copy_panel_transposed(float* dst, const float* src, std::int64_t stride, st
       V block[L];
       for (int i = 0; i < L; ++i) {
         const float* column = src + (j + i) * stride + p0;
-        block[i] = i >= have ? V::zero() : depth == L ? V::load(column) : V::load_partial(column, depth);
+        block[i] = i < have ? load_block<V>(column, depth) : V::zero();
       }
       simd::RANVIER_ISA_NS::transpose(block);
-      for (int i = 0; i < depth; ++i) {
-        if (room == L) {
-          block[i].store(dst + (p0 + i) * width + j);
-        } else {
-          block[i].store_partial(dst + (p0 + i) * width + j, room);
-        }
-      }
+      for (int i = 0; i < depth; ++i) store_block(block[i], dst + (p0 + i) * width + j, room);
     }
   }
 }

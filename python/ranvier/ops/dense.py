@@ -123,7 +123,7 @@ def linear_backward(dy, x, w, activation=None, y=None, z=None):
     if (type(x) is np.ndarray and type(w) is np.ndarray and type(dy) is np.ndarray and x.ndim == 2
             and (act == "none" or type(saved) is np.ndarray)):
         try:  # the compiled module checks dtypes and shapes itself
-            return backend.kernels(x).linear_backward_2d(dy, None if act == "none" else saved, x, w, act)
+            return backend.kernels(x).linear_backward_2d(dy, saved, x, w, act)
         except (TypeError, ValueError):
             pass  # not float32, or shapes that do not fit: the general path names the problem
     x, w, _ = _dense_args(op, x, w, None)
