@@ -224,8 +224,8 @@ void add_partials(float* dw, float* db, std::int64_t parts, std::int64_t kdim, s
 
 // conv2d_backward for few input channels, an image at a time so that its dz
 // (the activation's derivative applied) is read from memory once and then
-// from cache by db, dw (chunks of rows: cols is room for a chunk's patches)
-// and dx (gathered pixel by pixel). Threads split the images, each part
+// from cache by db, dw (in registers, or from patches a chunk of rows at a
+// time) and dx (gathered pixel by pixel). Threads split the images, each part
 // after the first with its own dw and db, added at the end.
 void few_channels_backward(const Geometry& g, float* dx, float* dw, float* db, const float* dy,
                            const float* saved, const float* x, const float* w, Activation act) {
@@ -241,6 +241,7 @@ void few_channels_backward(const Geometry& g, float* dx, float* dw, float* db, c
   float* buffers = scratch(kScratchSlot, static_cast<std::size_t>(parts * part_floats));
   Conv2dShape one = s;  // the shape of a single image
   one.n = 1;
+  const Geometry image(one);
 
   run_parts(parts, [&](std::int64_t p) {
     float* dz_buf = buffers + p * part_floats;
@@ -259,7 +260,10 @@ void few_channels_backward(const Geometry& g, float* dx, float* dw, float* db, c
       for (std::int64_t r0 = 0; r0 < image_rows; r0 += chunk) {
         const std::int64_t r1 = std::min(r0 + chunk, image_rows);
         if (db_p != nullptr) add_column_sums(db_p, dz + r0 * k, r1 - r0, k);
-        if (dw_p != nullptr) kernels.backward_weights(dw_p, x_image, dz, one, r0, r1, cols);
+        if (dw_p != nullptr && !kernels.backward_weights_in_registers(dw_p, x_image, dz, one, r0, r1)) {
+          im2col(image, x_image, cols, r0, r1);
+          kernels.backward_weights_patches(dw_p, cols, dz + r0 * k, r1 - r0, kdim, k);
+        }
       }
       if (dx != nullptr) kernels.backward_input(dx + n * image_pixels * s.c, dz, w, one, 0, image_pixels);
     }

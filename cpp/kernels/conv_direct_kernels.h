@@ -22,10 +22,14 @@ struct ConvDirectKernels {
   void (*backward_input)(float* dx, const float* dz, const float* w, const Conv2dShape& s, std::int64_t p0,
                          std::int64_t p1);
   // dw (KH*KW*C, K) += the products of output pixels [r0, r1): their patches
-  // of x times their rows of dz (N*HO*WO, K). cols: room for (r1 - r0) patch
-  // rows, used where the sums do not fit in registers.
-  void (*backward_weights)(float* dw, const float* x, const float* dz, const Conv2dShape& s, std::int64_t r0,
-                           std::int64_t r1, float* cols);
+  // of x (read in place) times their rows of dz (N*HO*WO, K), when dw's sums
+  // fit in registers (a 3x3 kernel, few channels); false, nothing done,
+  // otherwise.
+  bool (*backward_weights_in_registers)(float* dw, const float* x, const float* dz, const Conv2dShape& s,
+                                        std::int64_t r0, std::int64_t r1);
+  // dw (kdim, K) += cols^T @ dz for patches cols (rows, kdim) and dz (rows, K).
+  void (*backward_weights_patches)(float* dw, const float* cols, const float* dz, std::int64_t rows,
+                                   std::int64_t kdim, std::int64_t k);
 };
 
 RANVIER_DECLARE_ISA_TABLE(ConvDirectKernels, conv_direct_kernels)

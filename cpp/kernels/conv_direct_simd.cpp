@@ -233,42 +233,6 @@ void backward_weights_3x3(float* dw, const float* x, const float* dz, const Conv
     for (int v = 0; v < KV; ++v) (V::load(dw + t * k + v * L) + acc[t][v]).store(dw + t * k + v * L);
 }
 
-// cols (r1 - r0, KH*KW*C): the patches of output pixels [r0, r1), zero where
-// the kernel reaches outside the image (im2col). Filled a column at a time
-// along each output row, where the kernel element's input run is known once.
-void patches(float* cols, const float* x, const Conv2dShape& s, std::int64_t r0, std::int64_t r1) {
-  const std::int64_t C = s.c;
-  const std::int64_t kdim = s.kh * s.kw * C, wo = s.wo();
-  PixelCursor out(r0, s.ho(), wo);
-  for (std::int64_t r = r0; r < r1;) {
-    // Output pixels [a, b) of row (n, oh): patch rows from `first` on.
-    const std::int64_t a = out.col, b = std::min(wo, a + (r1 - r));
-    float* first = cols + (r - r0) * kdim;
-    const std::int64_t ih0 = out.row * s.stride_h - s.pad_top;
-    for (std::int64_t i = 0; i < s.kh; ++i) {
-      const std::int64_t ih = ih0 + i * s.dilation_h;
-      for (std::int64_t j = 0; j < s.kw; ++j) {
-        // Outputs ow whose element (i, j) lies inside: 0 <= ow * stride - pad + j * dilation < W.
-        const std::int64_t shift = j * s.dilation_w - s.pad_left;
-        std::int64_t lo = b, hi = b;
-        if (ih >= 0 && ih < s.h) {
-          lo = std::clamp<std::int64_t>(shift >= 0 ? 0 : (-shift + s.stride_w - 1) / s.stride_w, a, b);
-          hi = std::clamp<std::int64_t>(s.w - shift <= 0 ? 0 : (s.w - shift + s.stride_w - 1) / s.stride_w, lo, b);
-        }
-        float* col = first - a * kdim + (i * s.kw + j) * C;
-        for (std::int64_t ci = 0; ci < C; ++ci) {
-          for (std::int64_t ow = a; ow < lo; ++ow) col[ow * kdim + ci] = 0.0f;
-          for (std::int64_t ow = lo; ow < hi; ++ow)
-            col[ow * kdim + ci] = x[((out.n * s.h + ih) * s.w + ow * s.stride_w + shift) * C + ci];
-          for (std::int64_t ow = hi; ow < b; ++ow) col[ow * kdim + ci] = 0.0f;
-        }
-      }
-    }
-    r += b - a;
-    for (std::int64_t t = a; t < b; ++t) out.next();
-  }
-}
-
 // Calls body(std::integral_constant<int, v>) when 1 <= v <= kMax, so that the
 // kernel is compiled for each such v; returns false (nothing called) otherwise.
 template <int kMax, int N = 1, class Body>
@@ -371,8 +335,8 @@ void backward_input(float* dx, const float* dz, const float* w, const Conv2dShap
   if (!done) backward_input_any(dx, dz, w, s, p0, p1);
 }
 
-void backward_weights(float* dw, const float* x, const float* dz, const Conv2dShape& s, std::int64_t r0,
-                      std::int64_t r1, float* cols) {
+bool backward_weights_in_registers(float* dw, const float* x, const float* dz, const Conv2dShape& s,
+                                   std::int64_t r0, std::int64_t r1) {
   bool done = false;
   if (s.kh == 3 && s.kw == 3) {
     with_whole_vectors(s.k, [&](auto kv) {
@@ -384,15 +348,18 @@ void backward_weights(float* dw, const float* x, const float* dz, const Conv2dSh
       });
     });
   }
-  if (done) return;
-  patches(cols, x, s, r0, r1);
-  const std::int64_t kdim = s.kh * s.kw * s.c;
-  if (!with_whole_vectors(s.k, [&](auto kv) { backward_weights_whole<kv>(dw, cols, dz + r0 * s.k, r1 - r0, kdim); }))
-    backward_weights_any(dw, cols, dz + r0 * s.k, r1 - r0, kdim, s.k);
+  return done;
+}
+
+void backward_weights_patches(float* dw, const float* cols, const float* dz, std::int64_t rows, std::int64_t kdim,
+                              std::int64_t k) {
+  if (!with_whole_vectors(k, [&](auto kv) { backward_weights_whole<kv>(dw, cols, dz, rows, kdim); }))
+    backward_weights_any(dw, cols, dz, rows, kdim, k);
 }
 
 }  // namespace
 
-extern const ConvDirectKernels conv_direct_kernels = {forward, backward_input, backward_weights};
+extern const ConvDirectKernels conv_direct_kernels = {forward, backward_input, backward_weights_in_registers,
+                                                       backward_weights_patches};
 
 }  // namespace ranvier::cpu::RANVIER_ISA_NS
