@@ -6,7 +6,9 @@ from helpers import assert_close, assert_matmul_close, f32, numerical_grad
 from ranvier import ops, reference
 
 # (m, k, n): size 1, primes, vector-width edges, layer shapes, larger than one block
-SHAPES = [(1, 1, 1), (1, 5, 3), (3, 1, 2), (7, 13, 29), (12, 32, 32), (13, 33, 31),
+# n = 32 / 33 / 65: the last width of AVX-512's 12 x 32 kernel, the first of its 6 x 64 one, and 6 x 64
+# with a 1-column edge panel.
+SHAPES = [(1, 1, 1), (1, 5, 3), (3, 1, 2), (7, 13, 29), (12, 32, 32), (13, 33, 31), (40, 70, 33), (45, 20, 65),
           (64, 784, 128), (32, 128, 10), (251, 300, 97), (300, 513, 260)]
 
 
@@ -21,10 +23,12 @@ def test_matmul_matches_reference(backend, isa, m, k, n, ta, tb, rng):
     assert_matmul_close(got, a64, b64, a64 @ b64, what=f"matmul {m}x{k}x{n}")
 
 
-@pytest.mark.parametrize("m,k,n", [(13, 7, 1), (100, 33, 3), (257, 128, 10), (1000, 65, 12), (40, 1, 4)])
+@pytest.mark.parametrize("m,k,n", [(13, 7, 1), (100, 33, 3), (257, 128, 10), (1000, 65, 12), (40, 1, 4),
+                                   (300, 40, 16), (9, 20, 8), (70, 30, 17)])
 @pytest.mark.parametrize("tb", [False, True])
 def test_narrow_products_computed_transposed(isa, m, k, n, tb, rng):
-    """Products at most a micro-tile wide and taller than one run as c^T = b^T a^T; every ISA, threads split c^T."""
+    """Products at most one vector wide (16 columns on AVX-512, 8 on AVX2) and taller than a micro-tile run as
+    c^T = b^T a^T; every ISA, threads split c^T. n = 17 is the first width past every ISA's limit."""
     a = f32(rng, m, k)
     b = f32(rng, n, k).T if tb else f32(rng, k, n)
     a64, b64 = a.astype(np.float64), b.astype(np.float64)

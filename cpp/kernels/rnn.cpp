@@ -26,12 +26,12 @@ namespace {
 constexpr int kScratchSlot = 5;
 
 // Batch rows per thread below which the recurrence runs on fewer threads: a
-// thread's step GEMM costs a whole tile of rows (about a dozen) however few it
+// thread's step GEMM costs a whole tile of rows (6) however few it
 // has, so thinner blocks would add threads without shortening the step.
 constexpr std::int64_t kMinRowsPerThread = 8;
 
-// Rows (steps x batch) per window of the backward's weight gradients: about
-// one depth block of the GEMM, so a window's dz and inputs stay in L2.
+// Rows (steps x batch) per window of the backward's weight gradients: one or
+// two depth blocks of the GEMM, so a window's dz and inputs stay in L2.
 constexpr std::int64_t kWindowRows = 192;
 
 // Batch rows transposed at a time into the weight gradients' left operand.
@@ -228,10 +228,11 @@ void backward(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias,
          {dz_buffers[w % 2] + c0, d.width, 1}, inputs, c1 - c0, steps_of(w) * d.batch, {}, w > 0);
   };
   const std::int64_t parts = row_parts(d.batch);
-  // Part p's share of the weight gradients' columns, cut at multiples of 32
-  // so that the shares are whole panels of the GEMM's micro-kernel.
+  // Part p's share of the weight gradients' columns, cut at multiples of 64
+  // so that the shares are whole panels of the GEMM's micro-kernel (64
+  // columns on AVX-512, 16 on AVX2).
   auto column = [&](std::int64_t p) {
-    return std::min(d.width, (d.width * p / parts + 31) / 32 * 32);
+    return std::min(d.width, (d.width * p / parts + 63) / 64 * 64);
   };
   for (std::int64_t w = 0; w <= windows; ++w) {
     for_row_parts(d.batch, parts, [&](std::int64_t p, std::int64_t b0, std::int64_t b1) {

@@ -19,6 +19,12 @@ constexpr int kNarrowScratchSlot = 8;
 
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 
+// Floats of b (k, n) packed into panels nr wide.
+std::int64_t packed_floats(std::int64_t k, std::int64_t n, int nr) {
+  return std::max<std::int64_t>(k, 0) * ceil_div(std::max<std::int64_t>(n, 0), nr) * nr;
+}
+
+
 // k == 0: the product is zero, only the epilogue remains.
 void gemm_empty_k(float* c, std::int64_t ldc, std::int64_t m, std::int64_t n,
                   const Epilogue& epilogue, bool accumulate) {
@@ -41,6 +47,21 @@ std::int64_t packed_panel_offset(std::int64_t pc, std::int64_t kb, std::int64_t 
   return pc * panels * nr + jp * kb * nr;
 }
 
+// b (k, n) packed whole with the block sizes bs: k blocks one after another,
+// panels within each (see packed_panel_offset), all threads together.
+void pack_b_blocked(float* dst, MatrixView b, std::int64_t k, std::int64_t n, const GemmBlocking& bs) {
+  const GemmPackers& packers = RANVIER_ISA_TABLE(gemm_packers);
+  const std::int64_t panels = ceil_div(n, bs.nr);
+  parallel_for(panels, std::max<std::int64_t>(1, (1 << 16) / std::max<std::int64_t>(1, k * bs.nr)),
+               [&](std::int64_t begin, std::int64_t end) {
+                 for (std::int64_t pc = 0; pc < k; pc += bs.kc) {
+                   const std::int64_t kb = std::min<std::int64_t>(bs.kc, k - pc);
+                   packers.pack_b(dst + packed_panel_offset(pc, kb, 0, panels, bs.nr),
+                          {b.data + pc * b.row_stride, b.row_stride, b.col_stride}, kb, n, bs.nr, begin, end);
+                 }
+               });
+}
+
 // c = act(accumulate ? c : 0) + a @ b + bias), B read from `b` and packed per
 // work item, or taken from `packed_b` (all of B, packed by pack_b_for_gemm).
 void gemm_impl(float* c, std::int64_t ldc, MatrixView a, MatrixView b, const float* packed_b, std::int64_t m,
@@ -50,7 +71,7 @@ void gemm_impl(float* c, std::int64_t ldc, MatrixView a, MatrixView b, const flo
     gemm_empty_k(c, ldc, m, n, epilogue, accumulate);
     return;
   }
-  const GemmKernels& kernels = RANVIER_ISA_TABLE(gemm_kernels);
+  const GemmKernelSet& kernels = kernel_set(RANVIER_ISA_TABLE(gemm_kernels), n);
   const GemmPackers& packers = RANVIER_ISA_TABLE(gemm_packers);
   const GemmBlocking bs = kernels.blocking;
   const bool threaded = m * n * k >= kMinParallelMacs && num_threads() > 1;
@@ -89,8 +110,8 @@ void gemm_impl(float* c, std::int64_t ldc, MatrixView a, MatrixView b, const flo
     const float* block_packed = packed_b;
     std::int64_t block_first_panel = jc / bs.nr, block_panels = ceil_div(n, bs.nr);
     if (packed_b == nullptr && m_blocks > 2) {
-      float* dst = scratch(1, static_cast<std::size_t>(packed_b_floats(k, nb)));
-      pack_b_for_gemm(dst, {b.data + jc * b.col_stride, b.row_stride, b.col_stride}, k, nb);
+      float* dst = scratch(1, static_cast<std::size_t>(packed_floats(k, nb, bs.nr)));
+      pack_b_blocked(dst, {b.data + jc * b.col_stride, b.row_stride, b.col_stride}, k, nb, bs);
       block_packed = dst;
       block_first_panel = 0;
       block_panels = b_panels;
@@ -149,46 +170,46 @@ void gemm_impl(float* c, std::int64_t ldc, MatrixView a, MatrixView b, const flo
   }
 }
 
-// A product at most mr columns wide (a 10-class layer, say) and taller than
-// one micro-tile runs as c^T = b^T a^T: its long side then fills the
+// A product at most one micro-tile's rows wide (a 10-class layer, say) and
+// taller than one runs as c^T = b^T a^T: its long side then fills the
 // micro-kernel's vectors (12 x 32 tiles with 10 rows used) instead of a
 // narrow tile that loads one value of A per multiply-add, which is bound by
 // loads, not FMAs (64x128 @ 128x10: 4.1 -> 3.2 us). The transposed result
-// goes through scratch; its store adds c, bias and activation.
+// goes through scratch, which starts as c^T when the product accumulates, so
+// that every element sums in the order of the direct path (same bits either
+// way); its store adds bias and activation.
 void gemm(float* c, std::int64_t ldc, MatrixView a, MatrixView b, std::int64_t m, std::int64_t n,
           std::int64_t k, const Epilogue& epilogue, bool accumulate) {
   const GemmKernels& kernels = RANVIER_ISA_TABLE(gemm_kernels);
-  const GemmBlocking bs = kernels.blocking;
-  if (n <= 0 || n > std::min(bs.mr, kernels.narrow_nr) || m <= bs.mr || k <= 0) {
+  const int mr = kernel_set(kernels, n).blocking.mr;
+  if (n <= 0 || n > std::min(mr, kernels.transposed_max_n) || m <= mr || k <= 0) {
     gemm_impl(c, ldc, a, b, nullptr, m, n, k, epilogue, accumulate);
     return;
   }
   float* ct = scratch(kNarrowScratchSlot, static_cast<std::size_t>(n * m));
-  gemm_impl(ct, m, b.transposed(), a.transposed(), nullptr, n, m, k, {}, false);
-  const std::int64_t lanes = kernels.narrow_nr, blocks = ceil_div(m, lanes);
-  parallel_for(blocks, std::max<std::int64_t>(1, (1 << 14) / (lanes * n)), [&](std::int64_t begin, std::int64_t end) {
+  const std::int64_t lanes = kernels.transposed_max_n, blocks = ceil_div(m, lanes);
+  const std::int64_t grain = std::max<std::int64_t>(1, (1 << 14) / (lanes * n));
+  if (accumulate) {
+    parallel_for(blocks, grain, [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t i = begin * lanes; i < std::min(end * lanes, m); ++i)
+        for (std::int64_t j = 0; j < n; ++j) ct[j * m + i] = c[i * ldc + j];
+    });
+  }
+  gemm_impl(ct, m, b.transposed(), a.transposed(), nullptr, n, m, k, {}, accumulate);
+  parallel_for(blocks, grain, [&](std::int64_t begin, std::int64_t end) {
     const std::int64_t i0 = begin * lanes, rows = std::min(end * lanes, m) - i0;
-    kernels.store_transposed(c + i0 * ldc, ldc, ct + i0, m, rows, static_cast<int>(n), accumulate, epilogue);
+    kernels.store_transposed(c + i0 * ldc, ldc, ct + i0, m, rows, static_cast<int>(n), epilogue);
   });
 }
 
+// B is packed with the block sizes of the kernel set that gemm_impl picks for
+// the same n.
 std::int64_t packed_b_floats(std::int64_t k, std::int64_t n) {
-  const int nr = RANVIER_ISA_TABLE(gemm_kernels).blocking.nr;
-  return std::max<std::int64_t>(k, 0) * ceil_div(std::max<std::int64_t>(n, 0), nr) * nr;
+  return packed_floats(k, n, kernel_set(RANVIER_ISA_TABLE(gemm_kernels), n).blocking.nr);
 }
 
 void pack_b_for_gemm(float* dst, MatrixView b, std::int64_t k, std::int64_t n) {
-  const GemmBlocking bs = RANVIER_ISA_TABLE(gemm_kernels).blocking;
-  const GemmPackers& packers = RANVIER_ISA_TABLE(gemm_packers);
-  const std::int64_t panels = ceil_div(n, bs.nr);
-  parallel_for(panels, std::max<std::int64_t>(1, (1 << 16) / std::max<std::int64_t>(1, k * bs.nr)),
-               [&](std::int64_t begin, std::int64_t end) {
-                 for (std::int64_t pc = 0; pc < k; pc += bs.kc) {
-                   const std::int64_t kb = std::min<std::int64_t>(bs.kc, k - pc);
-                   packers.pack_b(dst + packed_panel_offset(pc, kb, 0, panels, bs.nr),
-                          {b.data + pc * b.row_stride, b.row_stride, b.col_stride}, kb, n, bs.nr, begin, end);
-                 }
-               });
+  pack_b_blocked(dst, b, k, n, kernel_set(RANVIER_ISA_TABLE(gemm_kernels), n).blocking);
 }
 
 void gemm_packed_b(float* c, std::int64_t ldc, MatrixView a, const float* packed_b, std::int64_t m,

@@ -29,19 +29,35 @@ using MicroKernel = void (*)(std::int64_t k, const float* a, std::int64_t a_row_
                              float* c, std::int64_t ldc, int m, int n, bool accumulate, bool last,
                              const Epilogue& epilogue);
 
-struct GemmKernels {
+// One micro-kernel shape with its block sizes.
+struct GemmKernelSet {
   GemmBlocking blocking;
   MicroKernel micro_kernel;
   // The same kernel for tiles at most `narrow_nr` columns wide: a narrow
   // matrix (n = 10 classes, say) or the last panel of a wider one.
   MicroKernel narrow_micro_kernel;
   int narrow_nr;
-  // c (m x n, n <= narrow_nr) = act((accumulate ? c : 0) + ct^T + bias) for
-  // ct (n x m, rows ldt apart): the store of a narrow product computed
-  // transposed (see gemm in driver.cpp).
-  void (*store_transposed)(float* c, std::int64_t ldc, const float* ct, std::int64_t ldt, std::int64_t m, int n,
-                           bool accumulate, const Epilogue& epilogue);
 };
+
+struct GemmKernels {
+  // Products wider than `tall.blocking.nr` columns.
+  GemmKernelSet wide;
+  // Products at most `tall.blocking.nr` columns wide: a shape with more rows
+  // and fewer columns wastes less of a narrow tile (on ISAs with one shape,
+  // the same as `wide`).
+  GemmKernelSet tall;
+  // c (m x n, n <= transposed_max_n) = act(ct^T + bias) for ct (n x m, rows
+  // ldt apart): the store of a narrow product computed transposed (see gemm
+  // in driver.cpp), one vector of lanes per row of c.
+  int transposed_max_n;
+  void (*store_transposed)(float* c, std::int64_t ldc, const float* ct, std::int64_t ldt, std::int64_t m, int n,
+                           const Epilogue& epilogue);
+};
+
+// The kernel set for a product n columns wide.
+inline const GemmKernelSet& kernel_set(const GemmKernels& kernels, std::int64_t n) {
+  return n <= kernels.tall.blocking.nr ? kernels.tall : kernels.wide;
+}
 
 RANVIER_DECLARE_ISA_TABLE(GemmKernels, gemm_kernels)
 

@@ -18,26 +18,34 @@ using simd::store_block;
 // Block sizes per ISA. mr x nr fills the register file (accumulators + nr /
 // lanes B vectors + one broadcast A value); kc * nr * 4 bytes of B fits L1.
 #if defined(RANVIER_TARGET_AVX512)
-// kc = 192: the 24 KB B micro-panel and the A micro-panel share a 48 KB L1
-// (256 measured slower on the layer shapes, Ice Lake server). nc = 640: each
-// work item packs its own kc x nc block of B (480 KB), which must stay in L2
-// beside the A block.
-constexpr GemmBlocking kBlocking = {12, 32, 192, 240, 640};  // 24 of 32 zmm accumulate
+// Wide: 6 x 64. Against 12 x 32 it has the same 24 accumulators, but 4 vector
+// loads + 6 broadcasts per step instead of 2 + 12, and this host's loads
+// (about 1.1 per cycle when they are broadcasts) then keep up with 2 FMAs per
+// cycle (12 x 32: 12.9 cycles a step, 6 x 64: 12.2). In the driver (one
+// thread, paired runs): 1024^3 +8%, 64x784x128 +18%, 128x1152x64 +8%,
+// 256x1600x128 +10%. kc = 128: the 32 KB B micro-panel and the 3 KB A
+// micro-panel share a 48 KB L1 (96 and 160 measured no better). nc = 640: a
+// work item's kc x nc block of B (320 KB) stays in L2 beside the A block.
+constexpr GemmBlocking kWide = {6, 64, 128, 240, 640};  // 24 of 32 zmm accumulate
+// Tall: 12 x 32, for products at most 32 columns wide, which would fill half
+// of a 6 x 64 tile (a narrow product computed transposed, 10 rows, is one
+// tile of it instead of two: 32x128x10 1.8 us against 3.0). kc = 192: the
+// 24 KB B micro-panel and the A micro-panel share L1.
+constexpr GemmBlocking kTall = {12, 32, 192, 240, 640};
 #elif defined(RANVIER_TARGET_AVX2)
-constexpr GemmBlocking kBlocking = {6, 16, 256, 144, 512};    // 12 of 16 ymm accumulate
+constexpr GemmBlocking kWide = {6, 16, 256, 144, 512};  // 12 of 16 ymm accumulate
+constexpr GemmBlocking kTall = kWide;
 #else
-constexpr GemmBlocking kBlocking = {6, 8, 256, 144, 512};     // 12 of 16 xmm accumulate
+constexpr GemmBlocking kWide = {6, 8, 256, 144, 512};   // 12 of 16 xmm accumulate
+constexpr GemmBlocking kTall = kWide;
 #endif
-constexpr int MR = kBlocking.mr;
-constexpr int NR = kBlocking.nr;
-constexpr int NV = NR / V::kLanes;
-static_assert(NR % V::kLanes == 0, "nr must be a whole number of vectors");
+static_assert(kWide.nr % V::kLanes == 0 && kTall.nr % V::kLanes == 0, "nr must be a whole number of vectors");
 
-// NVT vectors of columns: NV for full tiles; fewer for narrow ones (n <= NR / 2),
+// NVT vectors of columns: NR / lanes for full tiles; fewer for narrow ones (n <= NR / 2),
 // which then skip the multiply-adds of columns that do not exist.
 // PACKED_A: A comes as a packed panel; otherwise as MR row pointers into the
 // caller's row-major matrix (rows past m repeat row 0; their sums are dropped).
-template <int NVT, bool PACKED_A>
+template <int MR, int NR, int NVT, bool PACKED_A>
 void micro_kernel_impl(std::int64_t k, const float* a, std::int64_t a_row_stride, const float* b, float* c,
                        std::int64_t ldc, int m, int n, bool accumulate, bool last, const Epilogue& epilogue) {
   V acc[MR][NVT];
@@ -84,22 +92,28 @@ void micro_kernel_impl(std::int64_t k, const float* a, std::int64_t a_row_stride
   }
 }
 
-template <int NVT>
+template <const GemmBlocking& kBlocking, int NVT>
 void micro_kernel(std::int64_t k, const float* a, std::int64_t a_row_stride, const float* b, float* c,
                   std::int64_t ldc, int m, int n, bool accumulate, bool last, const Epilogue& epilogue) {
+  constexpr int MR = kBlocking.mr, NR = kBlocking.nr;
   if (a_row_stride == 0) {
-    micro_kernel_impl<NVT, true>(k, a, 0, b, c, ldc, m, n, accumulate, last, epilogue);
+    micro_kernel_impl<MR, NR, NVT, true>(k, a, 0, b, c, ldc, m, n, accumulate, last, epilogue);
   } else {
-    micro_kernel_impl<NVT, false>(k, a, a_row_stride, b, c, ldc, m, n, accumulate, last, epilogue);
+    micro_kernel_impl<MR, NR, NVT, false>(k, a, a_row_stride, b, c, ldc, m, n, accumulate, last, epilogue);
   }
 }
 
-constexpr int kNarrow = NV / 2 > 0 ? NV / 2 : 1;
+// A kernel set: full tiles, and narrow ones of half the vectors (at least one).
+template <const GemmBlocking& kBlocking>
+constexpr GemmKernelSet kernel_set() {
+  constexpr int kVectors = kBlocking.nr / V::kLanes, kNarrow = kVectors / 2 > 0 ? kVectors / 2 : 1;
+  return {kBlocking, micro_kernel<kBlocking, kVectors>, micro_kernel<kBlocking, kNarrow>, kNarrow * V::kLanes};
+}
 
-// c (m x n, n <= lanes) = act((accumulate ? c : 0) + ct^T + bias), ct (n x m)
-// with rows ldt apart: lanes x lanes blocks of ct transposed in registers.
+// c (m x n, n <= lanes) = act(ct^T + bias), ct (n x m) with rows ldt apart:
+// lanes x lanes blocks of ct transposed in registers.
 void store_transposed(float* c, std::int64_t ldc, const float* ct, std::int64_t ldt, std::int64_t m, int n,
-                      bool accumulate, const Epilogue& epilogue) {
+                      const Epilogue& epilogue) {
   constexpr int L = V::kLanes;
   const V bias = epilogue.bias != nullptr ? load_block<V>(epilogue.bias, n) : V::zero();
   for (std::int64_t i0 = 0; i0 < m; i0 += L) {
@@ -109,16 +123,13 @@ void store_transposed(float* c, std::int64_t ldc, const float* ct, std::int64_t 
     simd::RANVIER_ISA_NS::transpose(block);
     for (int r = 0; r < rows; ++r) {
       float* row = c + (i0 + r) * ldc;
-      V v = block[r] + bias;
-      if (accumulate) v = v + load_block<V>(row, n);
-      store_block(simd::activate(epilogue.act, v), row, n);
+      store_block(simd::activate(epilogue.act, block[r] + bias), row, n);
     }
   }
 }
 
 }  // namespace
 
-extern const GemmKernels gemm_kernels = {kBlocking, micro_kernel<NV>, micro_kernel<kNarrow>,
-                                         kNarrow * V::kLanes, store_transposed};
+extern const GemmKernels gemm_kernels = {kernel_set<kWide>(), kernel_set<kTall>(), V::kLanes, store_transposed};
 
 }  // namespace ranvier::cpu::RANVIER_ISA_NS
