@@ -33,9 +33,10 @@ namespace ranvier::cpu {
 
 namespace {
 
-// Block sizes. Tile rows are a multiple of the micro-kernel's 12 rows, tile
-// columns a multiple of its 32 columns, and the depth of P V, P^T dO, dS^T Q
-// and dS K (a block size) stays within one k block of the GEMM (192).
+// Block sizes. Tile rows are a multiple of the micro-kernels' 6 and 12 rows,
+// and the depth of P V, P^T dO, dS^T Q and dS K (a block size) stays within
+// one k block of the GEMM (128 or 192). 96 columns are one 6 x 64 panel and a
+// half one; 128 (two whole panels) measured no faster, within the noise.
 constexpr std::int64_t kFwdQ = 96;  // forward tile rows (queries)
 constexpr std::int64_t kFwdK = 96;  // forward tile columns (keys)
 constexpr std::int64_t kBwdK = 96;  // backward tile rows (keys)
