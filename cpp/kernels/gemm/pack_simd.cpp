@@ -109,6 +109,13 @@ void copy_panel_any(float* dst, const float* src, std::int64_t step, std::int64_
       default: break;
     }
   }
+  if (stride == 1 && width <= V::kLanes) {
+    // One vector per panel row (AVX-512's 6- and 12-row A panels): its masks
+    // stay in registers, no per-row decisions (784x64 into 6-row panels:
+    // 19.4 -> 12.6 us).
+    for (std::int64_t p = 0; p < k; ++p, dst += width, src += step) store_block(load_block<V>(src, n), dst, width);
+    return;
+  }
   switch (access_for(stride)) {
     case Access::contiguous: return copy_panel<Access::contiguous>(dst, src, step, stride, k, n, width);
     case Access::gather: return copy_panel<Access::gather>(dst, src, step, stride, k, n, width);
