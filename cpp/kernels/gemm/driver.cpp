@@ -27,7 +27,6 @@ std::int64_t packed_floats(std::int64_t k, std::int64_t n, int nr) {
   return std::max<std::int64_t>(k, 0) * ceil_div(std::max<std::int64_t>(n, 0), nr) * nr;
 }
 
-
 // k == 0: the product is zero, only the epilogue remains.
 void gemm_empty_k(float* c, std::int64_t ldc, std::int64_t m, std::int64_t n,
                   const Epilogue& epilogue, bool accumulate) {
@@ -81,10 +80,12 @@ void gemm_impl(float* c, std::int64_t ldc, MatrixView a, MatrixView b, const flo
 
   // A row-major A (contiguous rows) is read in place, unless a work item
   // multiplies it by enough B panels to repay packing: a packed panel is one
-  // stream for the micro-kernel instead of mr rows lda apart (2048^3, 2
-  // threads: +5-15%; the layer shapes, 4 panels, lose 10%). Other layouts are
-  // always packed (so is a row stride of 0, which the micro-kernel reads as
-  // "packed").
+  // stream for the micro-kernel instead of mr rows lda apart (12-row tiles,
+  // 2048^3, 2 threads: +5-15%; the layer shapes, 4 panels, lose 10%). The
+  // 6-row tiles of AVX-512's wide kernel read 6 rows, and packing from 8
+  // panels measured no faster (2048^3: 0.94x), so a work item's 10 panels
+  // there never pack. Other layouts are always packed (so is a row stride of
+  // 0, which the micro-kernel reads as "packed").
   const bool pack_a_needed = a.col_stride != 1 || a.row_stride == 0;
 
   for (std::int64_t jc = 0; jc < n; jc += bs.nc) {
