@@ -26,7 +26,7 @@ namespace {
 constexpr int kScratchSlot = 5;
 
 // Batch rows per thread below which the recurrence runs on fewer threads: a
-// thread's step GEMM costs a whole tile of rows (6) however few it
+// thread's step GEMM costs a whole tile of rows (6 or 12) however few it
 // has, so thinner blocks would add threads without shortening the step.
 constexpr std::int64_t kMinRowsPerThread = 8;
 

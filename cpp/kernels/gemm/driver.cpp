@@ -40,8 +40,6 @@ void gemm_empty_k(float* c, std::int64_t ldc, std::int64_t m, std::int64_t n,
   }
 }
 
-}  // namespace
-
 // Where panel jp (of nr columns) of the k block starting at pc (depth kb)
 // lies in a B packed whole: k blocks one after another, panels within each.
 std::int64_t packed_panel_offset(std::int64_t pc, std::int64_t kb, std::int64_t jp, std::int64_t panels,
@@ -63,6 +61,8 @@ void pack_b_blocked(float* dst, MatrixView b, std::int64_t k, std::int64_t n, co
                  }
                });
 }
+
+}  // namespace
 
 // c = act(accumulate ? c : 0) + a @ b + bias), B read from `b` and packed per
 // work item, or taken from `packed_b` (all of B, packed by pack_b_for_gemm).

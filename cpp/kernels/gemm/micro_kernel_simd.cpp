@@ -34,10 +34,10 @@ constexpr GemmBlocking kWide = {6, 64, 128, 240, 640};  // 24 of 32 zmm accumula
 constexpr GemmBlocking kTall = {12, 32, 192, 240, 640};
 #elif defined(RANVIER_TARGET_AVX2)
 constexpr GemmBlocking kWide = {6, 16, 256, 144, 512};  // 12 of 16 ymm accumulate
-constexpr GemmBlocking kTall = kWide;
+constexpr const GemmBlocking& kTall = kWide;  // one shape: the same kernels
 #else
 constexpr GemmBlocking kWide = {6, 8, 256, 144, 512};   // 12 of 16 xmm accumulate
-constexpr GemmBlocking kTall = kWide;
+constexpr const GemmBlocking& kTall = kWide;  // one shape: the same kernels
 #endif
 static_assert(kWide.nr % V::kLanes == 0 && kTall.nr % V::kLanes == 0, "nr must be a whole number of vectors");
 
