@@ -53,11 +53,43 @@ def test_no_match_and_no_gpu(tmp_path, capsys):
         assert "needs a GPU and CuPy" in capsys.readouterr().out
 
 
+def test_shape_filter(tmp_path, capsys):
+    _run(tmp_path, capsys, "--shape", "64x10")
+    result = json.loads((tmp_path / "bench.json").read_text())
+    assert [r["shape"] for r in result["rows"]] == ["64x10"] and result["settings"]["shapes"] == ["64x10"]
+    assert bench.run([*TINY, "--shape", "no-such-shape", "--out", str(tmp_path)]) == 2
+
+
+def test_loop_calls_one_system_and_writes_no_table(tmp_path, capsys, monkeypatch):
+    from ranvier.bench import loop
+
+    calls = []
+    real_call_for = loop.call_for
+    monkeypatch.setattr(loop, "call_for", lambda seconds, fn: calls.append(seconds) or real_call_for(seconds, fn))
+    assert bench.run(["--filter", "softmax_ce", "--shape", "64x10", "--loop", "0.01", "--system", "numpy",
+                      "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "softmax_ce fwd+bwd 64x10 [numpy]:" in out and " calls, median " in out
+    assert calls == [0.01] and not (tmp_path / "bench.json").exists()
+    # A system without a version of the op (NumPy has no LSTM) is skipped; none left: 2.
+    assert bench.run(["--filter", "lstm", "--loop", "0.01", "--system", "numpy"]) == 2
+    assert "numpy has no version of this op" in capsys.readouterr().out
+
+
+def test_call_for_calls_at_least_once_and_until_the_time_is_up():
+    from ranvier.bench import loop
+
+    count = []
+    assert len(loop.call_for(0.0, lambda: count.append(1))) == 1 and len(count) == 1
+    times = loop.call_for(0.02, lambda: count.append(1))
+    assert len(times) == len(count) - 1 and sum(times) <= 0.02 + max(times) + 0.01
+
+
 def test_help_lists_options(capsys):
     with pytest.raises(SystemExit):
         bench.run(["--help"])
     out = capsys.readouterr().out
-    assert "--quick" in out and "--filter" in out and "--budget" not in out
+    assert "--quick" in out and "--filter" in out and "--loop" in out and "--budget" not in out
 
 
 def test_systems_take_turns_and_meet_budget_and_sample_count():

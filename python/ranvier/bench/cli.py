@@ -12,7 +12,7 @@ import os
 import sys
 
 import ranvier
-from ranvier.bench import environment, gpu, report, timing
+from ranvier.bench import environment, gpu, loop, report, timing
 from ranvier.bench.cases import BYTES, FLOPS, SYSTEMS, select
 
 FLOORS = {FLOPS: environment.PEAK_GFLOPS, BYTES: environment.STREAM_GBPS}
@@ -34,6 +34,12 @@ def parser() -> argparse.ArgumentParser:
                         "(default: ranvier's: OMP_NUM_THREADS, else every core)")
     p.add_argument("--filter", action="append", default=[], metavar="SUBSTR",
                    help="only ops whose name (or family) contains SUBSTR; repeat for several")
+    p.add_argument("--shape", action="append", default=[], metavar="SUBSTR",
+                   help="only shapes that contain SUBSTR (e.g. 64x784); repeat for several")
+    p.add_argument("--loop", type=float, default=None, metavar="SECONDS",
+                   help="no table: call one system's version of each chosen case back to back for SECONDS, "
+                        "for a profiler (perf record -g -- python -m ranvier bench --loop 5 --filter lstm)")
+    p.add_argument("--system", choices=SYSTEMS, default="ranvier", help="the system --loop calls (default: ranvier)")
     p.add_argument("--out", default="results", metavar="DIR",
                    help="where bench.md, bench.json and bench.png go (default: results)")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
@@ -54,10 +60,12 @@ def run(argv) -> int:
     args = parser().parse_args(argv)
     settings = timing.Settings.for_mode(args.quick, args.budget)
     if args.device == "cuda":
+        if args.loop is not None:
+            parser().error("--loop times the CPU kernels only")
         return gpu.run(args, settings)
-    cases = select(args.quick, args.filter)
+    cases = select(args.quick, args.filter, args.shape)
     if not cases:
-        print(f"no op matches --filter {' '.join(args.filter)}")
+        print(f"no case matches --filter {' '.join(args.filter)} --shape {' '.join(args.shape)}")
         return 2
 
     threads = args.threads or ranvier.get_num_threads()
@@ -81,6 +89,9 @@ def run(argv) -> int:
     print(f"ranvier {env['ranvier']} ({env['isa']}), numpy {env['numpy']} (OpenBLAS {env['numpy_blas_core']}), "
           f"torch {env['torch']}; {threads} threads on {env['cpu']}; load average {env['load_average']}")
 
+    if args.loop is not None:
+        return loop.run(cases, args.system, args.loop, torch)
+
     rows = []
     for i, case in enumerate(cases, 1):
         print(f"[{i}/{len(cases)}] {case.op} {case.shape}", file=sys.stderr, flush=True)
@@ -90,7 +101,7 @@ def run(argv) -> int:
     print(report.table(rows, SYSTEMS))
     record = report.settings_record(device="cpu", quick=args.quick, budget_s=settings.budget,
                                     min_samples=settings.min_samples, rounds=settings.rounds, threads=threads,
-                                    filters=args.filter)
+                                    filters=args.filter, shapes=args.shape)
     for message in report.write(args.out, rows, SYSTEMS, env, record, notes, environment.import_matplotlib_pyplot()):
         print(message)
     return 0

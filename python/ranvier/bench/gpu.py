@@ -112,13 +112,13 @@ def run(args, settings: timing.Settings) -> int:
     print(f"ranvier {env['ranvier']} on {env['cuda_device']}, CuPy {env['cupy']}, torch {env['torch']}")
     clock = _event_clock(cupy)
     rows = []
-    for case in (c for c in _cases(cupy, args.quick) if c.matches(args.filter)):
+    for case in (c for c in _cases(cupy, args.quick) if c.matches(args.filter, args.shape)):
         fns = case.build(torch)
         rows.append(report.evaluate(case, timing.measure(fns, settings, clock), SYSTEMS, floors={}))
         del fns
     print(report.table(rows, SYSTEMS))
     record = report.settings_record(device="cuda", quick=args.quick, budget_s=settings.budget,
-                                    filters=args.filter)
+                                    filters=args.filter, shapes=args.shape)
     for message in report.write(args.out, rows, SYSTEMS, env, record, notes,
                                 environment.import_matplotlib_pyplot()):
         print(message)

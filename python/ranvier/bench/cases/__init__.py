@@ -13,10 +13,11 @@ SYSTEMS = ("ranvier", "numpy", "torch")
 __all__ = ["BYTES", "FLOPS", "FAMILIES", "SYSTEMS", "Case", "Target", "select"]
 
 
-def select(quick: bool, filters=()) -> list:
-    """Every case (fewer shapes when quick) whose op or family name contains one of ``filters``."""
+def select(quick: bool, filters=(), shapes=()) -> list:
+    """Every case (fewer shapes when quick) whose op or family name contains one of ``filters``
+    and whose shape one of ``shapes`` (empty: all)."""
     chosen = []
     for module in FAMILIES:
         family = module.__name__.rsplit(".", 1)[1]
-        chosen += [c for c in (replace(c, family=family) for c in module.cases(quick)) if c.matches(filters)]
+        chosen += [c for c in (replace(c, family=family) for c in module.cases(quick)) if c.matches(filters, shapes)]
     return chosen

@@ -41,8 +41,10 @@ class Case:
     targets: Tuple[Target, ...] = ()
     family: str = ""
 
-    def matches(self, filters) -> bool:
-        return not filters or any(f in self.op or f in self.family for f in filters)
+    def matches(self, filters, shapes=()) -> bool:
+        """Its op or family contains one of ``filters`` and its shape one of ``shapes`` (empty: any)."""
+        return ((not filters or any(f in self.op or f in self.family for f in filters))
+                and (not shapes or any(s in self.shape for s in shapes)))
 
 
 def randn(rng: np.random.Generator, *shape, scale: float = 1.0) -> np.ndarray:
