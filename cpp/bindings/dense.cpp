@@ -4,6 +4,7 @@
 #include <string>
 
 #include "array_args.h"
+#include "output_array.h"
 
 namespace ranvier::bindings {
 
@@ -39,7 +40,7 @@ py::array_t<float> matmul_2d(const Array& a, const Array& b) {
   const cpu::MatrixView av = matrix_view(op, "a", a), bv = matrix_view(op, "b", b);
   const std::int64_t m = a.shape(0), k = a.shape(1), n = b.shape(1);
   check_shape(op, "b", b, {k, n});
-  py::array_t<float> c({m, n});
+  py::array_t<float> c = new_output({m, n});
   float* cp = c.mutable_data();
   py::gil_scoped_release release;
   cpu::matmul(cp, av, 0, bv, 0, 1, m, n, k);
@@ -66,7 +67,7 @@ void linear(Array y, const Array& x, const Array& w, const OptionalArray& b,
 
 // linear with its output allocated here (see matmul_2d).
 py::array_t<float> linear_2d(const Array& x, const Array& w, const OptionalArray& b, const std::string& act_name) {
-  py::array_t<float> y({x.ndim() == 2 ? x.shape(0) : 0, w.ndim() == 2 ? w.shape(1) : 0});
+  py::array_t<float> y = new_output({x.ndim() == 2 ? x.shape(0) : 0, w.ndim() == 2 ? w.shape(1) : 0});
   linear(NdArray<float>(y), x, w, b, act_name);
   return y;
 }
@@ -99,7 +100,7 @@ py::tuple linear_backward_2d(const Array& dy, const OptionalArray& saved, const 
                              const std::string& act_name) {
   const py::ssize_t rows = x.ndim() == 2 ? x.shape(0) : 0, in = x.ndim() == 2 ? x.shape(1) : 0;
   const py::ssize_t out = w.ndim() == 2 ? w.shape(1) : 0;
-  py::array_t<float> dx({rows, in}), dw({in, out}), db(out);
+  py::array_t<float> dx = new_output({rows, in}), dw = new_output({in, out}), db = new_output({out});
   linear_backward(NdArray<float>(dx), NdArray<float>(dw), NdArray<float>(db), dy, saved, x, w, act_name);
   return py::make_tuple(dx, dw, db);
 }

@@ -1,8 +1,13 @@
-// Runtime controls: threads, instruction set, build information.
+// Runtime controls: threads, instruction set, output memory, build information.
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
+#include <limits>
 #include <string>
+#include <vector>
 
+#include "output_array.h"
 #include "ranvier/runtime.h"
 
 namespace py = pybind11;
@@ -18,7 +23,59 @@ Isa isa_arg(const std::string& name) {
   return isa;
 }
 
+// What an array from the cache owns: its buffer, given back when the array dies.
+struct OutputBuffer {
+  void* data;
+  std::size_t bytes;
+};
+
+// Bytes of `shape` x itemsize; a clear error for a negative or overflowing shape.
+std::size_t nbytes(const std::vector<py::ssize_t>& shape, std::size_t itemsize) {
+  std::size_t bytes = itemsize;
+  for (py::ssize_t d : shape) {
+    if (d < 0) throw py::value_error("[empty] shape must not be negative, got " + std::to_string(d));
+    const auto size = static_cast<std::size_t>(d);
+    if (size != 0 && bytes > std::numeric_limits<std::size_t>::max() / size)
+      throw py::value_error("[empty] shape too large to allocate");
+    bytes *= size;
+  }
+  return bytes;
+}
+
+// A buffer of `bytes` (> 0) from the cache, and the capsule that gives it back.
+py::capsule cached_buffer(std::size_t bytes, void** data) {
+  auto* buffer = new OutputBuffer{nullptr, bytes};
+  try {
+    buffer->data = take_output_buffer(bytes);
+  } catch (...) {
+    delete buffer;
+    throw;
+  }
+  *data = buffer->data;
+  return py::capsule(buffer, [](void* p) {
+    auto* b = static_cast<OutputBuffer*>(p);
+    give_back_output_buffer(b->data, b->bytes);
+    delete b;
+  });
+}
+
 }  // namespace
+
+py::array cached_empty(const std::vector<py::ssize_t>& shape, const py::dtype& dtype) {
+  const std::size_t bytes = nbytes(shape, static_cast<std::size_t>(dtype.itemsize()));
+  if (bytes == 0) return py::array(dtype, shape);
+  void* data = nullptr;
+  py::capsule owner = cached_buffer(bytes, &data);
+  return py::array(dtype, shape, {}, data, owner);
+}
+
+py::array_t<float> new_output(const std::vector<py::ssize_t>& shape) {
+  const std::size_t bytes = nbytes(shape, sizeof(float));
+  if (bytes < kCachedOutputMinBytes) return py::array_t<float>(shape);
+  void* data = nullptr;
+  py::capsule owner = cached_buffer(bytes, &data);
+  return py::array_t<float>(shape, {}, static_cast<float*>(data), owner);
+}
 
 void bind_runtime(py::module_& m) {
   m.def("get_num_threads", &num_threads);
@@ -33,6 +90,12 @@ void bind_runtime(py::module_& m) {
     if (!set_isa(isa_arg(name)))
       throw py::value_error("[set_isa] this CPU cannot run the '" + name + "' kernels");
   });
+  m.def("empty", &cached_empty, py::arg("shape"), py::arg("dtype"),
+        "an uninitialised C-ordered array whose memory comes from the output cache");
+  m.attr("CACHED_OUTPUT_MIN_BYTES") = kCachedOutputMinBytes;
+  m.def("output_cache_limit", &output_cache_limit);
+  m.def("set_output_cache_limit", &set_output_cache_limit);
+  m.def("output_cache_held", &output_cache_held);
   m.attr("compiler") = RANVIER_COMPILER;
 }
 

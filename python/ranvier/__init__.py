@@ -1,6 +1,7 @@
 """ranvier: deep learning with readable C++/CUDA kernels under a familiar API."""
 from ranvier._version import __version__
-from ranvier._runtime import get_isa, get_num_threads, set_isa, set_num_threads, supported_isas
+from ranvier._runtime import (get_isa, get_num_threads, get_output_cache_limit, set_isa, set_num_threads,
+                              set_output_cache_limit, supported_isas)
 from ranvier import backend, cuda, ops, reference
 from ranvier.tensor import Tensor, no_grad, tensor
 from ranvier import functional
@@ -27,11 +28,13 @@ __all__ = [
     "functional",
     "get_isa",
     "get_num_threads",
+    "get_output_cache_limit",
     "no_grad",
     "ops",
     "reference",
     "set_isa",
     "set_num_threads",
+    "set_output_cache_limit",
     "supported_isas",
     "tensor",
 ]

@@ -1,4 +1,4 @@
-"""Thread count and instruction-set controls of the CPU kernels."""
+"""Thread count, instruction-set and output-memory controls of the CPU kernels."""
 from __future__ import annotations
 
 import numbers
@@ -29,3 +29,17 @@ def set_isa(name: str) -> None:
 
 def supported_isas() -> list[str]:
     return [name for name in ("generic", "avx2", "avx512") if _cpu.isa_supported(name)]
+
+
+def set_output_cache_limit(nbytes: int) -> None:
+    """Keep at most ``nbytes`` of memory from ops' large outputs that no array
+    uses any more, for the next outputs of the same sizes (default 256 MB, or
+    the ``RANVIER_OUTPUT_CACHE_MB`` environment variable); 0 returns every such
+    buffer to the system as its array dies."""
+    if isinstance(nbytes, bool) or not isinstance(nbytes, numbers.Integral) or nbytes < 0:
+        raise ValueError(f"[set_output_cache_limit] nbytes must be a non-negative integer, got {nbytes!r}")
+    _cpu.set_output_cache_limit(int(nbytes))
+
+
+def get_output_cache_limit() -> int:
+    return _cpu.output_cache_limit()

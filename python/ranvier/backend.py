@@ -29,22 +29,30 @@ def array_module(x):
     return np
 
 
-# Bytes: a cache line and an AVX-512 vector. Large outputs on a line boundary
-# can be written with cache-bypassing stores (NumPy aligns only to 16 bytes).
-HOST_ALIGNMENT = 64
+def empty(like, shape, dtype=np.float32):
+    """An uninitialised array of ``shape`` on ``like``'s device, for an op's output.
 
-
-def empty(like, shape):
-    """An uninitialised float32 array of ``shape`` on ``like``'s device, on the
-    host starting on a HOST_ALIGNMENT boundary."""
+    On the host, one of at least ``_cpu.CACHED_OUTPUT_MIN_BYTES`` comes from
+    ranvier's output cache: the page-aligned buffer of an earlier output of the
+    same size that is no longer used, when there is one (memory fresh from the
+    OS faults on its first write; see ``ranvier.set_output_cache_limit``).
+    """
     if is_cupy(like):
         import cupy
 
-        return cupy.empty(shape, dtype=np.float32)
-    count = math.prod(shape)
-    raw = np.empty(count + HOST_ALIGNMENT // 4, dtype=np.float32)
-    start = (-raw.ctypes.data % HOST_ALIGNMENT) // 4
-    return raw[start:start + count].reshape(shape)
+        return cupy.empty(shape, dtype=dtype)
+    dtype = np.dtype(dtype)
+    if math.prod(shape) * dtype.itemsize >= _cpu.CACHED_OUTPUT_MIN_BYTES:
+        return _cpu.empty(shape, dtype)
+    return np.empty(shape, dtype=dtype)
+
+
+def empty_like(a):
+    """``empty`` with ``a``'s shape and dtype; an array that is not C-ordered
+    gets NumPy's (or CuPy's) ``empty_like``, which keeps its layout."""
+    if is_cupy(a) or not a.flags.c_contiguous:
+        return array_module(a).empty_like(a)
+    return empty(a, a.shape, a.dtype)
 
 
 def cuda_module():

@@ -1,5 +1,5 @@
 // Runtime services shared by every kernel: which instruction set the kernels
-// use, the thread pool, and per-thread scratch memory.
+// use, the thread pool, memory for outputs, and per-thread scratch memory.
 #pragma once
 
 #include <cstddef>
@@ -40,6 +40,25 @@ void parallel_for(std::int64_t n, std::int64_t grain,
 // tasks instead of holding up the rest. Inline when there are no more than
 // `grain` tasks (parallel_for's rule: a thread gets at least grain of them).
 void parallel_tasks(std::int64_t tasks, std::int64_t grain, const std::function<void(std::int64_t)>& task);
+
+// ---- output buffers --------------------------------------------------------------
+// Host memory for the large arrays ops return. A buffer its array no longer
+// needs is kept, up to a limit of bytes held, for the next output of the same
+// size: training repeats its shapes every step, and memory fresh from the OS
+// costs a page fault and a zeroed page per 4 KB at its first write. Forward +
+// backward with the cache against without (limit 0), in turns in one process:
+// attention 8x8x512x64 12% faster, LSTM T100 B64 128 units 24%, conv N64
+// 32x32 C64 16%, a 4096^3 matmul 7%. Buffers are page-aligned; thread-safe.
+void* take_output_buffer(std::size_t bytes);
+// Gives back a buffer from take_output_buffer (same bytes): kept, or freed
+// when keeping it would hold more than the limit (oldest buffers go first).
+void give_back_output_buffer(void* buffer, std::size_t bytes);
+// Bytes the cache may hold in buffers no array uses (default 256 MB, or
+// RANVIER_OUTPUT_CACHE_MB); 0 frees every buffer as its array dies.
+void set_output_cache_limit(std::size_t bytes);
+std::size_t output_cache_limit();
+// Bytes held now in buffers no array uses.
+std::size_t output_cache_held();
 
 // ---- scratch ------------------------------------------------------------------
 // Per-thread, 64-byte aligned buffer that grows and is reused across calls, so

@@ -14,7 +14,7 @@ __all__ = ["relu", "sigmoid", "tanh", "gelu", "relu_backward", "sigmoid_backward
 
 def _forward(op: str, act: str, x):
     x = _checks.contiguous(_checks.float32(op, "x", x))
-    y = backend.array_module(x).empty_like(x)
+    y = backend.empty_like(x)
     backend.kernels(x).activation_forward(y, x, act)
     return y
 
@@ -27,7 +27,7 @@ def _backward(op: str, act: str, dy, saved, saved_name: str):
         raise ValueError(
             f"[{op}] dy and {saved_name} must have the same shape, got {tuple(dy.shape)} and {tuple(saved.shape)}"
         )
-    dx = backend.array_module(dy).empty_like(dy)
+    dx = backend.empty_like(dy)
     backend.kernels(dy).activation_backward(dx, dy, saved, act)
     return dx
 

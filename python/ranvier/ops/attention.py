@@ -95,9 +95,8 @@ def attention(q, k, v, mask=None, causal: bool = False, scale=None, return_lse: 
     op = "attention"
     q, k, v, mask, scale = _args(op, q, k, v, mask, scale)
     b, h, lq, _ = q.shape
-    xp = backend.array_module(q)
-    out = xp.empty((b, h, lq, v.shape[3]), dtype=np.float32)
-    lse = xp.empty((b, h, lq), dtype=np.float32)
+    out = backend.empty(q, (b, h, lq, v.shape[3]))
+    lse = backend.empty(q, (b, h, lq))
     backend.kernels(q).attention(out, lse, q, k, v, mask, bool(causal), scale)
     return (out, lse) if return_lse else out
 
@@ -120,10 +119,9 @@ def attention_backward(dout, q, k, v, out, lse, mask=None, causal: bool = False,
         if tuple(a.shape) != shape:
             raise ValueError(f"[{op}] {name} must be {shape} float32 to match q and v, got {_checks.describe(a)}")
     _checks.same_device(op, q=q, dout=dout, out=out, lse=lse)
-    xp = backend.array_module(q)
-    dq = xp.empty(q.shape, dtype=np.float32)
-    dk = xp.empty(k.shape, dtype=np.float32)
-    dv = xp.empty(v.shape, dtype=np.float32)
+    dq = backend.empty(q, q.shape)
+    dk = backend.empty(q, k.shape)
+    dv = backend.empty(q, v.shape)
     backend.kernels(q).attention_backward(
         dq, dk, dv, dout, out, _checks.contiguous(lse), q, k, v, mask, bool(causal), scale
     )

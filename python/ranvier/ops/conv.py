@@ -101,7 +101,7 @@ def conv2d(x, w, b=None, stride=1, padding="valid", dilation=1, activation=None)
     op = "conv2d"
     act = _checks.activation(op, activation)
     x, w, b, (stride, dilation, pads, out_shape) = _conv_args(op, x, w, b, stride, padding, dilation)
-    y = backend.array_module(x).empty(out_shape, dtype=np.float32)
+    y = backend.empty(x, out_shape)
     backend.kernels(x).conv2d(y, x, w, b, stride, dilation, pads, act)
     return y
 
@@ -121,9 +121,8 @@ def conv2d_backward(dy, x, w, stride=1, padding="valid", dilation=1, activation=
         raise ValueError(f"[{op}] dy must be {out_shape} float32 to match x, w and the padding, got {_checks.describe(dy)}")
     saved = _checks.saved_for_backward(op, act, y, z, out_shape)
     _checks.same_device(op, x=x, dy=dy, saved=saved)
-    xp = backend.array_module(x)
-    dx = xp.empty(x.shape, dtype=np.float32)
-    dw = xp.empty(w.shape, dtype=np.float32)
-    db = xp.empty((w.shape[3],), dtype=np.float32)
+    dx = backend.empty(x, x.shape)
+    dw = backend.empty(x, w.shape)
+    db = backend.empty(x, (w.shape[3],))
     backend.kernels(x).conv2d_backward(dx, dw, db, _checks.contiguous(dy), saved, x, w, stride, dilation, pads, act)
     return dx, dw, db

@@ -52,7 +52,7 @@ def matmul(a, b, transpose_a: bool = False, transpose_b: bool = False):
     m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
     xp = backend.array_module(a)
     count = math.prod(batch)
-    out = xp.empty((count, m, n), dtype=np.float32)
+    out = backend.empty(a, (count, m, n))
     if not batch:  # the common 2-D product: no broadcasting machinery
         backend.kernels(a).matmul(out, a[None], b[None])
     elif count > 0:
@@ -105,7 +105,7 @@ def linear(x, w, b=None, activation=None):
             pass  # not float32, or shapes that do not fit: the general path names the problem
     x, w, b = _dense_args(op, x, w, b)
     x2 = _rows(x)
-    y = backend.array_module(x).empty((x2.shape[0], w.shape[1]), dtype=np.float32)
+    y = backend.empty(x, (x2.shape[0], w.shape[1]))
     backend.kernels(x).linear(y, x2, w, b, act)
     return y.reshape(x.shape[:-1] + (w.shape[1],))
 
@@ -136,10 +136,9 @@ def linear_backward(dy, x, w, activation=None, y=None, z=None):
     if saved is not None:
         saved = _rows(saved)
     _checks.same_device(op, x=x, dy=dy, saved=saved)
-    xp = backend.array_module(x)
     x2 = _rows(x)
-    dx = xp.empty(x2.shape, dtype=np.float32)
-    dw = xp.empty(w.shape, dtype=np.float32)
-    db = xp.empty((out_features,), dtype=np.float32)
+    dx = backend.empty(x, x2.shape)
+    dw = backend.empty(x, w.shape)
+    db = backend.empty(x, (out_features,))
     backend.kernels(x).linear_backward(dx, dw, db, _checks.contiguous(_rows(dy)), saved, x2, w, act)
     return dx.reshape(x.shape), dw, db

@@ -37,9 +37,8 @@ def dropout(x, rate, seed, training: bool = True):
     if not training or rate == 0.0:
         return x, None
     x = _checks.contiguous(x)
-    xp = backend.array_module(x)
-    y = xp.empty_like(x)
-    mask = xp.empty(x.shape, dtype=np.uint8)
+    y = backend.empty_like(x)
+    mask = backend.empty(x, x.shape, np.uint8)
     backend.kernels(x).dropout(y, mask, x, rate, seed)
     return y, mask
 
@@ -61,6 +60,6 @@ def dropout_backward(dy, mask, rate):
         )
     _checks.same_device(op, dy=dy, mask=mask)
     dy = _checks.contiguous(dy)
-    dx = backend.array_module(dy).empty_like(dy)
+    dx = backend.empty_like(dy)
     backend.kernels(dy).dropout_backward(dx, dy, _checks.contiguous(mask), rate)
     return dx

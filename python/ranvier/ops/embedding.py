@@ -38,7 +38,7 @@ def embedding(ids, table):
     table = _checks.contiguous(_checks.float32(op, "table", table, layout="(V, D)", ndim=2))
     flat, shape = _ids(op, ids, table.shape[0])
     _checks.same_device(op, ids=flat, table=table)
-    y = backend.array_module(table).empty((flat.shape[0], table.shape[1]), dtype=np.float32)
+    y = backend.empty(table, (flat.shape[0], table.shape[1]))
     backend.kernels(table).embedding(y, flat, table)
     return y.reshape(shape + (table.shape[1],))
 
@@ -55,6 +55,6 @@ def embedding_backward(dy, ids, num_embeddings: int):
         raise ValueError(f"[{op}] dy must be ids.shape + (D,) = {shape} + (D,) float32, got {_checks.describe(dy)}")
     _checks.same_device(op, dy=dy, ids=flat)
     d = dy.shape[-1]
-    dtable = backend.array_module(dy).empty((num_embeddings, d), dtype=np.float32)
+    dtable = backend.empty(dy, (num_embeddings, d))
     backend.kernels(dy).embedding_backward(dtable, _checks.contiguous(dy.reshape(-1, d)), flat)
     return dtable

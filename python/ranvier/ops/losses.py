@@ -7,8 +7,6 @@ sum, as 0-d arrays. The backward returns dL/dpred.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from ranvier import backend
 from ranvier.ops import _checks
 from ranvier.ops._losses import reduction_arg, upstream_gradient
@@ -33,7 +31,7 @@ def _forward(op: str, pred, target, reduction, *flags):
     reduction = reduction_arg(op, reduction)
     pred, target = _args(op, pred, target)
     n = pred.shape[0]
-    loss = backend.array_module(pred).empty((n if reduction == "none" else 1,), dtype=np.float32)
+    loss = backend.empty(pred, (n if reduction == "none" else 1,))
     getattr(backend.kernels(pred), op)(loss, pred, target, *flags, reduction)
     return loss if reduction == "none" else loss.reshape(())
 
@@ -42,7 +40,7 @@ def _backward(op: str, pred, target, reduction, dloss, *flags):
     reduction = reduction_arg(op, reduction)
     pred, target = _args(op, pred, target)
     dloss_array, scale = upstream_gradient(op, dloss, reduction, pred.shape[0], "pred", pred)
-    dpred = backend.array_module(pred).empty_like(pred)
+    dpred = backend.empty_like(pred)
     getattr(backend.kernels(pred), op)(dpred, pred, target, dloss_array, scale, *flags)
     return dpred
 

@@ -1,8 +1,6 @@
 """Layer normalisation over the last axis and its backward."""
 from __future__ import annotations
 
-import numpy as np
-
 from ranvier import backend
 from ranvier.ops import _checks
 
@@ -45,13 +43,12 @@ def layer_norm(x, gamma, beta, eps: float = 1e-5, return_stats: bool = False):
     beta = _vector(op, "beta", beta, d, x)
     eps = _checks.real(op, "eps", eps, low=0)
     _checks.same_device(op, x=x, gamma=gamma, beta=beta)
-    xp = backend.array_module(x)
     x2 = _rows(x, d)
-    y = xp.empty_like(x2)
+    y = backend.empty_like(x2)
     mean = rstd = None
     if return_stats:
-        mean = xp.empty((x2.shape[0],), dtype=np.float32)
-        rstd = xp.empty((x2.shape[0],), dtype=np.float32)
+        mean = backend.empty(x, (x2.shape[0],))
+        rstd = backend.empty(x, (x2.shape[0],))
     backend.kernels(x).layer_norm(y, mean, rstd, x2, gamma, beta, eps)
     y = y.reshape(x.shape)
     if not return_stats:
@@ -83,10 +80,9 @@ def layer_norm_backward(dy, x, gamma, mean, rstd):
             )
         stats.append(_checks.contiguous(s.reshape(-1)))
     _checks.same_device(op, dy=dy, x=x, gamma=gamma, mean=stats[0], rstd=stats[1])
-    xp = backend.array_module(x)
     x2 = _rows(x, d)
-    dx = xp.empty_like(x2)
-    dgamma = xp.empty((d,), dtype=np.float32)
-    dbeta = xp.empty((d,), dtype=np.float32)
+    dx = backend.empty_like(x2)
+    dgamma = backend.empty(x, (d,))
+    dbeta = backend.empty(x, (d,))
     backend.kernels(x).layer_norm_backward(dx, dgamma, dbeta, _rows(dy, d), x2, gamma, *stats)
     return dx.reshape(x.shape), dgamma, dbeta

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import numbers
 
-import numpy as np
-
 from ranvier import backend
 from ranvier.ops import _checks
 

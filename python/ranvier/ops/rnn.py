@@ -19,8 +19,6 @@ the cache costs no extra work.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from ranvier import backend
 from ranvier.ops import _checks
 from ranvier.reference.rnn import rnn_outputs
@@ -97,7 +95,7 @@ def _cached(op: str, forward: str, cache, key: str, shape: tuple):
 
 
 def _empty(x, *shape):
-    return backend.array_module(x).empty(shape, dtype=np.float32)
+    return backend.empty(x, shape)
 
 
 def lstm(x, kernel, recurrent_kernel, bias, h0=None, c0=None, return_sequences=True,

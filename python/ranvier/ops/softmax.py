@@ -51,7 +51,7 @@ def _forward(op: str, x, axis):
     x = _checks.float32(op, "x", x)
     axis = _axis(op, axis, x.ndim)
     xr = _rows(x, axis)
-    y = backend.array_module(xr).empty_like(xr)
+    y = backend.empty_like(xr)
     getattr(backend.kernels(xr), op)(y, xr)
     return _unrows(y, axis)
 
@@ -64,7 +64,7 @@ def _backward(op: str, dy, y, axis):
         raise ValueError(f"[{op}] dy and y must have the same shape, got {tuple(dy.shape)} and {tuple(y.shape)}")
     axis = _axis(op, axis, y.ndim)
     dyr, yr = _rows(dy, axis), _rows(y, axis)
-    dx = backend.array_module(yr).empty_like(yr)
+    dx = backend.empty_like(yr)
     getattr(backend.kernels(yr), op)(dx, dyr, yr)
     return _unrows(dx, axis)
 
@@ -132,7 +132,7 @@ def softmax_cross_entropy(logits, labels, reduction="mean"):
     reduction = reduction_arg(op, reduction)
     logits, labels = _cross_entropy_args(op, logits, labels)
     n = logits.shape[0]
-    loss = backend.array_module(logits).empty((n if reduction == "none" else 1,), dtype=np.float32)
+    loss = backend.empty(logits, (n if reduction == "none" else 1,))
     backend.kernels(logits).softmax_cross_entropy(loss, logits, labels, reduction)
     return loss if reduction == "none" else loss.reshape(())
 
@@ -150,6 +150,6 @@ def softmax_cross_entropy_backward(logits, labels, reduction="mean", dloss=1.0):
     logits, labels = _cross_entropy_args(op, logits, labels)
     n = logits.shape[0]
     dloss_array, scale = upstream_gradient(op, dloss, reduction, n, "logits", logits)
-    dlogits = backend.array_module(logits).empty_like(logits)
+    dlogits = backend.empty_like(logits)
     backend.kernels(logits).softmax_cross_entropy_backward(dlogits, logits, labels, dloss_array, scale)
     return dlogits
