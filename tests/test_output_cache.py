@@ -77,6 +77,14 @@ def test_the_limit_evicts_the_oldest_buffers_first():
     assert _cpu.output_cache_held() == 0
 
 
+def test_a_buffer_over_the_limit_leaves_the_others_in_the_cache():
+    ranvier.set_output_cache_limit(0)
+    ranvier.set_output_cache_limit(1 << 20)
+    small, huge = _cpu.empty((64 * PAGE,), np.dtype(np.uint8)), _cpu.empty((2 << 20,), np.dtype(np.uint8))
+    del small, huge
+    assert _cpu.output_cache_held() == 64 * PAGE
+
+
 def test_limit_zero_keeps_nothing():
     ranvier.set_output_cache_limit(0)
     a = _cpu.empty(BIG, F32)

@@ -56,9 +56,13 @@ class OutputCache {
     std::vector<void*> evicted;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      free_.push_back({data, bytes});
-      held_ += bytes;
-      evicted = evict_over_limit();
+      if (bytes <= limit_) {
+        free_.push_back({data, bytes});
+        held_ += bytes;
+        evicted = evict_over_limit();
+      } else {  // could never be kept: the smaller buffers stay
+        evicted.push_back(data);
+      }
     }
     for (void* p : evicted) std::free(p);  // outside the lock: returning memory to the OS is slow
   }
