@@ -50,8 +50,9 @@ void parallel_tasks(std::int64_t tasks, std::int64_t grain, const std::function<
 // attention 8x8x512x64 12% faster, LSTM T100 B64 128 units 24%, conv N64
 // 32x32 C64 16%, a 4096^3 matmul 7%. Buffers are page-aligned; thread-safe.
 void* take_output_buffer(std::size_t bytes);
-// Gives back a buffer from take_output_buffer (same bytes): kept, or freed
-// when keeping it would hold more than the limit (oldest buffers go first).
+// Gives back a buffer from take_output_buffer (same bytes): kept, and the
+// oldest kept buffers freed while more than the limit is held; a buffer larger
+// than the limit is freed at once.
 void give_back_output_buffer(void* buffer, std::size_t bytes);
 // Bytes the cache may hold in buffers no array uses (default 256 MB, or
 // RANVIER_OUTPUT_CACHE_MB); 0 frees every buffer as its array dies.
