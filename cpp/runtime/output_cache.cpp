@@ -4,6 +4,10 @@
 #include <new>
 #include <vector>
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 #include "ranvier/runtime.h"
 
 namespace ranvier {
@@ -11,9 +15,31 @@ namespace ranvier {
 namespace {
 
 constexpr std::size_t kPage = 4096;
+// Buffers of at least kHugeMinBytes are whole 2 MB pages, which Linux backs
+// with huge pages on request (as NumPy asks for its arrays of 4 MB and more):
+// 512 times fewer page faults at the first write, and fewer TLB misses at
+// every pass over the buffer (max_pool2d forward + backward, 4 + 16 MB of
+// outputs, with nothing kept: 10.5 -> 3.7 ms).
+constexpr std::size_t kHugePage = std::size_t{2} << 20;
+constexpr std::size_t kHugeMinBytes = std::size_t{4} << 20;
 constexpr std::size_t kDefaultLimitMb = 256;
 
-std::size_t whole_pages(std::size_t bytes) { return (bytes + kPage - 1) / kPage * kPage; }
+std::size_t round_up(std::size_t bytes, std::size_t unit) { return (bytes + unit - 1) / unit * unit; }
+
+// What a buffer for `bytes` really holds: whole pages, huge ones when large.
+std::size_t buffer_bytes(std::size_t bytes) {
+  return bytes >= kHugeMinBytes ? round_up(bytes, kHugePage) : round_up(bytes, kPage);
+}
+
+void* allocate(std::size_t bytes) {
+  const bool huge = bytes >= kHugeMinBytes;
+  void* data = std::aligned_alloc(huge ? kHugePage : kPage, bytes);
+  if (data == nullptr) throw std::bad_alloc();
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  if (huge) madvise(data, bytes, MADV_HUGEPAGE);  // a hint: failure leaves small pages
+#endif
+  return data;
+}
 
 std::size_t default_limit() {
   const char* env = std::getenv("RANVIER_OUTPUT_CACHE_MB");
@@ -27,13 +53,13 @@ std::size_t default_limit() {
 
 struct FreeBuffer {
   void* data;
-  std::size_t bytes;  // whole pages
+  std::size_t bytes;  // buffer_bytes()
 };
 
 class OutputCache {
  public:
   void* take(std::size_t bytes) {
-    bytes = whole_pages(bytes);
+    bytes = buffer_bytes(bytes);
     {
       std::lock_guard<std::mutex> lock(mu_);
       // The most recently given back of this size: the likeliest to be in cache.
@@ -46,13 +72,11 @@ class OutputCache {
         }
       }
     }
-    void* data = std::aligned_alloc(kPage, bytes);
-    if (data == nullptr) throw std::bad_alloc();
-    return data;
+    return allocate(bytes);
   }
 
   void give_back(void* data, std::size_t bytes) {
-    bytes = whole_pages(bytes);
+    bytes = buffer_bytes(bytes);
     std::vector<void*> evicted;
     {
       std::lock_guard<std::mutex> lock(mu_);
