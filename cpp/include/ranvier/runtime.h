@@ -45,11 +45,11 @@ void parallel_tasks(std::int64_t tasks, std::int64_t grain, const std::function<
 // Host memory for the large arrays ops return. A buffer its array no longer
 // needs is kept, up to a limit of bytes held, for the next output of the same
 // size: training repeats its shapes every step, and memory fresh from the OS
-// costs a page fault and a zeroed page at its first write. Against NumPy's
-// allocation (which asks for huge pages from 4 MB, as this cache does),
-// attention 8x8x512x64 forward + backward runs 3-8% faster (the median of
-// five alternated runs of each); LSTM, conv, pooling and linear shapes of the
-// benchmark, within the noise. Buffers are page-aligned; thread-safe.
+// costs a page fault and a zeroed page at its first write. Forward +
+// backward with the cache against without it (limit 0: fresh memory, huge
+// pages from 4 MB as NumPy asks for), in alternating turns in one process,
+// median ratios: attention 8x8x512x64 1.07, LSTM T100 B64 128 units 1.07,
+// conv N64 32x32 C64 1.09, a 4096^3 matmul 1.05. Page-aligned; thread-safe.
 void* take_output_buffer(std::size_t bytes);
 // Gives back a buffer from take_output_buffer (same bytes): kept, and the
 // oldest kept buffers freed while more than the limit is held; a buffer larger
