@@ -48,6 +48,19 @@ def test_a_dead_arrays_buffer_serves_the_next_array_of_its_size():
     assert c.ctypes.data != address
 
 
+def test_buffers_of_4mb_and_more_are_whole_2mb_pages():
+    ranvier.set_output_cache_limit(0)
+    ranvier.set_output_cache_limit(64 << 20)
+    u8 = np.dtype(np.uint8)
+    a = _cpu.empty(((4 << 20) + PAGE,), u8)
+    address = a.ctypes.data
+    assert address % (2 << 20) == 0
+    del a
+    assert _cpu.output_cache_held() == 6 << 20
+    b = _cpu.empty((5 << 20,), u8)  # also 6 MB of whole 2 MB pages: the same buffer
+    assert b.ctypes.data == address and _cpu.output_cache_held() == 0
+
+
 def test_a_view_keeps_the_buffer_from_being_reused():
     ranvier.set_output_cache_limit(64 << 20)
     x = np.random.default_rng(0).standard_normal((1024, 256)).astype(np.float32)
