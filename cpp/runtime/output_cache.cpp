@@ -43,7 +43,7 @@ void* allocate(std::size_t bytes) {
 
 std::size_t default_limit() {
   const char* env = std::getenv("RANVIER_OUTPUT_CACHE_MB");
-  if (env != nullptr && *env != '\0') {
+  if (env != nullptr && *env >= '0' && *env <= '9') {  // strtoull would wrap "-5" around
     char* end = nullptr;
     const unsigned long long mb = std::strtoull(env, &end, 10);
     if (end != env && *end == '\0') return static_cast<std::size_t>(mb) << 20;
