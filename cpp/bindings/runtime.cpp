@@ -42,8 +42,11 @@ std::size_t nbytes(const std::vector<py::ssize_t>& shape, std::size_t itemsize) 
   return bytes;
 }
 
-// A buffer of `bytes` (> 0) from the cache, and the capsule that gives it back.
-py::capsule cached_buffer(std::size_t bytes, void** data) {
+}  // namespace
+
+py::array cached_empty(const std::vector<py::ssize_t>& shape, const py::dtype& dtype) {
+  const std::size_t bytes = nbytes(shape, static_cast<std::size_t>(dtype.itemsize()));
+  if (bytes == 0) return py::array(dtype, shape);
   auto* buffer = new OutputBuffer{nullptr, bytes};
   try {
     buffer->data = take_output_buffer(bytes);
@@ -51,30 +54,17 @@ py::capsule cached_buffer(std::size_t bytes, void** data) {
     delete buffer;
     throw;
   }
-  *data = buffer->data;
-  return py::capsule(buffer, [](void* p) {
+  py::capsule owner(buffer, [](void* p) {
     auto* b = static_cast<OutputBuffer*>(p);
     give_back_output_buffer(b->data, b->bytes);
     delete b;
   });
-}
-
-}  // namespace
-
-py::array cached_empty(const std::vector<py::ssize_t>& shape, const py::dtype& dtype) {
-  const std::size_t bytes = nbytes(shape, static_cast<std::size_t>(dtype.itemsize()));
-  if (bytes == 0) return py::array(dtype, shape);
-  void* data = nullptr;
-  py::capsule owner = cached_buffer(bytes, &data);
-  return py::array(dtype, shape, {}, data, owner);
+  return py::array(dtype, shape, {}, buffer->data, owner);
 }
 
 py::array_t<float> new_output(const std::vector<py::ssize_t>& shape) {
-  const std::size_t bytes = nbytes(shape, sizeof(float));
-  if (bytes < kCachedOutputMinBytes) return py::array_t<float>(shape);
-  void* data = nullptr;
-  py::capsule owner = cached_buffer(bytes, &data);
-  return py::array_t<float>(shape, {}, static_cast<float*>(data), owner);
+  if (nbytes(shape, sizeof(float)) < kCachedOutputMinBytes) return py::array_t<float>(shape);
+  return py::reinterpret_steal<py::array_t<float>>(cached_empty(shape, py::dtype::of<float>()).release());
 }
 
 void bind_runtime(py::module_& m) {
