@@ -257,33 +257,32 @@ def test_bad_backward_input_is_named():
 
 
 def test_raw_kernels_refuse_bad_arrays():
-    """The compiled module checks too: no call into it can reach a kernel with bad memory."""
+    """The compiled module is where the checks live: called directly, it names the op and argument too."""
     from ranvier import _cpu
     x, kernel, recurrent, bias = _lstm_args()
     z = np.zeros
-    h, c, gates = z((2, 3, 5), np.float32), z((2, 3, 5), np.float32), z((2, 3, 20), np.float32)
-    with pytest.raises(TypeError):
-        _cpu.lstm(h, c, gates, x.astype(np.float64), kernel, recurrent, bias, None, None)
-    with pytest.raises(ValueError, match=r"\[lstm\] gates has shape \(2, 3, 5\)"):
-        _cpu.lstm(h, c, c, x, kernel, recurrent, bias, None, None)
-    with pytest.raises(ValueError, match=r"\[lstm\] kernel has shape"):
-        _cpu.lstm(h, c, gates, x, kernel[:3], recurrent, bias, None, None)
-    with pytest.raises(ValueError, match=r"\[lstm\] h0 has shape"):
-        _cpu.lstm(h, c, gates, x, kernel, recurrent, bias, z((3, 5), np.float32), None)
-    with pytest.raises(ValueError, match=r"\[lstm\] x must be C-contiguous"):
-        _cpu.lstm(h, c, gates, z((2, 6, 4), np.float32)[:, ::2], kernel, recurrent, bias, None, None)
-    with pytest.raises(ValueError, match=r"\[lstm\] recurrent_kernel must have rank 2"):
-        _cpu.lstm(h, c, gates, x, kernel, recurrent[0], bias, None, None)
-    grads = [z((2, 3, 4), np.float32), z((4, 20), np.float32), z((5, 20), np.float32), z(20, np.float32),
-             z((2, 5), np.float32), z((2, 5), np.float32)]
-    with pytest.raises(ValueError, match=r"\[lstm_backward\] dh has shape"):
-        _cpu.lstm_backward(*grads, z((2, 3), np.float32), None, None, x, kernel, recurrent, h, c, gates, None, None)
-    with pytest.raises(ValueError, match=r"\[lstm_backward\] dbias \(an output\) must be writeable"):
-        grads[3].flags.writeable = False
-        _cpu.lstm_backward(*grads, None, None, None, x, kernel, recurrent, h, c, gates, None, None)
-    with pytest.raises(ValueError, match=r"\[simple_rnn\] h has shape"):
-        _cpu.simple_rnn(gates, x, kernel[:, :5], recurrent[:, :5], bias[:5], None)
-    with pytest.raises(ValueError, match=r"\[simple_rnn_backward\] h0 has shape"):
-        _cpu.simple_rnn_backward(*grads[:1], z((4, 5), np.float32), z((5, 5), np.float32), z(5, np.float32),
-                                 z((2, 5), np.float32), None, None, x, kernel[:, :5], recurrent[:, :5], h,
-                                 z((2, 4), np.float32))
+    with pytest.raises(TypeError, match=r"\[lstm\] x must be \(batch, timesteps, features\) float32, got \(2, 3, 4\) float64"):
+        _cpu.lstm(x.astype(np.float64), kernel, recurrent, bias)
+    with pytest.raises(ValueError, match=r"\[lstm\] x has 4 features on its last axis but kernel is \(3, 20\)"):
+        _cpu.lstm(x, kernel[:3], recurrent, bias)
+    with pytest.raises(ValueError, match=r"\[lstm\] h0 must be \(batch, units\) = \(2, 5\) float32, got \(3, 5\)"):
+        _cpu.lstm(x, kernel, recurrent, bias, z((3, 5), np.float32))
+    with pytest.raises(ValueError, match=r"\[lstm\] recurrent_kernel must be \(units, 4\*units\) float32, got \(20,\)"):
+        _cpu.lstm(x, kernel, recurrent[0], bias)
+    with pytest.raises(TypeError, match=r"\[lstm\] bias must be an array .*, got list"):
+        _cpu.lstm(x, kernel, recurrent, [0.0] * 20)
+    h, c, gates = _cpu.lstm(x, kernel, recurrent, bias)
+    with pytest.raises(ValueError, match=r"\[lstm_backward\] cache\['c'\] must be \(2, 3, 5\) float32"):
+        _cpu.lstm_backward(None, x, kernel, recurrent, bias, {"h": h, "c": c[:, :2], "gates": gates})
+    with pytest.raises(ValueError, match=r"\[simple_rnn_backward\] h0 must be \(batch, units\)"):
+        _cpu.simple_rnn_backward(None, x, kernel[:, :5], recurrent[:, :5], bias[:5], {"h": h}, z((2, 4), np.float32))
+
+
+def test_strided_inputs_are_read_as_their_values():
+    """A strided x or state is copied once, densely, never misread."""
+    x, kernel, recurrent, bias = _lstm_args()
+    wide = np.zeros((2, 6, 4), np.float32)
+    wide[:, ::2] = x
+    h0 = np.asfortranarray(np.random.default_rng(3).standard_normal((2, 5)).astype(np.float32))
+    np.testing.assert_array_equal(ops.lstm(wide[:, ::2], kernel, recurrent, bias, h0=h0),
+                                  ops.lstm(x, kernel, recurrent, bias, h0=np.ascontiguousarray(h0)))

@@ -22,8 +22,9 @@ constexpr std::size_t kCachedOutputMinBytes = std::size_t{256} << 10;
 // threshold).
 py::array cached_empty(const std::vector<py::ssize_t>& shape, const py::dtype& dtype);
 
-// An uninitialised C-ordered float32 array of `shape`, from the cache when it
-// has at least kCachedOutputMinBytes.
+// An uninitialised C-ordered array of `shape` and `dtype` (float32 by
+// default), from the cache when it has at least kCachedOutputMinBytes.
+py::array new_output(const std::vector<py::ssize_t>& shape, const py::dtype& dtype);
 py::array_t<float> new_output(const std::vector<py::ssize_t>& shape);
 
 }  // namespace ranvier::bindings

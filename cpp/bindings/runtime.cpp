@@ -62,9 +62,13 @@ py::array cached_empty(const std::vector<py::ssize_t>& shape, const py::dtype& d
   return py::array(dtype, shape, {}, buffer->data, owner);
 }
 
+py::array new_output(const std::vector<py::ssize_t>& shape, const py::dtype& dtype) {
+  if (nbytes(shape, static_cast<std::size_t>(dtype.itemsize())) < kCachedOutputMinBytes) return py::array(dtype, shape);
+  return cached_empty(shape, dtype);
+}
+
 py::array_t<float> new_output(const std::vector<py::ssize_t>& shape) {
-  if (nbytes(shape, sizeof(float)) < kCachedOutputMinBytes) return py::array_t<float>(shape);
-  return py::reinterpret_steal<py::array_t<float>>(cached_empty(shape, py::dtype::of<float>()).release());
+  return py::reinterpret_steal<py::array_t<float>>(new_output(shape, py::dtype::of<float>()).release());
 }
 
 void bind_runtime(py::module_& m) {

@@ -8,12 +8,14 @@ namespace ranvier {
 
 enum class Activation { none = 0, relu = 1, sigmoid = 2, tanh = 3, gelu = 4 };
 
+// The names ranvier.activations (Python) checks its registry against.
 inline constexpr const char* kActivationNames[] = {"none", "relu", "sigmoid", "tanh", "gelu"};
+inline constexpr int kActivationCount = sizeof(kActivationNames) / sizeof(kActivationNames[0]);
 
 // Parses "none" | "relu" | "sigmoid" | "tanh" | "gelu"; false for anything else.
 // Inline so that the CUDA module, which does not link the CPU kernels, shares it.
 inline bool parse_activation(const char* name, Activation* out) {
-  for (int i = 0; i < 5; ++i) {
+  for (int i = 0; i < kActivationCount; ++i) {
     if (std::strcmp(name, kActivationNames[i]) == 0) {
       *out = static_cast<Activation>(i);
       return true;
@@ -21,12 +23,6 @@ inline bool parse_activation(const char* name, Activation* out) {
   }
   return false;
 }
-
-inline const char* activation_name(Activation act) { return kActivationNames[static_cast<int>(act)]; }
-
-// The backward of relu, sigmoid and tanh is computed from the forward output
-// y; that of gelu from the forward input x.
-inline bool activation_grad_uses_input(Activation act) { return act == Activation::gelu; }
 
 namespace cpu {
 

@@ -1,0 +1,114 @@
+// Arguments of lstm, simple_rnn and their backward (ranvier.ops.rnn).
+//
+// Keras layout: x (B, T, F), kernel (F, G*U), recurrent_kernel (U, G*U),
+// bias (G*U,), with G = 4 gate blocks (i, f, c, o) for the LSTM, 1 for SimpleRNN.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "checks.h"
+
+namespace ranvier::args {
+
+template <class A>
+struct RnnArgs {
+  A x, kernel, recurrent_kernel, bias;
+  std::int64_t batch, steps, features, units;
+  cpu::MatrixView kernel_view, recurrent_view;  // any strides
+  const float* x_data;
+  const float* bias_data;
+};
+
+// x and the weights; `gates` is the number of gate blocks (4 or 1).
+template <class A>
+RnnArgs<A> rnn_args(const char* op, py::handle x_obj, py::handle kernel_obj, py::handle recurrent_obj,
+                    py::handle bias_obj, int gates) {
+  const std::string cols = gates == 4 ? "4*units" : "units";
+  RnnArgs<A> a{A::read(op, "x", x_obj), A::read(op, "kernel", kernel_obj),
+               A::read(op, "recurrent_kernel", recurrent_obj), A::read(op, "bias", bias_obj)};
+  require_float32(op, "x", a.x, "(batch, timesteps, features)", {3});
+  require_float32(op, "kernel", a.kernel, ("(features, " + cols + ")").c_str(), {2});
+  require_float32(op, "recurrent_kernel", a.recurrent_kernel, ("(units, " + cols + ")").c_str(), {2});
+  require_float32(op, "bias", a.bias, ("(" + cols + ",)").c_str(), {1});
+  const std::int64_t units = a.recurrent_kernel.shape(0);
+  if (a.recurrent_kernel.shape(1) != gates * units)
+    fail(op, "recurrent_kernel must be (units, " + cols + "), got " + shape_str(a.recurrent_kernel));
+  const std::pair<const char*, const A*> with_columns[] = {{"kernel", &a.kernel}, {"bias", &a.bias}};
+  for (const auto& [name, w] : with_columns) {
+    const std::int64_t columns = w->shape(w->ndim() - 1);
+    if (columns != gates * units)
+      fail(op, std::string(name) + " " + shape_str(*w) + " and recurrent_kernel " + shape_str(a.recurrent_kernel) +
+                   " disagree on units: " + name + " has " + std::to_string(columns) +
+                   " columns, recurrent_kernel has units=" + std::to_string(units) + " so " + cols + "=" +
+                   std::to_string(gates * units));
+  }
+  if (a.x.shape(2) != a.kernel.shape(0))
+    fail(op, "x has " + std::to_string(a.x.shape(2)) + " features on its last axis but kernel is " +
+                 shape_str(a.kernel) + " (expects features=" + std::to_string(a.kernel.shape(0)) + ")");
+  if (a.x.shape(1) == 0) fail(op, "x must have at least one time step, got " + describe(a.x));
+  a.batch = a.x.shape(0);
+  a.steps = a.x.shape(1);
+  a.features = a.x.shape(2);
+  a.units = units;
+  a.kernel_view = matrix_view(op, "kernel", a.kernel);
+  a.recurrent_view = matrix_view(op, "recurrent_kernel", a.recurrent_kernel);
+  a.x_data = dense(a.x);
+  a.bias_data = dense(a.bias);
+  return a;
+}
+
+// An optional (batch, units) state or state gradient, dense.
+template <class A>
+std::optional<A> rnn_state(const char* op, const char* name, py::handle obj, const RnnArgs<A>& a) {
+  std::optional<A> s = read_optional<A>(op, name, obj);
+  if (!s) return s;
+  require_float32(op, name, *s, "(batch, units)", {2});
+  if (!has_dims(*s, {a.batch, a.units}))
+    fail(op, std::string(name) + " must be (batch, units) = " + dims_str({a.batch, a.units}) + " float32, got " +
+                 describe(*s));
+  dense(*s);
+  return s;
+}
+
+// The gradient of the output, dh_seq: (B, T, U), or (B, U) when the forward ran
+// with return_sequences=False, or None. A (B, U) one is the gradient of the
+// last output only, so it joins dh_T (their sum when both are given).
+template <class A>
+void rnn_output_grad(const char* op, py::handle dh_obj, const RnnArgs<A>& a, std::optional<A>* dh_seq,
+                     std::optional<A>* dh_T) {
+  *dh_seq = read_optional<A>(op, "dh_seq", dh_obj);
+  if (!*dh_seq) return;
+  require_float32(op, "dh_seq", **dh_seq, "(batch, timesteps, units) or (batch, units)", {2, 3});
+  if ((*dh_seq)->ndim() == 2) {
+    std::optional<A> last = rnn_state(op, "dh_seq", dh_obj, a);
+    if (*dh_T) {
+      const py::object sum = py::reinterpret_steal<py::object>(PyNumber_Add(last->object().ptr(), (*dh_T)->object().ptr()));
+      if (!sum) throw py::error_already_set();
+      last = A::read(op, "dh_T", sum);
+    }
+    *dh_T = last;
+    dh_seq->reset();
+    return;
+  }
+  if (!has_dims(**dh_seq, {a.batch, a.steps, a.units}))
+    fail(op, "dh_seq must be (batch, timesteps, units) = " + dims_str({a.batch, a.steps, a.units}) +
+                 " float32, got " + describe(**dh_seq));
+  dense(**dh_seq);
+}
+
+// cache[key] of the dict that `forward`(..., return_cache=True) returned, dense.
+template <class A>
+A rnn_cached(const char* op, const char* forward, py::handle cache, const char* key, const Dims& want) {
+  const std::string name = std::string("cache['") + key + "']";
+  if (!PyDict_Check(cache.ptr()) || !py::reinterpret_borrow<py::dict>(cache).contains(key))
+    fail(op, std::string("cache must be the dict returned by ") + forward + "(..., return_cache=True) (with '" + key +
+                 "'), got " + type_name(cache));
+  A c = A::read(op, name.c_str(), py::reinterpret_borrow<py::dict>(cache)[key]);
+  require_float32(op, name.c_str(), c, nullptr, {static_cast<int>(want.size())});
+  if (!has_dims(c, want)) fail(op, name + " must be " + dims_str(want) + " float32, got " + describe(c));
+  dense(c);
+  return c;
+}
+
+}  // namespace ranvier::args
