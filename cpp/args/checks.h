@@ -3,7 +3,7 @@
 // Every check of an op's arguments lives here or in a family's header beside
 // it (cpp/args/<family>.h), written once over an array adapter `A` that both
 // modules provide: HostArray (cpp/bindings/host_array.h: NumPy and other CPU
-// arrays) and DeviceArray (cuda/bindings/device_array.h: anything with
+// arrays) and CudaArray (cuda/bindings/cuda_array.h: anything with
 // __cuda_array_interface__). ranvier.ops only routes a call to the module of
 // its arrays; the messages users read are written here, in one form:
 //

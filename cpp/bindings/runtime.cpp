@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "output_array.h"
+#include "ranvier/activation.h"
 #include "ranvier/runtime.h"
 
 namespace py = pybind11;
@@ -91,6 +92,9 @@ void bind_runtime(py::module_& m) {
   m.def("set_output_cache_limit", &set_output_cache_limit);
   m.def("output_cache_held", &output_cache_held);
   m.attr("compiler") = RANVIER_COMPILER;
+  py::tuple activations(kActivationCount);
+  for (int i = 0; i < kActivationCount; ++i) activations[i] = kActivationNames[i];
+  m.attr("ACTIVATIONS") = activations;  // what ranvier.activations checks its registry against
 }
 
 }  // namespace ranvier::bindings

@@ -28,6 +28,7 @@
 #include "attention_kernels.h"
 #include "ranvier/gemm.h"
 #include "ranvier/runtime.h"
+#include "ranvier/index_math.h"
 
 namespace ranvier::cpu {
 
@@ -45,7 +46,6 @@ constexpr std::int64_t kBwdQ = 96;  // backward tile columns (queries)
 constexpr std::int64_t kMinParallelMacs = 1 << 18;
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
-std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 
 // Rows [row0, ...) of head (b, h) of t as a (rows, cols) matrix.
 MatrixView rows_of(const AttentionView& t, std::int64_t b, std::int64_t h, std::int64_t row0) {
@@ -331,7 +331,7 @@ void attention(float* out, float* lse, AttentionView q, AttentionView k, Attenti
   const std::size_t floats = static_cast<std::size_t>(fwd.scratch_floats());
   parallel_tasks(heads * chunks, kMinParallelMacs / task_macs, [&](std::int64_t t) {
     const std::int64_t head = t / chunks;
-    fwd.task(head / shape.heads, head % shape.heads, t % chunks, chunks, scratch(4, floats));
+    fwd.task(head / shape.heads, head % shape.heads, t % chunks, chunks, scratch(ScratchSlot::attention, floats));
   });
 }
 
@@ -353,11 +353,11 @@ void attention_backward(float* dq, float* dk, float* dv, AttentionView dout, Att
   const bool split = chunks > 1;
   const std::int64_t shared = split ? heads * chunks * head_dq : 0;
   const std::size_t floats = static_cast<std::size_t>(shared + bwd.scratch_floats());
-  float* parts = scratch(4, floats);
+  float* parts = scratch(ScratchSlot::attention, floats);
   parallel_tasks(heads * chunks, kMinParallelMacs / task_macs, [&](std::int64_t t) {
     const std::int64_t head = t / chunks;
     float* dq_part = split ? parts + t * head_dq : dq + head * head_dq;
-    bwd.task(head / shape.heads, head % shape.heads, t % chunks, chunks, dq_part, scratch(4, floats) + shared);
+    bwd.task(head / shape.heads, head % shape.heads, t % chunks, chunks, dq_part, scratch(ScratchSlot::attention, floats) + shared);
   });
   if (split) {
     parallel_for(heads, kMinParallelMacs / std::max<std::int64_t>(1, chunks * head_dq),

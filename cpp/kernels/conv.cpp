@@ -23,12 +23,14 @@
 #include "conv_direct_kernels.h"
 #include "ranvier/gemm.h"
 #include "ranvier/runtime.h"
+#include "ranvier/index_math.h"
+#include "column_sums.h"
 
 namespace ranvier::cpu {
 
 namespace {
 
-constexpr int kScratchSlot = 3;
+constexpr ScratchSlot kScratchSlot = ScratchSlot::conv;
 // Floats of patch matrix per chunk (2 MB), but at least kMinChunkRows rows:
 // enough rows that the GEMM's packing of w, redone per chunk, is small next to
 // the product, while the buffer stays bounded whatever the image size.
@@ -45,18 +47,16 @@ constexpr std::int64_t kMinParallelMacs = std::int64_t{1} << 18;
 // split dw's tiles between threads) is used instead.
 constexpr std::int64_t kMaxPartialFloats = std::int64_t{1} << 18;
 
-// Input channels up to which the direct kernels run. Forward + backward,
-// 3x3 "same", 2 threads (ms, direct vs im2col + GEMM): N64 28x28 C1->32
-// 2.1 vs 5.4; N64 32x32 C3->32 8.7 vs 10.5; N64 32x32 C4->64 20 vs 16.5.
+// Input channels up to which the direct kernels beat im2col + GEMM, forward
+// and backward (figures: results/MEASUREMENTS.md).
 constexpr std::int64_t kDirectMaxChannels = 3;
 // Multiply-adds per thread below which a direct kernel runs on one thread:
 // at a few multiply-adds per load, waking the pool costs about as much as
-// 2^20 of them (16x8x8 C1->32 3x3: 31 us on one thread, 38 on two).
+// 2^20 of them.
 constexpr std::int64_t kDirectGrainMacs = std::int64_t{1} << 20;
 // Patch rows per chunk of the direct backward's dw (the chunk's dz stays in L1).
 constexpr std::int64_t kDirectChunkRows = 256;
 
-std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 
 struct Geometry {
   Conv2dShape s;
@@ -164,14 +164,6 @@ void col2im(const Geometry& g, const float* dcols, float* dx, std::int64_t r0, s
       [](std::int64_t, std::int64_t) {});
 }
 
-// db (K,) += column sums of dz (rows, K).
-void add_column_sums(float* db, const float* dz, std::int64_t rows, std::int64_t k) {
-  for (std::int64_t r = 0; r < rows; ++r) {
-    const float* row = dz + r * k;
-    for (std::int64_t j = 0; j < k; ++j) db[j] += row[j];
-  }
-}
-
 // Runs part(p) for p in [0, parts): on the calling thread when there is one
 // part (so its GEMMs may use the pool), else one part per thread.
 template <class Part>
@@ -218,7 +210,7 @@ void add_partials(float* dw, float* db, std::int64_t parts, std::int64_t kdim, s
         for (std::int64_t i = begin; i < end; ++i) dw[i] += part[i];
       });
     }
-    if (db != nullptr) add_column_sums(db, part + kdim * k, 1, k);
+    if (db != nullptr) add_column_sums(db, part + kdim * k, 1, k, 0, k);
   }
 }
 
@@ -259,7 +251,7 @@ void few_channels_backward(const Geometry& g, float* dx, float* dw, float* db, c
       const float* x_image = x + n * image_pixels * s.c;
       for (std::int64_t r0 = 0; r0 < image_rows; r0 += chunk) {
         const std::int64_t r1 = std::min(r0 + chunk, image_rows);
-        if (db_p != nullptr) add_column_sums(db_p, dz + r0 * k, r1 - r0, k);
+        if (db_p != nullptr) add_column_sums(db_p, dz + r0 * k, r1 - r0, k, 0, k);
         if (dw_p != nullptr && !kernels.backward_weights_in_registers(dw_p, x_image, dz, one, r0, r1)) {
           im2col(image, x_image, cols, r0, r1);
           kernels.backward_weights_patches(dw_p, cols, dz + r0 * k, r1 - r0, kdim, k);
@@ -357,7 +349,7 @@ void conv2d_backward(float* dx, float* dw, float* db, const float* dy, const flo
         dz = dz_buf;
       }
       const MatrixView dzm = {dz, k, 1};
-      if (db_p != nullptr) add_column_sums(db_p, dz, m, k);
+      if (db_p != nullptr) add_column_sums(db_p, dz, m, k, 0, k);
       if (dw_p != nullptr) {
         const float* patches = x + r0 * s.c;
         if (!g.direct) {

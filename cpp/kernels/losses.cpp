@@ -36,7 +36,7 @@ std::int64_t row_grain(std::int64_t n) {
 void reduce_row_losses(float* loss, Reduction reduction, std::int64_t rows, std::int64_t grain,
                        const std::function<void(float*, std::int64_t, std::int64_t)>& row_losses) {
   // Slot 6 of the calling thread; the workers only write their own rows of it.
-  float* out = reduction == Reduction::none ? loss : scratch(6, static_cast<std::size_t>(rows));
+  float* out = reduction == Reduction::none ? loss : scratch(ScratchSlot::pool_softmax_losses, static_cast<std::size_t>(rows));
   parallel_for(rows, grain, [&](std::int64_t begin, std::int64_t end) { row_losses(out, begin, end); });
   if (reduction == Reduction::none) return;
   double total = 0.0;

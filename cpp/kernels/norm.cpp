@@ -15,7 +15,7 @@ constexpr std::int64_t kGrain = 1 << 14;
 // Row blocks of the backward. A fixed count (not the thread count) keeps
 // dgamma and dbeta identical for any number of threads.
 constexpr std::int64_t kMaxBlocks = 64;
-constexpr int kScratchSlot = 7;
+constexpr ScratchSlot kScratchSlot = ScratchSlot::norm_embedding_dropout_optim;
 
 std::int64_t rows_grain(std::int64_t d) { return std::max<std::int64_t>(1, kGrain / d); }
 }  // namespace

@@ -48,7 +48,7 @@ void max_pool2d_backward(float* dx, const float* dy, const float* x, const Pool2
     return;
   }
   // Slot 6 of the calling thread; the workers only read it.
-  float* arg = scratch(6, static_cast<std::size_t>(p.n * p.out_h * p.out_w * p.c));
+  float* arg = scratch(ScratchSlot::pool_softmax_losses, static_cast<std::size_t>(p.n * p.out_h * p.out_w * p.c));
   parallel_for(p.n * p.out_h, grain_rows(p, p.out_w),
                [&](std::int64_t begin, std::int64_t end) { k.argmax(arg, x, p, begin, end); });
   parallel_for(p.n * p.h, grain_rows(p, p.w),

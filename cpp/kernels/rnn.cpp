@@ -23,7 +23,7 @@ namespace ranvier::cpu {
 
 namespace {
 
-constexpr int kScratchSlot = 5;
+constexpr ScratchSlot kScratchSlot = ScratchSlot::rnn;
 
 // Batch rows per thread below which the recurrence runs on fewer threads: a
 // thread's step GEMM costs a whole tile of rows (6 or 12) however few it
@@ -85,7 +85,7 @@ void for_row_parts(std::int64_t batch, std::int64_t parts, Body body) {
 // the GEMM's store is the whole cell); otherwise z_t and a copy of h_t live
 // in per-thread buffers of consecutive rows, which the GEMM reads and writes
 // faster: rows of (B,T,X) arrays are T*X apart, so the GEMM's tiles of a
-// dozen rows fall into a few cache sets (10% of the LSTM's forward).
+// dozen rows fall into a few cache sets.
 template <class Cell>
 void forward(const float* x, MatrixView kernel, MatrixView recurrent_kernel, const float* bias,
              float* h, const float* h0, Activation act, const Dims& d, float* z_seq, Cell cell) {

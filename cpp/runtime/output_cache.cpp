@@ -18,8 +18,7 @@ constexpr std::size_t kPage = 4096;
 // Buffers of at least kHugeMinBytes are whole 2 MB pages, which Linux backs
 // with huge pages on request (as NumPy asks for its arrays of 4 MB and more):
 // 512 times fewer page faults at the first write, and fewer TLB misses at
-// every pass over the buffer (max_pool2d forward + backward, 4 + 16 MB of
-// outputs, with nothing kept: 10.5 -> 3.7 ms).
+// every pass over the buffer.
 constexpr std::size_t kHugePage = std::size_t{2} << 20;
 constexpr std::size_t kHugeMinBytes = std::size_t{4} << 20;
 constexpr std::size_t kDefaultLimitMb = 256;

@@ -14,12 +14,12 @@ struct ScratchBuffer {
   ~ScratchBuffer() { std::free(data); }
 };
 
-thread_local ScratchBuffer t_scratch[kScratchSlots];
+thread_local ScratchBuffer t_scratch[static_cast<int>(ScratchSlot::count)];
 
 }  // namespace
 
-float* scratch(int slot, std::size_t floats) {
-  ScratchBuffer& buf = t_scratch[slot];
+float* scratch(ScratchSlot slot, std::size_t floats) {
+  ScratchBuffer& buf = t_scratch[static_cast<int>(slot)];
   if (floats > buf.capacity) {
     // Grow by half again so a slowly growing sequence of sizes does not
     // reallocate every call; round to whole cache lines for aligned_alloc.

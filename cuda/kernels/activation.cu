@@ -2,18 +2,11 @@
 // grid-strided so that any n fits in a bounded grid.
 #include "ranvier_cuda/activation.h"
 #include "ranvier_cuda/activation_math.cuh"
+#include "ranvier_cuda/launch.cuh"
 
 namespace ranvier::cuda {
 
 namespace {
-
-constexpr int kThreads = 256;
-constexpr std::int64_t kMaxBlocks = 1 << 16;
-
-unsigned blocks_for(std::int64_t n) {
-  const std::int64_t blocks = (n + kThreads - 1) / kThreads;
-  return static_cast<unsigned>(blocks < kMaxBlocks ? blocks : kMaxBlocks);
-}
 
 // x (n) -> y (n)
 __global__ void activation_forward_kernel(float* y, const float* x, std::int64_t n,
@@ -38,14 +31,14 @@ __global__ void activation_backward_kernel(float* dx, const float* dy, const flo
 cudaError_t activation_forward(Activation act, float* y, const float* x, std::int64_t n,
                                cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
-  activation_forward_kernel<<<blocks_for(n), kThreads, 0, stream>>>(y, x, n, act);
+  activation_forward_kernel<<<grid_for(n), kBlock, 0, stream>>>(y, x, n, act);
   return cudaGetLastError();
 }
 
 cudaError_t activation_backward(Activation act, float* dx, const float* dy, const float* saved,
                                 std::int64_t n, cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
-  activation_backward_kernel<<<blocks_for(n), kThreads, 0, stream>>>(dx, dy, saved, n, act);
+  activation_backward_kernel<<<grid_for(n), kBlock, 0, stream>>>(dx, dy, saved, n, act);
   return cudaGetLastError();
 }
 

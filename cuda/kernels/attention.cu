@@ -19,6 +19,8 @@
 #include <cmath>
 
 #include "ranvier_cuda/attention.h"
+#include "ranvier/index_math.h"
+#include "ranvier_cuda/launch.cuh"
 
 namespace ranvier::cuda {
 
@@ -34,9 +36,6 @@ constexpr int kTileFloats = kTile * kLd;
 constexpr std::size_t kSharedBytes = 3 * kTileFloats * sizeof(float);
 constexpr float kInf = INFINITY;
 
-__host__ __device__ constexpr std::int64_t ceil_div(std::int64_t a, std::int64_t b) {
-  return (a + b - 1) / b;
-}
 
 // Thread (ty, tx) of the block owns tile rows ty + kGroup * i and columns
 // tx + kGroup * j, i, j < kSub: a row's 16 owners are one half of a warp.
@@ -479,10 +478,8 @@ cudaError_t attention_backward(float* dq, float* dk, float* dv, float* delta_scr
   const std::int64_t heads = shape.batch * shape.heads, rows = heads * shape.lq;
   if (rows > 0) {
     constexpr int kDeltaThreads = 256;
-    constexpr std::int64_t kMaxBlocks = 1 << 16;
-    const std::int64_t blocks = ceil_div(rows, kDeltaThreads / 32);
-    delta_kernel<<<static_cast<unsigned>(blocks < kMaxBlocks ? blocks : kMaxBlocks), kDeltaThreads,
-                   0, stream>>>(delta_scratch, dout, out, shape);
+    delta_kernel<<<grid_for(rows, kDeltaThreads / 32), kDeltaThreads, 0, stream>>>(delta_scratch, dout, out,
+                                                                                  shape);
     cudaError_t err = cudaGetLastError();
     if (err != cudaSuccess) return err;
   }

@@ -19,6 +19,7 @@
 #include "ranvier_cuda/gemm.h"
 #include "ranvier_cuda/launch.cuh"
 #include "ranvier_cuda/reduce.h"
+#include "ranvier/index_math.h"
 
 namespace ranvier::cuda {
 
@@ -35,7 +36,6 @@ constexpr std::int64_t kTargetBlocks = 1024;
 constexpr std::int64_t kMinSliceRows = 256;
 constexpr std::int64_t kMaxPartialFloats = std::int64_t{1} << 24;
 
-std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 
 struct Geometry {
   Conv2dShape s;

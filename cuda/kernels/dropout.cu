@@ -1,19 +1,13 @@
 // Inverted dropout: one thread per pair of elements, since one splitmix64
 // output serves two (the hash of cpp/kernels/dropout_simd.cpp, bit for bit).
 #include "ranvier_cuda/dropout.h"
+#include "ranvier_cuda/launch.cuh"
 
 namespace ranvier::cuda {
 
 namespace {
 
-constexpr int kThreads = 256;
-constexpr std::int64_t kMaxBlocks = 1 << 16;
 constexpr std::uint64_t kGolden = 0x9e3779b97f4a7c15ull;
-
-unsigned blocks_for(std::int64_t n) {
-  const std::int64_t blocks = (n + kThreads - 1) / kThreads;
-  return static_cast<unsigned>(blocks < kMaxBlocks ? blocks : kMaxBlocks);
-}
 
 // splitmix64's output function (Stafford's mix13).
 __host__ __device__ std::uint64_t mix64(std::uint64_t z) {
@@ -61,7 +55,7 @@ cudaError_t dropout(float* y, std::uint8_t* mask, const float* x, std::int64_t n
                     std::uint64_t seed, cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
   const auto threshold = static_cast<std::uint32_t>(rate * 4294967296.0);
-  dropout_kernel<<<blocks_for((n + 1) / 2), kThreads, 0, stream>>>(
+  dropout_kernel<<<grid_for((n + 1) / 2), kBlock, 0, stream>>>(
       y, mask, x, n, mix64(seed + kGolden), threshold, keep_scale(rate));
   return cudaGetLastError();
 }
@@ -69,7 +63,7 @@ cudaError_t dropout(float* y, std::uint8_t* mask, const float* x, std::int64_t n
 cudaError_t dropout_backward(float* dx, const float* dy, const std::uint8_t* mask, std::int64_t n,
                              double rate, cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
-  dropout_backward_kernel<<<blocks_for(n), kThreads, 0, stream>>>(dx, dy, mask, n,
+  dropout_backward_kernel<<<grid_for(n), kBlock, 0, stream>>>(dx, dy, mask, n,
                                                                   keep_scale(rate));
   return cudaGetLastError();
 }

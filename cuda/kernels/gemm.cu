@@ -13,6 +13,7 @@
 
 #include "ranvier_cuda/activation_math.cuh"
 #include "ranvier_cuda/gemm.h"
+#include "ranvier/index_math.h"
 
 namespace ranvier::cuda {
 
@@ -28,9 +29,6 @@ constexpr int kPad = 4;
 // A100/H100); below that the 64 x 64 tiles keep more SMs busy.
 constexpr std::int64_t kMinLargeTiles = 128;
 
-__host__ __device__ constexpr std::int64_t ceil_div(std::int64_t a, std::int64_t b) {
-  return (a + b - 1) / b;
-}
 
 __host__ __device__ constexpr int threads_for(int bm, int bn) {
   return (bm / kMicro) * (bn / kMicro);

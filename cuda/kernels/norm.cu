@@ -2,6 +2,8 @@
 // butterfly sum); the backward's column sums (dgamma, dbeta) go through
 // partial sums over fixed blocks of rows, added in block order.
 #include "ranvier_cuda/norm.h"
+#include "ranvier/index_math.h"
+#include "ranvier_cuda/launch.cuh"
 
 namespace ranvier::cuda {
 
@@ -10,7 +12,6 @@ namespace {
 constexpr int kWarp = 32;
 constexpr int kWarpsPerBlock = 8;
 constexpr int kThreads = kWarp * kWarpsPerBlock;
-constexpr std::int64_t kMaxBlocks = 1 << 16;
 // Column sums: blocks of kCols features x kLanes row lanes, over row chunks
 // of at least kMinChunkRows rows, at most kMaxChunks of them. The chunks
 // depend on the number of rows only, so the sums do not vary between runs or GPUs.
@@ -19,17 +20,13 @@ constexpr int kLanes = 8;
 constexpr std::int64_t kMinChunkRows = 32;
 constexpr std::int64_t kMaxChunks = 256;
 
-std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 
 std::int64_t row_chunks(std::int64_t rows) {
   const std::int64_t chunks = ceil_div(rows, kMinChunkRows);
   return chunks < kMaxChunks ? chunks : kMaxChunks;
 }
 
-unsigned row_blocks(std::int64_t rows) {
-  const std::int64_t blocks = ceil_div(rows, kWarpsPerBlock);
-  return static_cast<unsigned>(blocks < kMaxBlocks ? blocks : kMaxBlocks);
-}
+unsigned row_blocks(std::int64_t rows) { return grid_for(rows, kWarpsPerBlock); }
 
 // Sum over the 32 lanes of a warp; every lane gets the same result.
 __device__ __forceinline__ float warp_sum(float x) {
@@ -186,8 +183,7 @@ cudaError_t layer_norm_backward(float* dx, float* dgamma, float* dbeta, float* s
     err = cudaGetLastError();
     if (err != cudaSuccess) return err;
   }
-  const std::int64_t blocks = ceil_div(d, kThreads);
-  sum_partials_kernel<<<static_cast<unsigned>(blocks < kMaxBlocks ? blocks : kMaxBlocks), kThreads,
+  sum_partials_kernel<<<grid_for(d, kThreads), kThreads,
                         0, stream>>>(dgamma, dbeta, scratch, d, chunks);
   return cudaGetLastError();
 }

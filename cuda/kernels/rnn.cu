@@ -8,25 +8,11 @@
 // to a (B, G*U) scratch that the step's element-wise kernel adds.
 #include "ranvier_cuda/gemm.h"
 #include "ranvier_cuda/rnn.h"
+#include "ranvier_cuda/launch.cuh"
 
 namespace ranvier::cuda {
 
 namespace {
-
-constexpr int kThreads = 256;
-constexpr std::int64_t kMaxBlocks = 1 << 16;
-
-unsigned blocks_for(std::int64_t n) {
-  const std::int64_t blocks = (n + kThreads - 1) / kThreads;
-  return static_cast<unsigned>(blocks < kMaxBlocks ? blocks : kMaxBlocks);
-}
-
-__device__ __forceinline__ std::int64_t first_index() {
-  return static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-}
-__device__ __forceinline__ std::int64_t grid_stride() {
-  return static_cast<std::int64_t>(gridDim.x) * blockDim.x;
-}
 
 __device__ __forceinline__ float sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
 
@@ -46,7 +32,7 @@ __global__ void lstm_cell_kernel(float* gates, float* c, float* h, const float* 
                                  std::int64_t t, std::int64_t batch, std::int64_t steps,
                                  std::int64_t units) {
   const std::int64_t n = batch * units;
-  for (std::int64_t e = first_index(); e < n; e += grid_stride()) {
+  for (std::int64_t e = grid_start<std::int64_t>(); e < n; e += grid_stride<std::int64_t>()) {
     const std::int64_t b = e / units, j = e % units, row = b * steps + t;
     float* g = gates + row * 4 * units;
     const float* zr = z != nullptr ? z + b * 4 * units : nullptr;
@@ -73,7 +59,7 @@ __global__ void lstm_cell_backward_kernel(float* dgates, float* dc, const float*
                                           const float* c0, std::int64_t t, std::int64_t batch,
                                           std::int64_t steps, std::int64_t units) {
   const std::int64_t n = batch * units;
-  for (std::int64_t e = first_index(); e < n; e += grid_stride()) {
+  for (std::int64_t e = grid_start<std::int64_t>(); e < n; e += grid_stride<std::int64_t>()) {
     const std::int64_t b = e / units, j = e % units, row = b * steps + t;
     const float* g = gates + row * 4 * units;
     const float i = g[j], f = g[units + j], gg = g[2 * units + j], o = g[3 * units + j];
@@ -96,7 +82,7 @@ __global__ void lstm_cell_backward_kernel(float* dgates, float* dc, const float*
 __global__ void tanh_step_kernel(float* h, const float* z, std::int64_t t, std::int64_t batch,
                                  std::int64_t steps, std::int64_t units) {
   const std::int64_t n = batch * units;
-  for (std::int64_t e = first_index(); e < n; e += grid_stride()) {
+  for (std::int64_t e = grid_start<std::int64_t>(); e < n; e += grid_stride<std::int64_t>()) {
     const std::int64_t b = e / units, j = e % units;
     float* hv = h + (b * steps + t) * units + j;
     *hv = tanhf(*hv + (z != nullptr ? z[e] : 0.0f));
@@ -108,7 +94,7 @@ __global__ void tanh_cell_backward_kernel(float* dz, const float* dh_next, const
                                           const float* h, std::int64_t t, std::int64_t batch,
                                           std::int64_t steps, std::int64_t units) {
   const std::int64_t n = batch * units;
-  for (std::int64_t e = first_index(); e < n; e += grid_stride()) {
+  for (std::int64_t e = grid_start<std::int64_t>(); e < n; e += grid_stride<std::int64_t>()) {
     const std::int64_t b = e / units, j = e % units, at = (b * steps + t) * units + j;
     const float dhv = dh_next[e] + (dh != nullptr ? dh[at] : 0.0f);
     dz[at] = dhv * (1.0f - h[at] * h[at]);
@@ -120,7 +106,7 @@ __global__ void tanh_cell_backward_kernel(float* dz, const float* dh_next, const
 __global__ void shift_states_kernel(float* hprev, const float* h, const float* h0,
                                     std::int64_t batch, std::int64_t steps, std::int64_t units) {
   const std::int64_t n = batch * steps * units;
-  for (std::int64_t e = first_index(); e < n; e += grid_stride()) {
+  for (std::int64_t e = grid_start<std::int64_t>(); e < n; e += grid_stride<std::int64_t>()) {
     const std::int64_t t = e / units % steps;
     if (t > 0) {
       hprev[e] = h[e - units];
@@ -134,7 +120,7 @@ __global__ void shift_states_kernel(float* hprev, const float* h, const float* h
 template <class... Params, class... Args>
 cudaError_t launch(void (*kernel)(Params...), std::int64_t n, cudaStream_t stream, Args... args) {
   if (n == 0) return cudaSuccess;
-  kernel<<<blocks_for(n), kThreads, 0, stream>>>(args...);
+  kernel<<<grid_for(n), kBlock, 0, stream>>>(args...);
   return cudaGetLastError();
 }
 

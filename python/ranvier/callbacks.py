@@ -27,6 +27,26 @@ class Callback:
     def on_train_batch_end(self, batch, logs=None): ...
 
 
+class CallbackList:
+    """The callbacks of one ``fit``, called together in order."""
+
+    def __init__(self, callbacks, model, params: dict):
+        self.callbacks = list(callbacks)
+        for cb in self.callbacks:
+            cb.set_model(model)
+            cb.params = params
+
+    def __getattr__(self, hook: str):
+        if not hook.startswith("on_"):
+            raise AttributeError(hook)
+
+        def call(*args):
+            for cb in self.callbacks:
+                getattr(cb, hook)(*args)
+
+        return call
+
+
 class History(Callback):
     """Records every epoch's logs: ``history.history["loss"]`` is a list per epoch."""
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ranvier import functional as F
+from ranvier.device import array_module
 from ranvier.tensor import Tensor
 
 
@@ -107,9 +108,7 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
 
 
 def _one_hot(labels, classes):
-    from ranvier import backend
-
-    xp = backend.array_module(labels)
+    xp = array_module(labels)
     return (labels[:, None] == xp.arange(classes)[None, :]).astype(np.float32)
 
 

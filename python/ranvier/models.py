@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ranvier import backend, callbacks as callbacks_mod, losses as losses_mod, metrics as metrics_mod
+from ranvier import activations, callbacks as callbacks_mod, losses as losses_mod, metrics as metrics_mod
+from ranvier.device import array_module, check_device, device_of, is_gpu_array, to_device
 from ranvier import optimizers as optimizers_mod, utils
-from ranvier.layers.base import Layer, shape_str
-from ranvier.layers.core import activation_fn
+from ranvier import saving
+from ranvier.layers.base import Layer, layer_from_config, layer_to_config, shape_str
+
 from ranvier.progress import Progbar
 from ranvier.tensor import Tensor, no_grad
 
@@ -23,15 +25,11 @@ def _as_input_array(x, device: str):
     """User data as an array for the model: floats become float32 (Keras' default), ints stay."""
     if isinstance(x, Tensor):
         x = x.data
-    if not backend.is_cupy(x):
+    if not is_gpu_array(x):
         x = np.asarray(x)
         if x.dtype.kind == "f" and x.dtype != np.float32:
             x = x.astype(np.float32)
-    if device == "cuda" and not backend.is_cupy(x):
-        import cupy
-
-        x = cupy.asarray(x)
-    return x
+    return to_device(x, device, "fit")
 
 
 def _num_samples(x) -> int:
@@ -53,8 +51,7 @@ class Model(Layer):
     # ---- device ------------------------------------------------------------------------
     def to(self, device: str):
         """Move every weight to "cpu" or "cuda" in place (optimizer references stay valid)."""
-        if device not in ("cpu", "cuda"):
-            raise ValueError(f"[{self.name}.to] device must be 'cpu' or 'cuda', got {device!r}")
+        check_device(f"{self.name}.to", device)
         for w in self.weights:
             w.data = w.to(device).data
             w.grad = None
@@ -98,7 +95,7 @@ class Model(Layer):
             logits = self.forward_logits(Tensor(x))
             loss = self._fused_loss(y, logits)
             with no_grad():
-                preds = activation_fn(self._last_layer().activation)(logits)
+                preds = activations.get(self._last_layer().activation)(logits)
             return loss, preds
         preds = self(Tensor(x))
         return self.loss(y, preds), preds
@@ -123,76 +120,72 @@ class Model(Layer):
         """Train for ``epochs``; returns a ``History`` whose ``history`` maps each log name to a list per epoch."""
         if device is not None:
             self.to(device)
-        x = _as_input_array(x, self.device)
-        y = _as_input_array(y, self.device)
-        if _num_samples(x) != _num_samples(y):
-            raise ValueError(f"[fit] x has {_num_samples(x)} samples but y has {_num_samples(y)}")
-        if validation_data is None and validation_split:
-            if not 0 < validation_split < 1:
-                raise ValueError(f"[fit] validation_split must be in (0, 1), got {validation_split}")
-            split = int(_num_samples(x) * (1 - validation_split))  # the last samples, as Keras
-            x, y, validation_data = x[:split], y[:split], (x[split:], y[split:])
-        if validation_data is not None:
-            validation_data = tuple(_as_input_array(v, self.device) for v in validation_data[:2])
         if batch_size < 1:
             raise ValueError(f"[fit] batch_size must be >= 1, got {batch_size}")
+        x, y, validation_data = self._fit_data(x, y, validation_split, validation_data)
         verbose = 1 if verbose == "auto" else int(verbose)
         if not self.built:
             self.build_for(x.shape[1:])
         self._bind_optimizer()
         history = callbacks_mod.History()
-        cbs = list(callbacks or []) + [history]
-        for cb in cbs:
-            cb.set_model(self)
-        n = _num_samples(x)
-        steps = -(-n // batch_size)
+        steps = -(-_num_samples(x) // batch_size)
+        cbs = callbacks_mod.CallbackList(list(callbacks or []) + [history], self,
+                                         {"epochs": epochs, "steps": steps, "verbose": verbose})
         self.stop_training = False
         self.train()
-        for cb in cbs:
-            cb.on_train_begin()
+        cbs.on_train_begin()
         for epoch in range(initial_epoch, epochs):
             logs: dict = {}
-            for cb in cbs:
-                cb.on_epoch_begin(epoch, logs)
+            cbs.on_epoch_begin(epoch, logs)
             if verbose:
                 print(f"Epoch {epoch + 1}/{epochs}")
             bar = Progbar(steps, verbose=verbose) if verbose else None
-            order = utils.rng().permutation(n) if shuffle else np.arange(n)
-            totals: dict = {}
-            seen = 0
-            for step in range(steps):
-                idx = order[step * batch_size:(step + 1) * batch_size]
-                if backend.is_cupy(x):
-                    import cupy
-
-                    idx = cupy.asarray(idx)
-                for cb in cbs:
-                    cb.on_train_batch_begin(step)
-                batch_logs = self.train_step(x[idx], y[idx])
-                count = len(idx)
-                seen += count
-                for key, value in batch_logs.items():
-                    totals[key] = totals.get(key, 0.0) + value * count
-                running = {k: v / seen for k, v in totals.items()}
-                for cb in cbs:
-                    cb.on_train_batch_end(step, running)
-                if bar:
-                    bar.update(step + 1, running)
-            logs.update({k: v / max(seen, 1) for k, v in totals.items()})
+            logs.update(self._train_epoch(x, y, batch_size, shuffle, cbs, bar))
             if validation_data is not None:
                 val = self.evaluate(*validation_data, batch_size=batch_size, verbose=0, return_dict=True)
                 logs.update({f"val_{k}": v for k, v in val.items()})
                 self.train()
             if bar:
                 bar.finish(logs)
-            for cb in cbs:
-                cb.on_epoch_end(epoch, logs)
+            cbs.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
-        for cb in cbs:
-            cb.on_train_end()
+        cbs.on_train_end()
         self.eval()
         return history
+
+    def _fit_data(self, x, y, validation_split: float, validation_data):
+        """(x, y, validation_data) as arrays on the model's device; a split takes the last samples, as Keras."""
+        x, y = _as_input_array(x, self.device), _as_input_array(y, self.device)
+        if _num_samples(x) != _num_samples(y):
+            raise ValueError(f"[fit] x has {_num_samples(x)} samples but y has {_num_samples(y)}")
+        if validation_data is None and validation_split:
+            if not 0 < validation_split < 1:
+                raise ValueError(f"[fit] validation_split must be in (0, 1), got {validation_split}")
+            split = int(_num_samples(x) * (1 - validation_split))
+            x, y, validation_data = x[:split], y[:split], (x[split:], y[split:])
+        if validation_data is not None:
+            validation_data = tuple(_as_input_array(v, self.device) for v in validation_data[:2])
+        return x, y, validation_data
+
+    def _train_epoch(self, x, y, batch_size: int, shuffle: bool, cbs, bar) -> dict:
+        """One pass over (x, y) in batches; returns the epoch's mean of each batch log."""
+        n = _num_samples(x)
+        order = utils.rng().permutation(n) if shuffle else np.arange(n)
+        totals: dict = {}
+        seen = 0
+        for step in range(-(-n // batch_size)):
+            idx = to_device(order[step * batch_size:(step + 1) * batch_size], device_of(x))
+            cbs.on_train_batch_begin(step)
+            batch_logs = self.train_step(x[idx], y[idx])
+            seen += len(idx)
+            for key, value in batch_logs.items():
+                totals[key] = totals.get(key, 0.0) + value * len(idx)
+            running = {k: v / seen for k, v in totals.items()}
+            cbs.on_train_batch_end(step, running)
+            if bar:
+                bar.update(step + 1, running)
+        return {k: v / max(seen, 1) for k, v in totals.items()}
 
     def evaluate(self, x, y, batch_size: int = 32, verbose="auto", return_dict: bool = False):
         """Loss and metrics over (x, y), in inference mode."""
@@ -228,7 +221,7 @@ class Model(Layer):
             for start in range(0, _num_samples(x), batch_size):
                 outputs.append(self(Tensor(x[start:start + batch_size])).data)
         self.train(was_training)
-        xp = backend.array_module(x)
+        xp = array_module(x)
         if not outputs:
             raise ValueError("[predict] x has no samples")
         return xp.concatenate(outputs, axis=0)
@@ -271,18 +264,12 @@ class Model(Layer):
 
     # ---- saving -------------------------------------------------------------------------------
     def save_weights(self, path: str) -> None:
-        from ranvier import saving
-
         saving.save_weights(self, path)
 
     def load_weights(self, path: str) -> None:
-        from ranvier import saving
-
         saving.load_weights(self, path)
 
     def save(self, path: str) -> None:
-        from ranvier import saving
-
         saving.save_model(self, path)
 
 
@@ -315,7 +302,7 @@ class Sequential(Model):
     def _dummy_dtype(self):
         return self.layers[0].input_dtype if self.layers else np.float32
 
-    def _build_from(self, shape) -> None:
+    def build_from(self, shape) -> None:
         self.input_spec = None  # each layer checks its own input
         self.built = True
 
@@ -332,10 +319,12 @@ class Sequential(Model):
             x = layer(x)
         last = self.layers[-1]
         if not last.built:
-            last._build_from(x.shape)
+            last.build_from(x.shape)
         return last.call_logits(x)
 
     def get_config(self) -> dict:
-        from ranvier import saving
+        return {"name": self.name, "layers": [layer_to_config(layer) for layer in self.layers]}
 
-        return {"name": self.name, "layers": [saving.layer_to_json(layer) for layer in self.layers]}
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None):
+        return cls([layer_from_config(spec, custom_objects) for spec in config["layers"]], name=config["name"])

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numbers
 
-from ranvier import backend, ops
+from ranvier import ops
+from ranvier.device import array_module
 from ranvier.tensor import Tensor
 
 
@@ -57,7 +58,7 @@ class Optimizer:
         """Per-parameter state (zeros at first use), on the parameter's device."""
         key = (id(p), name)
         if key not in self._state or self._state[key].shape != p.data.shape:
-            self._state[key] = backend.array_module(p.data).zeros_like(p.data)
+            self._state[key] = array_module(p.data).zeros_like(p.data)
         return self._state[key]
 
     def _update(self, p: Tensor, grad) -> None:
@@ -131,7 +132,7 @@ class RMSprop(Optimizer):
         self.rho, self.epsilon = float(rho), float(epsilon)
 
     def _update(self, p, grad):
-        xp = backend.array_module(p.data)
+        xp = array_module(p.data)
         v = self._slot(p, "v")
         v *= self.rho
         v += (1 - self.rho) * grad * grad

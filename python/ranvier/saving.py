@@ -10,7 +10,8 @@ import json
 
 import numpy as np
 
-from ranvier import backend
+from ranvier.device import array_module
+from ranvier.layers.base import layer_from_config, layer_to_config
 
 _FORMAT = "ranvier.model/1"
 
@@ -45,30 +46,13 @@ def load_weights(model, path: str) -> None:
             raise ValueError(f"[load_weights] layer '{layer}': weight '{target_path}' has shape {w.shape}, "
                              f"the file has {value.shape} (saved as '{key.split(':', 1)[1]}')")
     for key, (_, w) in zip(keys, targets):
-        w.data[...] = backend.array_module(w.data).asarray(stored[key])
-
-
-def layer_to_json(layer) -> dict:
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
-
-
-def layer_from_json(spec: dict, custom_objects: dict | None = None):
-    from ranvier import layers, models
-
-    name = spec["class_name"]
-    cls = (custom_objects or {}).get(name) or getattr(layers, name, None) or getattr(models, name, None)
-    if cls is None:
-        raise ValueError(f"[load_model] unknown layer class {name!r}; pass it in custom_objects")
-    config = dict(spec["config"])
-    if name == "Sequential":
-        return models.Sequential([layer_from_json(s, custom_objects) for s in config["layers"]], name=config["name"])
-    return cls(**config)
+        w.data[...] = array_module(w.data).asarray(stored[key])
 
 
 def save_model(model, path: str) -> None:
     """Architecture (JSON in the file's metadata) and weights in one safetensors file."""
     try:
-        config = layer_to_json(model)
+        config = layer_to_config(model)
     except NotImplementedError as e:
         raise NotImplementedError(f"[save] {e}; use save_weights for a subclassed model without get_config") from None
     first = model.layers[0] if getattr(model, "layers", None) else model
@@ -86,7 +70,7 @@ def load_model(path: str, custom_objects: dict | None = None):
         metadata = f.metadata() or {}
     if metadata.get("format") != _FORMAT:
         raise ValueError(f"[load_model] {path} was not written by Model.save (no ranvier model metadata)")
-    model = layer_from_json(json.loads(metadata["model"]), custom_objects)
+    model = layer_from_config(json.loads(metadata["model"]), custom_objects)
     input_shape = json.loads(metadata["input_shape"])
     if not model.built and input_shape is not None:
         model.build_for(tuple(input_shape))

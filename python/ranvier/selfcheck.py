@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ranvier import _runtime, backend, cuda, ops, reference
+from ranvier import _runtime, cuda, ops, reference
+from ranvier.device import to_device, to_host
 
 TOLERANCE = 1e-4
 
@@ -97,7 +98,7 @@ CASES = [_case_dense, _case_activations, _case_conv_pool, _case_softmax_losses, 
 def _to_numpy(a):
     if isinstance(a, (tuple, list)):
         return [_to_numpy(v) for v in a]
-    return a.get() if backend.is_cupy(a) else np.asarray(a)
+    return to_host(a)
 
 
 def _flatten(a):
@@ -120,13 +121,11 @@ class _OnGpu:
     """ranvier.ops with every array argument moved to the GPU."""
 
     def __getattr__(self, name):
-        import cupy
-
         fn = getattr(ops, name)
 
         def move(a):
             if isinstance(a, np.ndarray):
-                return cupy.asarray(a)
+                return to_device(a, "cuda")
             if isinstance(a, dict):
                 return {k: move(v) for k, v in a.items()}
             return a

@@ -11,7 +11,7 @@ import threading
 
 import numpy as np
 
-from ranvier import backend
+from ranvier.device import array_module, check_device, device_of, is_gpu_array, to_device, to_host
 
 _state = threading.local()
 
@@ -45,7 +45,7 @@ class Tensor:
     def __init__(self, data, requires_grad: bool = False, name: str | None = None):
         if isinstance(data, Tensor):
             data = data.data
-        if not (isinstance(data, np.ndarray) or backend.is_cupy(data)):
+        if not (isinstance(data, np.ndarray) or is_gpu_array(data)):
             data = np.asarray(data)
             if data.dtype == np.float64:
                 data = data.astype(np.float32)  # Python floats and lists default to float32
@@ -75,7 +75,7 @@ class Tensor:
 
     @property
     def device(self) -> str:
-        return "cuda" if backend.is_cupy(self.data) else "cpu"
+        return device_of(self.data)
 
     def __len__(self) -> int:
         return self.shape[0]
@@ -86,7 +86,7 @@ class Tensor:
 
     def numpy(self) -> np.ndarray:
         """The values as a NumPy array (copied from the GPU when on CUDA)."""
-        return self.data.get() if backend.is_cupy(self.data) else self.data
+        return to_host(self.data)
 
     def item(self):
         return self.numpy().item()
@@ -100,21 +100,44 @@ class Tensor:
 
     def to(self, device: str) -> "Tensor":
         """This tensor on "cpu" or "cuda" (a leaf: the copy starts a new graph)."""
-        if device not in ("cpu", "cuda"):
-            raise ValueError(f"[Tensor.to] device must be 'cpu' or 'cuda', got {device!r}")
-        if device == self.device:
+        if check_device("Tensor.to", device) == self.device:
             return self
-        if device == "cuda":
-            from ranvier import cuda
+        return Tensor(to_device(self.data, device, "Tensor.to"), requires_grad=self.requires_grad, name=self.name)
 
-            if not cuda.is_available():
-                raise RuntimeError("[Tensor.to] no CUDA device is available (ranvier.cuda.is_available() is False)")
-            import cupy
+    # ---- operators and methods, computed by ranvier.functional -----------------
+    # functional imports this module, so it is looked up at call time, not imported here.
+    def __add__(self, other): return _functional().add(self, other)
+    def __radd__(self, other): return _functional().add(other, self)
+    def __sub__(self, other): return _functional().sub(self, other)
+    def __rsub__(self, other): return _functional().sub(other, self)
+    def __mul__(self, other): return _functional().mul(self, other)
+    def __rmul__(self, other): return _functional().mul(other, self)
+    def __truediv__(self, other): return _functional().div(self, other)
+    def __rtruediv__(self, other): return _functional().div(other, self)
+    def __neg__(self): return _functional().neg(self)
+    def __pow__(self, exponent): return _functional().power(self, exponent)
+    def __matmul__(self, other): return _functional().matmul(self, other)
+    def __rmatmul__(self, other): return _functional().matmul(other, self)
+    def __getitem__(self, index): return _functional().getitem(self, index)
+    def sum(self, axis=None, keepdims=False): return _functional().sum(self, axis, keepdims)
+    def mean(self, axis=None, keepdims=False): return _functional().mean(self, axis, keepdims)
+    def reshape(self, *shape): return _functional().reshape(self, *shape)
+    def flatten(self, start_axis=1): return _functional().flatten(self, start_axis)
+    def exp(self): return _functional().exp(self)
+    def log(self): return _functional().log(self)
+    def relu(self): return _functional().relu(self)
+    def sigmoid(self): return _functional().sigmoid(self)
+    def tanh(self): return _functional().tanh(self)
 
-            data = cupy.asarray(self.data)
-        else:
-            data = self.data.get()
-        return Tensor(data, requires_grad=self.requires_grad, name=self.name)
+    def transpose(self, *axes):
+        """Axes reversed, or permuted as given (``t.transpose(1, 0)`` or ``t.transpose((1, 0))``)."""
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = axes[0]
+        return _functional().transpose(self, tuple(axes) or None)
+
+    @property
+    def T(self):
+        return _functional().transpose(self)
 
     def zero_grad(self) -> None:
         self.grad = None
@@ -127,7 +150,7 @@ class Tensor:
         """
         if not self.requires_grad:
             raise RuntimeError("[backward] this tensor does not require grad: no input of it has requires_grad=True")
-        xp = backend.array_module(self.data)
+        xp = array_module(self.data)
         if gradient is None:
             if self.size != 1:
                 raise RuntimeError(f"[backward] gradient must be given for a non-scalar tensor of shape {self.shape}")
@@ -153,6 +176,19 @@ class Tensor:
     # Arithmetic and shape methods are attached by ranvier.functional.
 
 
+_functional_module = None
+
+
+def _functional():
+    """ranvier.functional, imported on first use (it imports this module)."""
+    global _functional_module
+    if _functional_module is None:
+        import ranvier.functional
+
+        _functional_module = ranvier.functional
+    return _functional_module
+
+
 def _topological_order(root: Tensor) -> list:
     """Nodes reachable from root, each after all of its parents (iterative DFS)."""
     order, seen = [], {id(root)}
@@ -175,7 +211,7 @@ def tensor(data, requires_grad: bool = False, dtype=None, device: str = "cpu") -
     if isinstance(data, Tensor):
         data = data.data
     if dtype is not None:
-        data = backend.array_module(data).asarray(data, dtype=dtype)
+        data = array_module(data).asarray(data, dtype=dtype)
     t = Tensor(data, requires_grad=requires_grad)
     return t.to(device) if device != t.device else t
 

@@ -45,11 +45,8 @@ void parallel_tasks(std::int64_t tasks, std::int64_t grain, const std::function<
 // Host memory for the large arrays ops return. A buffer its array no longer
 // needs is kept, up to a limit of bytes held, for the next output of the same
 // size: training repeats its shapes every step, and memory fresh from the OS
-// costs a page fault and a zeroed page at its first write. Forward +
-// backward with the cache against without it (limit 0: fresh memory, huge
-// pages from 4 MB as NumPy asks for), in alternating turns in one process,
-// median ratios: attention 8x8x512x64 1.07, LSTM T100 B64 128 units 1.07,
-// conv N64 32x32 C64 1.09, a 4096^3 matmul 1.05. Page-aligned; thread-safe.
+// costs a page fault and a zeroed page at its first write. Page-aligned;
+// thread-safe. (Its measured gain is in results/, not here.)
 void* take_output_buffer(std::size_t bytes);
 // Gives back a buffer from take_output_buffer (same bytes): kept, and the
 // oldest kept buffers freed while more than the limit is held; a buffer larger
@@ -66,11 +63,19 @@ std::size_t output_cache_held();
 // Per-thread, 64-byte aligned buffer that grows and is reused across calls, so
 // kernels never allocate in their inner loops. Valid until the next call with
 // the same slot on the same thread. Each family owns its slots, so a kernel
-// can hold its buffer while it calls the GEMM:
-//   0, 1  gemm (packed A, packed B)     2  linear      3  conv
-//   4     attention                     5  rnn         6  pool, softmax, losses
-//   7     norm, embedding, dropout, optimizers       8  gemm (a narrow product)
-constexpr int kScratchSlots = 9;
-float* scratch(int slot, std::size_t floats);
+// can hold its buffer while it calls the GEMM (which uses its own three).
+enum class ScratchSlot {
+  gemm_packed_a,
+  gemm_packed_b,
+  gemm_narrow,  // the transposed product of a narrow GEMM
+  dense,
+  conv,
+  attention,
+  rnn,
+  pool_softmax_losses,
+  norm_embedding_dropout_optim,
+  count
+};
+float* scratch(ScratchSlot slot, std::size_t floats);
 
 }  // namespace ranvier

@@ -4,6 +4,7 @@
 
 #include "gemm/gemm_kernels.h"
 #include "ranvier/runtime.h"
+#include "ranvier/index_math.h"
 
 namespace ranvier::cpu {
 
@@ -17,10 +18,6 @@ constexpr std::int64_t kPackAMinPanels = 16;
 // The most floats of C one work item updates per k block (192 KB, a sixth of
 // a 1.25 MB L2; see gemm_impl).
 constexpr std::int64_t kMaxCTileFloats = 48 * 1024;
-// Holds a narrow product's transpose (see gemm); slots 0 and 1 are the packing's.
-constexpr int kNarrowScratchSlot = 8;
-
-std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 
 // Floats of b (k, n) packed into panels nr wide.
 std::int64_t packed_floats(std::int64_t k, std::int64_t n, int nr) {
@@ -80,11 +77,10 @@ void gemm_impl(float* c, std::int64_t ldc, MatrixView a, MatrixView b, const flo
 
   // A row-major A (contiguous rows) is read in place, unless a work item
   // multiplies it by enough B panels to repay packing: a packed panel is one
-  // stream for the micro-kernel instead of mr rows lda apart (12-row tiles,
-  // 2048^3, 2 threads: +5-15%; the layer shapes, 4 panels, lose 10%). The
-  // 6-row tiles of AVX-512's wide kernel read 6 rows, and packing from 8
-  // panels measured no faster (2048^3: 0.94x), so a work item's 10 panels
-  // there never pack. Other layouts are always packed (so is a row stride of
+  // stream for the micro-kernel instead of mr rows lda apart; the layer
+  // shapes, with few panels, lose by packing. The 6-row tiles of AVX-512's
+  // wide kernel read 6 rows, where packing measured no faster, so a work
+  // item's 10 panels there never pack (figures: results/MEASUREMENTS.md). Other layouts are always packed (so is a row stride of
   // 0, which the micro-kernel reads as "packed").
   const bool pack_a_needed = a.col_stride != 1 || a.row_stride == 0;
 
@@ -94,13 +90,12 @@ void gemm_impl(float* c, std::int64_t ldc, MatrixView a, MatrixView b, const flo
     // Work items: (row block of A) x (a share of the B panels). Each owns its
     // tile of C through every k block, so the whole product is one parallel
     // region with no barrier. One item per thread where the rows allow: more
-    // items re-read A and B (four per thread measured 10-25% slower on the
-    // layer shapes), but their count a multiple of the threads (5 items on 2
+    // items re-read A and B (measured slower on the layer shapes), but their count a multiple of the threads (5 items on 2
     // threads leave one idle a sixth of the time).
     // A row block's tile of C is read and written once per k block: its rows
     // are at most mc, and fewer when the column block is wide, so that the
-    // tile stays in L2 between k blocks (2048^3 and 4096^3: +4-18%; a C row
-    // stride of 8 or 16 KB maps 240 rows onto few L2 sets).
+    // tile stays in L2 between k blocks (a C row stride of 8 or 16 KB maps
+    // 240 rows onto few L2 sets).
     const std::int64_t max_rows = std::clamp<std::int64_t>(kMaxCTileFloats / nb / bs.mr * bs.mr, bs.mr, bs.mc);
     std::int64_t m_blocks = ceil_div(m, max_rows), splits = 1;
     if (threaded) {
@@ -113,13 +108,13 @@ void gemm_impl(float* c, std::int64_t ldc, MatrixView a, MatrixView b, const flo
     const std::int64_t mc = ceil_div(ceil_div(m, m_blocks), bs.mr) * bs.mr;
     const std::int64_t tasks = m_blocks * splits;
     // Many row blocks would each pack the same B panels: pack this column
-    // block of B once, all threads together, and let every item read it
-    // (1024^3 on one thread: +15%). With two row blocks the extra wake-up of
+    // block of B once, all threads together, and let every item read it.
+    // With two row blocks the extra wake-up of
     // the pool costs about what the second packing does.
     const float* block_packed = packed_b;
     std::int64_t block_first_panel = jc / bs.nr, block_panels = ceil_div(n, bs.nr);
     if (packed_b == nullptr && m_blocks > 2) {
-      float* dst = scratch(1, static_cast<std::size_t>(packed_floats(k, nb, bs.nr)));
+      float* dst = scratch(ScratchSlot::gemm_packed_b, static_cast<std::size_t>(packed_floats(k, nb, bs.nr)));
       pack_b_blocked(dst, {b.data + jc * b.col_stride, b.row_stride, b.col_stride}, k, nb, bs);
       block_packed = dst;
       block_first_panel = 0;
@@ -140,7 +135,7 @@ void gemm_impl(float* c, std::int64_t ldc, MatrixView a, MatrixView b, const flo
         const float* a_block = a.data + ic * a.row_stride + pc * a.col_stride;
         float* a_packed = nullptr;
         if (pack_a) {
-          a_packed = scratch(0, static_cast<std::size_t>(ceil_div(mb, bs.mr) * bs.mr * kb));
+          a_packed = scratch(ScratchSlot::gemm_packed_a, static_cast<std::size_t>(ceil_div(mb, bs.mr) * bs.mr * kb));
           packers.pack_a(a_packed, {a_block, a.row_stride, a.col_stride}, mb, kb, bs.mr);
         }
         // This item's B panels only: packing B once per row block of A costs
@@ -149,7 +144,7 @@ void gemm_impl(float* c, std::int64_t ldc, MatrixView a, MatrixView b, const flo
         if (block_packed != nullptr) {
           b_packed = block_packed + packed_panel_offset(pc, kb, block_first_panel + jr_begin, block_panels, bs.nr);
         } else {
-          float* dst = scratch(1, static_cast<std::size_t>((jr_end - jr_begin) * bs.nr * kb));
+          float* dst = scratch(ScratchSlot::gemm_packed_b, static_cast<std::size_t>((jr_end - jr_begin) * bs.nr * kb));
           const float* b_block = b.data + pc * b.row_stride + (jc + jr_begin * bs.nr) * b.col_stride;
           packers.pack_b(dst, {b_block, b.row_stride, b.col_stride}, kb, nb - jr_begin * bs.nr, bs.nr, 0,
                          jr_end - jr_begin);
@@ -183,7 +178,7 @@ void gemm_impl(float* c, std::int64_t ldc, MatrixView a, MatrixView b, const flo
 // taller than one runs as c^T = b^T a^T: its long side then fills the
 // micro-kernel's vectors (12 x 32 tiles with 10 rows used) instead of a
 // narrow tile that loads one value of A per multiply-add, which is bound by
-// loads, not FMAs (64x128 @ 128x10: 4.1 -> 3.2 us). The transposed result
+// loads, not FMAs. The transposed result
 // goes through scratch, which starts as c^T when the product accumulates, so
 // that every element sums in the order of the direct path (same bits either
 // way); its store adds bias and activation.
@@ -195,7 +190,7 @@ void gemm(float* c, std::int64_t ldc, MatrixView a, MatrixView b, std::int64_t m
     gemm_impl(c, ldc, a, b, nullptr, m, n, k, epilogue, accumulate);
     return;
   }
-  float* ct = scratch(kNarrowScratchSlot, static_cast<std::size_t>(n * m));
+  float* ct = scratch(ScratchSlot::gemm_narrow, static_cast<std::size_t>(n * m));
   const std::int64_t lanes = kernels.transposed_max_n, blocks = ceil_div(m, lanes);
   const std::int64_t grain = std::max<std::int64_t>(1, (1 << 14) / (lanes * n));
   if (accumulate) {
@@ -232,7 +227,7 @@ void matmul(float* c, MatrixView a, std::int64_t a_batch_stride, MatrixView b,
   // One right operand for the whole batch (x @ w over leading axes): pack it once.
   const float* packed_b = nullptr;
   if (batch > 1 && b_batch_stride == 0 && k > 0) {
-    float* dst = scratch(1, static_cast<std::size_t>(packed_b_floats(k, n)));
+    float* dst = scratch(ScratchSlot::gemm_packed_b, static_cast<std::size_t>(packed_b_floats(k, n)));
     pack_b_for_gemm(dst, b, k, n);
     packed_b = dst;
   }

@@ -21,15 +21,13 @@ using simd::store_block;
 // Wide: 6 x 64. Against 12 x 32 it has the same 24 accumulators, but 4 vector
 // loads + 6 broadcasts per step instead of 2 + 12, and this host's loads
 // (about 1.1 per cycle when they are broadcasts) then keep up with 2 FMAs per
-// cycle (12 x 32: 12.9 cycles a step, 6 x 64: 12.2). In the driver (one
-// thread, paired runs): 1024^3 +8%, 64x784x128 +18%, 128x1152x64 +8%,
-// 256x1600x128 +10%. kc = 128: the 32 KB B micro-panel and the 3 KB A
-// micro-panel share a 48 KB L1 (96 and 160 measured no better). nc = 640: a
+// cycle (figures: results/MEASUREMENTS.md). kc = 128: the 32 KB B
+// micro-panel and the 3 KB A micro-panel share a 48 KB L1. nc = 640: a
 // work item's kc x nc block of B (320 KB) stays in L2 beside the A block.
 constexpr GemmBlocking kWide = {6, 64, 128, 240, 640};  // 24 of 32 zmm accumulate
 // Tall: 12 x 32, for products at most 32 columns wide, which would fill half
 // of a 6 x 64 tile (a narrow product computed transposed, 10 rows, is one
-// tile of it instead of two: 32x128x10 1.8 us against 3.0). kc = 192: the
+// tile of it instead of two). kc = 192: the
 // 24 KB B micro-panel and the A micro-panel share L1.
 constexpr GemmBlocking kTall = {12, 32, 192, 240, 640};
 #elif defined(RANVIER_TARGET_AVX2)

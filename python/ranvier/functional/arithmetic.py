@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ranvier import backend
+from ranvier.device import array_module
 from ranvier.tensor import Tensor, make_result
 
 
@@ -12,7 +12,7 @@ def as_tensor(x, like: Tensor | None = None) -> Tensor:
     if isinstance(x, Tensor):
         return x
     if like is not None and not hasattr(x, "shape"):
-        return Tensor(backend.array_module(like.data).asarray(x, dtype=like.dtype))
+        return Tensor(array_module(like.data).asarray(x, dtype=like.dtype))
     return Tensor(x)
 
 
@@ -65,34 +65,34 @@ def power(a, exponent: float) -> Tensor:
 
 def exp(a) -> Tensor:
     a = as_tensor(a)
-    xp = backend.array_module(a.data)
+    xp = array_module(a.data)
     y = xp.exp(a.data)
     return make_result(y, (a,), lambda g: (g * y,))
 
 
 def log(a) -> Tensor:
     a = as_tensor(a)
-    xp = backend.array_module(a.data)
+    xp = array_module(a.data)
     return make_result(xp.log(a.data), (a,), lambda g: (g / a.data,))
 
 
 def sqrt(a) -> Tensor:
     a = as_tensor(a)
-    xp = backend.array_module(a.data)
+    xp = array_module(a.data)
     y = xp.sqrt(a.data)
     return make_result(y, (a,), lambda g: (g * 0.5 / y,))
 
 
 def abs(a) -> Tensor:  # noqa: A001 - the name users expect
     a = as_tensor(a)
-    xp = backend.array_module(a.data)
+    xp = array_module(a.data)
     return make_result(xp.abs(a.data), (a,), lambda g: (g * xp.sign(a.data),))
 
 
 def clip(a, low: float, high: float) -> Tensor:
     """Values limited to [low, high]; the gradient passes where they were inside."""
     a = as_tensor(a)
-    xp = backend.array_module(a.data)
+    xp = array_module(a.data)
     inside = (a.data >= low) & (a.data <= high)
     return make_result(xp.clip(a.data, low, high), (a,), lambda g: (g * inside,))
 
@@ -116,7 +116,7 @@ def sum(a, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
     a = as_tensor(a)
     axes = _normalize_axes(axis, a.ndim)
     y = a.data.sum(axis=axes, keepdims=keepdims)
-    xp = backend.array_module(a.data)
+    xp = array_module(a.data)
 
     def backward(g):
         if not keepdims:
@@ -157,7 +157,7 @@ def getitem(a, index) -> Tensor:
     a = as_tensor(a)
     if isinstance(index, Tensor):
         index = index.data
-    xp = backend.array_module(a.data)
+    xp = array_module(a.data)
 
     def backward(g):
         full = xp.zeros(a.shape, dtype=g.dtype)
@@ -169,7 +169,7 @@ def getitem(a, index) -> Tensor:
 
 def concatenate(tensors, axis: int = 0) -> Tensor:
     tensors = [as_tensor(t) for t in tensors]
-    xp = backend.array_module(tensors[0].data)
+    xp = array_module(tensors[0].data)
     axis = axis % tensors[0].ndim
     bounds = np.cumsum([t.shape[axis] for t in tensors])[:-1]
 

@@ -1,4 +1,4 @@
-"""Convolution and pooling on NHWC Tensors."""
+"""Convolution on NHWC Tensors."""
 from __future__ import annotations
 
 from ranvier import ops
@@ -24,26 +24,3 @@ def conv2d(x, w, b=None, stride=1, padding="valid", dilation=1, activation=None)
         return (dx, dw) if b is None else (dx, dw, db)
 
     return make_result(y, parents, backward)
-
-
-def _pool(forward, backward_op):
-    def pool(x, pool_size=2, stride=None, padding="valid") -> Tensor:
-        x = as_tensor(x)
-        args = dict(pool_size=pool_size, stride=stride, padding=padding)
-        y = forward(x.data, **args)
-        return make_result(y, (x,), lambda g: (backward_op(g, x.data, **args),))
-
-    pool.__name__ = forward.__name__
-    pool.__doc__ = f"{forward.__name__} over NHWC x (see ranvier.ops.{forward.__name__})"
-    return pool
-
-
-max_pool2d = _pool(ops.max_pool2d, ops.max_pool2d_backward)
-avg_pool2d = _pool(ops.avg_pool2d, ops.avg_pool2d_backward)
-
-
-def global_avg_pool2d(x) -> Tensor:
-    """(N, H, W, C) -> (N, C): the mean over the spatial axes."""
-    from ranvier.functional.arithmetic import mean
-
-    return mean(as_tensor(x), axis=(1, 2))

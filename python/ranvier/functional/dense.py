@@ -1,4 +1,4 @@
-"""Matrix products, the dense layer and the element-wise activations."""
+"""Matrix products and the dense layer on Tensors."""
 from __future__ import annotations
 
 from ranvier import ops
@@ -45,24 +45,3 @@ def linear(x, w, b=None, activation=None) -> Tensor:
         return (dx, dw) if b is None else (dx, dw, db)
 
     return make_result(y, parents, backward)
-
-
-def _activation(name: str):
-    forward = getattr(ops, name)
-    grad = getattr(ops, f"{name}_backward")
-    from_input = name == "gelu"
-
-    def apply(x) -> Tensor:
-        x = as_tensor(x)
-        y = forward(x.data)
-        return make_result(y, (x,), lambda g: (grad(g, x.data if from_input else y),))
-
-    apply.__name__ = name
-    apply.__doc__ = f"{name} applied element-wise (see ranvier.ops.{name})"
-    return apply
-
-
-relu = _activation("relu")
-sigmoid = _activation("sigmoid")
-tanh = _activation("tanh")
-gelu = _activation("gelu")

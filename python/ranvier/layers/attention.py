@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ranvier import backend
+from ranvier.device import array_module
 from ranvier import functional as F
 from ranvier.layers.base import Layer
 from ranvier.tensor import Tensor
@@ -71,7 +71,7 @@ class MultiHeadAttention(Layer):
         mask = None
         if attention_mask is not None:
             m = attention_mask.data if isinstance(attention_mask, Tensor) else attention_mask
-            mask = backend.array_module(q.data).asarray(m).astype(bool)[:, None]  # (B, 1, Lq, Lk): every head
+            mask = array_module(q.data).asarray(m).astype(bool)[:, None]  # (B, 1, Lq, Lk): every head
         o = F.attention(q, k, v, mask=mask, causal=use_causal_mask)  # (B, H, Lq, value_dim)
         b, lq = o.shape[0], o.shape[2]
         merged = F.reshape(F.transpose(o, (0, 2, 1, 3)), (b, lq, self.num_heads * self.value_dim))
@@ -98,5 +98,5 @@ class PositionalEncoding(Layer):
 
 
     def call(self, x):
-        pe = backend.array_module(x.data).asarray(sinusoidal_encoding(x.shape[1], x.shape[2]))
+        pe = array_module(x.data).asarray(sinusoidal_encoding(x.shape[1], x.shape[2]))
         return x + pe

@@ -11,10 +11,15 @@ from collections import defaultdict
 
 import numpy as np
 
-from ranvier import backend, initializers
+from ranvier import initializers
+from ranvier.device import array_module
 from ranvier.tensor import Tensor, no_grad
 
 _name_counts: defaultdict = defaultdict(int)
+
+# Every Layer subclass by class name (Sequential and Model too): what
+# layer_from_config may build, so saving needs no import of the models.
+_registry: dict = {}
 
 
 def _snake_case(name: str) -> str:
@@ -42,6 +47,15 @@ class Layer:
 
     # dtype of the dummy sample build_for() runs through (Embedding takes ids)
     input_dtype = np.float32
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _registry.setdefault(cls.__name__, cls)
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None):
+        """The layer that ``get_config()`` describes (containers rebuild their children too)."""
+        return cls(**config)
 
     def __init__(self, name: str | None = None, input_shape=None, trainable: bool = True, dtype=None, **kwargs):
         if kwargs:
@@ -115,7 +129,7 @@ class Layer:
             v = np.asarray(v, dtype=np.float32)
             if v.shape != w.shape:
                 raise ValueError(f"[{self.name}] weight {path} has shape {w.shape}, got {v.shape}")
-            w.data[...] = backend.array_module(w.data).asarray(v)
+            w.data[...] = array_module(w.data).asarray(v)
 
     # ---- modes ---------------------------------------------------------------------
     def train(self, mode: bool = True):
@@ -139,14 +153,15 @@ class Layer:
             x = Tensor(x)
         if not self.built:
             declared = self._init_input_shape
-            self._build_from(x.shape if declared is None else (None,) + declared)
+            self.build_from(x.shape if declared is None else (None,) + declared)
         self._check_input(x.shape)
         y = self.call(x, *args, **kwargs)
         first = y[0] if isinstance(y, (tuple, list)) else y
         self.output_shape = (None,) + tuple(first.shape[1:])
         return y
 
-    def _build_from(self, shape) -> None:
+    def build_from(self, shape) -> None:
+        """Build for inputs of ``shape`` (with the batch axis)."""
         self.build((None,) + tuple(shape[1:]))
         self.built = True
         self.build_input_shape = tuple(shape[1:])
@@ -193,3 +208,16 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} '{self.name}'>"
+
+
+def layer_to_config(layer: Layer) -> dict:
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+
+def layer_from_config(spec: dict, custom_objects: dict | None = None) -> Layer:
+    """The layer ``layer_to_config`` described: its class from ``custom_objects`` or the registry."""
+    name = spec["class_name"]
+    cls = (custom_objects or {}).get(name) or _registry.get(name)
+    if cls is None:
+        raise ValueError(f"[load_model] unknown layer class {name!r}; pass it in custom_objects")
+    return cls.from_config(dict(spec["config"]), custom_objects)

@@ -1,9 +1,8 @@
 """Convolution and pooling layers on NHWC images (Keras' channels_last)."""
 from __future__ import annotations
 
-from ranvier import functional as F
+from ranvier import activations, functional as F
 from ranvier.layers.base import Layer
-from ranvier.layers.core import FUSED_ACTIVATIONS, activation_fn
 
 
 def _pair(value, what: str, layer: str) -> tuple:
@@ -33,7 +32,7 @@ class Conv2D(Layer):
         if str(padding).lower() not in ("valid", "same"):
             raise ValueError(f"[Conv2D] padding must be 'valid' or 'same', got {padding!r}")
         self.padding = str(padding).lower()
-        activation_fn(activation)
+        activations.get(activation)
         self.activation = activation
         self.use_bias = use_bias
         self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
@@ -48,11 +47,11 @@ class Conv2D(Layer):
         return F.conv2d(x, self.kernel, self.bias, stride=self.strides, padding=self.padding, dilation=self.dilation_rate)
 
     def call(self, x):
-        if self.activation in FUSED_ACTIVATIONS:
+        if activations.is_fused(self.activation):
             act = None if self.activation == "linear" else self.activation
             return F.conv2d(x, self.kernel, self.bias, stride=self.strides, padding=self.padding,
                             dilation=self.dilation_rate, activation=act)
-        return activation_fn(self.activation)(self.call_logits(x))
+        return activations.get(self.activation)(self.call_logits(x))
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),

@@ -3,25 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ranvier import functional as F
+from ranvier import activations, functional as F
 from ranvier.layers.base import Layer
-
-# Activations the GEMM fuses into its store; the rest run as their own op.
-FUSED_ACTIVATIONS = (None, "linear", "relu", "sigmoid", "tanh", "gelu")
-
-
-def activation_fn(name):
-    """The function behind an activation name (Keras names) or a callable."""
-    if callable(name):
-        return name
-    if name in (None, "linear"):
-        return lambda x: x
-    table = {"relu": F.relu, "sigmoid": F.sigmoid, "tanh": F.tanh, "gelu": F.gelu,
-             "softmax": lambda x: F.softmax(x, axis=-1)}
-    if name not in table:
-        raise ValueError(f"unknown activation {name!r}; known: linear, {', '.join(table)}")
-    return table[name]
-
 
 class Input(Layer):
     """Declares the input shape (without the batch axis) of a Sequential model."""
@@ -50,7 +33,7 @@ class Dense(Layer):
         if int(units) < 1:
             raise ValueError(f"[Dense] units must be a positive integer, got {units!r}")
         self.units = int(units)
-        activation_fn(activation)  # fail early on unknown names
+        activations.get(activation)  # fail early on unknown names
         self.activation = activation
         self.use_bias = use_bias
         self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
@@ -60,10 +43,10 @@ class Dense(Layer):
         self.bias = self.add_weight("bias", (self.units,), self.bias_initializer) if self.use_bias else None
 
     def call(self, x):
-        if self.activation in FUSED_ACTIVATIONS:
+        if activations.is_fused(self.activation):
             act = None if self.activation == "linear" else self.activation
             return F.linear(x, self.kernel, self.bias, activation=act)
-        return activation_fn(self.activation)(self.call_logits(x))
+        return activations.get(self.activation)(self.call_logits(x))
 
     def call_logits(self, x):
         """The output before a non-fused activation (softmax): what fused losses take."""
@@ -78,7 +61,7 @@ class Activation(Layer):
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
-        self.fn = activation_fn(activation)
+        self.fn = activations.get(activation)
         self.activation = activation
 
     def call(self, x):

@@ -1,10 +1,11 @@
 """Array-level API: arrays in, arrays out (NumPy -> CPU kernels, CuPy -> GPU).
 
-Each op validates its arguments (errors name the op and the argument),
-allocates its outputs with the input's array module and calls the kernel
-module that ``ranvier.backend`` picks. ``ranvier.reference`` holds the plain
-NumPy specification of every op under the same name. One module per kernel
-family; each lists its ops in ``__all__``.
+Each op routes its call to the compiled module that ``ranvier.backend`` picks
+for its first array; that module checks every argument (errors name the op
+and the argument, see docs/DESIGN.md), allocates the outputs and runs the
+kernel. ``ranvier.reference`` holds the plain NumPy specification of every op
+under the same name. One module per kernel family; each lists its ops in
+``__all__``.
 """
 from ranvier.ops.activation import *  # noqa: F401,F403
 from ranvier.ops.attention import *  # noqa: F401,F403

@@ -5,6 +5,7 @@
 
 #include "ranvier/gemm.h"
 #include "ranvier/runtime.h"
+#include "column_sums.h"
 
 namespace ranvier::cpu {
 
@@ -23,10 +24,7 @@ void column_sum(float* db, const float* dz, std::int64_t rows, std::int64_t out)
   parallel_for(out, std::max<std::int64_t>(64, (1 << 16) / std::max<std::int64_t>(1, rows)),
                [&](std::int64_t begin, std::int64_t end) {
                  std::memset(db + begin, 0, (end - begin) * sizeof(float));
-                 for (std::int64_t r = 0; r < rows; ++r) {
-                   const float* row = dz + r * out;
-                   for (std::int64_t j = begin; j < end; ++j) db[j] += row[j];
-                 }
+                 add_column_sums(db, dz, rows, out, begin, end);
                });
 }
 
@@ -40,7 +38,7 @@ void linear_backward(float* dx, float* dw, float* db, const float* dy, const flo
   const float* dz = dy;
   if (act != Activation::none) {
     // Slot 2: slots 0 and 1 belong to the GEMM's packing on this thread.
-    float* buf = scratch(2, static_cast<std::size_t>(rows * out));
+    float* buf = scratch(ScratchSlot::dense, static_cast<std::size_t>(rows * out));
     activation_backward(act, buf, dy, saved, rows * out);
     dz = buf;
   }
