@@ -304,41 +304,48 @@ def test_bad_backward_input_is_named():
 
 
 def test_raw_kernels_refuse_bad_arrays():
-    """The compiled module checks too: no call into it can reach a kernel with bad memory."""
+    """The compiled module is where the checks live: called directly, it names the op and argument too."""
     from ranvier import _cpu
     q, k, v = _qkv()
-    out, lse = np.zeros((2, 3, 4, 7), np.float32), np.zeros((2, 3, 4), np.float32)
     mask = np.ones((2, 3, 4, 5), bool)
-    _cpu.attention(out, lse, q, k, v, mask, False, 1.0)
-    with pytest.raises(ValueError, match=r"\[attention\] k has shape"):
-        _cpu.attention(out, lse, q, k[:, :, :, :5], v, None, False, 1.0)
-    with pytest.raises(ValueError, match=r"\[attention\] v has shape"):
-        _cpu.attention(out, lse, q, k, v[:, :, :4], None, False, 1.0)
-    with pytest.raises(ValueError, match=r"\[attention\] mask has shape"):
-        _cpu.attention(out, lse, q, k, v, mask[..., :4], False, 1.0)
-    with pytest.raises(TypeError):
-        _cpu.attention(out, lse, q, k, v, mask.astype(np.float32), False, 1.0)
-    with pytest.raises(TypeError):
-        _cpu.attention(out, lse, q.astype(np.float64), k, v, None, False, 1.0)
-    with pytest.raises(ValueError, match=r"\[attention\] q must have rank 4"):
-        _cpu.attention(out, lse, q[0], k, v, None, False, 1.0)
-    with pytest.raises(ValueError, match=r"\[attention\] out has shape"):
-        _cpu.attention(out[..., :6], lse, q, k, v, None, False, 1.0)
-    with pytest.raises(ValueError, match=r"\[attention\] lse has shape"):
-        _cpu.attention(out, lse[..., :3], q, k, v, None, False, 1.0)
-    with pytest.raises(ValueError, match=r"must be C-contiguous"):
-        _cpu.attention(np.zeros((2, 3, 4, 14), np.float32)[..., ::2], lse, q, k, v, None, False, 1.0)
-    with pytest.raises(ValueError, match=r"scale must be finite and > 0"):
-        _cpu.attention(out, lse, q, k, v, None, False, float("nan"))
-    grads = [np.zeros_like(a) for a in (q, k, v)]
-    _cpu.attention_backward(*grads, out, out, lse, q, k, v, mask, True, 0.5)
-    with pytest.raises(ValueError, match=r"\[attention_backward\] dk has shape"):
-        _cpu.attention_backward(grads[0], grads[1][:, :, :4], grads[2], out, out, lse, q, k, v, None, False, 1.0)
-    with pytest.raises(ValueError, match=r"\[attention_backward\] dout has shape"):
-        _cpu.attention_backward(*grads, out[:1], out, lse, q, k, v, None, False, 1.0)
-    with pytest.raises(ValueError, match=r"\[attention_backward\] lse must be C-contiguous"):
-        _cpu.attention_backward(*grads, out, out, np.zeros((2, 3, 8), np.float32)[..., ::2], q, k, v, None, False, 1.0)
-    with pytest.raises(ValueError, match=r"writeable"):
-        frozen = np.zeros_like(q)
-        frozen.flags.writeable = False
-        _cpu.attention_backward(frozen, grads[1], grads[2], out, out, lse, q, k, v, None, False, 1.0)
+    out, lse = _cpu.attention(q, k, v, mask, False, 1.0)
+    assert out.shape == (2, 3, 4, 7) and lse.shape == (2, 3, 4)
+    with pytest.raises(ValueError, match=r"\[attention\] k must have the head dim D=6 of q, got k \(2, 3, 5, 5\)"):
+        _cpu.attention(q, k[:, :, :, :5], v, None, False, 1.0)
+    with pytest.raises(ValueError, match=r"\[attention\] v must have the length Lk=5 of k, got v \(2, 3, 4, 7\)"):
+        _cpu.attention(q, k, v[:, :, :4], None, False, 1.0)
+    with pytest.raises(ValueError, match=r"\[attention\] mask must broadcast to \(B, H, Lq, Lk\) = \(2, 3, 4, 5\), got \(2, 3, 4, 4\) bool"):
+        _cpu.attention(q, k, v, mask[..., :4], False, 1.0)
+    with pytest.raises(TypeError, match=r"\[attention\] mask must be a bool array \(True = attend\), got \(2, 3, 4, 5\) float32"):
+        _cpu.attention(q, k, v, mask.astype(np.float32), False, 1.0)
+    with pytest.raises(TypeError, match=r"\[attention\] q must be \(B, H, Lq, D\) float32, got \(2, 3, 4, 6\) float64"):
+        _cpu.attention(q.astype(np.float64), k, v, None, False, 1.0)
+    with pytest.raises(ValueError, match=r"\[attention\] q must be \(B, H, Lq, D\) float32, got \(3, 4, 6\) float32"):
+        _cpu.attention(q[0], k, v, None, False, 1.0)
+    with pytest.raises(ValueError, match=r"\[attention\] scale must be finite and > 0, got nan"):
+        _cpu.attention(q, k, v, None, False, float("nan"))
+    with pytest.raises(TypeError, match=r"\[attention\] scale must be None or a real number, got str"):
+        _cpu.attention(q, k, v, None, False, "1")
+    _cpu.attention_backward(out, q, k, v, out, lse, mask, True, 0.5)
+    with pytest.raises(ValueError, match=r"\[attention_backward\] dout must be \(2, 3, 4, 7\) float32 to match q and v, got \(1, 3, 4, 7\)"):
+        _cpu.attention_backward(out[:1], q, k, v, out, lse, None, False, 1.0)
+    with pytest.raises(ValueError, match=r"\[attention_backward\] lse must be \(2, 3, 4\) float32 to match q and v"):
+        _cpu.attention_backward(out, q, k, v, out, lse[:, :, :3], None, False, 1.0)
+
+
+def test_raw_kernels_default_scale_and_read_strided_lse_and_mask(rng):
+    """scale None is 1/sqrt(D); a strided lse is copied dense; a strided mask is read through its strides."""
+    from ranvier import _cpu
+    q, k, v = f32(rng, 2, 3, 4, 9), f32(rng, 2, 3, 5, 9), f32(rng, 2, 3, 5, 7)
+    wide = rng.random((4, 10)) < 0.7
+    wide[:, ::2] |= np.eye(4, 5, dtype=bool)  # every query sees a key
+    mask = wide[:, ::2]
+    out, lse = _cpu.attention(q, k, v, mask, False, None)
+    want_out, want_lse = _cpu.attention(q, k, v, np.ascontiguousarray(mask), False, 1 / 3)
+    np.testing.assert_array_equal(out, want_out)
+    np.testing.assert_array_equal(lse, want_lse)
+    lse_strided = np.repeat(lse, 2, axis=-1)[..., ::2]
+    got = _cpu.attention_backward(out, q, k, v, out, lse_strided, mask, False, None)
+    want = _cpu.attention_backward(out, q, k, v, out, lse, mask, False, 1 / 3)
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)

@@ -1,72 +1,51 @@
-// layer_norm and layer_norm_backward on (rows, d) contiguous float32 arrays.
-#include <pybind11/stl.h>
-
-#include "array_args.h"
+// layer_norm and layer_norm_backward: checked by cpp/args/norm.h, outputs
+// allocated here.
+#include "args/norm.h"
+#include "host_array.h"
 #include "ranvier/norm.h"
 
 namespace ranvier::bindings {
 
 namespace {
 
-// Rows and features of x (rows, d); d must be at least 1.
-std::pair<std::int64_t, std::int64_t> rows_features(const char* op, const Array& x) {
-  check_rank(op, "x", x, 2);
-  if (x.shape(1) == 0) fail(op, "x must have at least one feature, got shape " + shape_str(x));
-  return {x.shape(0), x.shape(1)};
+using A = HostArray;
+
+py::object layer_norm(py::handle x, py::handle gamma, py::handle beta, py::handle eps, bool return_stats) {
+  const auto a = args::layer_norm_args<A>("layer_norm", x, gamma, beta, eps);
+  A y = A::empty(args::dims(a.x.x));
+  std::optional<A> mean, rstd;
+  if (return_stats) mean = A::empty(a.x.stats_dims), rstd = A::empty(a.x.stats_dims);
+  {
+    py::gil_scoped_release release;
+    cpu::layer_norm(y.data<float>(), mean ? mean->data<float>() : nullptr,
+                    rstd ? rstd->data<float>() : nullptr, a.x.data,
+                    a.gamma.data<float>(), a.beta.data<float>(), a.x.rows, a.x.d, a.eps);
+  }
+  if (!return_stats) return y.object();
+  return py::make_tuple(y.object(), mean->object(), rstd->object());
 }
 
-void layer_norm(Array y, OptionalArray mean, OptionalArray rstd, const Array& x, const Array& gamma,
-                const Array& beta, float eps) {
-  const char* op = "layer_norm";
-  auto [rows, d] = rows_features(op, x);
-  check_shape(op, "gamma", gamma, {d});
-  check_shape(op, "beta", beta, {d});
-  check_shape(op, "y", y, {rows, d});
-  const float* xp = contiguous_in(op, "x", x);
-  const float* gp = contiguous_in(op, "gamma", gamma);
-  const float* bp = contiguous_in(op, "beta", beta);
-  float* yp = contiguous_out(op, "y", y);
-  float* mp = optional_out(op, "mean", mean, {rows});
-  float* rp = optional_out(op, "rstd", rstd, {rows});
-  py::gil_scoped_release release;
-  cpu::layer_norm(yp, mp, rp, xp, gp, bp, rows, d, eps);
-}
-
-void layer_norm_backward(Array dx, Array dgamma, Array dbeta, const Array& dy, const Array& x,
-                         const Array& gamma, const Array& mean, const Array& rstd) {
-  const char* op = "layer_norm_backward";
-  auto [rows, d] = rows_features(op, x);
-  check_shape(op, "dy", dy, {rows, d});
-  check_shape(op, "gamma", gamma, {d});
-  check_shape(op, "mean", mean, {rows});
-  check_shape(op, "rstd", rstd, {rows});
-  check_shape(op, "dx", dx, {rows, d});
-  check_shape(op, "dgamma", dgamma, {d});
-  check_shape(op, "dbeta", dbeta, {d});
-  const float* dyp = contiguous_in(op, "dy", dy);
-  const float* xp = contiguous_in(op, "x", x);
-  const float* gp = contiguous_in(op, "gamma", gamma);
-  const float* mp = contiguous_in(op, "mean", mean);
-  const float* rp = contiguous_in(op, "rstd", rstd);
-  float* dxp = contiguous_out(op, "dx", dx);
-  float* dgp = contiguous_out(op, "dgamma", dgamma);
-  float* dbp = contiguous_out(op, "dbeta", dbeta);
-  py::gil_scoped_release release;
-  cpu::layer_norm_backward(dxp, dgp, dbp, dyp, xp, gp, mp, rp, rows, d);
+py::tuple layer_norm_backward(py::handle dy, py::handle x, py::handle gamma, py::handle mean, py::handle rstd) {
+  const auto a = args::layer_norm_backward_args<A>("layer_norm_backward", dy, x, gamma, mean, rstd);
+  A dx = A::empty(args::dims(a.x.x)), dgamma = A::empty({a.x.d}), dbeta = A::empty({a.x.d});
+  {
+    py::gil_scoped_release release;
+    cpu::layer_norm_backward(dx.data<float>(), dgamma.data<float>(), dbeta.data<float>(), a.dy.data<float>(),
+                             a.x.data, a.gamma.data<float>(), a.mean.data<float>(), a.rstd.data<float>(), a.x.rows,
+                             a.x.d);
+  }
+  return py::make_tuple(dx.object(), dgamma.object(), dbeta.object());
 }
 
 }  // namespace
 
 void bind_norm(py::module_& m) {
-  m.def("layer_norm", &layer_norm, py::arg("y").noconvert(), py::arg("mean").noconvert(),
-        py::arg("rstd").noconvert(), py::arg("x").noconvert(), py::arg("gamma").noconvert(),
-        py::arg("beta").noconvert(), py::arg("eps"),
-        "y (rows, d) = layer norm of x (rows, d) with gamma, beta (d,); mean, rstd (rows,) or None");
-  m.def("layer_norm_backward", &layer_norm_backward, py::arg("dx").noconvert(),
-        py::arg("dgamma").noconvert(), py::arg("dbeta").noconvert(), py::arg("dy").noconvert(),
-        py::arg("x").noconvert(), py::arg("gamma").noconvert(), py::arg("mean").noconvert(),
-        py::arg("rstd").noconvert(),
-        "dx (rows, d), dgamma, dbeta (d,) from dy, x (rows, d), gamma (d,), mean, rstd (rows,)");
+  m.def("layer_norm", &layer_norm, py::arg("x"), py::arg("gamma"), py::arg("beta"), py::arg("eps") = 1e-5,
+        py::arg("return_stats") = false,
+        "y = layer norm of x (..., D) over its last axis with gamma, beta (D,); "
+        "(y, mean, rstd) with return_stats, mean and rstd of shape x.shape[:-1]");
+  m.def("layer_norm_backward", &layer_norm_backward, py::arg("dy"), py::arg("x"), py::arg("gamma"), py::arg("mean"),
+        py::arg("rstd"), "(dx, dgamma, dbeta) from dy, x (..., D), gamma (D,) and the forward's mean, rstd");
 }
 
 }  // namespace ranvier::bindings

@@ -1,79 +1,60 @@
-// layer_norm and layer_norm_backward on (rows, d) contiguous CUDA arrays; the
-// same call signatures as the _cpu module's (cpp/bindings/norm.cpp).
-#include <utility>
-
-#include "device_array.h"
+// layer_norm and layer_norm_backward on CUDA arrays: checked by
+// cpp/args/norm.h, outputs allocated here, as in the CPU module.
+#include "args/norm.h"
+#include "cuda_array.h"
+#include "cuda_call.h"
 #include "ranvier_cuda/norm.h"
 
 namespace ranvier::bindings {
 
 namespace {
 
-// Rows and features of x (rows, d); d must be at least 1.
-std::pair<std::int64_t, std::int64_t> rows_features(const char* op, const DeviceArray& x) {
-  check_rank(op, "x", x, 2);
-  if (x.shape[1] == 0) fail(op, "x must have at least one feature, got shape " + shape_str(x));
-  return {x.shape[0], x.shape[1]};
-}
+using A = CudaArray;
 
-void layer_norm(const py::object& y, const py::object& mean, const py::object& rstd,
-                const py::object& x_obj, const py::object& gamma, const py::object& beta,
-                float eps) {
+py::object layer_norm(py::handle x, py::handle gamma, py::handle beta, py::handle eps, bool return_stats) {
   const char* op = "layer_norm";
-  const DeviceArray x = device_array(op, "x", x_obj);
-  const auto [rows, d] = rows_features(op, x);
-  const float* gp = array_in(op, "gamma", gamma, {d});
-  const float* bp = array_in(op, "beta", beta, {d});
-  float* yp = array_out(op, "y", y, {rows, d});
-  const float* xp = contiguous_in(op, "x", x);
-  float* mp = optional_out(op, "mean", mean, {rows});
-  float* rp = optional_out(op, "rstd", rstd, {rows});
+  const auto a = args::layer_norm_args<A>(op, x, gamma, beta, eps);
+  A y = A::empty(args::dims(a.x.x));
+  std::optional<A> mean, rstd;
+  if (return_stats) mean = A::empty(a.x.stats_dims), rstd = A::empty(a.x.stats_dims);
   const cudaStream_t stream = current_stream();
   cudaError_t err;
   {
     py::gil_scoped_release release;
-    err = cuda::layer_norm(yp, mp, rp, xp, gp, bp, rows, d, eps, stream);
+    err = cuda::layer_norm(y.data<float>(), mean ? mean->data<float>() : nullptr,
+                    rstd ? rstd->data<float>() : nullptr, a.x.data,
+                           a.gamma.data<float>(), a.beta.data<float>(), a.x.rows, a.x.d, a.eps, stream);
   }
   check_cuda(op, err);
+  if (!return_stats) return y.object();
+  return py::make_tuple(y.object(), mean->object(), rstd->object());
 }
 
-void layer_norm_backward(const py::object& dx, const py::object& dgamma, const py::object& dbeta,
-                         const py::object& dy, const py::object& x_obj, const py::object& gamma,
-                         const py::object& mean, const py::object& rstd) {
+py::tuple layer_norm_backward(py::handle dy, py::handle x, py::handle gamma, py::handle mean, py::handle rstd) {
   const char* op = "layer_norm_backward";
-  const DeviceArray x = device_array(op, "x", x_obj);
-  const auto [rows, d] = rows_features(op, x);
-  const float* dyp = array_in(op, "dy", dy, {rows, d});
-  const float* gp = array_in(op, "gamma", gamma, {d});
-  const float* mp = array_in(op, "mean", mean, {rows});
-  const float* rp = array_in(op, "rstd", rstd, {rows});
-  float* dxp = array_out(op, "dx", dx, {rows, d});
-  float* dgp = array_out(op, "dgamma", dgamma, {d});
-  float* dbp = array_out(op, "dbeta", dbeta, {d});
-  const float* xp = contiguous_in(op, "x", x);
+  const auto a = args::layer_norm_backward_args<A>(op, dy, x, gamma, mean, rstd);
+  A dx = A::empty(args::dims(a.x.x)), dgamma = A::empty({a.x.d}), dbeta = A::empty({a.x.d});
   float* partial = nullptr;  // per-chunk sums of dgamma and dbeta
-  const py::object partial_owner =
-      scratch_array(cuda::layer_norm_backward_scratch(rows, d), &partial);
+  const py::object partial_owner = scratch_array(cuda::layer_norm_backward_scratch(a.x.rows, a.x.d), &partial);
   const cudaStream_t stream = current_stream();
   cudaError_t err;
   {
     py::gil_scoped_release release;
-    err = cuda::layer_norm_backward(dxp, dgp, dbp, partial, dyp, xp, gp, mp, rp, rows, d, stream);
+    err = cuda::layer_norm_backward(dx.data<float>(), dgamma.data<float>(), dbeta.data<float>(), partial,
+                                    a.dy.data<float>(), a.x.data, a.gamma.data<float>(), a.mean.data<float>(),
+                                    a.rstd.data<float>(), a.x.rows, a.x.d, stream);
   }
   check_cuda(op, err);
+  return py::make_tuple(dx.object(), dgamma.object(), dbeta.object());
 }
 
 }  // namespace
 
 void bind_norm(py::module_& m) {
-  m.def("layer_norm", &layer_norm, py::arg("y"), py::arg("mean").none(true),
-        py::arg("rstd").none(true), py::arg("x"), py::arg("gamma"), py::arg("beta"),
-        py::arg("eps"),
-        "y (rows, d) = layer norm of x (rows, d) with gamma, beta (d,); mean, rstd (rows,) or None");
-  m.def("layer_norm_backward", &layer_norm_backward, py::arg("dx"), py::arg("dgamma"),
-        py::arg("dbeta"), py::arg("dy"), py::arg("x"), py::arg("gamma"), py::arg("mean"),
-        py::arg("rstd"),
-        "dx (rows, d), dgamma, dbeta (d,) from dy, x (rows, d), gamma (d,), mean, rstd (rows,)");
+  m.def("layer_norm", &layer_norm, py::arg("x"), py::arg("gamma"), py::arg("beta"), py::arg("eps") = 1e-5,
+        py::arg("return_stats") = false);
+  m.def("layer_norm_backward", &layer_norm_backward, py::arg("dy"), py::arg("x"), py::arg("gamma"), py::arg("mean"),
+        py::arg("rstd"));
 }
 
 }  // namespace ranvier::bindings
