@@ -105,16 +105,56 @@ def test_bad_input_is_named():
         ops.adam_update(p, g.astype(np.float16), m, v, step=1)
 
 
+def test_huge_step_and_overlap_are_named():
+    p, g = np.zeros(6, np.float32), np.zeros(6, np.float32)
+    m, v = np.zeros(6, np.float32), np.zeros(6, np.float32)
+    with pytest.raises(ValueError, match=r"\[adam_update\] step must be an integer >= 1, got 9223372036854775808"):
+        ops.adam_update(p, g, m, v, step=2**63)
+    with pytest.raises(ValueError, match=r"\[adam_update\] step must be an integer >= 1, got -1"):
+        ops.adam_update(p, g, m, v, step=np.int64(-1))
+    buf = np.zeros(12, np.float32)
+    with pytest.raises(ValueError, match=r"\[adam_update\] m and v must be separate arrays, but they share memory"):
+        ops.adam_update(p, g, buf[:6], buf[5:11], step=1)
+    ops.adam_update(p, g, buf[:6], buf[6:], step=1)  # adjacent, not overlapping
+    with pytest.raises(ValueError, match=r"\[sgd_update\] param and grad must be separate arrays"):
+        ops.sgd_update(p, p)
+    with pytest.raises(TypeError, match=r"\[sgd_update\] lr must be a real number, got str"):
+        ops.sgd_update(p, g, lr="0.1")
+    with pytest.raises(ValueError, match=r"\[sgd_update\] momentum 1.0 needs velocity="):
+        ops.sgd_update(p, g, momentum=1)
+
+
+def test_strided_grad_is_read_as_its_values(rng):
+    """grad is only read: a strided one is copied once, densely, and may even be a view of param's buffer."""
+    param, grad = f32(rng, 4, 5), f32(rng, 8, 5)
+    a, b = param.copy(), param.copy()
+    ops.adam_update(a, grad[::2], np.zeros_like(a), np.zeros_like(a), step=1, lr=0.1)
+    ops.adam_update(b, np.ascontiguousarray(grad[::2]), np.zeros_like(b), np.zeros_like(b), step=1, lr=0.1)
+    np.testing.assert_array_equal(a, b)
+    buf = np.arange(8, dtype=np.float32)
+    ops.sgd_update(buf[:4], buf[::2], lr=1.0)  # grad [0, 2, 4, 6], read before param changes
+    np.testing.assert_array_equal(buf[:4], [0, -1, -2, -3])
+
+
 def test_raw_kernels_refuse_bad_arrays():
+    """The compiled module is where the checks live: called directly, it names the op and argument too."""
     from ranvier import _cpu
     p, g = np.zeros(6, np.float32), np.zeros(6, np.float32)
-    with pytest.raises(ValueError, match=r"\[sgd_update\] param \(an output\) must be C-contiguous"):
-        _cpu.sgd_update(np.zeros(12, np.float32)[::2], None, g, 0.1, 0.0, False, 0.0)
-    with pytest.raises(ValueError, match=r"\[sgd_update\] velocity and param must have the same size"):
-        _cpu.sgd_update(p, np.zeros(5, np.float32), g, 0.1, 0.9, False, 0.0)
-    with pytest.raises(TypeError):
-        _cpu.sgd_update(p.astype(np.float64), None, g, 0.1, 0.0, False, 0.0)
-    with pytest.raises(ValueError, match=r"\[adam_update\] step must be >= 1, got 0"):
-        _cpu.adam_update(p, p.copy(), p.copy(), g, 0, 0.1, 0.9, 0.999, 1e-7, 0.0, False)
-    with pytest.raises(ValueError, match=r"\[adam_update\] grad and param must have the same size"):
-        _cpu.adam_update(p, p.copy(), p.copy(), g[:3], 1, 0.1, 0.9, 0.999, 1e-7, 0.0, False)
+    with pytest.raises(ValueError, match=r"\[sgd_update\] param must be C-contiguous: it is updated in place"):
+        _cpu.sgd_update(np.zeros(12, np.float32)[::2], g, None, 0.1, 0.0, False, 0.0)
+    with pytest.raises(ValueError, match=r"\[sgd_update\] velocity must have param's shape \(6,\), got \(5,\)"):
+        _cpu.sgd_update(p, g, np.zeros(5, np.float32), 0.1, 0.9, False, 0.0)
+    with pytest.raises(TypeError, match=r"\[sgd_update\] param must be a float32 array \(updated in place\), got \(6,\) float64"):
+        _cpu.sgd_update(p.astype(np.float64), g, None, 0.1, 0.0, False, 0.0)
+    with pytest.raises(ValueError, match=r"\[sgd_update\] momentum 0.9 needs velocity="):
+        _cpu.sgd_update(p, g, None, 0.1, 0.9, False, 0.0)
+    with pytest.raises(TypeError, match=r"\[sgd_update\] grad must be an array .*, got list"):
+        _cpu.sgd_update(p, [0.0] * 6, None, 0.1, 0.0, False, 0.0)
+    with pytest.raises(ValueError, match=r"\[adam_update\] step must be an integer >= 1, got 0"):
+        _cpu.adam_update(p, g, p.copy(), p.copy(), 0, 0.1, 0.9, 0.999, 1e-7, 0.0, False)
+    with pytest.raises(ValueError, match=r"\[adam_update\] step must be an integer >= 1, got 9223372036854775808"):
+        _cpu.adam_update(p, g, p.copy(), p.copy(), 2**63, 0.1, 0.9, 0.999, 1e-7, 0.0, False)
+    with pytest.raises(ValueError, match=r"\[adam_update\] grad must have param's shape \(6,\), got \(3,\)"):
+        _cpu.adam_update(p, g[:3], p.copy(), p.copy(), 1, 0.1, 0.9, 0.999, 1e-7, 0.0, False)
+    with pytest.raises(ValueError, match=r"\[adam_update\] param and m must be separate arrays"):
+        _cpu.adam_update(p, g, p, p.copy(), 1, 0.1, 0.9, 0.999, 1e-7, 0.0, False)
