@@ -1,6 +1,6 @@
-// Arguments of sgd_update and adam_update (ranvier.ops.optim).
+// Arguments of sgd_update, adam_update and rmsprop_update (ranvier.ops.optim).
 //
-// Every state array (param, velocity, m, v) is updated in place, so each must
+// Every state array (param, velocity, m, v, mean_grad) is updated in place, so each must
 // be a C-contiguous, writeable float32 array of param's shape: a converted or
 // contiguous copy would silently drop the update. grad is only read, so a
 // strided one is copied dense. No array may share memory with another.
@@ -64,8 +64,12 @@ void distinct(const char* op, std::initializer_list<std::pair<const char*, const
   }
 }
 
-// A real number as Python shows a float (1 -> "1.0"), for messages.
-inline std::string float_str(double x) { return py::repr(py::float_(x)); }
+// momentum > 0 accumulates into a velocity the caller must pass.
+inline void require_velocity(const char* op, double momentum, bool has_velocity) {
+  if (momentum > 0 && !has_velocity)
+    fail(op, "momentum " + std::string(py::repr(py::float_(momentum))) +
+                 " needs velocity= (param's shape, zeros at the first step)");
+}
 
 template <class A>
 struct SgdArgs {
@@ -89,8 +93,7 @@ SgdArgs<A> sgd_args(py::handle param_obj, py::handle grad_obj, py::handle veloci
   a.momentum = static_cast<float>(mom);
   a.weight_decay = static_cast<float>(real(op, "weight_decay", weight_decay, 0.0));
   a.nesterov = nesterov;
-  if (mom > 0 && !velocity)
-    fail(op, "momentum " + float_str(mom) + " needs velocity= (param's shape, zeros at the first step)");
+  require_velocity(op, mom, a.velocity.has_value());
   if (nesterov && mom == 0) fail(op, "nesterov needs momentum > 0");
   distinct<A>(op, {{"param", &a.param}, {"velocity", a.velocity ? &*a.velocity : nullptr}, {"grad", &a.grad}});
   a.n = size(a.param);
@@ -124,6 +127,40 @@ AdamArgs<A> adam_args(py::handle param_obj, py::handle grad_obj, py::handle m_ob
   a.weight_decay = static_cast<float>(real(op, "weight_decay", weight_decay, 0.0));
   a.decoupled = decoupled;
   distinct<A>(op, {{"param", &a.param}, {"m", &a.m}, {"v", &a.v}, {"grad", &a.grad}});
+  a.n = size(a.param);
+  return a;
+}
+
+template <class A>
+struct RmspropArgs {
+  A param, grad, v;
+  std::optional<A> velocity, mean_grad;
+  float lr, rho, eps, momentum;
+  std::int64_t n;
+};
+
+template <class A>
+RmspropArgs<A> rmsprop_args(py::handle param_obj, py::handle grad_obj, py::handle v_obj, py::handle velocity_obj,
+                            py::handle mean_grad_obj, py::handle lr, py::handle rho, py::handle eps,
+                            py::handle momentum) {
+  const char* op = "rmsprop_update";
+  A param = in_place<A>(op, "param", param_obj);
+  A grad = grad_of(op, grad_obj, param);
+  A v = in_place(op, "v", v_obj, &param);
+  std::optional<A> velocity = in_place_optional(op, "velocity", velocity_obj, param);
+  std::optional<A> mean_grad = in_place_optional(op, "mean_grad", mean_grad_obj, param);
+  RmspropArgs<A> a{std::move(param), std::move(grad), std::move(v), std::move(velocity), std::move(mean_grad)};
+  a.lr = static_cast<float>(real(op, "lr", lr, 0.0));
+  a.rho = static_cast<float>(real(op, "rho", rho, 0.0, 1.0, true));
+  a.eps = static_cast<float>(real(op, "eps", eps, 0.0));
+  const double mom = real(op, "momentum", momentum, 0.0);
+  a.momentum = static_cast<float>(mom);
+  require_velocity(op, mom, a.velocity.has_value());
+  distinct<A>(op, {{"param", &a.param},
+                   {"v", &a.v},
+                   {"velocity", a.velocity ? &*a.velocity : nullptr},
+                   {"mean_grad", a.mean_grad ? &*a.mean_grad : nullptr},
+                   {"grad", &a.grad}});
   a.n = size(a.param);
   return a;
 }

@@ -1,4 +1,4 @@
-// sgd_update and adam_update on CUDA arrays: checked by cpp/args/optim.h, then
+// sgd_update, adam_update and rmsprop_update on CUDA arrays: checked by cpp/args/optim.h, then
 // updated in place on CuPy's current stream, as in the CPU module.
 #include "args/optim.h"
 #include "cuda_array.h"
@@ -37,6 +37,21 @@ void adam_update(py::handle param, py::handle grad, py::handle m, py::handle v, 
   check_cuda("adam_update", err);
 }
 
+void rmsprop_update(py::handle param, py::handle grad, py::handle v, py::handle velocity, py::handle mean_grad,
+                    py::handle lr, py::handle rho, py::handle eps, py::handle momentum) {
+  const auto a = args::rmsprop_args<A>(param, grad, v, velocity, mean_grad, lr, rho, eps, momentum);
+  const cudaStream_t stream = current_stream();
+  cudaError_t err;
+  {
+    py::gil_scoped_release release;
+    err = cuda::rmsprop_update(a.param.data<float>(), a.v.data<float>(),
+                               a.velocity ? a.velocity->data<float>() : nullptr,
+                               a.mean_grad ? a.mean_grad->data<float>() : nullptr, a.grad.data<float>(), a.n, a.lr,
+                               a.rho, a.eps, a.momentum, stream);
+  }
+  check_cuda("rmsprop_update", err);
+}
+
 }  // namespace
 
 void bind_optim(py::module_& m) {
@@ -45,6 +60,9 @@ void bind_optim(py::module_& m) {
   m.def("adam_update", &adam_update, py::arg("param"), py::arg("grad"), py::arg("m"), py::arg("v"), py::arg("step"),
         py::arg("lr"), py::arg("beta1"), py::arg("beta2"), py::arg("eps"), py::arg("weight_decay"),
         py::arg("decoupled"));
+  m.def("rmsprop_update", &rmsprop_update, py::arg("param"), py::arg("grad"), py::arg("v"),
+        py::arg("velocity").none(true), py::arg("mean_grad").none(true), py::arg("lr"), py::arg("rho"), py::arg("eps"),
+        py::arg("momentum"));
 }
 
 }  // namespace ranvier::bindings

@@ -1,6 +1,6 @@
 """Optimizer updates, fused into one pass and applied in place.
 
-Every array that is updated (param, velocity, m, v) must be a C-contiguous,
+Every array that is updated (param, velocity, m, v, mean_grad) must be a C-contiguous,
 writeable float32 array: anything else is an error, because a converted copy
 would silently drop the update. The ops return the same arrays they updated.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ranvier import backend
 
-__all__ = ["sgd_update", "adam_update"]
+__all__ = ["sgd_update", "adam_update", "rmsprop_update"]
 
 
 def sgd_update(param, grad, velocity=None, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0):
@@ -45,3 +45,24 @@ def adam_update(param, grad, m, v, step, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e
     """
     backend.kernels(param).adam_update(param, grad, m, v, step, lr, beta1, beta2, eps, weight_decay, bool(decoupled))
     return param, m, v
+
+
+def rmsprop_update(param, grad, v, velocity=None, mean_grad=None, lr=1e-3, rho=0.9, eps=1e-7, momentum=0.0):
+    """One RMSprop step in place, with Keras' options (momentum, centered):
+
+        v = rho * v + (1 - rho) * g**2
+        mean_grad = rho * mean_grad + (1 - rho) * g     (centered: when mean_grad is given)
+        denom = sqrt(v - mean_grad**2) + eps             (sqrt(v) + eps uncentered)
+        increment = lr * g / denom
+        velocity = momentum * velocity + increment; param -= velocity   (with velocity)
+        param -= increment                                               (without)
+
+    v, velocity and mean_grad (param's shape) start at zeros; velocity is
+    needed when momentum > 0. eps is added to the root, as PyTorch does;
+    Keras 3 takes sqrt(v + eps) instead, which differs where v is not well
+    above eps (gradients of about sqrt(eps) or smaller: Keras' steps are
+    smaller there). v - mean_grad**2 is clamped at 0 against rounding. Returns
+    (param, v, velocity, mean_grad), the same arrays, updated.
+    """
+    backend.kernels(param).rmsprop_update(param, grad, v, velocity, mean_grad, lr, rho, eps, momentum)
+    return param, v, velocity, mean_grad
