@@ -1,4 +1,4 @@
-"""sgd_update and adam_update: several in-place steps against the reference."""
+"""sgd_update, adam_update and rmsprop_update: several in-place steps against the reference."""
 import numpy as np
 import pytest
 from helpers import assert_close, f32
@@ -105,16 +105,147 @@ def test_bad_input_is_named():
         ops.adam_update(p, g.astype(np.float16), m, v, step=1)
 
 
+def test_huge_step_and_overlap_are_named():
+    p, g = np.zeros(6, np.float32), np.zeros(6, np.float32)
+    m, v = np.zeros(6, np.float32), np.zeros(6, np.float32)
+    with pytest.raises(ValueError, match=r"\[adam_update\] step must be an integer >= 1, got 9223372036854775808"):
+        ops.adam_update(p, g, m, v, step=2**63)
+    with pytest.raises(ValueError, match=r"\[adam_update\] step must be an integer >= 1, got -1"):
+        ops.adam_update(p, g, m, v, step=np.int64(-1))
+    buf = np.zeros(12, np.float32)
+    with pytest.raises(ValueError, match=r"\[adam_update\] m and v must be separate arrays, but they share memory"):
+        ops.adam_update(p, g, buf[:6], buf[5:11], step=1)
+    ops.adam_update(p, g, buf[:6], buf[6:], step=1)  # adjacent, not overlapping
+    with pytest.raises(ValueError, match=r"\[sgd_update\] param and grad must be separate arrays"):
+        ops.sgd_update(p, p)
+    with pytest.raises(TypeError, match=r"\[sgd_update\] lr must be a real number, got str"):
+        ops.sgd_update(p, g, lr="0.1")
+    with pytest.raises(ValueError, match=r"\[sgd_update\] momentum 1.0 needs velocity="):
+        ops.sgd_update(p, g, momentum=1)
+
+
+def test_strided_grad_is_read_as_its_values(rng):
+    """grad is only read: a strided one is copied once, densely, and may even be a view of param's buffer."""
+    param, grad = f32(rng, 4, 5), f32(rng, 8, 5)
+    a, b = param.copy(), param.copy()
+    ops.adam_update(a, grad[::2], np.zeros_like(a), np.zeros_like(a), step=1, lr=0.1)
+    ops.adam_update(b, np.ascontiguousarray(grad[::2]), np.zeros_like(b), np.zeros_like(b), step=1, lr=0.1)
+    np.testing.assert_array_equal(a, b)
+    buf = np.arange(8, dtype=np.float32)
+    ops.sgd_update(buf[:4], buf[::2], lr=1.0)  # grad [0, 2, 4, 6], read before param changes
+    np.testing.assert_array_equal(buf[:4], [0, -1, -2, -3])
+
+
+def _rmsprop_run(backend, param, grads, momentum, centered, **kwargs):
+    """STEPS rmsprop_update calls through ops and the reference, with the optional states when asked."""
+    n = param.shape
+    states = [np.zeros(n, np.float32), np.zeros(n, np.float32) if momentum else None,
+              np.zeros(n, np.float32) if centered else None]
+    dev = [backend.asarray(param)] + [None if s is None else backend.asarray(s) for s in states]
+    ref = [param.astype(np.float64)] + [None if s is None else s.astype(np.float64) for s in states]
+    for g in grads:
+        out = ops.rmsprop_update(dev[0], backend.asarray(g), *dev[1:], momentum=momentum, **kwargs)
+        assert all(o is d for o, d in zip(out, dev)), "ops must return the arrays it updated"
+        ref = list(reference.rmsprop_update(ref[0], g.astype(np.float64), *ref[1:], momentum=momentum, **kwargs))
+    return [None if a is None else backend.numpy(a) for a in dev], ref
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 17, 33, 100003])
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+@pytest.mark.parametrize("centered", [False, True])
+def test_rmsprop_matches_reference(backend, isa, n, momentum, centered, rng):
+    param, grads = f32(rng, n), [f32(rng, n) for _ in range(STEPS)]
+    got, want = _rmsprop_run(backend, param, grads, momentum, centered, lr=1e-2, rho=0.9, eps=1e-7)
+    for g, w, name in zip(got, want, ("param", "v", "velocity", "mean_grad")):
+        assert (g is None) == (w is None), name
+        if g is not None:
+            assert_close(g, w, atol=1e-6, rtol=1e-5, what=name)
+
+
+def test_rmsprop_nd_param_and_large_gradients(backend, rng):
+    param, grads = f32(rng, 3, 4, 5), [1e3 * f32(rng, 3, 4, 5) for _ in range(STEPS)]
+    got, want = _rmsprop_run(backend, param, grads, 0.5, True, lr=0.1, rho=0.5, eps=1e-3)
+    for g, w, name in zip(got, want, ("param", "v", "velocity", "mean_grad")):
+        assert_close(g, w, atol=1e-6, rtol=1e-5, what=name)
+
+
+def test_first_rmsprop_step(backend):
+    # step 1 from v = 0: v = (1 - rho) g^2, so param moves by lr * g / (sqrt(1 - rho) |g| + eps)
+    param = backend.asarray(np.array([1.0, -2.0, 0.5, 3.0], np.float32))
+    v = backend.asarray(np.zeros(4, np.float32))
+    grad = np.array([0.5, -3.0, 1e-3, 0.0], np.float32)
+    ops.rmsprop_update(param, backend.asarray(grad), v, lr=0.1)
+    want = np.array([1.0, -2.0, 0.5, 3.0]) - 0.1 * grad / (np.sqrt(0.1) * np.abs(grad) + 1e-7)
+    assert_close(backend.numpy(param), want, atol=1e-7, rtol=1e-6)
+
+
+def test_rmsprop_strided_grad_and_bad_input_are_named(rng):
+    param, grad = f32(rng, 4, 5), f32(rng, 8, 5)
+    a, b = param.copy(), param.copy()
+    ops.rmsprop_update(a, grad[::2], np.zeros_like(a))
+    ops.rmsprop_update(b, np.ascontiguousarray(grad[::2]), np.zeros_like(b))
+    np.testing.assert_array_equal(a, b)
+    p, g, v = np.zeros(6, np.float32), np.zeros(6, np.float32), np.zeros(6, np.float32)
+    with pytest.raises(TypeError, match=r"\[rmsprop_update\] param must be a float32 array \(updated in place\)"):
+        ops.rmsprop_update(p.astype(np.float64), g, v)
+    with pytest.raises(ValueError, match=r"\[rmsprop_update\] v must be C-contiguous"):
+        ops.rmsprop_update(p, g, np.zeros((6, 2), np.float32)[:, 0])
+    with pytest.raises(ValueError, match=r"\[rmsprop_update\] mean_grad must have param's shape \(6,\), got \(5,\)"):
+        ops.rmsprop_update(p, g, v, mean_grad=np.zeros(5, np.float32))
+    with pytest.raises(ValueError, match=r"\[rmsprop_update\] grad must have param's shape"):
+        ops.rmsprop_update(p, g[:5], v)
+    with pytest.raises(ValueError, match=r"\[rmsprop_update\] momentum 0.9 needs velocity="):
+        ops.rmsprop_update(p, g, v, momentum=0.9)
+    with pytest.raises(ValueError, match=r"\[rmsprop_update\] rho must be in \[0, 1\), got 1"):
+        ops.rmsprop_update(p, g, v, rho=1)
+    with pytest.raises(ValueError, match=r"\[rmsprop_update\] eps must be a finite number >= 0, got nan"):
+        ops.rmsprop_update(p, g, v, eps=float("nan"))
+    with pytest.raises(TypeError, match=r"\[rmsprop_update\] lr must be a real number, got NoneType"):
+        ops.rmsprop_update(p, g, v, lr=None)
+    with pytest.raises(ValueError, match=r"\[rmsprop_update\] v and mean_grad must be separate arrays"):
+        ops.rmsprop_update(p, g, v, mean_grad=v)
+    with pytest.raises(ValueError, match=r"\[rmsprop_update\] param and grad must be separate arrays"):
+        ops.rmsprop_update(p, p, v)
+
+
+def test_rmsprop_optimizer_with_momentum_and_centered():
+    import ranvier
+    from ranvier import optimizers
+    w = ranvier.tensor(np.array([1.0, -2.0, 0.25], np.float32), requires_grad=True)
+    opt = optimizers.RMSprop([w], learning_rate=0.1, rho=0.8, momentum=0.5, centered=True)
+    p, v, vel, mg = np.array([1.0, -2.0, 0.25]), np.zeros(3), np.zeros(3), np.zeros(3)
+    for _ in range(3):
+        (w * w).sum().backward()
+        p, v, vel, mg = reference.rmsprop_update(p, 2 * p, v, vel, mg, lr=0.1, rho=0.8, momentum=0.5)
+        opt.step()
+        opt.zero_grad()
+    assert_close(w.numpy(), p, atol=1e-6, rtol=1e-5)
+    assert opt.get_config()["centered"] is True
+
+
 def test_raw_kernels_refuse_bad_arrays():
+    """The compiled module is where the checks live: called directly, it names the op and argument too."""
     from ranvier import _cpu
     p, g = np.zeros(6, np.float32), np.zeros(6, np.float32)
-    with pytest.raises(ValueError, match=r"\[sgd_update\] param \(an output\) must be C-contiguous"):
-        _cpu.sgd_update(np.zeros(12, np.float32)[::2], None, g, 0.1, 0.0, False, 0.0)
-    with pytest.raises(ValueError, match=r"\[sgd_update\] velocity and param must have the same size"):
-        _cpu.sgd_update(p, np.zeros(5, np.float32), g, 0.1, 0.9, False, 0.0)
-    with pytest.raises(TypeError):
-        _cpu.sgd_update(p.astype(np.float64), None, g, 0.1, 0.0, False, 0.0)
-    with pytest.raises(ValueError, match=r"\[adam_update\] step must be >= 1, got 0"):
-        _cpu.adam_update(p, p.copy(), p.copy(), g, 0, 0.1, 0.9, 0.999, 1e-7, 0.0, False)
-    with pytest.raises(ValueError, match=r"\[adam_update\] grad and param must have the same size"):
-        _cpu.adam_update(p, p.copy(), p.copy(), g[:3], 1, 0.1, 0.9, 0.999, 1e-7, 0.0, False)
+    with pytest.raises(ValueError, match=r"\[sgd_update\] param must be C-contiguous: it is updated in place"):
+        _cpu.sgd_update(np.zeros(12, np.float32)[::2], g, None, 0.1, 0.0, False, 0.0)
+    with pytest.raises(ValueError, match=r"\[sgd_update\] velocity must have param's shape \(6,\), got \(5,\)"):
+        _cpu.sgd_update(p, g, np.zeros(5, np.float32), 0.1, 0.9, False, 0.0)
+    with pytest.raises(TypeError, match=r"\[sgd_update\] param must be a float32 array \(updated in place\), got \(6,\) float64"):
+        _cpu.sgd_update(p.astype(np.float64), g, None, 0.1, 0.0, False, 0.0)
+    with pytest.raises(ValueError, match=r"\[sgd_update\] momentum 0.9 needs velocity="):
+        _cpu.sgd_update(p, g, None, 0.1, 0.9, False, 0.0)
+    with pytest.raises(TypeError, match=r"\[sgd_update\] grad must be an array .*, got list"):
+        _cpu.sgd_update(p, [0.0] * 6, None, 0.1, 0.0, False, 0.0)
+    with pytest.raises(ValueError, match=r"\[adam_update\] step must be an integer >= 1, got 0"):
+        _cpu.adam_update(p, g, p.copy(), p.copy(), 0, 0.1, 0.9, 0.999, 1e-7, 0.0, False)
+    with pytest.raises(ValueError, match=r"\[adam_update\] step must be an integer >= 1, got 9223372036854775808"):
+        _cpu.adam_update(p, g, p.copy(), p.copy(), 2**63, 0.1, 0.9, 0.999, 1e-7, 0.0, False)
+    with pytest.raises(ValueError, match=r"\[adam_update\] grad must have param's shape \(6,\), got \(3,\)"):
+        _cpu.adam_update(p, g[:3], p.copy(), p.copy(), 1, 0.1, 0.9, 0.999, 1e-7, 0.0, False)
+    with pytest.raises(ValueError, match=r"\[adam_update\] param and m must be separate arrays"):
+        _cpu.adam_update(p, g, p, p.copy(), 1, 0.1, 0.9, 0.999, 1e-7, 0.0, False)
+    with pytest.raises(ValueError, match=r"\[rmsprop_update\] velocity must be C-contiguous"):
+        _cpu.rmsprop_update(p, g, p.copy(), np.zeros(12, np.float32)[::2], None, 0.1, 0.9, 1e-7, 0.9)
+    with pytest.raises(ValueError, match=r"\[rmsprop_update\] momentum 0.9 needs velocity="):
+        _cpu.rmsprop_update(p, g, p.copy(), None, None, 0.1, 0.9, 1e-7, 0.9)

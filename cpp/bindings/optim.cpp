@@ -1,55 +1,54 @@
-// sgd_update and adam_update: every state array is updated in place, so each
-// must be C-contiguous and writeable (no copy may stand in for it).
-#include <string>
-
-#include <pybind11/stl.h>
-
-#include "array_args.h"
+// sgd_update, adam_update and rmsprop_update: checked by cpp/args/optim.h, then updated in
+// place (nothing is allocated).
+#include "host_array.h"
 #include "ranvier/optim.h"
+#include "args/optim.h"
 
 namespace ranvier::bindings {
 
 namespace {
 
-float* state(const char* op, const char* name, Array& a, const Array& param) {
-  if (a.size() != param.size()) fail(op, std::string(name) + " and param must have the same size");
-  return contiguous_out(op, name, a);
+using A = HostArray;
+
+void sgd_update(py::handle param, py::handle grad, py::handle velocity, py::handle lr, py::handle momentum,
+                bool nesterov, py::handle weight_decay) {
+  auto a = args::sgd_args<A>(param, grad, velocity, lr, momentum, nesterov, weight_decay);
+  float* vp = a.velocity ? a.velocity->data<float>() : nullptr;
+  py::gil_scoped_release release;
+  cpu::sgd_update(a.param.data<float>(), vp, a.grad.data<float>(), a.n, a.lr, a.momentum, a.nesterov,
+                  a.weight_decay);
 }
 
-void sgd_update(Array param, OptionalArray velocity, const Array& grad, float lr, float momentum,
-                bool nesterov, float weight_decay) {
-  const char* op = "sgd_update";
-  if (grad.size() != param.size()) fail(op, "grad and param must have the same size");
-  const float* gp = contiguous_in(op, "grad", grad);
-  float* pp = contiguous_out(op, "param", param);
-  float* vp = velocity ? state(op, "velocity", *velocity, param) : nullptr;
+void adam_update(py::handle param, py::handle grad, py::handle m, py::handle v, py::handle step, py::handle lr,
+                 py::handle beta1, py::handle beta2, py::handle eps, py::handle weight_decay, bool decoupled) {
+  auto a = args::adam_args<A>(param, grad, m, v, step, lr, beta1, beta2, eps, weight_decay, decoupled);
   py::gil_scoped_release release;
-  cpu::sgd_update(pp, vp, gp, param.size(), lr, momentum, nesterov, weight_decay);
+  cpu::adam_update(a.param.data<float>(), a.m.data<float>(), a.v.data<float>(), a.grad.data<float>(), a.n, a.step,
+                   a.lr, a.beta1, a.beta2, a.eps, a.weight_decay, a.decoupled);
 }
 
-void adam_update(Array param, Array m, Array v, const Array& grad, std::int64_t step, float lr,
-                 float beta1, float beta2, float eps, float weight_decay, bool decoupled) {
-  const char* op = "adam_update";
-  if (step < 1) fail(op, "step must be >= 1, got " + std::to_string(step));
-  if (grad.size() != param.size()) fail(op, "grad and param must have the same size");
-  const float* gp = contiguous_in(op, "grad", grad);
-  float* pp = contiguous_out(op, "param", param);
-  float* mp = state(op, "m", m, param);
-  float* vp = state(op, "v", v, param);
+void rmsprop_update(py::handle param, py::handle grad, py::handle v, py::handle velocity, py::handle mean_grad,
+                    py::handle lr, py::handle rho, py::handle eps, py::handle momentum) {
+  auto a = args::rmsprop_args<A>(param, grad, v, velocity, mean_grad, lr, rho, eps, momentum);
+  float* vel = a.velocity ? a.velocity->data<float>() : nullptr;
+  float* mg = a.mean_grad ? a.mean_grad->data<float>() : nullptr;
   py::gil_scoped_release release;
-  cpu::adam_update(pp, mp, vp, gp, param.size(), step, lr, beta1, beta2, eps, weight_decay, decoupled);
+  cpu::rmsprop_update(a.param.data<float>(), a.v.data<float>(), vel, mg, a.grad.data<float>(), a.n, a.lr, a.rho,
+                      a.eps, a.momentum);
 }
 
 }  // namespace
 
 void bind_optim(py::module_& m) {
-  m.def("sgd_update", &sgd_update, py::arg("param").noconvert(), py::arg("velocity").noconvert(),
-        py::arg("grad").noconvert(), py::arg("lr"), py::arg("momentum"), py::arg("nesterov"),
-        py::arg("weight_decay"), "SGD step on param (and velocity, or None) in place");
-  m.def("adam_update", &adam_update, py::arg("param").noconvert(), py::arg("m").noconvert(),
-        py::arg("v").noconvert(), py::arg("grad").noconvert(), py::arg("step"), py::arg("lr"),
-        py::arg("beta1"), py::arg("beta2"), py::arg("eps"), py::arg("weight_decay"),
+  m.def("sgd_update", &sgd_update, py::arg("param"), py::arg("grad"), py::arg("velocity").none(true), py::arg("lr"),
+        py::arg("momentum"), py::arg("nesterov"), py::arg("weight_decay"),
+        "SGD step on param (and velocity, or None) in place");
+  m.def("adam_update", &adam_update, py::arg("param"), py::arg("grad"), py::arg("m"), py::arg("v"), py::arg("step"),
+        py::arg("lr"), py::arg("beta1"), py::arg("beta2"), py::arg("eps"), py::arg("weight_decay"),
         py::arg("decoupled"), "Adam (or AdamW when decoupled) step on param, m, v in place");
+  m.def("rmsprop_update", &rmsprop_update, py::arg("param"), py::arg("grad"), py::arg("v"),
+        py::arg("velocity").none(true), py::arg("mean_grad").none(true), py::arg("lr"), py::arg("rho"), py::arg("eps"),
+        py::arg("momentum"), "RMSprop step on param, v (and velocity, mean_grad, or None) in place");
 }
 
 }  // namespace ranvier::bindings

@@ -30,4 +30,14 @@ void adam_update(float* param, float* m, float* v, const float* grad, std::int64
   });
 }
 
+void rmsprop_update(float* param, float* v, float* velocity, float* mean_grad, const float* grad,
+                    std::int64_t n, float lr, float rho, float eps, float momentum) {
+  const OptimKernels& k = RANVIER_ISA_TABLE(optim_kernels);
+  const RmspropCoefficients c = {lr, rho, eps, momentum};
+  parallel_for(n, kGrain, [&](std::int64_t begin, std::int64_t end) {
+    k.rmsprop(param + begin, v + begin, velocity == nullptr ? nullptr : velocity + begin,
+              mean_grad == nullptr ? nullptr : mean_grad + begin, grad + begin, end - begin, c);
+  });
+}
+
 }  // namespace ranvier::cpu

@@ -63,8 +63,42 @@ void adam(float* param, float* m, float* v, const float* grad, std::int64_t n,
   }
 }
 
+// The velocity and centered choices are template parameters, as in sgd_loop.
+template <bool kVelocity, bool kCentered>
+void rmsprop_loop(float* param, float* v, float* velocity, float* mean_grad, const float* grad, std::int64_t n,
+                  const RmspropCoefficients& c) {
+  const V lr = V::set1(c.lr), rho = V::set1(c.rho), one_rho = V::set1(1.0f - c.rho);
+  const V eps = V::set1(c.eps), mu = V::set1(c.momentum), zero = V::set1(0.0f);
+  for (std::int64_t i = 0; i < n; i += V::kLanes) {
+    const std::int64_t r = std::min<std::int64_t>(V::kLanes, n - i);
+    V g = load(grad + i, r);
+    V vi = fmadd(rho, load(v + i, r), one_rho * g * g);
+    store(vi, v + i, r);
+    V spread = vi;
+    if constexpr (kCentered) {
+      V mg = fmadd(rho, load(mean_grad + i, r), one_rho * g);
+      store(mg, mean_grad + i, r);
+      spread = max(fnmadd(mg, mg, vi), zero);  // rounding may leave v - mg^2 just below 0
+    }
+    V increment = lr * g / (sqrt(spread) + eps);
+    if constexpr (kVelocity) {
+      increment = fmadd(mu, load(velocity + i, r), increment);
+      store(increment, velocity + i, r);
+    }
+    store(load(param + i, r) - increment, param + i, r);
+  }
+}
+
+void rmsprop(float* param, float* v, float* velocity, float* mean_grad, const float* grad, std::int64_t n,
+             const RmspropCoefficients& c) {
+  if (velocity == nullptr && mean_grad == nullptr) rmsprop_loop<false, false>(param, v, velocity, mean_grad, grad, n, c);
+  else if (velocity == nullptr) rmsprop_loop<false, true>(param, v, velocity, mean_grad, grad, n, c);
+  else if (mean_grad == nullptr) rmsprop_loop<true, false>(param, v, velocity, mean_grad, grad, n, c);
+  else rmsprop_loop<true, true>(param, v, velocity, mean_grad, grad, n, c);
+}
+
 }  // namespace
 
-extern const OptimKernels optim_kernels = {sgd, adam};
+extern const OptimKernels optim_kernels = {sgd, adam, rmsprop};
 
 }  // namespace ranvier::cpu::RANVIER_ISA_NS

@@ -1,71 +1,68 @@
-// sgd_update and adam_update on CUDA arrays: every state array is updated in
-// place, so each must be C-contiguous (no copy may stand in for it); the same
-// call signatures as the _cpu module's.
-#include <string>
-
-#include "device_array.h"
+// sgd_update, adam_update and rmsprop_update on CUDA arrays: checked by cpp/args/optim.h, then
+// updated in place on CuPy's current stream, as in the CPU module.
+#include "args/optim.h"
+#include "cuda_array.h"
+#include "cuda_call.h"
 #include "ranvier_cuda/optim.h"
 
 namespace ranvier::bindings {
 
 namespace {
 
-float* state(const char* op, const char* name, const py::object& obj, const DeviceArray& param) {
-  const DeviceArray a = device_array(op, name, obj);
-  if (a.size() != param.size()) fail(op, std::string(name) + " and param must have the same size");
-  return contiguous_out(op, name, a);
-}
+using A = CudaArray;
 
-void sgd_update(const py::object& param_obj, const py::object& velocity, const py::object& grad_obj,
-                float lr, float momentum, bool nesterov, float weight_decay) {
-  const char* op = "sgd_update";
-  const DeviceArray param = device_array(op, "param", param_obj);
-  const DeviceArray grad = device_array(op, "grad", grad_obj);
-  if (grad.size() != param.size()) fail(op, "grad and param must have the same size");
-  const float* gp = contiguous_in(op, "grad", grad);
-  float* pp = contiguous_out(op, "param", param);
-  float* vp = velocity.is_none() ? nullptr : state(op, "velocity", velocity, param);
+void sgd_update(py::handle param, py::handle grad, py::handle velocity, py::handle lr, py::handle momentum,
+                bool nesterov, py::handle weight_decay) {
+  const auto a = args::sgd_args<A>(param, grad, velocity, lr, momentum, nesterov, weight_decay);
   const cudaStream_t stream = current_stream();
   cudaError_t err;
   {
     py::gil_scoped_release release;
-    err = cuda::sgd_update(pp, vp, gp, param.size(), lr, momentum, nesterov, weight_decay, stream);
+    err = cuda::sgd_update(a.param.data<float>(), a.velocity ? a.velocity->data<float>() : nullptr,
+                           a.grad.data<float>(), a.n, a.lr, a.momentum, a.nesterov, a.weight_decay, stream);
   }
-  check_cuda(op, err);
+  check_cuda("sgd_update", err);
 }
 
-void adam_update(const py::object& param_obj, const py::object& m, const py::object& v,
-                 const py::object& grad_obj, std::int64_t step, float lr, float beta1, float beta2,
-                 float eps, float weight_decay, bool decoupled) {
-  const char* op = "adam_update";
-  if (step < 1) fail(op, "step must be >= 1, got " + std::to_string(step));
-  const DeviceArray param = device_array(op, "param", param_obj);
-  const DeviceArray grad = device_array(op, "grad", grad_obj);
-  if (grad.size() != param.size()) fail(op, "grad and param must have the same size");
-  const float* gp = contiguous_in(op, "grad", grad);
-  float* pp = contiguous_out(op, "param", param);
-  float* mp = state(op, "m", m, param);
-  float* vp = state(op, "v", v, param);
+void adam_update(py::handle param, py::handle grad, py::handle m, py::handle v, py::handle step, py::handle lr,
+                 py::handle beta1, py::handle beta2, py::handle eps, py::handle weight_decay, bool decoupled) {
+  const auto a = args::adam_args<A>(param, grad, m, v, step, lr, beta1, beta2, eps, weight_decay, decoupled);
   const cudaStream_t stream = current_stream();
   cudaError_t err;
   {
     py::gil_scoped_release release;
-    err = cuda::adam_update(pp, mp, vp, gp, param.size(), step, lr, beta1, beta2, eps,
-                            weight_decay, decoupled, stream);
+    err = cuda::adam_update(a.param.data<float>(), a.m.data<float>(), a.v.data<float>(), a.grad.data<float>(), a.n,
+                            a.step, a.lr, a.beta1, a.beta2, a.eps, a.weight_decay, a.decoupled, stream);
   }
-  check_cuda(op, err);
+  check_cuda("adam_update", err);
+}
+
+void rmsprop_update(py::handle param, py::handle grad, py::handle v, py::handle velocity, py::handle mean_grad,
+                    py::handle lr, py::handle rho, py::handle eps, py::handle momentum) {
+  const auto a = args::rmsprop_args<A>(param, grad, v, velocity, mean_grad, lr, rho, eps, momentum);
+  const cudaStream_t stream = current_stream();
+  cudaError_t err;
+  {
+    py::gil_scoped_release release;
+    err = cuda::rmsprop_update(a.param.data<float>(), a.v.data<float>(),
+                               a.velocity ? a.velocity->data<float>() : nullptr,
+                               a.mean_grad ? a.mean_grad->data<float>() : nullptr, a.grad.data<float>(), a.n, a.lr,
+                               a.rho, a.eps, a.momentum, stream);
+  }
+  check_cuda("rmsprop_update", err);
 }
 
 }  // namespace
 
 void bind_optim(py::module_& m) {
-  m.def("sgd_update", &sgd_update, py::arg("param"), py::arg("velocity").none(true),
-        py::arg("grad"), py::arg("lr"), py::arg("momentum"), py::arg("nesterov"),
-        py::arg("weight_decay"), "SGD step on param (and velocity, or None) in place");
-  m.def("adam_update", &adam_update, py::arg("param"), py::arg("m"), py::arg("v"),
-        py::arg("grad"), py::arg("step"), py::arg("lr"), py::arg("beta1"), py::arg("beta2"),
-        py::arg("eps"), py::arg("weight_decay"), py::arg("decoupled"),
-        "Adam (or AdamW when decoupled) step on param, m, v in place");
+  m.def("sgd_update", &sgd_update, py::arg("param"), py::arg("grad"), py::arg("velocity").none(true), py::arg("lr"),
+        py::arg("momentum"), py::arg("nesterov"), py::arg("weight_decay"));
+  m.def("adam_update", &adam_update, py::arg("param"), py::arg("grad"), py::arg("m"), py::arg("v"), py::arg("step"),
+        py::arg("lr"), py::arg("beta1"), py::arg("beta2"), py::arg("eps"), py::arg("weight_decay"),
+        py::arg("decoupled"));
+  m.def("rmsprop_update", &rmsprop_update, py::arg("param"), py::arg("grad"), py::arg("v"),
+        py::arg("velocity").none(true), py::arg("mean_grad").none(true), py::arg("lr"), py::arg("rho"), py::arg("eps"),
+        py::arg("momentum"));
 }
 
 }  // namespace ranvier::bindings

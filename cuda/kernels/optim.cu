@@ -54,6 +54,40 @@ __global__ void adam_kernel(float* param, float* m, float* v, const float* grad,
   }
 }
 
+// param, v, velocity (or null), mean_grad (or null), grad (n); the velocity
+// and centered choices are template parameters, as in sgd_kernel.
+template <bool kVelocity, bool kCentered>
+__global__ void rmsprop_kernel(float* param, float* v, float* velocity, float* mean_grad, const float* grad,
+                               std::int64_t n, float lr, float rho, float eps, float momentum) {
+  const float one_rho = 1.0f - rho;
+  const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
+  for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += stride) {
+    const float g = grad[i];
+    const float vi = fmaf(rho, v[i], one_rho * g * g);
+    v[i] = vi;
+    float spread = vi;
+    if (kCentered) {
+      const float mg = fmaf(rho, mean_grad[i], one_rho * g);
+      mean_grad[i] = mg;
+      spread = fmaxf(fmaf(-mg, mg, vi), 0.0f);  // rounding may leave v - mg^2 just below 0
+    }
+    float increment = lr * g / (sqrtf(spread) + eps);
+    if (kVelocity) {
+      increment = fmaf(momentum, velocity[i], increment);
+      velocity[i] = increment;
+    }
+    param[i] -= increment;
+  }
+}
+
+template <bool kVelocity, bool kCentered>
+void launch_rmsprop(float* param, float* v, float* velocity, float* mean_grad, const float* grad, std::int64_t n,
+                    float lr, float rho, float eps, float momentum, cudaStream_t stream) {
+  rmsprop_kernel<kVelocity, kCentered><<<blocks_for(n), kThreads, 0, stream>>>(param, v, velocity, mean_grad, grad,
+                                                                              n, lr, rho, eps, momentum);
+}
+
 }  // namespace
 
 cudaError_t sgd_update(float* param, float* velocity, const float* grad, std::int64_t n, float lr,
@@ -79,6 +113,21 @@ cudaError_t adam_update(float* param, float* m, float* v, const float* grad, std
   if (n == 0) return cudaSuccess;
   const AdamCoefficients c = AdamCoefficients::for_step(step, lr, beta1, beta2, eps, weight_decay, decoupled);
   adam_kernel<<<blocks_for(n), kThreads, 0, stream>>>(param, m, v, grad, n, c);
+  return cudaGetLastError();
+}
+
+cudaError_t rmsprop_update(float* param, float* v, float* velocity, float* mean_grad, const float* grad,
+                           std::int64_t n, float lr, float rho, float eps, float momentum,
+                           cudaStream_t stream) {
+  if (n == 0) return cudaSuccess;
+  if (velocity == nullptr && mean_grad == nullptr)
+    launch_rmsprop<false, false>(param, v, velocity, mean_grad, grad, n, lr, rho, eps, momentum, stream);
+  else if (velocity == nullptr)
+    launch_rmsprop<false, true>(param, v, velocity, mean_grad, grad, n, lr, rho, eps, momentum, stream);
+  else if (mean_grad == nullptr)
+    launch_rmsprop<true, false>(param, v, velocity, mean_grad, grad, n, lr, rho, eps, momentum, stream);
+  else
+    launch_rmsprop<true, true>(param, v, velocity, mean_grad, grad, n, lr, rho, eps, momentum, stream);
   return cudaGetLastError();
 }
 

@@ -4,7 +4,7 @@
     model.compile(optimizer=Adam(learning_rate=1e-3), ...)   # Keras style
 
 ``step()`` updates every parameter in place with one fused kernel call
-(``ranvier.ops.sgd_update`` / ``adam_update``); ``zero_grad()`` clears grads.
+(``ranvier.ops.sgd_update`` / ``adam_update`` / ``rmsprop_update``); ``zero_grad()`` clears grads.
 """
 from __future__ import annotations
 
@@ -121,25 +121,28 @@ class AdamW(Adam):
 class RMSprop(Optimizer):
     """Keras' RMSprop (its default optimizer): v = rho v + (1 - rho) g^2, p -= lr g / (sqrt(v) + epsilon).
 
-    Array arithmetic rather than a fused kernel (a few passes over each parameter).
+    momentum > 0 accumulates the steps in a velocity (Keras' form); centered
+    divides by the root of v - mean(g)^2 instead. epsilon is added to the root
+    as PyTorch does (Keras 3: sqrt(v + epsilon)); see ops.rmsprop_update.
     """
 
     def __init__(self, params=None, learning_rate: float = 0.001, rho: float = 0.9, epsilon: float = 1e-7,
-                 lr: float | None = None):
+                 lr: float | None = None, momentum: float = 0.0, centered: bool = False):
         super().__init__(params, learning_rate, lr)
         if not 0 <= rho < 1:
             raise ValueError(f"[RMSprop] rho must be in [0, 1), got {rho}")
         self.rho, self.epsilon = float(rho), float(epsilon)
+        self.momentum, self.centered = float(momentum), bool(centered)
 
     def _update(self, p, grad):
-        xp = array_module(p.data)
-        v = self._slot(p, "v")
-        v *= self.rho
-        v += (1 - self.rho) * grad * grad
-        p.data -= (self.learning_rate * grad / (xp.sqrt(v) + self.epsilon)).astype(p.data.dtype, copy=False)
+        velocity = self._slot(p, "momentum") if self.momentum else None
+        mean_grad = self._slot(p, "average_gradient") if self.centered else None
+        ops.rmsprop_update(p.data, grad, self._slot(p, "v"), velocity=velocity, mean_grad=mean_grad,
+                           lr=self.learning_rate, rho=self.rho, eps=self.epsilon, momentum=self.momentum)
 
     def get_config(self):
-        return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
+        return {**super().get_config(), "rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,
+                "centered": self.centered}
 
 
 _BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop}

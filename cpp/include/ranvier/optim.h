@@ -52,5 +52,16 @@ void adam_update(float* param, float* m, float* v, const float* grad, std::int64
                  std::int64_t step, float lr, float beta1, float beta2, float eps,
                  float weight_decay, bool decoupled);
 
+// param (n,), v (n,), velocity (n,) or null, mean_grad (n,) or null, grad (n,);
+// RMSprop with Keras' options, epsilon added to the root as PyTorch does:
+//   v = rho * v + (1 - rho) * g^2
+//   mean_grad = rho * mean_grad + (1 - rho) * g     (centered, when not null)
+//   denom = sqrt(max(v - mean_grad^2, 0)) + eps      (sqrt(v) + eps uncentered)
+//   increment = lr * g / denom
+//   velocity = momentum * velocity + increment; param -= velocity  (when not null)
+//   param -= increment                                              (otherwise)
+void rmsprop_update(float* param, float* v, float* velocity, float* mean_grad, const float* grad,
+                    std::int64_t n, float lr, float rho, float eps, float momentum);
+
 }  // namespace cpu
 }  // namespace ranvier

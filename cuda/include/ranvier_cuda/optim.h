@@ -22,4 +22,10 @@ cudaError_t adam_update(float* param, float* m, float* v, const float* grad, std
                         std::int64_t step, float lr, float beta1, float beta2, float eps,
                         float weight_decay, bool decoupled, cudaStream_t stream);
 
+// param, v (n,), velocity and mean_grad (n,) or null, grad (n,); RMSprop,
+// centered when mean_grad is not null. See ranvier/optim.h.
+cudaError_t rmsprop_update(float* param, float* v, float* velocity, float* mean_grad, const float* grad,
+                           std::int64_t n, float lr, float rho, float eps, float momentum,
+                           cudaStream_t stream);
+
 }  // namespace ranvier::cuda

@@ -1,51 +1,14 @@
 """Optimizer updates, fused into one pass and applied in place.
 
-Every array that is updated (param, velocity, m, v) must be a C-contiguous,
+Every array that is updated (param, velocity, m, v, mean_grad) must be a C-contiguous,
 writeable float32 array: anything else is an error, because a converted copy
 would silently drop the update. The ops return the same arrays they updated.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from ranvier import backend
-from ranvier.ops import _checks
 
-__all__ = ["sgd_update", "adam_update"]
-
-
-def _in_place(op: str, name: str, a, param=None):
-    a = _checks.as_array(op, name, a)
-    if a.dtype != np.float32:
-        raise TypeError(f"[{op}] {name} must be a float32 array (updated in place), got {_checks.describe(a)}")
-    if not a.flags.c_contiguous:
-        raise ValueError(
-            f"[{op}] {name} must be C-contiguous: it is updated in place, and a contiguous copy "
-            f"would lose the update; got a strided {_checks.describe(a)} view"
-        )
-    if not getattr(a.flags, "writeable", True):
-        raise ValueError(f"[{op}] {name} must be writeable (it is updated in place)")
-    if param is not None and a.shape != param.shape:
-        raise ValueError(f"[{op}] {name} must have param's shape {tuple(param.shape)}, got {tuple(a.shape)}")
-    return a
-
-
-def _grad(op: str, grad, param):
-    grad = _checks.float32(op, "grad", grad)
-    if grad.shape != param.shape:
-        raise ValueError(f"[{op}] grad must have param's shape {tuple(param.shape)}, got {tuple(grad.shape)}")
-    return _checks.contiguous(grad)
-
-
-def _distinct(op: str, **arrays):
-    """Updated arrays must not overlap each other or grad."""
-    names = [n for n, a in arrays.items() if a is not None]
-    _checks.same_device(op, **arrays)
-    xp = backend.array_module(arrays[names[0]])
-    for i, a in enumerate(names):
-        for b in names[i + 1:]:
-            if xp.may_share_memory(arrays[a], arrays[b]):
-                raise ValueError(f"[{op}] {a} and {b} must be separate arrays, but they share memory")
+__all__ = ["sgd_update", "adam_update", "rmsprop_update"]
 
 
 def sgd_update(param, grad, velocity=None, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0):
@@ -59,20 +22,7 @@ def sgd_update(param, grad, velocity=None, lr=0.01, momentum=0.0, nesterov=False
     momentum > 0; without it the step is param -= lr * g. Returns
     (param, velocity), the same arrays, updated.
     """
-    op = "sgd_update"
-    param = _in_place(op, "param", param)
-    grad = _grad(op, grad, param)
-    if velocity is not None:
-        velocity = _in_place(op, "velocity", velocity, param)
-    lr = _checks.real(op, "lr", lr, low=0)
-    momentum = _checks.real(op, "momentum", momentum, low=0)
-    weight_decay = _checks.real(op, "weight_decay", weight_decay, low=0)
-    if momentum > 0 and velocity is None:
-        raise ValueError(f"[{op}] momentum {momentum} needs velocity= (param's shape, zeros at the first step)")
-    if nesterov and momentum == 0:
-        raise ValueError(f"[{op}] nesterov needs momentum > 0")
-    _distinct(op, param=param, velocity=velocity, grad=grad)
-    backend.kernels(param).sgd_update(param, velocity, grad, lr, momentum, bool(nesterov), weight_decay)
+    backend.kernels(param).sgd_update(param, grad, velocity, lr, momentum, bool(nesterov), weight_decay)
     return param, velocity
 
 
@@ -93,17 +43,26 @@ def adam_update(param, grad, m, v, step, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e
     eps * sqrt(1 - beta2**step) here. Returns (param, m, v), the same arrays,
     updated.
     """
-    op = "adam_update"
-    param = _in_place(op, "param", param)
-    grad = _grad(op, grad, param)
-    m = _in_place(op, "m", m, param)
-    v = _in_place(op, "v", v, param)
-    step = _checks.integer(op, "step", step, low=1)
-    lr = _checks.real(op, "lr", lr, low=0)
-    beta1 = _checks.real(op, "beta1", beta1, low=0, high=1, high_open=True)
-    beta2 = _checks.real(op, "beta2", beta2, low=0, high=1, high_open=True)
-    eps = _checks.real(op, "eps", eps, low=0)
-    weight_decay = _checks.real(op, "weight_decay", weight_decay, low=0)
-    _distinct(op, param=param, m=m, v=v, grad=grad)
-    backend.kernels(param).adam_update(param, m, v, grad, step, lr, beta1, beta2, eps, weight_decay, bool(decoupled))
+    backend.kernels(param).adam_update(param, grad, m, v, step, lr, beta1, beta2, eps, weight_decay, bool(decoupled))
     return param, m, v
+
+
+def rmsprop_update(param, grad, v, velocity=None, mean_grad=None, lr=1e-3, rho=0.9, eps=1e-7, momentum=0.0):
+    """One RMSprop step in place, with Keras' options (momentum, centered):
+
+        v = rho * v + (1 - rho) * g**2
+        mean_grad = rho * mean_grad + (1 - rho) * g     (centered: when mean_grad is given)
+        denom = sqrt(v - mean_grad**2) + eps             (sqrt(v) + eps uncentered)
+        increment = lr * g / denom
+        velocity = momentum * velocity + increment; param -= velocity   (with velocity)
+        param -= increment                                               (without)
+
+    v, velocity and mean_grad (param's shape) start at zeros; velocity is
+    needed when momentum > 0. eps is added to the root, as PyTorch does;
+    Keras 3 takes sqrt(v + eps) instead, which differs where v is not well
+    above eps (gradients of about sqrt(eps) or smaller: Keras' steps are
+    smaller there). v - mean_grad**2 is clamped at 0 against rounding. Returns
+    (param, v, velocity, mean_grad), the same arrays, updated.
+    """
+    backend.kernels(param).rmsprop_update(param, grad, v, velocity, mean_grad, lr, rho, eps, momentum)
+    return param, v, velocity, mean_grad

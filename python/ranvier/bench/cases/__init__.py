@@ -4,10 +4,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ranvier.bench.cases import (activations, adam, attention, conv, gemm, layer_norm, linear, lstm, pool,
-                                 softmax_ce)
+                                 rmsprop, softmax_ce)
 from ranvier.bench.cases.base import BYTES, FLOPS, Case, Target
 
-FAMILIES = (gemm, linear, conv, pool, softmax_ce, attention, lstm, adam, activations, layer_norm)
+FAMILIES = (gemm, linear, conv, pool, softmax_ce, attention, lstm, adam, rmsprop, activations, layer_norm)
 SYSTEMS = ("ranvier", "numpy", "torch")
 
 __all__ = ["BYTES", "FLOPS", "FAMILIES", "SYSTEMS", "Case", "Target", "select"]
