@@ -113,16 +113,33 @@ def test_bad_input_is_named():
         ops.dropout_backward(x, mask, 1.5)
 
 
+def test_arguments_are_checked_when_dropout_is_the_identity():
+    x = np.zeros(4, np.float32)
+    with pytest.raises(ValueError, match=r"\[dropout\] rate must be in \[0, 1\), got 1.5"):
+        ops.dropout(x, 1.5, seed=0, training=False)
+    with pytest.raises(TypeError, match=r"\[dropout\] x must be a float32 array, got \(4,\) float64"):
+        ops.dropout(x.astype(np.float64), 0.0, seed=0)
+    with pytest.raises(TypeError, match=r"\[dropout_backward\] dy must be a float32 array, got \(4,\) float64"):
+        ops.dropout_backward(x.astype(np.float64), None, 0.5)
+
+
 def test_raw_kernels_refuse_bad_arrays():
+    """The compiled module is where the checks live: called directly, it names the op and argument too."""
     from ranvier import _cpu
-    x, mask = np.zeros(4, np.float32), np.zeros(4, np.uint8)
-    with pytest.raises(ValueError, match=r"\[dropout\] x, y and mask must have the same size"):
-        _cpu.dropout(np.zeros(5, np.float32), mask, x, 0.5, 1)
-    with pytest.raises(ValueError, match=r"\[dropout\] rate must be in \[0, 1\)"):
-        _cpu.dropout(x.copy(), mask, x, 1.0, 1)
-    with pytest.raises(TypeError):
-        _cpu.dropout(x.copy(), mask, x, 0.5, -1)
-    with pytest.raises(TypeError):
-        _cpu.dropout(x.copy(), mask.astype(np.int8), x, 0.5, 1)
-    with pytest.raises(ValueError, match=r"must be C-contiguous"):
-        _cpu.dropout_backward(x.copy(), np.zeros(8, np.float32)[::2], mask, 0.5)
+    x, mask = np.zeros(4, np.float32), np.ones(4, np.uint8)
+    with pytest.raises(ValueError, match=r"\[dropout\] rate must be in \[0, 1\), got 1.0"):
+        _cpu.dropout(x, 1.0, 1)
+    with pytest.raises(ValueError, match=r"\[dropout\] seed must be an integer in \[0, 18446744073709551616\), got -1"):
+        _cpu.dropout(x, 0.5, -1)
+    with pytest.raises(TypeError, match=r"\[dropout\] x must be a float32 array, got \(4,\) float64"):
+        _cpu.dropout(x.astype(np.float64), 0.5, 1)
+    with pytest.raises(TypeError, match=r"\[dropout_backward\] mask must be the uint8 mask that dropout returned, got \(4,\) int8"):
+        _cpu.dropout_backward(x, mask.astype(np.int8), 0.5)
+    with pytest.raises(ValueError, match=r"\[dropout_backward\] mask and dy must have the same shape, got \(4,\) and \(8,\)"):
+        _cpu.dropout_backward(np.zeros(8, np.float32), mask, 0.5)
+
+
+def test_strided_dy_and_mask_are_read_as_their_values():
+    dy = np.arange(16, dtype=np.float32)[::2]
+    mask = np.array([1, 0, 1, 1, 0, 0, 1, 1] * 2, np.uint8)[::2]
+    np.testing.assert_array_equal(ops.dropout_backward(dy, mask, 0.5), dy * mask * np.float32(2))

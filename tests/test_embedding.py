@@ -100,17 +100,27 @@ def test_bad_input_is_named():
 
 
 def test_raw_kernels_refuse_bad_arrays():
+    """The compiled module is where the checks live: called directly, it names the op and argument too."""
     from ranvier import _cpu
     table = np.zeros((10, 4), np.float32)
-    with pytest.raises(ValueError, match=r"\[embedding\] ids must be in \[0, 10\), got 10"):
-        _cpu.embedding(np.zeros((2, 4), np.float32), np.array([1, 10], np.int64), table)
-    with pytest.raises(ValueError, match=r"\[embedding\] ids must be in \[0, 10\), got -5"):
-        _cpu.embedding(np.zeros((1, 4), np.float32), np.array([-5], np.int64), table)
-    with pytest.raises(TypeError):
-        _cpu.embedding(np.zeros((1, 4), np.float32), np.array([1], np.int32), table)
-    with pytest.raises(ValueError, match=r"\[embedding\] y has shape"):
-        _cpu.embedding(np.zeros((2, 4), np.float32), np.array([1], np.int64), table)
-    with pytest.raises(ValueError, match=r"\[embedding_backward\] ids must be in \[0, 10\), got 12"):
-        _cpu.embedding_backward(table.copy(), np.zeros((1, 4), np.float32), np.array([12], np.int64))
-    with pytest.raises(ValueError, match=r"\[embedding_backward\] dy has shape"):
-        _cpu.embedding_backward(table.copy(), np.zeros((1, 5), np.float32), np.array([1], np.int64))
+    with pytest.raises(ValueError, match=r"\[embedding\] ids must be in \[0, 10\) \(the rows of the table\), got 10"):
+        _cpu.embedding(np.array([1, 10], np.int64), table)
+    with pytest.raises(ValueError, match=r"\[embedding\] ids must be in \[0, 10\) .*, got -5"):
+        _cpu.embedding(np.array([-5], np.int32), table)
+    with pytest.raises(TypeError, match=r"\[embedding\] ids must be an integer array, got \(1,\) float64"):
+        _cpu.embedding(np.array([1.0]), table)
+    with pytest.raises(ValueError, match=r"\[embedding_backward\] ids must be in \[0, 10\) .*, got 12"):
+        _cpu.embedding_backward(np.zeros((1, 4), np.float32), np.array([12], np.int64), 10)
+    with pytest.raises(ValueError, match=r"\[embedding_backward\] dy must be ids.shape \+ \(D,\) = \(1,\) \+ \(D,\) float32, got \(2, 4\) float32"):
+        _cpu.embedding_backward(np.zeros((2, 4), np.float32), np.array([1], np.int64), 10)
+
+
+def test_bad_ids_are_shown_as_they_are():
+    """The id a message shows is the caller's, whatever its dtype and layout."""
+    table = np.zeros((10, 4), np.float32)
+    with pytest.raises(ValueError, match=r"got 9223372036854775808$"):
+        ops.embedding(np.array([1, 2**63], np.uint64), table)
+    with pytest.raises(ValueError, match=r"got 99$"):
+        ops.embedding(np.array([[0, 1], [2, 99]], np.int16)[:, ::-1], table)
+    with pytest.raises(ValueError, match=r"got 12$"):
+        ops.embedding(np.array([[3, 12], [2, 4]], np.int64).T, table)

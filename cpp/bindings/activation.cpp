@@ -1,39 +1,38 @@
-// Element-wise activations: forward and backward on contiguous float32 arrays.
-#include <string>
-
-#include "array_args.h"
+// relu, sigmoid, tanh, gelu and their backward: checked by
+// cpp/args/activation.h, outputs allocated here.
+#include "args/activation.h"
+#include "host_array.h"
 
 namespace ranvier::bindings {
 
-void bind_activation(py::module_& m) {
-  m.def(
-      "activation_forward",
-      [](Array y, const Array& x, const std::string& act_name) {
-        const char* op = "activation";
-        Activation act = activation_arg(op, act_name);
-        if (x.size() != y.size()) fail(op, "x and y sizes differ");
-        const float* xp = contiguous_in(op, "x", x);
-        float* yp = contiguous_out(op, "y", y);
-        py::gil_scoped_release release;
-        cpu::activation_forward(act, yp, xp, x.size(), /*fresh_output=*/true);
-      },
-      py::arg("y").noconvert(), py::arg("x").noconvert(), py::arg("activation"));
+namespace {
 
-  m.def(
-      "activation_backward",
-      [](Array dx, const Array& dy, const Array& saved, const std::string& act_name) {
-        const char* op = "activation_backward";
-        Activation act = activation_arg(op, act_name);
-        if (dy.size() != dx.size() || saved.size() != dx.size())
-          fail(op, "dx, dy and the saved forward array must have the same size");
-        const float* dyp = contiguous_in(op, "dy", dy);
-        const float* sp = contiguous_in(op, "saved", saved);
-        float* dxp = contiguous_out(op, "dx", dx);
-        py::gil_scoped_release release;
-        cpu::activation_backward(act, dxp, dyp, sp, dx.size(), /*fresh_output=*/true);
-      },
-      py::arg("dx").noconvert(), py::arg("dy").noconvert(), py::arg("saved").noconvert(),
-      py::arg("activation"));
+using A = HostArray;
+
+py::object forward(const args::ActivationOp& op, py::handle x_obj) {
+  const A x = args::activation_input<A>(op, x_obj);
+  A y = A::empty(args::dims(x));
+  {
+    py::gil_scoped_release release;
+    // a fresh output: written past the caches when large
+    cpu::activation_forward(op.act, y.data<float>(), x.data<float>(), args::size(x), /*fresh_output=*/true);
+  }
+  return y.object();
 }
+
+py::object backward(const args::ActivationOp& op, py::handle dy_obj, py::handle saved_obj) {
+  const auto a = args::activation_grad<A>(op, dy_obj, saved_obj);
+  A dx = A::empty(args::dims(a.dy));
+  {
+    py::gil_scoped_release release;
+    cpu::activation_backward(op.act, dx.data<float>(), a.dy.data<float>(), a.saved.data<float>(), args::size(a.dy),
+                             /*fresh_output=*/true);
+  }
+  return dx.object();
+}
+
+}  // namespace
+
+void bind_activation(py::module_& m) { args::def_activations(m, forward, backward); }
 
 }  // namespace ranvier::bindings

@@ -1,58 +1,50 @@
-// embedding and embedding_backward; ids are int64 (ranvier.ops converts the
-// other integer types) and are range-checked here, before any memory is touched.
-#include <cstdint>
-#include <string>
-
-#include "array_args.h"
+// embedding and embedding_backward: checked by cpp/args/embedding.h (with the
+// scan of ids below), outputs allocated here.
+#include "args/embedding.h"
+#include "host_array.h"
 #include "ranvier/embedding.h"
 
 namespace ranvier::bindings {
 
 namespace {
 
-using IdArray = NdArray<std::int64_t>;
+using A = HostArray;
 
-const std::int64_t* checked_ids(const char* op, const IdArray& ids, std::int64_t v) {
-  check_rank(op, "ids", ids, 1);
-  const std::int64_t* p = contiguous_in(op, "ids", ids);
-  for (py::ssize_t i = 0; i < ids.size(); ++i)
-    if (p[i] < 0 || p[i] >= v)
-      fail(op, "ids must be in [0, " + std::to_string(v) + "), got " + std::to_string(p[i]));
-  return p;
+std::int64_t first_bad(const std::int64_t* ids, std::int64_t n, std::int64_t v) {
+  for (std::int64_t i = 0; i < n; ++i)
+    if (ids[i] < 0 || ids[i] >= v) return i;
+  return -1;
 }
 
-void embedding(Array y, const IdArray& ids, const Array& table) {
-  const char* op = "embedding";
-  check_rank(op, "table", table, 2);
-  const std::int64_t v = table.shape(0), d = table.shape(1), n = ids.size();
-  const std::int64_t* ip = checked_ids(op, ids, v);
-  check_shape(op, "y", y, {n, d});
-  const float* tp = contiguous_in(op, "table", table);
-  float* yp = contiguous_out(op, "y", y);
-  py::gil_scoped_release release;
-  cpu::embedding(yp, ip, tp, n, v, d);
+py::object embedding(py::handle ids, py::handle table) {
+  const auto a = args::embedding_args<A>(ids, table, first_bad);
+  A y = A::empty(a.y_dims);
+  {
+    py::gil_scoped_release release;
+    cpu::embedding(y.data<float>(), a.ids.flat.data<std::int64_t>(), a.table.data<float>(), a.ids.n,
+                   a.table.shape(0), a.table.shape(1));
+  }
+  return y.object();
 }
 
-void embedding_backward(Array dtable, const Array& dy, const IdArray& ids) {
-  const char* op = "embedding_backward";
-  check_rank(op, "dtable", dtable, 2);
-  const std::int64_t v = dtable.shape(0), d = dtable.shape(1), n = ids.size();
-  const std::int64_t* ip = checked_ids(op, ids, v);
-  check_shape(op, "dy", dy, {n, d});
-  const float* dyp = contiguous_in(op, "dy", dy);
-  float* dtp = contiguous_out(op, "dtable", dtable);
-  py::gil_scoped_release release;
-  cpu::embedding_backward(dtp, dyp, ip, n, v, d);
+py::object embedding_backward(py::handle dy, py::handle ids, py::handle num_embeddings) {
+  const auto a = args::embedding_grad<A>(dy, ids, num_embeddings, first_bad);
+  A dtable = A::empty({a.v, a.d});
+  {
+    py::gil_scoped_release release;
+    cpu::embedding_backward(dtable.data<float>(), a.dy.data<float>(), a.ids.flat.data<std::int64_t>(), a.ids.n, a.v,
+                            a.d);
+  }
+  return dtable.object();
 }
 
 }  // namespace
 
 void bind_embedding(py::module_& m) {
-  m.def("embedding", &embedding, py::arg("y").noconvert(), py::arg("ids").noconvert(),
-        py::arg("table").noconvert(), "y (n, d) = table (v, d)[ids (n,) int64]");
-  m.def("embedding_backward", &embedding_backward, py::arg("dtable").noconvert(),
-        py::arg("dy").noconvert(), py::arg("ids").noconvert(),
-        "dtable (v, d) = scatter-add of dy (n, d) rows at ids (n,) int64");
+  m.def("embedding", &embedding, py::arg("ids"), py::arg("table"),
+        "y (..., D) = table (V, D)[ids (...)], ids of any integer dtype, each in [0, V)");
+  m.def("embedding_backward", &embedding_backward, py::arg("dy"), py::arg("ids"), py::arg("num_embeddings"),
+        "dtable (num_embeddings, D): the rows of dy (..., D) added at their ids (...)");
 }
 
 }  // namespace ranvier::bindings
