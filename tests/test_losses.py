@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from helpers import EPS32, assert_close, f32, numerical_grad
 
-from ranvier import ops, reference
+from ranvier import _cpu, ops, reference
 
 REDUCTIONS = ["mean", "sum", "none"]
 SHAPES = [(1,), (7,), (5, 1), (5, 3), (4, 1001), (3, 2, 5), (2000, 10)]
@@ -119,3 +119,27 @@ def test_bad_input_is_named(op):
         getattr(ops, f"{op}_backward")(a, a, "sum", dloss=np.ones(3, np.float32))
     with pytest.raises(TypeError, match=rf"\[{op}_backward\] dloss must be a float32 array"):
         getattr(ops, f"{op}_backward")(a, a, "none", dloss=np.ones(3))
+
+
+def test_raw_module_names_the_op_and_argument():
+    """The compiled module is where the checks live: called directly, it gives the ops' errors."""
+    a = np.zeros((3, 2), np.float32)
+    with pytest.raises(TypeError, match=r"\[mse\] pred must be a float32 array, got \(3, 2\) float64"):
+        _cpu.mse(a.astype(np.float64), a)
+    with pytest.raises(ValueError, match=r"\[binary_cross_entropy\] reduction must be one of 'mean', 'sum', 'none', got None"):
+        _cpu.binary_cross_entropy(a, a, None)
+    with pytest.raises(ValueError, match=r"\[mse_backward\] dloss must be a scalar or \(3,\) for reduction 'none', got \(2,\) float32"):
+        _cpu.mse_backward(a, a, "none", np.ones(2, np.float32))
+    with pytest.raises(TypeError, match=r"\[binary_cross_entropy_backward\] dloss must be an array .*, got bool"):
+        _cpu.binary_cross_entropy_backward(a, a, "mean", False, True)
+    assert _cpu.mse(a, a).shape == () and _cpu.mse(a, a, "none").shape == (3,)
+
+
+def test_strided_inputs_are_read_as_their_values(rng):
+    """Strided pred, target and dloss are copied once, densely, never misread."""
+    pred, target, dloss = f32(rng, 6, 8), f32(rng, 6, 8), f32(rng, 12)
+    for op in ("mse", "binary_cross_entropy"):
+        got = getattr(ops, f"{op}_backward")(pred[::2, 1::2], target.T[1::2, ::2].T, "none", dloss=dloss[::4])
+        want = getattr(ops, f"{op}_backward")(pred[::2, 1::2].copy(), target.T[1::2, ::2].T.copy(), "none",
+                                              dloss=dloss[::4].copy())
+        np.testing.assert_array_equal(got, want)

@@ -199,12 +199,43 @@ def test_softmax_bad_input_is_named():
 
 
 def test_raw_module_refuses_bad_labels_and_shapes():
+    """The compiled module is where the checks live: called directly, it names the op and argument too."""
     logits = np.zeros((3, 4), np.float32)
-    with pytest.raises(ValueError, match=r"labels must be class indices in \[0, 4\), got 9 at position 1"):
-        _cpu.softmax_cross_entropy(np.zeros(1, np.float32), logits, np.array([0, 9, 1], np.int64), "mean")
-    with pytest.raises(ValueError, match=r"loss has shape"):
-        _cpu.softmax_cross_entropy(np.zeros(1, np.float32), logits, np.array([0, 1, 1], np.int64), "none")
-    with pytest.raises(TypeError):  # int32 labels are not converted by the raw module
-        _cpu.softmax_cross_entropy(np.zeros(1, np.float32), logits, np.array([0, 1, 1], np.int32), "mean")
-    with pytest.raises(ValueError, match=r"\[softmax\] y \(3, 5\) and x \(3, 4\) must have the same shape"):
-        _cpu.softmax(np.zeros((3, 5), np.float32), logits)
+    with pytest.raises(ValueError, match=r"\[softmax_cross_entropy\] labels must be class indices in \[0, 4\), got 9 at position 1"):
+        _cpu.softmax_cross_entropy(logits, np.array([0, 9, 1], np.int64), "mean")
+    with pytest.raises(ValueError, match=r"\[softmax_cross_entropy\] integer labels must be \(3,\) to match logits \(3, 4\), got \(2,\) int32"):
+        _cpu.softmax_cross_entropy(logits, np.array([0, 1], np.int32), "none")
+    with pytest.raises(TypeError, match=r"\[softmax_cross_entropy_backward\] labels must be an array .*, got list"):
+        _cpu.softmax_cross_entropy_backward(logits, [0, 1, 1])
+    with pytest.raises(ValueError, match=r"\[softmax_cross_entropy_backward\] dloss must be a scalar or \(3,\) for reduction 'none'"):
+        _cpu.softmax_cross_entropy_backward(logits, np.array([0, 1, 1]), "none", np.ones(4, np.float32))
+    with pytest.raises(ValueError, match=r"\[softmax\] axis -3 is out of range for an array of rank 2"):
+        _cpu.softmax(logits, -3)
+    with pytest.raises(TypeError, match=r"\[softmax\] axis must be an int, got 1.0"):
+        _cpu.softmax(logits, 1.0)
+    with pytest.raises(ValueError, match=r"\[log_softmax_backward\] dy and y must have the same shape, got \(3, 5\) and \(3, 4\)"):
+        _cpu.log_softmax_backward(np.zeros((3, 5), np.float32), logits)
+    assert _cpu.softmax_cross_entropy(logits, np.array([0, 1, 1], np.uint8)).shape == ()
+
+
+def test_strided_inputs_are_read_as_their_values(rng):
+    """Strided arrays are copied once, densely, never misread."""
+    x = f32(rng, 6, 8)
+    labels = np.array([0, 3, 1, 7, 2, 5, 4, 6, 1, 0, 2, 3])
+    for fn in FUNCS:
+        got = getattr(ops, fn)(x[:, ::2], axis=0)
+        np.testing.assert_array_equal(got, getattr(ops, fn)(np.ascontiguousarray(x[:, ::2]), axis=0))
+        dx = getattr(ops, f"{fn}_backward")(x[::2], np.asfortranarray(x[::2]))
+        np.testing.assert_array_equal(dx, getattr(ops, f"{fn}_backward")(x[::2].copy(), x[::2].copy()))
+    got = ops.softmax_cross_entropy_backward(x[:, ::2], labels[::2] % 4, "none", np.ones(12, np.float32)[::2])
+    want = ops.softmax_cross_entropy_backward(x[:, ::2].copy(), (labels[::2] % 4).copy(), "none", np.ones(6, np.float32))
+    np.testing.assert_array_equal(got, want)
+    probs = np.full((6, 8), 0.25, np.float32)
+    np.testing.assert_array_equal(ops.softmax_cross_entropy(x[:, ::2], probs[:, 1::2], "none"),
+                                  ops.softmax_cross_entropy(x[:, ::2].copy(), probs[:, 1::2].copy(), "none"))
+
+
+def test_a_size_one_array_is_a_scalar_dloss(rng):
+    x, labels = f32(rng, 3, 4), np.array([0, 1, 2])
+    np.testing.assert_array_equal(ops.softmax_cross_entropy_backward(x, labels, "sum", np.array([0.5], np.float32)),
+                                  ops.softmax_cross_entropy_backward(x, labels, "sum", 0.5))

@@ -1,156 +1,107 @@
-// softmax, log_softmax, their backward, and softmax_cross_entropy: rows of a
-// contiguous float32 array (the ops move the softmax axis last).
-#include <string>
+// softmax, log_softmax, their backward, and softmax_cross_entropy: checked by
+// cpp/args/softmax.h, outputs allocated here.
+#include <cmath>
 
-#include "array_args.h"
-#include "loss_args.h"
-#include "ranvier/softmax.h"
+#include "args/softmax.h"
+#include "host_array.h"
 
 namespace ranvier::bindings {
 
 namespace {
 
-using IndexArray = NdArray<std::int64_t>;
-
-// (rows, n) of an array seen as rows along its last axis.
-std::pair<std::int64_t, std::int64_t> rows_of(const char* op, const ArrayView& a) {
-  if (a.ndim() < 1) fail(op, "x must have at least one axis");
-  const std::int64_t n = a.shape(a.ndim() - 1);
-  return {n == 0 ? 0 : a.size() / n, n};
-}
-
-void same_shape(const char* op, const char* name, const ArrayView& a, const char* other, const ArrayView& b) {
-  bool ok = a.ndim() == b.ndim();
-  for (py::ssize_t i = 0; ok && i < a.ndim(); ++i) ok = a.shape(i) == b.shape(i);
-  if (!ok) fail(op, std::string(name) + " " + shape_str(a) + " and " + other + " " + shape_str(b) + " must have the same shape");
-}
+using A = HostArray;
 
 template <void (*kernel)(float*, const float*, std::int64_t, std::int64_t)>
-void rows_forward(const char* op, Array y, const Array& x) {
-  same_shape(op, "y", y, "x", x);
-  auto [rows, n] = rows_of(op, x);
-  const float* xp = contiguous_in(op, "x", x);
-  float* yp = contiguous_out(op, "y", y);
-  py::gil_scoped_release release;
-  kernel(yp, xp, rows, n);
+py::object rows_forward(const char* op, py::handle x, py::handle axis) {
+  const auto r = args::softmax_input<A>(op, x, axis);
+  A y = A::empty(args::dims(r.a));
+  {
+    py::gil_scoped_release release;
+    kernel(y.data<float>(), r.a.data<float>(), r.rows, r.n);
+  }
+  return args::unrows(y, r);
 }
 
 template <void (*kernel)(float*, const float*, const float*, std::int64_t, std::int64_t)>
-void rows_backward(const char* op, Array dx, const Array& dy, const Array& y) {
-  same_shape(op, "dy", dy, "y", y);
-  same_shape(op, "dx", dx, "y", y);
-  auto [rows, n] = rows_of(op, y);
-  const float* dyp = contiguous_in(op, "dy", dy);
-  const float* yp = contiguous_in(op, "y", y);
-  float* dxp = contiguous_out(op, "dx", dx);
-  py::gil_scoped_release release;
-  kernel(dxp, dyp, yp, rows, n);
+py::object rows_backward(const char* op, py::handle dy, py::handle y, py::handle axis) {
+  const auto [dyr, yr] = args::softmax_grad_inputs<A>(op, dy, y, axis);
+  A dx = A::empty(args::dims(yr.a));
+  {
+    py::gil_scoped_release release;
+    kernel(dx.data<float>(), dyr.a.data<float>(), yr.a.data<float>(), yr.rows, yr.n);
+  }
+  return args::unrows(dx, yr);
 }
 
-// logits (N, C) with C >= 1; returns (N, C).
-std::pair<std::int64_t, std::int64_t> logits_shape(const char* op, const Array& logits) {
-  check_rank(op, "logits", logits, 2);
-  if (logits.shape(1) < 1) fail(op, "logits must have at least one class, got shape " + shape_str(logits));
-  return {logits.shape(0), logits.shape(1)};
+bool any_nan(const A& a) {
+  const float* p = a.data<float>();
+  const std::int64_t count = args::size(a);
+  for (std::int64_t i = 0; i < count; ++i)
+    if (std::isnan(p[i])) return true;
+  return false;
 }
 
-cpu::Labels index_labels(const char* op, const IndexArray& labels, std::int64_t n, std::int64_t c) {
-  check_shape(op, "labels", labels, {n});
-  if (!is_c_contiguous(labels)) fail(op, "labels must be C-contiguous");
-  const std::int64_t* p = labels.data();
-  for (std::int64_t i = 0; i < n; ++i)
-    if (p[i] < 0 || p[i] >= c)
-      fail(op, "labels must be class indices in [0, " + std::to_string(c) + "), got " + std::to_string(p[i]) +
-                   " at position " + std::to_string(i));
-  cpu::Labels l;
-  l.index = p;
-  return l;
+// Checked, with class indices in range (checked on the host: the kernels trust them).
+args::CrossEntropyArgs<A> checked_cross_entropy_args(const char* op, py::handle logits, py::handle labels) {
+  auto e = args::cross_entropy_args<A>(op, logits, labels, any_nan);
+  const std::int64_t* index = e.labels.index;
+  for (std::int64_t i = 0; index && i < e.n; ++i)
+    if (index[i] < 0 || index[i] >= e.c) args::bad_label(op, e.c, index[i], i);
+  return e;
 }
 
-cpu::Labels prob_labels(const char* op, const Array& labels, std::int64_t n, std::int64_t c) {
-  check_shape(op, "labels", labels, {n, c});
-  cpu::Labels l;
-  l.prob = contiguous_in(op, "labels", labels);
-  return l;
-}
-
-void cross_entropy(Array loss, const Array& logits, cpu::Labels labels, std::int64_t n, std::int64_t c,
-                   Reduction reduction) {
+py::object softmax_cross_entropy(py::handle logits, py::handle labels, py::handle reduction) {
   const char* op = "softmax_cross_entropy";
-  check_shape(op, "loss", loss, {reduction == Reduction::none ? n : 1});
-  const float* lp = contiguous_in(op, "logits", logits);
-  float* outp = contiguous_out(op, "loss", loss);
-  py::gil_scoped_release release;
-  cpu::softmax_cross_entropy(outp, lp, labels, n, c, reduction);
+  const Reduction r = args::reduction(op, reduction);
+  const auto e = checked_cross_entropy_args(op, logits, labels);
+  A loss = args::loss_output<A>(r, e.n);
+  {
+    py::gil_scoped_release release;
+    cpu::softmax_cross_entropy(loss.data<float>(), e.logits.data<float>(), e.labels, e.n, e.c, r);
+  }
+  return loss.object();
 }
 
-void cross_entropy_backward(Array dlogits, const Array& logits, cpu::Labels labels, const OptionalArray& dloss,
-                            float scale, std::int64_t n, std::int64_t c) {
+py::object softmax_cross_entropy_backward(py::handle logits, py::handle labels, py::handle reduction,
+                                          py::handle dloss) {
   const char* op = "softmax_cross_entropy_backward";
-  check_shape(op, "dlogits", dlogits, {n, c});
-  const float* dlp = dloss_arg(op, dloss, n);
-  const float* lp = contiguous_in(op, "logits", logits);
-  float* outp = contiguous_out(op, "dlogits", dlogits);
-  py::gil_scoped_release release;
-  cpu::softmax_cross_entropy_backward(outp, lp, labels, dlp, scale, n, c);
+  const Reduction r = args::reduction(op, reduction);
+  const auto e = checked_cross_entropy_args(op, logits, labels);
+  const auto up = args::upstream_gradient<A>(op, dloss, r, e.n);
+  A dlogits = A::empty({e.n, e.c});
+  {
+    py::gil_scoped_release release;
+    cpu::softmax_cross_entropy_backward(dlogits.data<float>(), e.logits.data<float>(), e.labels,
+                                        args::data_or_null(up.dloss), up.scale, e.n, e.c);
+  }
+  return dlogits.object();
 }
 
 }  // namespace
 
 void bind_softmax(py::module_& m) {
-  m.def("softmax", [](Array y, const Array& x) { rows_forward<cpu::softmax>("softmax", y, x); },
-        py::arg("y").noconvert(), py::arg("x").noconvert(), "y = softmax of each row (last axis) of x");
-  m.def("log_softmax", [](Array y, const Array& x) { rows_forward<cpu::log_softmax>("log_softmax", y, x); },
-        py::arg("y").noconvert(), py::arg("x").noconvert(), "y = log_softmax of each row (last axis) of x");
+  m.def("softmax", [](py::handle x, py::handle axis) { return rows_forward<cpu::softmax>("softmax", x, axis); },
+        py::arg("x"), py::arg("axis") = -1, "softmax of x along axis");
+  m.def("log_softmax",
+        [](py::handle x, py::handle axis) { return rows_forward<cpu::log_softmax>("log_softmax", x, axis); },
+        py::arg("x"), py::arg("axis") = -1, "x - logsumexp(x) along axis");
   m.def("softmax_backward",
-        [](Array dx, const Array& dy, const Array& y) {
-          rows_backward<cpu::softmax_backward>("softmax_backward", dx, dy, y);
+        [](py::handle dy, py::handle y, py::handle axis) {
+          return rows_backward<cpu::softmax_backward>("softmax_backward", dy, y, axis);
         },
-        py::arg("dx").noconvert(), py::arg("dy").noconvert(), py::arg("y").noconvert(),
-        "dx = y (dy - sum(dy y)) per row, y = softmax(x)");
+        py::arg("dy"), py::arg("y"), py::arg("axis") = -1, "dx = y (dy - sum(dy y)) along axis, y = softmax(x)");
   m.def("log_softmax_backward",
-        [](Array dx, const Array& dy, const Array& y) {
-          rows_backward<cpu::log_softmax_backward>("log_softmax_backward", dx, dy, y);
+        [](py::handle dy, py::handle y, py::handle axis) {
+          return rows_backward<cpu::log_softmax_backward>("log_softmax_backward", dy, y, axis);
         },
-        py::arg("dx").noconvert(), py::arg("dy").noconvert(), py::arg("y").noconvert(),
-        "dx = dy - exp(y) sum(dy) per row, y = log_softmax(x)");
-
-  // Two overloads each: labels int64 (N,) class indices, or float32 (N, C) probabilities.
-  const char* ce_doc = "loss (N,) for reduction none, else (1,), of logits (N, C) against labels";
-  m.def("softmax_cross_entropy",
-        [](Array loss, const Array& logits, const IndexArray& labels, const std::string& reduction) {
-          const char* op = "softmax_cross_entropy";
-          auto [n, c] = logits_shape(op, logits);
-          cross_entropy(loss, logits, index_labels(op, labels, n, c), n, c, reduction_arg(op, reduction));
-        },
-        py::arg("loss").noconvert(), py::arg("logits").noconvert(), py::arg("labels").noconvert(),
-        py::arg("reduction"), ce_doc);
-  m.def("softmax_cross_entropy",
-        [](Array loss, const Array& logits, const Array& labels, const std::string& reduction) {
-          const char* op = "softmax_cross_entropy";
-          auto [n, c] = logits_shape(op, logits);
-          cross_entropy(loss, logits, prob_labels(op, labels, n, c), n, c, reduction_arg(op, reduction));
-        },
-        py::arg("loss").noconvert(), py::arg("logits").noconvert(), py::arg("labels").noconvert(),
-        py::arg("reduction"), ce_doc);
-  const char* ce_backward_doc =
-      "dlogits (N, C) = (softmax(logits) sum(t) - t) * scale * dloss (N,) (dloss None: 1)";
-  m.def("softmax_cross_entropy_backward",
-        [](Array dlogits, const Array& logits, const IndexArray& labels, const OptionalArray& dloss, float scale) {
-          const char* op = "softmax_cross_entropy_backward";
-          auto [n, c] = logits_shape(op, logits);
-          cross_entropy_backward(dlogits, logits, index_labels(op, labels, n, c), dloss, scale, n, c);
-        },
-        py::arg("dlogits").noconvert(), py::arg("logits").noconvert(), py::arg("labels").noconvert(),
-        py::arg("dloss").noconvert(), py::arg("scale"), ce_backward_doc);
-  m.def("softmax_cross_entropy_backward",
-        [](Array dlogits, const Array& logits, const Array& labels, const OptionalArray& dloss, float scale) {
-          const char* op = "softmax_cross_entropy_backward";
-          auto [n, c] = logits_shape(op, logits);
-          cross_entropy_backward(dlogits, logits, prob_labels(op, labels, n, c), dloss, scale, n, c);
-        },
-        py::arg("dlogits").noconvert(), py::arg("logits").noconvert(), py::arg("labels").noconvert(),
-        py::arg("dloss").noconvert(), py::arg("scale"), ce_backward_doc);
+        py::arg("dy"), py::arg("y"), py::arg("axis") = -1, "dx = dy - exp(y) sum(dy) along axis, y = log_softmax(x)");
+  m.def("softmax_cross_entropy", &softmax_cross_entropy, py::arg("logits"), py::arg("labels"),
+        py::arg("reduction") = "mean",
+        "loss (N,) for reduction none, else 0-d, of logits (N, C) against integer class indices (N,) or "
+        "float32 probabilities (N, C)");
+  m.def("softmax_cross_entropy_backward", &softmax_cross_entropy_backward, py::arg("logits"), py::arg("labels"),
+        py::arg("reduction") = "mean", py::arg("dloss") = 1.0,
+        "dlogits (N, C) = (softmax(logits) sum(t) - t) * dloss (/ N for mean)");
 }
 
 }  // namespace ranvier::bindings

@@ -8,46 +8,13 @@ sum, as 0-d arrays. The backward returns dL/dpred.
 from __future__ import annotations
 
 from ranvier import backend
-from ranvier.ops import _checks
-from ranvier.ops._losses import reduction_arg, upstream_gradient
 
 __all__ = ["mse", "mse_backward", "binary_cross_entropy", "binary_cross_entropy_backward"]
 
 
-def _args(op: str, pred, target):
-    pred = _checks.contiguous(_checks.float32(op, "pred", pred))
-    target = _checks.contiguous(_checks.float32(op, "target", target))
-    _checks.same_device(op, pred=pred, target=target)
-    if pred.ndim == 0:
-        raise ValueError(f"[{op}] pred must be (N, ...) with a batch axis, got a 0-d array")
-    if pred.shape != target.shape:
-        raise ValueError(f"[{op}] pred and target must have the same shape, got {tuple(pred.shape)} and {tuple(target.shape)}")
-    if pred.size == 0 and pred.shape[0] != 0:
-        raise ValueError(f"[{op}] pred must have at least one element per sample, got {_checks.describe(pred)}")
-    return pred, target
-
-
-def _forward(op: str, pred, target, reduction, *flags):
-    reduction = reduction_arg(op, reduction)
-    pred, target = _args(op, pred, target)
-    n = pred.shape[0]
-    loss = backend.empty(pred, (n if reduction == "none" else 1,))
-    getattr(backend.kernels(pred), op)(loss, pred, target, *flags, reduction)
-    return loss if reduction == "none" else loss.reshape(())
-
-
-def _backward(op: str, pred, target, reduction, dloss, *flags):
-    reduction = reduction_arg(op, reduction)
-    pred, target = _args(op, pred, target)
-    dloss_array, scale = upstream_gradient(op, dloss, reduction, pred.shape[0], "pred", pred)
-    dpred = backend.empty_like(pred)
-    getattr(backend.kernels(pred), op)(dpred, pred, target, dloss_array, scale, *flags)
-    return dpred
-
-
 def mse(pred, target, reduction="mean"):
     """Mean squared error: loss_i = mean((pred_i - target_i)^2) over sample i's elements."""
-    return _forward("mse", pred, target, reduction)
+    return backend.kernels(pred).mse(pred, target, reduction)
 
 
 def mse_backward(pred, target, reduction="mean", dloss=1.0):
@@ -55,7 +22,7 @@ def mse_backward(pred, target, reduction="mean", dloss=1.0):
 
     dloss: a scalar for "mean" and "sum"; for "none" an (N,) float32 array or a scalar.
     """
-    return _backward("mse_backward", pred, target, reduction, dloss)
+    return backend.kernels(pred).mse_backward(pred, target, reduction, dloss)
 
 
 def binary_cross_entropy(pred, target, reduction="mean", from_logits=False):
@@ -66,7 +33,7 @@ def binary_cross_entropy(pred, target, reduction="mean", from_logits=False):
     from_logits=True: pred holds logits x, and the stable form
     bce = max(x, 0) - x t + log1p(exp(-|x|)) is used (no overflow for any x).
     """
-    return _forward("binary_cross_entropy", pred, target, reduction, bool(from_logits))
+    return backend.kernels(pred).binary_cross_entropy(pred, target, reduction, bool(from_logits))
 
 
 def binary_cross_entropy_backward(pred, target, reduction="mean", from_logits=False, dloss=1.0):
@@ -76,4 +43,4 @@ def binary_cross_entropy_backward(pred, target, reduction="mean", from_logits=Fa
     where eps < p < 1 - eps, and 0 where the clip holds p (as the clip's
     gradient is in Keras/TF). dloss as in mse_backward.
     """
-    return _backward("binary_cross_entropy_backward", pred, target, reduction, dloss, bool(from_logits))
+    return backend.kernels(pred).binary_cross_entropy_backward(pred, target, reduction, bool(from_logits), dloss)
