@@ -255,7 +255,7 @@ inline Activation activation(const char* op, py::handle v) {
   if (PyUnicode_Check(v.ptr())) {
     const std::string name = v.cast<std::string>();
     if (name == "linear") return act;
-    if (parse_activation(name.c_str(), &act)) return act;
+    if (name != "none" && parse_activation(name.c_str(), &act)) return act;  // Keras names no "none"
   }
   std::string names;
   for (int i = 1; i < kActivationCount; ++i) names += (i > 1 ? ", " : "") + std::string(kActivationNames[i]);

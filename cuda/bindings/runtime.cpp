@@ -5,7 +5,8 @@
 
 #include <string>
 
-#include "device_array.h"
+#include "args/checks.h"
+#include "cuda_call.h"
 
 namespace ranvier::bindings {
 
@@ -24,7 +25,7 @@ std::string device_name(int index) {
   const char* op = "device_name";
   const int n = device_count();
   if (index < 0 || index >= n)
-    fail(op, "index must be in [0, " + std::to_string(n) + "), got " + std::to_string(index));
+    args::fail(op, "index must be in [0, " + std::to_string(n) + "), got " + std::to_string(index));
   cudaDeviceProp prop;
   check_cuda(op, cudaGetDeviceProperties(&prop, index));
   return prop.name;
