@@ -205,26 +205,46 @@ def test_bad_input_is_named():
 
 
 def test_raw_kernels_refuse_bad_arrays():
-    """The compiled module checks too: no call into it can reach a kernel with bad memory."""
+    """The compiled module is where the checks live: called directly, it names the op and argument too."""
     from ranvier import _cpu
     x, w, y = np.zeros((2, 5, 5, 3), np.float32), np.zeros((3, 3, 3, 4), np.float32), np.zeros((2, 3, 3, 4), np.float32)
-    conv = dict(stride=(1, 1), dilation=(1, 1), padding=(0, 0, 0, 0), activation="none")
-    _cpu.conv2d(y, x, w, None, **conv)
-    with pytest.raises(TypeError):
-        _cpu.conv2d(y, x.astype(np.float64), w, None, **conv)
-    with pytest.raises(ValueError, match=r"\[conv2d\] y has shape"):
-        _cpu.conv2d(np.zeros((2, 5, 5, 4), np.float32), x, w, None, **conv)
-    with pytest.raises(ValueError, match=r"\[conv2d\] w has shape"):
-        _cpu.conv2d(y, x, np.zeros((3, 3, 2, 4), np.float32), None, **conv)
-    with pytest.raises(ValueError, match=r"must be C-contiguous"):
-        _cpu.conv2d(y, np.zeros((2, 5, 10, 3), np.float32)[:, :, ::2], w, None, **conv)
-    with pytest.raises(ValueError, match=r"larger than the padded input"):
-        _cpu.conv2d(y, x, np.zeros((6, 3, 3, 4), np.float32), None, **conv)
-    with pytest.raises(ValueError, match=r"padding must be in \[0, 2\^31\)"):
-        _cpu.conv2d(y, x, w, None, **(conv | dict(padding=(0, -1, 0, 0))))
-    with pytest.raises(ValueError, match=r"stride must be in \[1, 2\^31\)"):
-        _cpu.conv2d(y, x, w, None, **(conv | dict(stride=(0, 1))))
-    with pytest.raises(ValueError, match=r"needs the saved forward array"):
-        _cpu.conv2d_backward(None, None, None, y, None, x, w, **(conv | dict(activation="relu")))
-    with pytest.raises(ValueError, match=r"\[conv2d_backward\] dw has shape"):
-        _cpu.conv2d_backward(None, np.zeros((3, 3, 3, 5), np.float32), None, y, None, x, w, **conv)
+    assert _cpu.conv2d(x, w).shape == (2, 3, 3, 4)
+    with pytest.raises(TypeError, match=r"\[conv2d\] x must be \(N, H, W, C\) float32, got \(2, 5, 5, 3\) float64"):
+        _cpu.conv2d(x.astype(np.float64), w)
+    with pytest.raises(ValueError, match=r"\[conv2d\] x has C=3 channels but w is \(3, 3, 2, 4\)"):
+        _cpu.conv2d(x, w[:, :, :2])
+    with pytest.raises(ValueError, match=r"\[conv2d\] the kernel \(6, 3\) with dilation \(1, 1\) spans"):
+        _cpu.conv2d(x, np.zeros((6, 3, 3, 4), np.float32))
+    with pytest.raises(ValueError, match=r"\[conv2d\] padding must be .*got \(\(0, -1\), \(0, 0\)\)"):
+        _cpu.conv2d(x, w, None, 1, ((0, -1), (0, 0)))
+    with pytest.raises(ValueError, match=r"\[conv2d\] padding must be in \[0, 2\^31\), got 2147483648"):
+        _cpu.conv2d(x, w, None, 1, 2**31)
+    with pytest.raises(ValueError, match=r"\[conv2d\] stride must be >= 1, got \(0, 1\)"):
+        _cpu.conv2d(x, w, None, (0, 1))
+    with pytest.raises(ValueError, match=r"\[conv2d\] dilation must be in \[1, 2\^31\), got 2147483648"):
+        _cpu.conv2d(x, w, None, 1, "same", 2**31)
+    with pytest.raises(ValueError, match=r"\[conv2d\] stride is out of range, got 36893488147419103232"):
+        _cpu.conv2d(x, w, None, 2**65)
+    with pytest.raises(TypeError, match=r"\[conv2d\] b must be an array .*, got list"):
+        _cpu.conv2d(x, w, [0.0] * 4)
+    with pytest.raises(ValueError, match=r"\[conv2d_backward\] activation 'relu' needs y= \(the forward output\)"):
+        _cpu.conv2d_backward(y, x, w, activation="relu")
+    with pytest.raises(ValueError, match=r"\[conv2d_backward\] z must be \(2, 3, 3, 4\) float32, got \(2, 3, 3, 3\)"):
+        _cpu.conv2d_backward(y, x, w, activation="gelu", z=y[..., :3])
+    with pytest.raises(TypeError, match=r"\[conv2d_backward\] dy must be a float32 array, got \(2, 3, 3, 4\) float64"):
+        _cpu.conv2d_backward(y.astype(np.float64), x, w)
+    dx, dw, db = _cpu.conv2d_backward(y, x, w)
+    assert dx.shape == x.shape and dw.shape == w.shape and db.shape == (4,)
+
+
+def test_strided_arrays_are_read_as_their_values(rng):
+    """Every strided input (x, w, b, dy, the saved y) is copied once, densely, never misread."""
+    x, w, b = f32(rng, 2, 6, 5, 3), f32(rng, 3, 3, 3, 4), f32(rng, 4)
+    wide = lambda a: np.repeat(a, 2, axis=-1)[..., ::2]  # the same values, strided
+    y = ops.conv2d(x, w, b, padding="same", activation="tanh")
+    np.testing.assert_array_equal(ops.conv2d(wide(x), wide(w), wide(b), padding="same", activation="tanh"), y)
+    dy = f32(rng, *y.shape)
+    want = ops.conv2d_backward(dy, x, w, padding="same", activation="tanh", y=y)
+    got = ops.conv2d_backward(wide(dy), wide(x), wide(w), padding="same", activation="tanh", y=wide(y))
+    for g, e in zip(got, want):
+        np.testing.assert_array_equal(g, e)

@@ -144,18 +144,34 @@ def test_bad_input_is_named(op):
         backward(np.zeros((1, 2, 2, 2), np.float64), x)
 
 
-def test_raw_module_refuses_inconsistent_arguments():
+def test_raw_module_names_bad_arguments():
+    """The compiled module is where the checks live: called directly, it names the op and argument too."""
     x = np.zeros((1, 4, 4, 2), np.float32)
-    y = np.zeros((1, 2, 2, 2), np.float32)
-    for pool, stride, pad, out in [((2, 2), (2, 2), (0, 0), np.zeros((1, 3, 2, 2), np.float32)),
-                                   ((2, 2), (0, 2), (0, 0), y), ((2, 2), (2, 2), (2, 0), y),
-                                   ((2, 2), (9, 2), (0, 0), y), ((2, 2), (2, 2), (0, 0), y[..., :1])]:
-        with pytest.raises(ValueError, match=r"\[max_pool2d\]"):
-            _cpu.max_pool2d(out, x, pool, stride, pad)
-    with pytest.raises(ValueError, match=r"\[max_pool2d_backward\] dx"):
-        _cpu.max_pool2d_backward(np.zeros((1, 4, 3, 2), np.float32), y, x, (2, 2), (2, 2), (0, 0))
-    with pytest.raises(TypeError):
-        _cpu.avg_pool2d(y, x.astype(np.float64), (2, 2), (2, 2), (0, 0))
+    assert _cpu.max_pool2d(x).shape == (1, 2, 2, 2)
+    with pytest.raises(TypeError, match=r"\[avg_pool2d\] x must be \(N, H, W, C\) float32, got \(1, 4, 4, 2\) float64"):
+        _cpu.avg_pool2d(x.astype(np.float64), (2, 2), (2, 2))
+    with pytest.raises(ValueError, match=r"\[max_pool2d\] stride must be positive, got \(0, 2\)"):
+        _cpu.max_pool2d(x, (2, 2), (0, 2))
+    with pytest.raises(ValueError, match=r"\[max_pool2d\] padding must be 'valid' or 'same', got 'full'"):
+        _cpu.max_pool2d(x, 2, None, "FULL")
+    with pytest.raises(ValueError, match=r"\[max_pool2d\] pool windows of more than 2\^24 elements"):
+        _cpu.max_pool2d(x, (4096, 4097), 1, "same")
+    with pytest.raises(ValueError, match=r"\[max_pool2d_backward\] dy must be \(1, 2, 2, 2\) float32 to match x"):
+        _cpu.max_pool2d_backward(np.zeros((1, 2, 2, 1), np.float32), x)
+    with pytest.raises(TypeError, match=r"\[avg_pool2d_backward\] x must be an array .*, got tuple"):
+        _cpu.avg_pool2d_backward(np.zeros((1, 2, 2, 2), np.float32), (1, 4, 4, 2))
+
+
+def test_upper_case_padding_and_strided_dy(rng):
+    """Keras accepts "SAME"; a strided dy is copied densely, never misread."""
+    x = f32(rng, 2, 5, 7, 3)
+    for op in POOLS:
+        y = getattr(ops, op)(x, 3, 2, "SAME")
+        np.testing.assert_array_equal(y, getattr(ops, op)(x, 3, 2, "same"))
+        dy = f32(rng, *y.shape)
+        backward = getattr(ops, f"{op}_backward")
+        strided = np.repeat(dy, 2, axis=-1)[..., ::2]
+        np.testing.assert_array_equal(backward(strided, x, 3, 2, "same"), backward(dy, x, 3, 2, "same"))
 
 
 @pytest.mark.parametrize("op", POOLS)

@@ -1,127 +1,70 @@
-// max_pool2d, avg_pool2d and their backward on NHWC float32 CUDA arrays; the
-// same call signatures and checks as the _cpu module's (cpp/bindings/pool.cpp).
-#include <pybind11/stl.h>
-
-#include <array>
-#include <string>
-
-#include "device_array.h"
+// max_pool2d, avg_pool2d and their backward on CUDA arrays: checked by
+// cpp/args/pool.h, outputs allocated here, as in the CPU module.
+#include "args/pool.h"
+#include "cuda_array.h"
+#include "cuda_call.h"
 #include "ranvier_cuda/pool.h"
 
 namespace ranvier::bindings {
 
 namespace {
 
-using Pair = std::array<std::int64_t, 2>;
-
-// Window offsets are int32 (the CPU keeps them in floats, exact below 2^24).
-constexpr std::int64_t kMaxWindow = std::int64_t{1} << 24;
-
-// The geometry of images `in` (N,H,W,C) pooled to `out` (N,HO,WO,C), checked so
-// that every window lies (at least partly) inside the image.
-cpu::Pool2d geometry(const char* op, const char* in_name, const DeviceArray& in,
-                     const char* out_name, const DeviceArray& out, Pair pool, Pair stride,
-                     Pair pad) {
-  check_rank(op, in_name, in, 4);
-  check_rank(op, out_name, out, 4);
-  cpu::Pool2d p{in.shape[0], in.shape[1], in.shape[2], in.shape[3], pool[0],      pool[1],
-                stride[0],   stride[1],   pad[0],      pad[1],      out.shape[1], out.shape[2]};
-  check_shape(op, out_name, out, {p.n, p.out_h, p.out_w, p.c});
-  const std::int64_t size[2] = {p.h, p.w}, outs[2] = {p.out_h, p.out_w};
-  for (int i = 0; i < 2; ++i) {
-    if (pool[i] < 1 || stride[i] < 1) fail(op, "pool and stride must be positive");
-    if (pad[i] < 0 || pad[i] >= pool[i]) fail(op, "pad must be in [0, pool)");
-    if (pool[i] > kMaxWindow) fail(op, "pool windows of more than 2^24 elements are not supported");
-    // (the first test also keeps the product in the second from overflowing)
-    if (outs[i] > 0 && ((outs[i] > 1 && stride[i] > size[i] + pad[i]) ||
-                        (outs[i] - 1) * stride[i] - pad[i] >= size[i]))
-      fail(op, std::string(out_name) + " has shape " + shape_str(out) +
-                   ": its last window would lie outside " + in_name + " " + shape_str(in));
-  }
-  if (pool[0] * pool[1] > kMaxWindow)
-    fail(op, "pool windows of more than 2^24 elements are not supported");
-  return p;
-}
-
+using A = CudaArray;
 using Forward = cudaError_t (*)(float*, const float*, const cpu::Pool2d&, cudaStream_t);
 
-void pool_forward(const char* op, Forward kernel, const py::object& y_obj, const py::object& x_obj,
-                  Pair pool, Pair stride, Pair pad) {
-  const DeviceArray x = device_array(op, "x", x_obj), y = device_array(op, "y", y_obj);
-  const cpu::Pool2d p = geometry(op, "x", x, "y", y, pool, stride, pad);
-  const float* xp = contiguous_in(op, "x", x);
-  float* yp = contiguous_out(op, "y", y);
+py::object pool_forward(const char* op, Forward kernel, py::handle x, py::handle pool_size, py::handle stride,
+                        py::handle padding) {
+  const auto a = args::pool_args<A>(op, x, pool_size, stride, padding);
+  A y = A::empty(args::pooled_dims(a.p));
   const cudaStream_t stream = current_stream();
   cudaError_t err;
   {
     py::gil_scoped_release release;
-    err = kernel(yp, xp, p, stream);
+    err = kernel(y.data<float>(), a.x_data, a.p, stream);
   }
   check_cuda(op, err);
+  return y.object();
 }
 
-void max_pool2d_backward(const py::object& dx_obj, const py::object& dy_obj,
-                         const py::object& x_obj, Pair pool, Pair stride, Pair pad) {
+py::object max_pool2d_backward(py::handle dy, py::handle x, py::handle pool_size, py::handle stride,
+                               py::handle padding) {
   const char* op = "max_pool2d_backward";
-  const DeviceArray x = device_array(op, "x", x_obj), dy = device_array(op, "dy", dy_obj);
-  const DeviceArray dx = device_array(op, "dx", dx_obj);
-  const cpu::Pool2d p = geometry(op, "x", x, "dy", dy, pool, stride, pad);
-  check_shape(op, "dx", dx, {p.n, p.h, p.w, p.c});
-  const float* xp = contiguous_in(op, "x", x);
-  const float* dyp = contiguous_in(op, "dy", dy);
-  float* dxp = contiguous_out(op, "dx", dx);
-  // One int32 arg-max per output element (the float scratch has their size).
+  auto a = args::pool_backward_args<A>(op, dy, x, pool_size, stride, padding);
+  const float* xp = args::dense(a.x);
+  A dx = A::empty(args::dims(a.x));
+  // One int32 arg-max per element of dy (the float scratch has their size).
   float* arg = nullptr;
-  py::object arg_owner;
-  if (dy.size() > 0) arg_owner = scratch_array(dy.size(), &arg);
+  const std::int64_t outputs = args::size(a.dy);
+  const py::object arg_owner = outputs > 0 ? scratch_array(outputs, &arg) : py::object();
   const cudaStream_t stream = current_stream();
   cudaError_t err;
   {
     py::gil_scoped_release release;
-    err = cuda::max_pool2d_backward(dxp, dyp, xp, p, reinterpret_cast<std::int32_t*>(arg), stream);
+    err = cuda::max_pool2d_backward(dx.data<float>(), a.dy_data, xp, a.p, reinterpret_cast<std::int32_t*>(arg), stream);
   }
   check_cuda(op, err);
+  return dx.object();
 }
 
-void avg_pool2d_backward(const py::object& dx_obj, const py::object& dy_obj, Pair pool,
-                         Pair stride, Pair pad) {
+py::object avg_pool2d_backward(py::handle dy, py::handle x, py::handle pool_size, py::handle stride,
+                               py::handle padding) {
   const char* op = "avg_pool2d_backward";
-  const DeviceArray dy = device_array(op, "dy", dy_obj), dx = device_array(op, "dx", dx_obj);
-  const cpu::Pool2d p = geometry(op, "dx", dx, "dy", dy, pool, stride, pad);
-  const float* dyp = contiguous_in(op, "dy", dy);
-  float* dxp = contiguous_out(op, "dx", dx);
+  const auto a = args::pool_backward_args<A>(op, dy, x, pool_size, stride, padding);
+  A dx = A::empty(args::dims(a.x));
   const cudaStream_t stream = current_stream();
   cudaError_t err;
   {
     py::gil_scoped_release release;
-    err = cuda::avg_pool2d_backward(dxp, dyp, p, stream);
+    err = cuda::avg_pool2d_backward(dx.data<float>(), a.dy_data, a.p, stream);
   }
   check_cuda(op, err);
+  return dx.object();
 }
 
 }  // namespace
 
 void bind_pool(py::module_& m) {
-  m.def(
-      "max_pool2d",
-      [](const py::object& y, const py::object& x, Pair pool, Pair stride, Pair pad) {
-        pool_forward("max_pool2d", cuda::max_pool2d, y, x, pool, stride, pad);
-      },
-      py::arg("y"), py::arg("x"), py::arg("pool"), py::arg("stride"), py::arg("pad"),
-      "y (N,HO,WO,C) = window maxima of x (N,H,W,C); pool, stride, pad are (h, w) pairs");
-  m.def(
-      "avg_pool2d",
-      [](const py::object& y, const py::object& x, Pair pool, Pair stride, Pair pad) {
-        pool_forward("avg_pool2d", cuda::avg_pool2d, y, x, pool, stride, pad);
-      },
-      py::arg("y"), py::arg("x"), py::arg("pool"), py::arg("stride"), py::arg("pad"),
-      "y (N,HO,WO,C) = window means of x (N,H,W,C) over the elements inside the image");
-  m.def("max_pool2d_backward", &max_pool2d_backward, py::arg("dx"), py::arg("dy"), py::arg("x"),
-        py::arg("pool"), py::arg("stride"), py::arg("pad"),
-        "dx (N,H,W,C) from dy (N,HO,WO,C): each to its window's first maximum in x");
-  m.def("avg_pool2d_backward", &avg_pool2d_backward, py::arg("dx"), py::arg("dy"),
-        py::arg("pool"), py::arg("stride"), py::arg("pad"),
-        "dx (N,H,W,C) from dy (N,HO,WO,C): each spread evenly over its window");
+  args::def_pool_ops(m, &pool_forward, &cuda::max_pool2d, &cuda::avg_pool2d, &max_pool2d_backward, &avg_pool2d_backward);
 }
 
 }  // namespace ranvier::bindings
