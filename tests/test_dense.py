@@ -133,28 +133,57 @@ def test_reference_linear_backward_is_the_gradient(act, rng):
     assert_close(db, numerical_grad(lambda v: loss(x, w, v), b), atol=1e-6, rtol=1e-5, what="db")
 
 
-def test_linear_fast_path_falls_back_for_what_it_cannot_take(rng):
-    """ops.linear/linear_backward hand 2-D NumPy arrays straight to the compiled module, which
-    checks them; a strided bias or dy it refuses takes the general path and still comes out right."""
+def test_strided_bias_dy_and_saved_are_read_as_their_values(rng):
+    """b, dy and the saved y the kernels read densely are copied once when strided, never misread."""
     x, w = f32(rng, 33, 17), f32(rng, 17, 10, scale=0.3)
     b = f32(rng, 20)[::2]  # not contiguous
     dy = f32(rng, 10, 33).T  # not contiguous
     x64, w64, b64 = x.astype(np.float64), w.astype(np.float64), b.astype(np.float64)
     y = ops.linear(x, w, b, activation="relu")
     assert_close(y, reference.linear(x64, w64, b64, "relu"), atol=2e-5, rtol=1e-4, what="linear, strided bias")
-    got = ops.linear_backward(dy, x, w, activation="relu", y=y)
+    got = ops.linear_backward(dy, x, w, activation="relu", y=np.asfortranarray(y))
     want = reference.linear_backward(dy.astype(np.float64), x64, w64, activation="relu", y=y.astype(np.float64))
     for g, r, name in zip(got, want, ("dx", "dw", "db")):
         assert_close(g, r, atol=1e-4, rtol=1e-4, what=f"{name}, strided dy")
-    from ranvier import _cpu
-    with pytest.raises(ValueError, match=r"\[linear\] w has shape"):
-        _cpu.linear_2d(x, f32(rng, 16, 10), None, "none")
-    with pytest.raises(TypeError):
-        _cpu.linear_2d(x, w.astype(np.float64), None, "none")
-    with pytest.raises(ValueError, match=r"\[linear_backward\] activation 'relu' needs the saved forward array"):
-        _cpu.linear_backward_2d(np.ascontiguousarray(dy), None, x, w, "relu")
-    dx, dw, db = _cpu.linear_backward_2d(np.ascontiguousarray(dy), None, x, w, "none")
-    assert dx.shape == (33, 17) and dw.shape == (17, 10) and db.shape == (10,)
+
+
+def test_linear_leading_axes_merged_in_place_or_copied(rng):
+    """x (..., in) is read as (rows, in): leading axes that merge are read in place, others copied once."""
+    w, b = f32(rng, 6, 5), f32(rng, 5)
+    big = f32(rng, 4, 6, 3, 12)
+    for x in (big[:, :, 1, ::2], big[1:3, ::2, :, :6].transpose(1, 0, 2, 3), big[0, 0, 0, :6], big[:, :1, :1, :6]):
+        want = reference.linear(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64), "tanh")
+        y = ops.linear(x, w, b, "tanh")
+        assert y.shape == x.shape[:-1] + (5,)
+        assert_close(y, want, atol=1e-5, rtol=1e-5, what=f"linear, x {x.shape} strides {x.strides}")
+        dy = f32(rng, *y.shape)
+        got = ops.linear_backward(dy, x, w, "tanh", y=y)
+        ref = reference.linear_backward(dy.astype(np.float64), x.astype(np.float64), w.astype(np.float64), "tanh",
+                                        y=y.astype(np.float64))
+        assert got[0].shape == x.shape
+        for g, r, name in zip(got, ref, ("dx", "dw", "db")):
+            assert_close(g, r, atol=1e-4, rtol=1e-4, what=f"{name}, x {x.shape} strides {x.strides}")
+
+
+def test_matmul_batch_axes_that_do_not_merge(rng):
+    """Broadcast batch axes that no single stride describes run as several batched products, without a copy."""
+    big = f32(rng, 5, 4, 6, 7)
+    cases = [(f32(rng, 4, 1, 5, 6), f32(rng, 3, 6, 7)),             # a broadcast over b's batch
+             (big[:, ::2], f32(rng, 5, 1, 7, 2)),                   # a strided batch, b broadcast on one axis
+             (f32(rng, 2, 3, 4, 5, 6).transpose(1, 0, 2, 3, 4), f32(rng, 6, 2)),
+             (f32(rng, 1, 2, 1, 3, 4), f32(rng, 2, 1, 3, 4, 2)),
+             (f32(rng, 0, 3, 4), f32(rng, 4, 2))]
+    for a, b in cases:
+        want = np.matmul(a.astype(np.float64), b.astype(np.float64))
+        got = ops.matmul(a, b)
+        assert got.shape == want.shape and got.dtype == np.float32
+        assert_close(got, want, atol=1e-5, rtol=1e-5, what=f"matmul {a.shape} @ {b.shape}")
+    v = f32(rng, 6)
+    for a, b in [(v, big[:, ::2]), (big[:, ::2], f32(rng, 7)), (v, v)]:
+        want = np.matmul(a.astype(np.float64), b.astype(np.float64))
+        got = ops.matmul(a, b)
+        assert np.shape(got) == want.shape
+        assert_close(got, want, atol=1e-5, rtol=1e-5, what=f"matmul {a.shape} @ {b.shape}")
 
 
 def test_bad_input_is_named():
@@ -180,32 +209,46 @@ def test_bad_input_is_named():
 
 
 def test_raw_kernels_refuse_bad_arrays():
-    """The compiled module checks too: no call into it can reach a kernel with bad memory."""
+    """The compiled module is where the checks live: called directly, it names the op and argument too."""
     from ranvier import _cpu
-    a = np.zeros((1, 2, 3), np.float32)
-    with pytest.raises(TypeError):
-        _cpu.matmul(np.zeros((1, 2, 2), np.float32), a.astype(np.float64), np.zeros((1, 3, 2), np.float32))
-    with pytest.raises(ValueError, match=r"\[matmul\] out has shape"):
-        _cpu.matmul(np.zeros((1, 2, 5), np.float32), a, np.zeros((1, 3, 2), np.float32))
-    with pytest.raises(ValueError, match=r"must be C-contiguous"):
-        _cpu.matmul(np.zeros((1, 2, 4), np.float32)[:, :, ::2], a, np.zeros((1, 3, 2), np.float32))
-    with pytest.raises(ValueError, match=r"writeable"):
-        out = np.zeros((1, 2, 2), np.float32)
-        out.flags.writeable = False
-        _cpu.matmul(out, a, np.zeros((1, 3, 2), np.float32))
-    # float32 in the other byte order, a list and a 0-d float are not float32 arrays either
-    with pytest.raises(TypeError):
-        _cpu.matmul(np.zeros((1, 2, 2), np.float32), a.astype(a.dtype.newbyteorder()), np.zeros((1, 3, 2), np.float32))
-    with pytest.raises(TypeError):
-        _cpu.matmul(np.zeros((1, 2, 2), np.float32), a.tolist(), np.zeros((1, 3, 2), np.float32))
-    with pytest.raises(TypeError):
-        _cpu.matmul(np.zeros((1, 2, 2), np.float32), 1.0, np.zeros((1, 3, 2), np.float32))
+    x, w = np.zeros((4, 3), np.float32), np.zeros((3, 2), np.float32)
+    with pytest.raises(TypeError, match=r"\[matmul\] a must be a float32 array, got \(4, 3\) float64"):
+        _cpu.matmul(x.astype(np.float64), w)
+    with pytest.raises(ValueError, match=r"\[matmul\] inner dimensions differ: a is \(4, 3\) \(k=3\), b is \(2, 3\) \(k=2\)"):
+        _cpu.matmul(x, w, False, True)
+    with pytest.raises(ValueError, match=r"\[matmul\] operands must have at least one axis, got a \(\) and b \(3, 2\)"):
+        _cpu.matmul(np.float32(1), w)
+    with pytest.raises(ValueError, match=r"\[matmul\] batch axes do not broadcast: a is \(2, 4, 3\), b is \(3, 3, 2\)"):
+        _cpu.matmul(np.zeros((2, 4, 3), np.float32), np.zeros((3, 3, 2), np.float32))
+    # float32 in the other byte order, a list and a float are not float32 arrays either
+    with pytest.raises(TypeError, match=r"\[matmul\] a must be a float32 array"):
+        _cpu.matmul(x.astype(x.dtype.newbyteorder()), w)
+    with pytest.raises(TypeError, match=r"\[matmul\] a must be an array .*, got list"):
+        _cpu.matmul(x.tolist(), w)
+    with pytest.raises(TypeError, match=r"\[matmul\] b must be an array .*, got float"):
+        _cpu.matmul(x, 1.0)
+    with pytest.raises(ValueError, match=r"\[linear\] w must be \(in, out\) float32, got \(3,\) float32"):
+        _cpu.linear(x, w[:, 0])
+    with pytest.raises(ValueError, match=r"\[linear\] x has 3 features on its last axis but w is \(2, 2\)"):
+        _cpu.linear(x, w[:2])
+    with pytest.raises(ValueError, match=r"\[linear\] b must be \(2,\) to match w \(3, 2\), got \(3,\)"):
+        _cpu.linear(x, w, np.zeros(3, np.float32))
+    with pytest.raises(ValueError, match=r"\[linear\] x must be \(\.\.\., in\) float32, got \(\) float32"):
+        _cpu.linear(np.float32(1), w)
+    with pytest.raises(ValueError, match=r"\[linear\] activation must be None or one of"):
+        _cpu.linear(x, w, None, "swish")
+    with pytest.raises(ValueError, match=r"\[linear_backward\] activation 'gelu' needs z= \(the forward pre-activation\)"):
+        _cpu.linear_backward(np.zeros((4, 2), np.float32), x, w, "gelu", y=np.zeros((4, 2), np.float32))
+    with pytest.raises(ValueError, match=r"\[linear_backward\] y must be \(4, 2\) float32, got \(4, 3\) float32"):
+        _cpu.linear_backward(np.zeros((4, 2), np.float32), x, w, "relu", y=x)
+    with pytest.raises(TypeError, match=r"\[linear_backward\] dy must be a float32 array, got \(4, 2\) float64"):
+        _cpu.linear_backward(np.zeros((4, 2)), x, w)
+    dx, dw, db = _cpu.linear_backward(np.ones((4, 2), np.float32), x, w, "relu", y=np.ones((4, 2), np.float32))
+    assert dx.shape == (4, 3) and dw.shape == (3, 2) and db.shape == (2,) and np.all(db == 4)
     # a subclass of ndarray is an array: accepted, as before
     class Tagged(np.ndarray):
         pass
-    out = np.zeros((1, 2, 2), np.float32)
-    _cpu.matmul(out, np.ones((1, 2, 3), np.float32).view(Tagged), np.ones((1, 3, 2), np.float32))
-    assert np.all(out == 3)
+    assert np.all(_cpu.matmul(np.ones((1, 2, 3), np.float32).view(Tagged), np.ones((1, 3, 2), np.float32)) == 3)
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
