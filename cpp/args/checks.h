@@ -166,6 +166,18 @@ const T* data_or_null(const std::optional<A>& a) {
   return a ? a->template data<T>() : nullptr;
 }
 
+// The float32 data of an array (an allocated output or a checked input), for
+// the kernel call.
+template <class A>
+float* floats(const A& a) {
+  return a.template data<float>();
+}
+
+template <class A>
+float* floats(const std::optional<A>& a) {
+  return a->template data<float>();
+}
+
 template <class A>
 std::optional<A> read_optional(const char* op, const char* name, py::handle obj) {
   if (obj.is_none()) return std::nullopt;

@@ -111,4 +111,95 @@ A rnn_cached(const char* op, const char* forward, py::handle cache, const char* 
   return c;
 }
 
+// lstm's checked arguments and its allocated outputs h, c (B,T,U), gates (B,T,4U).
+template <class A>
+struct LstmForward {
+  RnnArgs<A> a;
+  std::optional<A> h0, c0;
+  A h, c, gates;
+  py::tuple outputs() const { return py::make_tuple(h.object(), c.object(), gates.object()); }
+};
+
+template <class A>
+LstmForward<A> lstm_forward(const char* op, py::handle x, py::handle kernel, py::handle recurrent_kernel,
+                            py::handle bias, py::handle h0, py::handle c0) {
+  RnnArgs<A> a = rnn_args<A>(op, x, kernel, recurrent_kernel, bias, 4);
+  auto h0a = rnn_state<A>(op, "h0", h0, a), c0a = rnn_state<A>(op, "c0", c0, a);
+  const Dims seq = {a.batch, a.steps, a.units};
+  return {a, h0a, c0a, A::empty(seq), A::empty(seq), A::empty({a.batch, a.steps, 4 * a.units})};
+}
+
+// simple_rnn's checked arguments and its allocated output h (B,T,U).
+template <class A>
+struct SimpleRnnForward {
+  RnnArgs<A> a;
+  std::optional<A> h0;
+  A h;
+};
+
+template <class A>
+SimpleRnnForward<A> simple_rnn_forward(const char* op, py::handle x, py::handle kernel, py::handle recurrent_kernel,
+                                       py::handle bias, py::handle h0) {
+  RnnArgs<A> a = rnn_args<A>(op, x, kernel, recurrent_kernel, bias, 1);
+  auto h0a = rnn_state<A>(op, "h0", h0, a);
+  return {a, h0a, A::empty({a.batch, a.steps, a.units})};
+}
+
+// The gradients every RNN backward returns: dx, dkernel, drecurrent_kernel,
+// dbias, dh0 (and dc0 for the LSTM), allocated for `gates` gate blocks.
+template <class A>
+struct RnnGrads {
+  A dx, dkernel, drecurrent, dbias, dh0;
+  std::optional<A> dc0;
+  py::tuple outputs() const {
+    py::tuple t(dc0 ? 6 : 5);
+    const A* all[] = {&dx, &dkernel, &drecurrent, &dbias, &dh0};
+    for (int i = 0; i < 5; ++i) t[i] = all[i]->object();
+    if (dc0) t[5] = dc0->object();
+    return t;
+  }
+};
+
+template <class A>
+RnnGrads<A> rnn_grads(const RnnArgs<A>& a, int gates) {
+  const std::int64_t B = a.batch, U = a.units, G = gates * a.units;
+  RnnGrads<A> g{A::empty({B, a.steps, a.features}), A::empty({a.features, G}), A::empty({U, G}), A::empty({G}),
+                A::empty({B, U}), std::nullopt};
+  if (gates == 4) g.dc0 = A::empty({B, U});
+  return g;
+}
+
+// lstm_backward's and simple_rnn_backward's checked arguments (cache, states,
+// output gradients) and allocated gradients. c and gates only for the LSTM.
+template <class A>
+struct RnnBackward {
+  RnnArgs<A> a;
+  std::optional<A> h0, c0, dh, dh_T, dc_T, c, gates;
+  A h;
+  RnnGrads<A> grads;
+};
+
+template <class A>
+RnnBackward<A> rnn_backward(const char* op, const char* forward, int gates, py::handle dh_seq, py::handle x,
+                            py::handle kernel, py::handle recurrent_kernel, py::handle bias, py::handle cache,
+                            py::handle h0, py::handle c0, py::handle dh_T, py::handle dc_T) {
+  RnnArgs<A> a = rnn_args<A>(op, x, kernel, recurrent_kernel, bias, gates);
+  const bool lstm = gates == 4;
+  auto h0a = rnn_state<A>(op, "h0", h0, a);
+  std::optional<A> c0a = lstm ? rnn_state<A>(op, "c0", c0, a) : std::nullopt;
+  auto dhTa = rnn_state<A>(op, "dh_T", dh_T, a);
+  std::optional<A> dcTa = lstm ? rnn_state<A>(op, "dc_T", dc_T, a) : std::nullopt;
+  std::optional<A> dh;
+  rnn_output_grad(op, dh_seq, a, &dh, &dhTa);
+  const Dims seq = {a.batch, a.steps, a.units};
+  A h = rnn_cached<A>(op, forward, cache, "h", seq);
+  std::optional<A> c, gate_values;
+  if (lstm) {
+    c = rnn_cached<A>(op, forward, cache, "c", seq);
+    gate_values = rnn_cached<A>(op, forward, cache, "gates", {a.batch, a.steps, 4 * a.units});
+  }
+  RnnGrads<A> grads = rnn_grads(a, gates);
+  return {a, h0a, c0a, dh, dhTa, dcTa, c, gate_values, h, grads};
+}
+
 }  // namespace ranvier::args

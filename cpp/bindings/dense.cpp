@@ -9,14 +9,12 @@ namespace {
 
 using A = HostArray;
 
-float* out(A& a) { return a.data<float>(); }
-
 py::object matmul(py::handle a, py::handle b, bool transpose_a, bool transpose_b) {
   const auto p = args::matmul_args<A>("matmul", a, b, transpose_a, transpose_b);
   A c = A::empty(p.out_dims);
   {
     py::gil_scoped_release release;
-    args::for_each_batch(p, out(c), [&](float* cp, cpu::MatrixView av, std::int64_t as, cpu::MatrixView bv,
+    args::for_each_batch(p, args::floats(c), [&](float* cp, cpu::MatrixView av, std::int64_t as, cpu::MatrixView bv,
                                         std::int64_t bs, std::int64_t count) {
       cpu::matmul(cp, av, as, bv, bs, count, p.m, p.n, p.k);
     });
@@ -29,7 +27,7 @@ py::object linear(py::handle x, py::handle w, py::handle b, py::handle activatio
   A y = A::empty(a.y_dims);
   {
     py::gil_scoped_release release;
-    cpu::linear(out(y), a.x_view, a.w_view, a.bias, a.rows, a.in, a.out, a.act);
+    cpu::linear(args::floats(y), a.x_view, a.w_view, a.bias, a.rows, a.in, a.out, a.act);
   }
   return y.object();
 }
@@ -40,7 +38,7 @@ py::tuple linear_backward(py::handle dy, py::handle x, py::handle w, py::handle 
   A dx = A::empty(args::dims(a.x)), dw = A::empty({a.in, a.out}), db = A::empty({a.out});
   {
     py::gil_scoped_release release;
-    cpu::linear_backward(out(dx), out(dw), out(db), a.dy_data, a.saved_data, a.x_view, a.w_view, a.rows, a.in,
+    cpu::linear_backward(args::floats(dx), args::floats(dw), args::floats(db), a.dy_data, a.saved_data, a.x_view, a.w_view, a.rows, a.in,
                          a.out, a.act);
   }
   return py::make_tuple(dx.object(), dw.object(), db.object());

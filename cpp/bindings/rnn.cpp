@@ -1,8 +1,7 @@
-// lstm, simple_rnn and their backward: checked by cpp/args/rnn.h, outputs
-// allocated here.
+// lstm, simple_rnn and their backward: checked and allocated by cpp/args/rnn.h.
+#include "args/rnn.h"
 #include "host_array.h"
 #include "ranvier/rnn.h"
-#include "args/rnn.h"
 
 namespace ranvier::bindings {
 
@@ -10,78 +9,60 @@ namespace {
 
 using A = HostArray;
 
-float* out(A& a) { return a.data<float>(); }
-
 py::tuple lstm(py::handle x, py::handle kernel, py::handle recurrent_kernel, py::handle bias, py::handle h0,
                py::handle c0) {
-  const char* op = "lstm";
-  auto a = args::rnn_args<A>(op, x, kernel, recurrent_kernel, bias, 4);
-  auto h0a = args::rnn_state<A>(op, "h0", h0, a), c0a = args::rnn_state<A>(op, "c0", c0, a);
-  const std::int64_t B = a.batch, T = a.steps, U = a.units;
-  A h = A::empty({B, T, U}), c = A::empty({B, T, U}), gates = A::empty({B, T, 4 * U});
+  const auto f = args::lstm_forward<A>("lstm", x, kernel, recurrent_kernel, bias, h0, c0);
+  const auto& a = f.a;
   {
     py::gil_scoped_release release;
-    cpu::lstm(out(h), out(c), out(gates), a.x_data, a.kernel_view, a.recurrent_view, a.bias_data,
-              args::data_or_null(h0a), args::data_or_null(c0a), B, T, a.features, U);
+    cpu::lstm(args::floats(f.h), args::floats(f.c), args::floats(f.gates), a.x_data, a.kernel_view, a.recurrent_view, a.bias_data,
+              args::data_or_null(f.h0), args::data_or_null(f.c0), a.batch, a.steps, a.features, a.units);
   }
-  return py::make_tuple(h.object(), c.object(), gates.object());
+  return f.outputs();
 }
 
 py::tuple lstm_backward(py::handle dh_seq, py::handle x, py::handle kernel, py::handle recurrent_kernel,
                         py::handle bias, py::handle cache, py::handle h0, py::handle c0, py::handle dh_T,
                         py::handle dc_T) {
-  const char* op = "lstm_backward";
-  auto a = args::rnn_args<A>(op, x, kernel, recurrent_kernel, bias, 4);
-  auto h0a = args::rnn_state<A>(op, "h0", h0, a), c0a = args::rnn_state<A>(op, "c0", c0, a);
-  auto dhTa = args::rnn_state<A>(op, "dh_T", dh_T, a), dcTa = args::rnn_state<A>(op, "dc_T", dc_T, a);
-  std::optional<A> dh;
-  args::rnn_output_grad(op, dh_seq, a, &dh, &dhTa);
-  const std::int64_t B = a.batch, T = a.steps, F = a.features, U = a.units;
-  A h = args::rnn_cached<A>(op, "lstm", cache, "h", {B, T, U});
-  A c = args::rnn_cached<A>(op, "lstm", cache, "c", {B, T, U});
-  A gates = args::rnn_cached<A>(op, "lstm", cache, "gates", {B, T, 4 * U});
-  A dx = A::empty({B, T, F}), dk = A::empty({F, 4 * U}), dr = A::empty({U, 4 * U}), db = A::empty({4 * U});
-  A dh0 = A::empty({B, U}), dc0 = A::empty({B, U});
+  const auto b = args::rnn_backward<A>("lstm_backward", "lstm", 4, dh_seq, x, kernel, recurrent_kernel, bias, cache,
+                                       h0, c0, dh_T, dc_T);
+  const auto& a = b.a;
+  const auto& g = b.grads;
   {
     py::gil_scoped_release release;
-    cpu::lstm_backward(out(dx), out(dk), out(dr), out(db), out(dh0), out(dc0), args::data_or_null(dh), args::data_or_null(dhTa),
-                       args::data_or_null(dcTa), a.x_data, a.kernel_view, a.recurrent_view, h.data<float>(),
-                       c.data<float>(), gates.data<float>(), args::data_or_null(h0a), args::data_or_null(c0a), B, T, F, U);
+    cpu::lstm_backward(args::floats(g.dx), args::floats(g.dkernel), args::floats(g.drecurrent), args::floats(g.dbias), args::floats(g.dh0), args::floats(g.dc0),
+                       args::data_or_null(b.dh), args::data_or_null(b.dh_T), args::data_or_null(b.dc_T), a.x_data, a.kernel_view,
+                       a.recurrent_view, args::floats(b.h), args::floats(b.c), args::floats(b.gates), args::data_or_null(b.h0), args::data_or_null(b.c0),
+                       a.batch, a.steps, a.features, a.units);
   }
-  return py::make_tuple(dx.object(), dk.object(), dr.object(), db.object(), dh0.object(), dc0.object());
+  return g.outputs();
 }
 
 py::object simple_rnn(py::handle x, py::handle kernel, py::handle recurrent_kernel, py::handle bias, py::handle h0) {
-  const char* op = "simple_rnn";
-  auto a = args::rnn_args<A>(op, x, kernel, recurrent_kernel, bias, 1);
-  auto h0a = args::rnn_state<A>(op, "h0", h0, a);
-  A h = A::empty({a.batch, a.steps, a.units});
+  const auto f = args::simple_rnn_forward<A>("simple_rnn", x, kernel, recurrent_kernel, bias, h0);
+  const auto& a = f.a;
   {
     py::gil_scoped_release release;
-    cpu::simple_rnn(out(h), a.x_data, a.kernel_view, a.recurrent_view, a.bias_data, args::data_or_null(h0a), a.batch,
+    cpu::simple_rnn(args::floats(f.h), a.x_data, a.kernel_view, a.recurrent_view, a.bias_data, args::data_or_null(f.h0), a.batch,
                     a.steps, a.features, a.units);
   }
-  return h.object();
+  return f.h.object();
 }
 
 py::tuple simple_rnn_backward(py::handle dh_seq, py::handle x, py::handle kernel, py::handle recurrent_kernel,
                               py::handle bias, py::handle cache, py::handle h0, py::handle dh_T) {
-  const char* op = "simple_rnn_backward";
-  auto a = args::rnn_args<A>(op, x, kernel, recurrent_kernel, bias, 1);
-  auto h0a = args::rnn_state<A>(op, "h0", h0, a), dhTa = args::rnn_state<A>(op, "dh_T", dh_T, a);
-  std::optional<A> dh;
-  args::rnn_output_grad(op, dh_seq, a, &dh, &dhTa);
-  const std::int64_t B = a.batch, T = a.steps, F = a.features, U = a.units;
-  A h = args::rnn_cached<A>(op, "simple_rnn", cache, "h", {B, T, U});
-  A dx = A::empty({B, T, F}), dk = A::empty({F, U}), dr = A::empty({U, U}), db = A::empty({U});
-  A dh0 = A::empty({B, U});
+  const auto none = py::none();
+  const auto b = args::rnn_backward<A>("simple_rnn_backward", "simple_rnn", 1, dh_seq, x, kernel, recurrent_kernel,
+                                       bias, cache, h0, none, dh_T, none);
+  const auto& a = b.a;
+  const auto& g = b.grads;
   {
     py::gil_scoped_release release;
-    cpu::simple_rnn_backward(out(dx), out(dk), out(dr), out(db), out(dh0), args::data_or_null(dh), args::data_or_null(dhTa),
-                             a.x_data, a.kernel_view, a.recurrent_view, h.data<float>(), args::data_or_null(h0a), B, T,
-                             F, U);
+    cpu::simple_rnn_backward(args::floats(g.dx), args::floats(g.dkernel), args::floats(g.drecurrent), args::floats(g.dbias), args::floats(g.dh0),
+                             args::data_or_null(b.dh), args::data_or_null(b.dh_T), a.x_data, a.kernel_view, a.recurrent_view,
+                             args::floats(b.h), args::data_or_null(b.h0), a.batch, a.steps, a.features, a.units);
   }
-  return py::make_tuple(dx.object(), dk.object(), dr.object(), db.object(), dh0.object());
+  return g.outputs();
 }
 
 }  // namespace

@@ -58,20 +58,8 @@ constexpr std::int64_t kDirectGrainMacs = std::int64_t{1} << 20;
 constexpr std::int64_t kDirectChunkRows = 256;
 
 
-struct Geometry {
-  Conv2dShape s;
-  std::int64_t ho, wo;
-  std::int64_t rows;  // N*HO*WO: rows of the patch matrix and of y
-  std::int64_t kdim;  // KH*KW*C: columns of the patch matrix, rows of w
-  bool direct;        // x itself is the patch matrix (Conv2dShape::needs_im2col)
-
-  explicit Geometry(const Conv2dShape& shape) : s(shape) {
-    ho = s.ho();
-    wo = s.wo();
-    rows = s.patch_rows();
-    kdim = s.patch_cols();
-    direct = !s.needs_im2col();
-  }
+struct Geometry : ConvGeometry {
+  using ConvGeometry::ConvGeometry;
 
   bool few_channels() const { return !direct && s.c <= kDirectMaxChannels; }
   // Rows of work per thread chunk for a direct kernel doing `macs` per row.

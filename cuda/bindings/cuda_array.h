@@ -15,8 +15,6 @@
 namespace ranvier::bindings {
 
 namespace py = pybind11;
-using args::Dims;
-using args::DType;
 
 class CudaArray {
  public:
@@ -32,18 +30,18 @@ class CudaArray {
   }
 
   // An uninitialised C-ordered array from CuPy's memory pool.
-  static CudaArray empty(const Dims& shape, DType dtype = DType::float32) {
+  static CudaArray empty(const args::Dims& shape, args::DType dtype = args::DType::float32) {
     const py::module_ cupy = py::module_::import("cupy");
     py::tuple dims(shape.size());
     for (std::size_t i = 0; i < shape.size(); ++i) dims[i] = py::int_(shape[i]);
-    const char* type = dtype == DType::float32 ? "float32" : dtype == DType::uint8 ? "uint8" : "int64";
+    const char* type = dtype == args::DType::float32 ? "float32" : dtype == args::DType::uint8 ? "uint8" : "int64";
     return read("empty", "out", cupy.attr("empty")(dims, cupy.attr(type)));
   }
 
   int ndim() const { return static_cast<int>(shape_.size()); }
   std::int64_t shape(int axis) const { return shape_[axis]; }
   std::int64_t stride(int axis) const { return strides_[axis]; }  // bytes
-  DType dtype() const { return dtype_; }
+  args::DType dtype() const { return dtype_; }
   std::string dtype_name() const { return typestr_name(typestr_); }
   bool c_contiguous() const {
     std::int64_t expected = itemsize_;
@@ -89,17 +87,17 @@ class CudaArray {
   }
 
   // '<f4' -> float32 (4 bytes); anything ranvier does not read -> other.
-  static DType typestr_dtype(const std::string& t, std::int64_t* itemsize) {
+  static args::DType typestr_dtype(const std::string& t, std::int64_t* itemsize) {
     struct Entry {
       const char* typestr;
-      DType dtype;
+      args::DType dtype;
       std::int64_t size;
     };
     static const Entry table[] = {
-        {"<f4", DType::float32, 4}, {"<f8", DType::float64, 8}, {"<f2", DType::float16, 2},
-        {"|i1", DType::int8, 1},    {"<i2", DType::int16, 2},   {"<i4", DType::int32, 4},
-        {"<i8", DType::int64, 8},   {"|u1", DType::uint8, 1},   {"<u2", DType::uint16, 2},
-        {"<u4", DType::uint32, 4},  {"<u8", DType::uint64, 8},  {"|b1", DType::bool_, 1}};
+        {"<f4", args::DType::float32, 4}, {"<f8", args::DType::float64, 8}, {"<f2", args::DType::float16, 2},
+        {"|i1", args::DType::int8, 1},    {"<i2", args::DType::int16, 2},   {"<i4", args::DType::int32, 4},
+        {"<i8", args::DType::int64, 8},   {"|u1", args::DType::uint8, 1},   {"<u2", args::DType::uint16, 2},
+        {"<u4", args::DType::uint32, 4},  {"<u8", args::DType::uint64, 8},  {"|b1", args::DType::bool_, 1}};
     for (const Entry& e : table) {
       if (t == e.typestr) {
         *itemsize = e.size;
@@ -107,7 +105,7 @@ class CudaArray {
       }
     }
     *itemsize = 1;
-    return DType::other;
+    return args::DType::other;
   }
 
   // NumPy's name for a typestr, as the CPU module's messages show it.
@@ -117,7 +115,7 @@ class CudaArray {
 
   py::object object_;
   std::string typestr_;
-  DType dtype_ = DType::other;
+  args::DType dtype_ = args::DType::other;
   std::int64_t itemsize_ = 1;
   std::uintptr_t address_ = 0;
   bool readonly_ = false;

@@ -11,8 +11,6 @@ namespace {
 
 using A = CudaArray;
 
-float* out(A& a) { return a.data<float>(); }
-
 py::object matmul(py::handle a, py::handle b, bool transpose_a, bool transpose_b) {
   const char* op = "matmul";
   const auto p = args::matmul_args<A>(op, a, b, transpose_a, transpose_b);
@@ -21,7 +19,7 @@ py::object matmul(py::handle a, py::handle b, bool transpose_a, bool transpose_b
   cudaError_t err = cudaSuccess;
   {
     py::gil_scoped_release release;
-    args::for_each_batch(p, out(c), [&](float* cp, cpu::MatrixView av, std::int64_t as, cpu::MatrixView bv,
+    args::for_each_batch(p, args::floats(c), [&](float* cp, cpu::MatrixView av, std::int64_t as, cpu::MatrixView bv,
                                         std::int64_t bs, std::int64_t count) {
       if (err == cudaSuccess) err = cuda::matmul(cp, av, as, bv, bs, count, p.m, p.n, p.k, stream);
     });
@@ -38,7 +36,7 @@ py::object linear(py::handle x, py::handle w, py::handle b, py::handle activatio
   cudaError_t err;
   {
     py::gil_scoped_release release;
-    err = cuda::linear(out(y), a.x_view, a.w_view, a.bias, a.rows, a.in, a.out, a.act, stream);
+    err = cuda::linear(args::floats(y), a.x_view, a.w_view, a.bias, a.rows, a.in, a.out, a.act, stream);
   }
   check_cuda(op, err);
   return y.object();
@@ -56,7 +54,7 @@ py::tuple linear_backward(py::handle dy, py::handle x, py::handle w, py::handle 
   cudaError_t err;
   {
     py::gil_scoped_release release;
-    err = cuda::linear_backward(out(dx), out(dw), out(db), dz, a.dy_data, a.saved_data, a.x_view, a.w_view, a.rows,
+    err = cuda::linear_backward(args::floats(dx), args::floats(dw), args::floats(db), dz, a.dy_data, a.saved_data, a.x_view, a.w_view, a.rows,
                                 a.in, a.out, a.act, stream);
   }
   check_cuda(op, err);

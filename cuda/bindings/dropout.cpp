@@ -15,7 +15,7 @@ py::tuple dropout(py::handle x, py::handle rate, py::handle seed, bool training)
   const cudaStream_t stream = current_stream();
   const auto a = args::dropout_args<A>(x, rate, seed, training);
   if (a.identity) return py::make_tuple(a.x.object(), py::none());
-  A y = A::empty(args::dims(a.x)), mask = A::empty(args::dims(a.x), DType::uint8);
+  A y = A::empty(args::dims(a.x)), mask = A::empty(args::dims(a.x), args::DType::uint8);
   cudaError_t err;
   {
     py::gil_scoped_release release;

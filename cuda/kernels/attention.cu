@@ -106,6 +106,25 @@ __device__ void load_tile(float* tile, const HeadMatrix& m, std::int64_t r0, std
   }
 }
 
+// acc[i][j] += sum over c < depth of a[row i][c] * b[c][col j], for this
+// thread's rows and columns: a and b are tiles in shared memory (row stride kLd).
+__device__ __forceinline__ void accumulate_tile_product(float (&acc)[kSub][kSub], const float* a, const float* b,
+                                                        int depth) {
+  const int tx = thread_col(), ty = thread_row();
+  for (int c = 0; c < depth; ++c) {
+    float af[kSub], bf[kSub];
+#pragma unroll
+    for (int i = 0; i < kSub; ++i) af[i] = a[(ty + kGroup * i) * kLd + c];
+#pragma unroll
+    for (int j = 0; j < kSub; ++j) bf[j] = b[c * kLd + tx + kGroup * j];
+#pragma unroll
+    for (int i = 0; i < kSub; ++i) {
+#pragma unroll
+      for (int j = 0; j < kSub; ++j) acc[i][j] = fmaf(af[i], bf[j], acc[i][j]);
+    }
+  }
+}
+
 // acc[i][j] = a(r0 + row i) . b(c0 + col j) over their common depth (a.cols),
 // for this thread's rows and columns of the tile; a and b are (rows, depth).
 // The depth is staged in chunks of kTile: a's chunk in a_tile, b's transposed
@@ -114,7 +133,6 @@ __device__ void load_tile(float* tile, const HeadMatrix& m, std::int64_t r0, std
 __device__ void tile_scores(float (&acc)[kSub][kSub], float* a_tile, float* bt_tile,
                             const HeadMatrix& a, const HeadMatrix& b, std::int64_t r0,
                             std::int64_t c0, bool load_a) {
-  const int tx = thread_col(), ty = thread_row();
 #pragma unroll
   for (int i = 0; i < kSub; ++i) {
 #pragma unroll
@@ -125,19 +143,7 @@ __device__ void tile_scores(float (&acc)[kSub][kSub], float* a_tile, float* bt_t
     if (load_a) load_tile<false>(a_tile, a, r0, d0);
     load_tile<true>(bt_tile, b, c0, d0);
     __syncthreads();
-    const int depth = static_cast<int>(a.cols - d0 < kTile ? a.cols - d0 : kTile);
-    for (int dd = 0; dd < depth; ++dd) {
-      float af[kSub], bf[kSub];
-#pragma unroll
-      for (int i = 0; i < kSub; ++i) af[i] = a_tile[(ty + kGroup * i) * kLd + dd];
-#pragma unroll
-      for (int j = 0; j < kSub; ++j) bf[j] = bt_tile[dd * kLd + tx + kGroup * j];
-#pragma unroll
-      for (int i = 0; i < kSub; ++i) {
-#pragma unroll
-        for (int j = 0; j < kSub; ++j) acc[i][j] = fmaf(af[i], bf[j], acc[i][j]);
-      }
-    }
+    accumulate_tile_product(acc, a_tile, bt_tile, static_cast<int>(a.cols - d0 < kTile ? a.cols - d0 : kTile));
   }
 }
 
@@ -157,23 +163,44 @@ __device__ void store_tile(float* tile, const float (&x)[kSub][kSub]) {
 // [n0, n0 + kTile) of m, staged through `tile`.
 __device__ void tile_accumulate(float (&o)[kSub][kSub], const float* p, float* tile,
                                 const HeadMatrix& m, std::int64_t c0, std::int64_t n0) {
-  const int tx = thread_col(), ty = thread_row();
   __syncthreads();  // p is complete, and nobody still reads `tile`
   load_tile<false>(tile, m, c0, n0);
   __syncthreads();
-  const int count = static_cast<int>(m.rows - c0 < kTile ? m.rows - c0 : kTile);
-  for (int c = 0; c < count; ++c) {
-    float pf[kSub], vf[kSub];
+  accumulate_tile_product(o, p, tile, static_cast<int>(m.rows - c0 < kTile ? m.rows - c0 : kTile));
+}
+
+// Writes this thread's entries o of the tile at (row0, n0) into head `head` of
+// out (heads, rows, width), skipping what lies past rows or width.
+__device__ void store_result(float* out, const float (&o)[kSub][kSub], std::int64_t head, std::int64_t rows,
+                             std::int64_t width, std::int64_t row0, std::int64_t n0) {
+  const int tx = thread_col(), ty = thread_row();
 #pragma unroll
-    for (int i = 0; i < kSub; ++i) pf[i] = p[(ty + kGroup * i) * kLd + c];
+  for (int i = 0; i < kSub; ++i) {
+    const std::int64_t row = row0 + ty + kGroup * i;
+    if (row >= rows) continue;
 #pragma unroll
-    for (int j = 0; j < kSub; ++j) vf[j] = tile[c * kLd + tx + kGroup * j];
-#pragma unroll
-    for (int i = 0; i < kSub; ++i) {
-#pragma unroll
-      for (int j = 0; j < kSub; ++j) o[i][j] = fmaf(pf[i], vf[j], o[i][j]);
+    for (int j = 0; j < kSub; ++j) {
+      const std::int64_t n = n0 + tx + kGroup * j;
+      if (n < width) out[(head * rows + row) * width + n] = o[i][j];
     }
   }
+}
+
+// The three kTile x kTile tiles (a, b, p) each kernel stages through shared memory.
+struct SharedTiles {
+  float *a, *b, *p;
+};
+
+__device__ SharedTiles shared_tiles(float* smem) { return {smem, smem + kTileFloats, smem + 2 * kTileFloats}; }
+
+// q, k and v of batch b, head h as (rows, cols) matrices.
+struct HeadQKV {
+  HeadMatrix q, k, v;
+};
+
+__device__ HeadQKV head_qkv(const AttentionView& q, const AttentionView& k, const AttentionView& v,
+                            const AttentionShape& s, std::int64_t b, std::int64_t h) {
+  return {head_matrix(q, b, h, s.lq, s.d), head_matrix(k, b, h, s.lk, s.d), head_matrix(v, b, h, s.lk, s.dv)};
 }
 
 // Block blockIdx.x of a grid over (head, tile of 64 rows, column chunk), the
@@ -206,15 +233,11 @@ __global__ void __launch_bounds__(kThreads)
     forward_kernel(float* out, float* lse, AttentionView q, AttentionView k, AttentionView v,
                    AttentionMask mask, AttentionShape s) {
   extern __shared__ float smem[];
-  float* a_tile = smem;
-  float* b_tile = smem + kTileFloats;
-  float* p_tile = smem + 2 * kTileFloats;
+  const auto [a_tile, b_tile, p_tile] = shared_tiles(smem);
   const int tx = thread_col(), ty = thread_row();
   const BlockTile t = block_tile(s.lq, forward_chunks(s));
   const std::int64_t b = t.head / s.heads, h = t.head % s.heads, n0 = t.chunk * kTile;
-  const HeadMatrix qm = head_matrix(q, b, h, s.lq, s.d);
-  const HeadMatrix km = head_matrix(k, b, h, s.lk, s.d);
-  const HeadMatrix vm = head_matrix(v, b, h, s.lk, s.dv);
+  const auto [qm, km, vm] = head_qkv(q, k, v, s, b, h);
 
   float m[kSub], l[kSub], o[kSub][kSub];
 #pragma unroll
@@ -314,15 +337,11 @@ __global__ void __launch_bounds__(kThreads)
               AttentionView q, AttentionView k, AttentionView v, AttentionMask mask,
               AttentionShape s) {
   extern __shared__ float smem[];
-  float* a_tile = smem;
-  float* b_tile = smem + kTileFloats;
-  float* p_tile = smem + 2 * kTileFloats;
+  const auto [a_tile, b_tile, p_tile] = shared_tiles(smem);
   const int tx = thread_col(), ty = thread_row();
   const BlockTile t = block_tile(s.lq, ceil_div(s.d, kTile));
   const std::int64_t b = t.head / s.heads, h = t.head % s.heads, n0 = t.chunk * kTile;
-  const HeadMatrix qm = head_matrix(q, b, h, s.lq, s.d);
-  const HeadMatrix km = head_matrix(k, b, h, s.lk, s.d);
-  const HeadMatrix vm = head_matrix(v, b, h, s.lk, s.dv);
+  const auto [qm, km, vm] = head_qkv(q, k, v, s, b, h);
   const HeadMatrix dom = head_matrix(dout, b, h, s.lq, s.dv);
 
   float row_lse[kSub], row_delta[kSub], o[kSub][kSub];
@@ -353,16 +372,7 @@ __global__ void __launch_bounds__(kThreads)
     tile_accumulate(o, p_tile, b_tile, km, j0, n0);  // dQ += dS K
   }
 
-#pragma unroll
-  for (int i = 0; i < kSub; ++i) {
-    const std::int64_t row = t.row0 + ty + kGroup * i;
-    if (row >= s.lq) continue;
-#pragma unroll
-    for (int j = 0; j < kSub; ++j) {
-      const std::int64_t n = n0 + tx + kGroup * j;
-      if (n < s.d) dq[(t.head * s.lq + row) * s.d + n] = o[i][j];
-    }
-  }
+  store_result(dq, o, t.head, s.lq, s.d, t.row0, n0);
 }
 
 // -> dk (B,H,Lk,D), dv (B,H,Lk,Dv). Grid: (B*H) x (Lk tiles) x (D chunks +
@@ -372,18 +382,14 @@ __global__ void __launch_bounds__(kThreads)
                 AttentionView q, AttentionView k, AttentionView v, AttentionMask mask,
                 AttentionShape s) {
   extern __shared__ float smem[];
-  float* a_tile = smem;
-  float* b_tile = smem + kTileFloats;
-  float* p_tile = smem + 2 * kTileFloats;
+  const auto [a_tile, b_tile, p_tile] = shared_tiles(smem);
   const int tx = thread_col(), ty = thread_row();
   const std::int64_t dk_chunks = ceil_div(s.d, kTile);
   const BlockTile t = block_tile(s.lk, dk_chunks + ceil_div(s.dv, kTile));
   const bool to_dk = t.chunk < dk_chunks;  // block-uniform
   const std::int64_t n0 = (to_dk ? t.chunk : t.chunk - dk_chunks) * kTile;
   const std::int64_t b = t.head / s.heads, h = t.head % s.heads;
-  const HeadMatrix qm = head_matrix(q, b, h, s.lq, s.d);
-  const HeadMatrix km = head_matrix(k, b, h, s.lk, s.d);
-  const HeadMatrix vm = head_matrix(v, b, h, s.lk, s.dv);
+  const auto [qm, km, vm] = head_qkv(q, k, v, s, b, h);
   const HeadMatrix dom = head_matrix(dout, b, h, s.lq, s.dv);
 
   float o[kSub][kSub];
@@ -432,18 +438,7 @@ __global__ void __launch_bounds__(kThreads)
     }
   }
 
-  float* target = to_dk ? dk : dv;
-  const std::int64_t width = to_dk ? s.d : s.dv;
-#pragma unroll
-  for (int i = 0; i < kSub; ++i) {
-    const std::int64_t row = t.row0 + ty + kGroup * i;
-    if (row >= s.lk) continue;
-#pragma unroll
-    for (int j = 0; j < kSub; ++j) {
-      const std::int64_t n = n0 + tx + kGroup * j;
-      if (n < width) target[(t.head * s.lk + row) * width + n] = o[i][j];
-    }
-  }
+  store_result(to_dk ? dk : dv, o, t.head, s.lk, to_dk ? s.d : s.dv, t.row0, n0);
 }
 
 // Launches one of the tile kernels on `blocks` blocks with the three shared

@@ -37,20 +37,10 @@ constexpr std::int64_t kMinSliceRows = 256;
 constexpr std::int64_t kMaxPartialFloats = std::int64_t{1} << 24;
 
 
-struct Geometry {
-  Conv2dShape s;
-  std::int64_t ho, wo;
-  std::int64_t rows;  // N*HO*WO: rows of the patch matrix and of y
-  std::int64_t kdim;  // KH*KW*C: columns of the patch matrix, rows of w
-  bool direct;        // x itself is the patch matrix (Conv2dShape::needs_im2col)
+struct Geometry : cpu::ConvGeometry {
   std::int64_t chunk;  // patch rows built at a time (all rows when direct)
 
-  explicit Geometry(const Conv2dShape& shape) : s(shape) {
-    ho = s.ho();
-    wo = s.wo();
-    rows = s.patch_rows();
-    kdim = s.patch_cols();
-    direct = !s.needs_im2col();
+  explicit Geometry(const Conv2dShape& shape) : cpu::ConvGeometry(shape) {
     const std::int64_t all = std::max<std::int64_t>(rows, 1);
     chunk = direct ? all
                    : std::min(all, std::max(kMinChunkRows,

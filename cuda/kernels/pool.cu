@@ -122,16 +122,24 @@ bool small(const Pool2d& p) {
   return largest < kInt32Bound;
 }
 
+// Calls launch(I{}, grid) for `count` elements, with 32-bit indices I when p
+// allows them; nothing for none.
+template <class Launch>
+cudaError_t launch_over(const Pool2d& p, std::int64_t count, Launch launch) {
+  if (count == 0) return cudaSuccess;
+  return with_index_type(small(p), [&](auto index) {
+    launch(index, grid_for(count));
+    return cudaGetLastError();
+  });
+}
+
 template <PoolOut kOut>
 cudaError_t pool_forward(float* y, std::int32_t* arg, const float* x, const Pool2d& p,
                          cudaStream_t stream) {
   const std::int64_t count = p.n * p.out_h * p.out_w * p.c;
-  if (count == 0) return cudaSuccess;
-  return with_index_type(small(p), [&](auto index) {
+  return launch_over(p, count, [&](auto index, unsigned grid) {
     using I = decltype(index);
-    pool_forward_kernel<I, kOut><<<grid_for(count), kBlock, 0, stream>>>(
-        y, arg, x, PoolIndex<I>(p), static_cast<I>(count));
-    return cudaGetLastError();
+    pool_forward_kernel<I, kOut><<<grid, kBlock, 0, stream>>>(y, arg, x, PoolIndex<I>(p), static_cast<I>(count));
   });
 }
 
@@ -139,12 +147,9 @@ template <bool kMax>
 cudaError_t pool_backward(float* dx, const float* dy, const std::int32_t* arg, const Pool2d& p,
                           cudaStream_t stream) {
   const std::int64_t count = p.n * p.h * p.w * p.c;
-  if (count == 0) return cudaSuccess;
-  return with_index_type(small(p), [&](auto index) {
+  return launch_over(p, count, [&](auto index, unsigned grid) {
     using I = decltype(index);
-    pool_backward_kernel<I, kMax><<<grid_for(count), kBlock, 0, stream>>>(
-        dx, dy, arg, PoolIndex<I>(p), static_cast<I>(count));
-    return cudaGetLastError();
+    pool_backward_kernel<I, kMax><<<grid, kBlock, 0, stream>>>(dx, dy, arg, PoolIndex<I>(p), static_cast<I>(count));
   });
 }
 

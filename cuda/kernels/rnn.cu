@@ -181,6 +181,18 @@ cudaError_t weight_gradients(float* dx, float* dkernel, float* drecurrent_kernel
     if (err_ != cudaSuccess) return err_;        \
   } while (0)
 
+// *z = h_{t-1} @ recurrent_kernel (B, width) in step_scratch, or null at the
+// first step without h0 (the term is zero then).
+cudaError_t recurrent_term(const float** z, float* step_scratch, const float* h, const float* h0,
+                           MatrixView recurrent_kernel, std::int64_t t, std::int64_t batch, std::int64_t steps,
+                           std::int64_t units, std::int64_t width, cudaStream_t stream) {
+  const MatrixView h_prev = previous_state(h, h0, t, steps, units);
+  *z = nullptr;
+  if (h_prev.data == nullptr) return cudaSuccess;
+  *z = step_scratch;
+  return recurrent_product(step_scratch, h_prev, recurrent_kernel, batch, units, width, stream);
+}
+
 cudaError_t lstm(float* h, float* c, float* gates, float* step_scratch, const float* x,
                  MatrixView kernel, MatrixView recurrent_kernel, const float* bias,
                  const float* h0, const float* c0, std::int64_t batch, std::int64_t steps,
@@ -190,12 +202,8 @@ cudaError_t lstm(float* h, float* c, float* gates, float* step_scratch, const fl
   RANVIER_TRY(linear(gates, {x, features, 1}, kernel, bias, batch * steps, features, g4,
                      Activation::none, stream));
   for (std::int64_t t = 0; t < steps; ++t) {
-    const MatrixView h_prev = previous_state(h, h0, t, steps, units);
     const float* z = nullptr;
-    if (h_prev.data != nullptr) {
-      RANVIER_TRY(recurrent_product(step_scratch, h_prev, recurrent_kernel, batch, units, g4, stream));
-      z = step_scratch;
-    }
+    RANVIER_TRY(recurrent_term(&z, step_scratch, h, h0, recurrent_kernel, t, batch, steps, units, g4, stream));
     RANVIER_TRY(launch(lstm_cell_kernel, batch * units, stream, gates, c, h, z, c0, t, batch,
                        steps, units));
   }
@@ -235,13 +243,8 @@ cudaError_t simple_rnn(float* h, float* step_scratch, const float* x, MatrixView
   RANVIER_TRY(linear(h, {x, features, 1}, kernel, bias, batch * steps, features, units,
                      Activation::none, stream));
   for (std::int64_t t = 0; t < steps; ++t) {
-    const MatrixView h_prev = previous_state(h, h0, t, steps, units);
     const float* z = nullptr;
-    if (h_prev.data != nullptr) {
-      RANVIER_TRY(recurrent_product(step_scratch, h_prev, recurrent_kernel, batch, units, units,
-                                    stream));
-      z = step_scratch;
-    }
+    RANVIER_TRY(recurrent_term(&z, step_scratch, h, h0, recurrent_kernel, t, batch, steps, units, units, stream));
     RANVIER_TRY(launch(tanh_step_kernel, batch * units, stream, h, z, t, batch, steps, units));
   }
   return cudaSuccess;

@@ -62,6 +62,18 @@ struct Conv2dShape {
   }
 };
 
+// The sizes the CPU and CUDA drivers derive from a shape, computed once.
+struct ConvGeometry {
+  Conv2dShape s;
+  std::int64_t ho, wo;
+  std::int64_t rows;  // N*HO*WO: rows of the patch matrix and of y
+  std::int64_t kdim;  // KH*KW*C: columns of the patch matrix, rows of w
+  bool direct;        // x itself is the patch matrix (Conv2dShape::needs_im2col)
+
+  explicit ConvGeometry(const Conv2dShape& shape)
+      : s(shape), ho(s.ho()), wo(s.wo()), rows(s.patch_rows()), kdim(s.patch_cols()), direct(!s.needs_im2col()) {}
+};
+
 // x (N,H,W,C), w (KH,KW,C,K), b (K,) or null -> y (N,HO,WO,K), all contiguous:
 // y = act(conv(x, w) + b), bias and activation fused into the GEMM's store.
 // Requires s.ho() >= 1 and s.wo() >= 1.
