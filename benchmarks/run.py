@@ -4,6 +4,7 @@ The same as ``python -m ranvier bench [options]`` (see ``--help``): ranvier
 against NumPy and PyTorch, side by side, written to results/bench.{md,json,png}.
 The code is the installed package ranvier.bench.
 """
+
 import sys
 
 from ranvier.bench import main

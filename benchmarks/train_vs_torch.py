@@ -6,6 +6,7 @@ Both train the digits CNN of `python -m ranvier train` (Conv32-Pool-Conv64-Pool-
 Dense128-Dropout-Dense10, Adam 2e-3, batch 16) with the same thread count;
 PyTorch runs its own layout (NCHW) with a plain eager training loop.
 """
+
 import argparse
 import time
 
@@ -24,16 +25,26 @@ def torch_samples_per_second(epochs: int, threads: int) -> float:
     (x, y), _ = ranvier.datasets.digits.load_data()
     x = torch.tensor(x[:, None].astype(np.float32) / 255)
     y = torch.tensor(y.astype(np.int64))
-    model = nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-                          nn.Linear(256, 128), nn.ReLU(), nn.Dropout(0.25), nn.Linear(128, 10))
+    model = nn.Sequential(
+        nn.Conv2d(1, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(256, 128),
+        nn.ReLU(),
+        nn.Dropout(0.25),
+        nn.Linear(128, 10),
+    )
     optimizer = torch.optim.Adam(model.parameters(), 2e-3)
     loss_fn = nn.CrossEntropyLoss()
     start = time.perf_counter()
     for _ in range(epochs):
         order = torch.randperm(len(x))
         for i in range(0, len(x), 16):
-            idx = order[i:i + 16]
+            idx = order[i : i + 16]
             optimizer.zero_grad()
             loss_fn(model(x[idx]), y[idx]).backward()
             optimizer.step()

@@ -1,5 +1,6 @@
 """Data for the examples: the digits set that ships with ranvier, reshaped to
 what each classic program expects, or a real data set when it is on disk."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -33,5 +34,5 @@ def colored_squares(n: int, seed: int = 0):
     x = rng.random((n, 32, 32, 3)).astype(np.float32) * 0.3
     for i, c in enumerate(y):
         r, col = rng.integers(0, 20, 2)
-        x[i, r:r + 12, col:col + 12] = palette[c]
+        x[i, r : r + 12, col : col + 12] = palette[c]
     return x, y.astype(np.int64)

@@ -4,12 +4,13 @@ learns a CIFAR-shaped synthetic task (the colour of a square on noise, 32x32x3,
 
     python examples/cifar10_cnn.py [--dataset synthetic|cifar10] [--epochs N]
 """
+
 import argparse
+
+from _data import colored_squares, load_images
 
 import ranvier
 from ranvier.layers import Conv2D, Dense, Flatten, MaxPooling2D
-
-from _data import colored_squares, load_images
 
 
 def main(argv=None) -> float:
@@ -24,17 +25,19 @@ def main(argv=None) -> float:
         (x_train, y_train), (x_test, y_test) = colored_squares(args.samples, 1), colored_squares(300, 2)
     else:
         (x_train, y_train), (x_test, y_test) = load_images(args.dataset, args.data_dir)
-    model = ranvier.Sequential([
-        Conv2D(32, (3, 3), activation="relu", padding="same", input_shape=(32, 32, 3)),
-        MaxPooling2D((2, 2)),
-        Conv2D(64, (3, 3), activation="relu", padding="same"),
-        MaxPooling2D((2, 2)),
-        Conv2D(64, (3, 3), activation="relu", padding="same"),
-        MaxPooling2D((2, 2)),
-        Flatten(),
-        Dense(128, activation="relu"),
-        Dense(10, activation="softmax"),
-    ])
+    model = ranvier.Sequential(
+        [
+            Conv2D(32, (3, 3), activation="relu", padding="same", input_shape=(32, 32, 3)),
+            MaxPooling2D((2, 2)),
+            Conv2D(64, (3, 3), activation="relu", padding="same"),
+            MaxPooling2D((2, 2)),
+            Conv2D(64, (3, 3), activation="relu", padding="same"),
+            MaxPooling2D((2, 2)),
+            Flatten(),
+            Dense(128, activation="relu"),
+            Dense(10, activation="softmax"),
+        ]
+    )
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x_train, y_train, batch_size=64, epochs=args.epochs, verbose=2)
     _, accuracy = model.evaluate(x_test, y_test, verbose=0)

@@ -3,6 +3,7 @@ available, on the GPU: a table of samples per second.
 
     python examples/cpu_vs_gpu.py [--steps N] [--batch-size N]
 """
+
 import argparse
 import time
 
@@ -13,17 +14,25 @@ from ranvier.layers import Conv2D, Dense, Flatten, MaxPooling2D
 
 
 def cnn():
-    return ranvier.Sequential([
-        Conv2D(32, 3, activation="relu", input_shape=(28, 28, 1)), MaxPooling2D(),
-        Conv2D(64, 3, activation="relu"), MaxPooling2D(), Flatten(),
-        Dense(128, activation="relu"), Dense(10, activation="softmax")])
+    return ranvier.Sequential(
+        [
+            Conv2D(32, 3, activation="relu", input_shape=(28, 28, 1)),
+            MaxPooling2D(),
+            Conv2D(64, 3, activation="relu"),
+            MaxPooling2D(),
+            Flatten(),
+            Dense(128, activation="relu"),
+            Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def throughput(device: str, steps: int, batch_size: int) -> float:
     ranvier.utils.set_seed(0)
     model = cnn().to(device)
-    model.compile(optimizer=ranvier.optimizers.SGD(learning_rate=0.01, momentum=0.9),
-                  loss="sparse_categorical_crossentropy")
+    model.compile(
+        optimizer=ranvier.optimizers.SGD(learning_rate=0.01, momentum=0.9), loss="sparse_categorical_crossentropy"
+    )
     rng = np.random.default_rng(0)
     x = rng.random((batch_size * steps, 28, 28, 1), dtype=np.float32)
     y = rng.integers(0, 10, len(x))

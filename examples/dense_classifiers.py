@@ -3,6 +3,7 @@ sigmoid, "is it a 0?") and a 10-class one (Dense128-Dense10 softmax).
 
     python examples/dense_classifiers.py [--epochs N]
 """
+
 import argparse
 
 import numpy as np
@@ -21,8 +22,9 @@ def main(argv=None) -> tuple:
     x_train = x_train.reshape(len(x_train), -1).astype(np.float32) / 255.0
     x_test = x_test.reshape(len(x_test), -1).astype(np.float32) / 255.0
 
-    binary = ranvier.Sequential([Dense(64, activation="relu", input_shape=(64,)), Dense(32, activation="relu"),
-                                 Dense(1, activation="sigmoid")])
+    binary = ranvier.Sequential(
+        [Dense(64, activation="relu", input_shape=(64,)), Dense(32, activation="relu"), Dense(1, activation="sigmoid")]
+    )
     binary.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
     binary.fit(x_train, (y_train == 0).astype(np.float32), batch_size=32, epochs=args.epochs, verbose=0)
     _, binary_accuracy = binary.evaluate(x_test, (y_test == 0).astype(np.float32), verbose=0)

@@ -3,6 +3,7 @@ Dense16 -> Dense1 sigmoid. Task: does a noisy sequence contain a rising ramp?
 
     python examples/lstm_classifier.py [--epochs N]
 """
+
 import argparse
 
 import numpy as np
@@ -17,7 +18,7 @@ def make_sequences(n: int, length: int = 20, seed: int = 0):
     y = rng.integers(0, 2, n)
     for i in np.flatnonzero(y):
         start = rng.integers(0, length - 6)
-        x[i, start:start + 6, 0] += np.linspace(0, 3, 6)
+        x[i, start : start + 6, 0] += np.linspace(0, 3, 6)
     return x, y.astype(np.float32)
 
 
@@ -29,12 +30,14 @@ def main(argv=None) -> float:
     ranvier.utils.set_seed(0)
     x_train, y_train = make_sequences(args.samples, seed=1)
     x_test, y_test = make_sequences(300, seed=2)
-    model = ranvier.Sequential([
-        LSTM(64, return_sequences=True, input_shape=(20, 1)),
-        LSTM(64),
-        Dense(16, activation="relu"),
-        Dense(1, activation="sigmoid"),
-    ])
+    model = ranvier.Sequential(
+        [
+            LSTM(64, return_sequences=True, input_shape=(20, 1)),
+            LSTM(64),
+            Dense(16, activation="relu"),
+            Dense(1, activation="sigmoid"),
+        ]
+    )
     model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
     model.fit(x_train, y_train, batch_size=32, epochs=args.epochs, verbose=2)
     _, accuracy = model.evaluate(x_test, y_test, verbose=0)

@@ -4,12 +4,13 @@
 
     python examples/mnist_cnn.py [--dataset digits|mnist|fashion_mnist] [--epochs N]
 """
+
 import argparse
+
+from _data import load_images
 
 import ranvier
 from ranvier.layers import Conv2D, Dense, Flatten, MaxPooling2D
-
-from _data import load_images
 
 
 def main(argv=None) -> float:
@@ -21,18 +22,23 @@ def main(argv=None) -> float:
     args = parser.parse_args(argv)
     ranvier.utils.set_seed(0)
     (x_train, y_train), (x_test, y_test) = load_images(args.dataset, args.data_dir)
-    x_train, y_train = x_train[:args.limit], y_train[:args.limit]
-    model = ranvier.Sequential([
-        Conv2D(32, (3, 3), activation="relu", input_shape=(28, 28, 1)),
-        MaxPooling2D((2, 2)),
-        Conv2D(64, (3, 3), activation="relu"),
-        MaxPooling2D((2, 2)),
-        Flatten(),
-        Dense(128, activation="relu"),
-        Dense(10, activation="softmax"),
-    ])
-    model.compile(optimizer=ranvier.optimizers.SGD(learning_rate=0.01, momentum=0.9),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    x_train, y_train = x_train[: args.limit], y_train[: args.limit]
+    model = ranvier.Sequential(
+        [
+            Conv2D(32, (3, 3), activation="relu", input_shape=(28, 28, 1)),
+            MaxPooling2D((2, 2)),
+            Conv2D(64, (3, 3), activation="relu"),
+            MaxPooling2D((2, 2)),
+            Flatten(),
+            Dense(128, activation="relu"),
+            Dense(10, activation="softmax"),
+        ]
+    )
+    model.compile(
+        optimizer=ranvier.optimizers.SGD(learning_rate=0.01, momentum=0.9),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     model.summary()
     model.fit(x_train, y_train, batch_size=32, epochs=args.epochs, validation_split=0.1, verbose=2)
     _, accuracy = model.evaluate(x_test, y_test, verbose=0)

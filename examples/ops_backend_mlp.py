@@ -6,6 +6,7 @@ which of two Gaussian blobs a point came from.
 
     python examples/ops_backend_mlp.py [--steps N]
 """
+
 from __future__ import annotations
 
 import argparse

@@ -4,15 +4,15 @@ Offline it uses the digits grown to 28x28 (784 inputs); `--dataset mnist` uses M
 
     python examples/pytorch_style_loop.py [--epochs N]
 """
+
 import argparse
 
 import numpy as np
+from _data import load_images
 
 import ranvier
 from ranvier import functional as F
 from ranvier.layers import Dense
-
-from _data import load_images
 
 
 class Net(ranvier.Model):
@@ -44,7 +44,7 @@ def main(argv=None) -> float:
         order = rng.permutation(len(x_train))
         total = 0.0
         for start in range(0, len(order), 64):
-            idx = order[start:start + 64]
+            idx = order[start : start + 64]
             loss = loss_fn(y_train[idx], model(x_train[idx]))
             optimizer.zero_grad()
             loss.backward()

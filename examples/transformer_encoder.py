@@ -6,6 +6,7 @@ half negative; is the review positive overall?
 
     python examples/transformer_encoder.py [--epochs N]
 """
+
 import argparse
 
 import numpy as np
@@ -32,15 +33,20 @@ def main(argv=None) -> float:
     ranvier.utils.set_seed(0)
     x_train, y_train = make_sequences(args.samples, seed=1)
     x_test, y_test = make_sequences(500, seed=2)
-    model = ranvier.Sequential([
-        Embedding(VOCAB, 32, input_shape=(LENGTH,)),
-        PositionalEncoding(),
-        TransformerEncoder(num_heads=4, intermediate_dim=64),
-        GlobalAveragePooling1D(),
-        Dense(2, activation="softmax"),
-    ])
-    model.compile(optimizer=ranvier.optimizers.Adam(learning_rate=2e-3), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model = ranvier.Sequential(
+        [
+            Embedding(VOCAB, 32, input_shape=(LENGTH,)),
+            PositionalEncoding(),
+            TransformerEncoder(num_heads=4, intermediate_dim=64),
+            GlobalAveragePooling1D(),
+            Dense(2, activation="softmax"),
+        ]
+    )
+    model.compile(
+        optimizer=ranvier.optimizers.Adam(learning_rate=2e-3),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     model.fit(x_train, y_train, batch_size=32, epochs=args.epochs, verbose=2)
     _, accuracy = model.evaluate(x_test, y_test, verbose=0)
     print(f"test accuracy: {accuracy:.4f}")

@@ -3,6 +3,7 @@ error and plain gradient descent.
 
     python examples/xor_mlp.py
 """
+
 import argparse
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Shared fixtures: backends (CPU always, CUDA when a GPU is present) and ISAs."""
+
 from __future__ import annotations
 
 import numpy as np

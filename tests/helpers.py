@@ -1,4 +1,5 @@
 """Tolerances and numerical checks shared by the tests."""
+
 from __future__ import annotations
 
 import contextlib
@@ -85,10 +86,12 @@ def check_autograd(fn, ref_fn, inputs, atol=1e-4, rtol=1e-3):
     want_out = ref_fn(*[np.asarray(x, np.float64) for x in inputs])
     assert_close(out.numpy(), want_out, atol=atol, rtol=rtol, what="value")
     for i, (x, t) in enumerate(zip(inputs, tensors)):
+
         def f(v, i=i):
             args = [np.asarray(a, np.float64) for a in inputs]
             args[i] = v
             return float(np.sum(ref_fn(*args) * weights))
+
         want = numerical_grad(f, x)
         assert t.grad is not None, f"input {i} got no gradient"
         assert_close(t.grad.numpy(), want, atol=atol, rtol=rtol, what=f"grad of input {i}")

@@ -1,4 +1,5 @@
 """Activations: kernels against the reference, reference against finite differences."""
+
 import numpy as np
 import pytest
 from helpers import assert_close, f32, num_threads, numerical_grad
@@ -29,13 +30,19 @@ def test_large_outputs_written_past_the_caches(isa, offset, rng):
     boundary of each thread's chunk, the streamed middle and the tail must all land, whatever
     the alignment of the inputs."""
     from ranvier import _cpu
+
     n = (1 << 20) + 37
-    x, dy = f32(rng, n + 16, scale=4.0)[offset:offset + n], f32(rng, n + 16)[offset:offset + n]
+    x, dy = f32(rng, n + 16, scale=4.0)[offset : offset + n], f32(rng, n + 16)[offset : offset + n]
     for threads in (1, 2):
         with num_threads(threads):
             assert_close(_cpu.relu(x), reference.relu(x.astype(np.float64)), atol=0, rtol=0, what="relu forward")
-            assert_close(_cpu.gelu_backward(dy, x), reference.gelu_backward(dy.astype(np.float64), x.astype(np.float64)),
-                         atol=1e-6, rtol=1e-5, what="gelu backward")
+            assert_close(
+                _cpu.gelu_backward(dy, x),
+                reference.gelu_backward(dy.astype(np.float64), x.astype(np.float64)),
+                atol=1e-6,
+                rtol=1e-5,
+                what="gelu backward",
+            )
 
 
 @pytest.mark.parametrize("act", ["sigmoid", "tanh", "gelu", "relu"])
@@ -81,11 +88,14 @@ def test_bad_input_is_named(act):
 def test_raw_kernels_refuse_bad_arrays():
     """The compiled module is where the checks live: called directly, it names the op and argument too."""
     from ranvier import _cpu
+
     with pytest.raises(TypeError, match=r"\[sigmoid\] x must be a float32 array, got \(2, 3\) int64"):
         _cpu.sigmoid(np.zeros((2, 3), np.int64))
     with pytest.raises(TypeError, match=r"\[tanh\] x must be an array .*, got list"):
         _cpu.tanh([1.0])
-    with pytest.raises(ValueError, match=r"\[gelu_backward\] dy and x must have the same shape, got \(2, 3\) and \(3, 2\)"):
+    with pytest.raises(
+        ValueError, match=r"\[gelu_backward\] dy and x must have the same shape, got \(2, 3\) and \(3, 2\)"
+    ):
         _cpu.gelu_backward(np.zeros((2, 3), np.float32), np.zeros((3, 2), np.float32))
     with pytest.raises(TypeError, match=r"\[relu_backward\] y must be a float32 array, got \(3,\) float64"):
         _cpu.relu_backward(np.zeros(3, np.float32), np.zeros(3))

@@ -1,5 +1,6 @@
 """attention and attention_backward: the reference against finite differences,
 the tiled kernels against the reference (values, lse and every gradient)."""
+
 import numpy as np
 import pytest
 from helpers import assert_close, f32, num_threads, numerical_grad
@@ -15,7 +16,9 @@ def _run_ops(backend, q, k, v, dout, mask, causal, scale):
     """(out, lse, dq, dk, dv) from the kernels, as NumPy arrays."""
     dev = backend.asarray
     out, lse = ops.attention(dev(q), dev(k), dev(v), mask=dev(mask), causal=causal, scale=scale, return_lse=True)
-    grads = ops.attention_backward(dev(dout), dev(q), dev(k), dev(v), out, lse, mask=dev(mask), causal=causal, scale=scale)
+    grads = ops.attention_backward(
+        dev(dout), dev(q), dev(k), dev(v), out, lse, mask=dev(mask), causal=causal, scale=scale
+    )
     return [backend.numpy(a) for a in (out, lse, *grads)]
 
 
@@ -64,16 +67,21 @@ SHAPES = [
 @pytest.mark.parametrize("causal", [False, True])
 def test_matches_reference(backend, shape, causal, rng):
     b, h, lq, lk, d, dv = shape
-    check_against_reference(backend, f32(rng, b, h, lq, d), f32(rng, b, h, lk, d), f32(rng, b, h, lk, dv), rng, causal=causal)
+    check_against_reference(
+        backend, f32(rng, b, h, lq, d), f32(rng, b, h, lk, d), f32(rng, b, h, lk, dv), rng, causal=causal
+    )
 
 
-@pytest.mark.parametrize("shape", [(2, 2, 67, 130, 16, 24), (1, 1, 130, 67, 64, 64)], ids=lambda s: "x".join(map(str, s)))
+@pytest.mark.parametrize(
+    "shape", [(2, 2, 67, 130, 16, 24), (1, 1, 130, 67, 64, 64)], ids=lambda s: "x".join(map(str, s))
+)
 def test_every_isa(backend, isa, shape, rng):
     b, h, lq, lk, d, dv = shape
     mask = rng.random((lq, lk)) < 0.8
     for causal in (False, True):
-        check_against_reference(backend, f32(rng, b, h, lq, d), f32(rng, b, h, lk, d), f32(rng, b, h, lk, dv), rng,
-                                mask=mask, causal=causal)
+        check_against_reference(
+            backend, f32(rng, b, h, lq, d), f32(rng, b, h, lk, d), f32(rng, b, h, lk, dv), rng, mask=mask, causal=causal
+        )
 
 
 MASK_SHAPES = {
@@ -94,8 +102,9 @@ def test_mask_shapes(backend, kind, causal, rng):
     if kind == "1H11":
         mask[0, 0] = True  # one head sees everything, the others nothing
         mask[0, 1:] = False
-    check_against_reference(backend, f32(rng, b, h, lq, d), f32(rng, b, h, lk, d), f32(rng, b, h, lk, d), rng,
-                            mask=mask, causal=causal)
+    check_against_reference(
+        backend, f32(rng, b, h, lq, d), f32(rng, b, h, lk, d), f32(rng, b, h, lk, d), rng, mask=mask, causal=causal
+    )
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
@@ -106,8 +115,15 @@ def test_few_heads_split_their_blocks_among_threads(backend, threads, causal, rn
     lq, lk = 300, 410
     mask = rng.random((lq, lk)) < 0.9
     with num_threads(threads):
-        check_against_reference(backend, f32(rng, 1, 1, lq, 32), f32(rng, 1, 1, lk, 32), f32(rng, 1, 1, lk, 16), rng,
-                                mask=mask, causal=causal)
+        check_against_reference(
+            backend,
+            f32(rng, 1, 1, lq, 32),
+            f32(rng, 1, 1, lk, 32),
+            f32(rng, 1, 1, lk, 16),
+            rng,
+            mask=mask,
+            causal=causal,
+        )
 
 
 def test_fully_masked_rows_output_zero_with_zero_gradient(backend, rng):
@@ -115,10 +131,11 @@ def test_fully_masked_rows_output_zero_with_zero_gradient(backend, rng):
     mask = rng.random((b, h, lq, lk)) < 0.7
     mask[0, 1, 5] = False
     mask[1, :, 66] = False
-    mask[:, :, 10, :96] = False   # a whole first key tile hidden, later keys allowed
-    mask[:, :, 11, 96:] = False   # only the first key tile allowed
-    out, lse, dq, _, _ = check_against_reference(backend, f32(rng, b, h, lq, d), f32(rng, b, h, lk, d),
-                                                 f32(rng, b, h, lk, d), rng, mask=mask)
+    mask[:, :, 10, :96] = False  # a whole first key tile hidden, later keys allowed
+    mask[:, :, 11, 96:] = False  # only the first key tile allowed
+    out, lse, dq, _, _ = check_against_reference(
+        backend, f32(rng, b, h, lq, d), f32(rng, b, h, lk, d), f32(rng, b, h, lk, d), rng, mask=mask
+    )
     for rows in ((0, 1, 5), (1, slice(None), 66)):
         assert np.all(out[rows] == 0) and np.all(dq[rows] == 0) and np.all(np.isneginf(lse[rows]))
     assert np.all(np.isfinite(lse[:, :, 10]))
@@ -128,10 +145,11 @@ def test_causal_with_more_queries_than_keys_leaves_early_rows_empty(backend, rng
     # bottom-right alignment: query i sees keys j <= i - (Lq - Lk), so the first
     # Lq - Lk queries see nothing
     lq, lk = 130, 40
-    out, lse, dq, _, _ = check_against_reference(backend, f32(rng, 1, 2, lq, 4), f32(rng, 1, 2, lk, 4),
-                                                 f32(rng, 1, 2, lk, 4), rng, causal=True)
+    out, lse, dq, _, _ = check_against_reference(
+        backend, f32(rng, 1, 2, lq, 4), f32(rng, 1, 2, lk, 4), f32(rng, 1, 2, lk, 4), rng, causal=True
+    )
     assert np.all(out[:, :, : lq - lk] == 0) and np.all(dq[:, :, : lq - lk] == 0)
-    assert np.all(np.isneginf(lse[:, :, : lq - lk])) and np.all(np.isfinite(lse[:, :, lq - lk:]))
+    assert np.all(np.isneginf(lse[:, :, : lq - lk])) and np.all(np.isfinite(lse[:, :, lq - lk :]))
 
 
 @pytest.mark.parametrize("lq,lk", [(2, 4), (4, 4), (3, 1)])
@@ -155,14 +173,16 @@ def test_large_logits_stay_finite(backend, causal, rng):
 
 
 def test_explicit_scale(backend, rng):
-    check_against_reference(backend, f32(rng, 2, 2, 33, 8), f32(rng, 2, 2, 65, 8), f32(rng, 2, 2, 65, 4), rng, scale=0.7)
+    check_against_reference(
+        backend, f32(rng, 2, 2, 33, 8), f32(rng, 2, 2, 65, 8), f32(rng, 2, 2, 65, 4), rng, scale=0.7
+    )
 
 
 def test_strided_inputs_are_read_in_place(backend, rng):
     b, lq, lk, h, d = 2, 67, 70, 3, 8
-    q = f32(rng, b, lq, h, d).transpose(0, 2, 1, 3)          # (B, L, H, D) viewed as (B, H, L, D)
-    k = f32(rng, b, h, lk, 2 * d)[..., ::2]                 # a column stride of 2
-    v = f32(rng, b, h, 2 * lk, d)[:, :, ::-2]               # negative row stride
+    q = f32(rng, b, lq, h, d).transpose(0, 2, 1, 3)  # (B, L, H, D) viewed as (B, H, L, D)
+    k = f32(rng, b, h, lk, 2 * d)[..., ::2]  # a column stride of 2
+    v = f32(rng, b, h, 2 * lk, d)[:, :, ::-2]  # negative row stride
     check_against_reference(backend, q, k, v, rng, mask=rng.random((lq, lk)) < 0.8, causal=True)
 
 
@@ -200,14 +220,20 @@ REFERENCE_CASES = {
     "plain": dict(lq=3, lk=4, mask=None, causal=False),
     "causal": dict(lq=3, lk=4, mask=None, causal=True),
     "causal_lq_gt_lk": dict(lq=4, lk=3, mask=None, causal=True),  # query 0 sees nothing
-    "mask_with_empty_row": dict(lq=3, lk=4, mask=np.array([[1, 0, 1, 1], [0, 0, 0, 0], [1, 1, 0, 1]], bool), causal=False),
+    "mask_with_empty_row": dict(
+        lq=3, lk=4, mask=np.array([[1, 0, 1, 1], [0, 0, 0, 0], [1, 1, 0, 1]], bool), causal=False
+    ),
 }
 
 
 @pytest.mark.parametrize("case", list(REFERENCE_CASES))
 def test_reference_backward_is_the_gradient(case, rng):
     c = REFERENCE_CASES[case]
-    q, k, v = rng.standard_normal((1, 2, c["lq"], 3)), rng.standard_normal((1, 2, c["lk"], 3)), rng.standard_normal((1, 2, c["lk"], 2))
+    q, k, v = (
+        rng.standard_normal((1, 2, c["lq"], 3)),
+        rng.standard_normal((1, 2, c["lk"], 3)),
+        rng.standard_normal((1, 2, c["lk"], 2)),
+    )
     dout = rng.standard_normal((1, 2, c["lq"], 2))
     kw = dict(mask=c["mask"], causal=c["causal"], scale=0.8)
 
@@ -229,6 +255,7 @@ def test_reference_lse_is_the_log_sum_exp(rng):
 
 
 # ---- bad input ----------------------------------------------------------------
+
 
 def _qkv(b=2, h=3, lq=4, lk=5, d=6, dv=7):
     z = np.zeros
@@ -255,8 +282,11 @@ def test_bad_input_is_named():
         ops.attention(q[..., :0], k[..., :0], v)
 
 
-@pytest.mark.parametrize("mask", [np.ones((4, 4), bool), np.ones((3, 1, 4, 5), bool), np.ones((1, 2, 3, 4, 5), bool)],
-                         ids=["LqLq", "wrongB", "rank5"])
+@pytest.mark.parametrize(
+    "mask",
+    [np.ones((4, 4), bool), np.ones((3, 1, 4, 5), bool), np.ones((1, 2, 3, 4, 5), bool)],
+    ids=["LqLq", "wrongB", "rank5"],
+)
 def test_bad_mask_shape(mask):
     with pytest.raises(ValueError, match=r"\[attention\] mask must broadcast to \(B, H, Lq, Lk\) = \(2, 3, 4, 5\)"):
         ops.attention(*_qkv(), mask=mask)
@@ -274,8 +304,15 @@ def test_bad_scale_value(scale):
         ops.attention(*_qkv(), scale=scale)
     with pytest.raises(ValueError, match=r"\[attention_backward\] scale must be finite and > 0"):
         q, k, v = _qkv()
-        ops.attention_backward(np.zeros((2, 3, 4, 7), np.float32), q, k, v, np.zeros((2, 3, 4, 7), np.float32),
-                               np.zeros((2, 3, 4), np.float32), scale=scale)
+        ops.attention_backward(
+            np.zeros((2, 3, 4, 7), np.float32),
+            q,
+            k,
+            v,
+            np.zeros((2, 3, 4, 7), np.float32),
+            np.zeros((2, 3, 4), np.float32),
+            scale=scale,
+        )
 
 
 @pytest.mark.parametrize("scale", ["0.5", True, [1.0]])
@@ -287,7 +324,10 @@ def test_bad_scale_type(scale):
 def test_bad_backward_input_is_named():
     q, k, v = _qkv()
     out, lse = ops.attention(q, k, v, return_lse=True)
-    with pytest.raises(ValueError, match=r"\[attention_backward\] dout must be \(2, 3, 4, 7\) float32 to match q and v, got \(2, 3, 4, 6\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"\[attention_backward\] dout must be \(2, 3, 4, 7\) float32 to match q and v, got \(2, 3, 4, 6\)",
+    ):
         ops.attention_backward(out[..., :6], q, k, v, out, lse)
     with pytest.raises(ValueError, match=r"\[attention_backward\] out must be \(2, 3, 4, 7\)"):
         ops.attention_backward(out, q, k, v, out[:, :, :3], lse)
@@ -295,7 +335,9 @@ def test_bad_backward_input_is_named():
         ops.attention_backward(out, q, k, v, out, lse[:, :2])
     with pytest.raises(ValueError, match=r"\[attention_backward\] lse must be \(B, H, Lq\) float32, got \(2, 3\)"):
         ops.attention_backward(out, q, k, v, out, lse[..., 0])
-    with pytest.raises(TypeError, match=r"\[attention_backward\] lse must be \(B, H, Lq\) float32, got \(2, 3, 4\) float64"):
+    with pytest.raises(
+        TypeError, match=r"\[attention_backward\] lse must be \(B, H, Lq\) float32, got \(2, 3, 4\) float64"
+    ):
         ops.attention_backward(out, q, k, v, out, lse.astype(np.float64))
     with pytest.raises(TypeError, match=r"\[attention_backward\] dout must be"):
         ops.attention_backward(out.astype(np.float16), q, k, v, out, lse)
@@ -306,6 +348,7 @@ def test_bad_backward_input_is_named():
 def test_raw_kernels_refuse_bad_arrays():
     """The compiled module is where the checks live: called directly, it names the op and argument too."""
     from ranvier import _cpu
+
     q, k, v = _qkv()
     mask = np.ones((2, 3, 4, 5), bool)
     out, lse = _cpu.attention(q, k, v, mask, False, 1.0)
@@ -314,9 +357,14 @@ def test_raw_kernels_refuse_bad_arrays():
         _cpu.attention(q, k[:, :, :, :5], v, None, False, 1.0)
     with pytest.raises(ValueError, match=r"\[attention\] v must have the length Lk=5 of k, got v \(2, 3, 4, 7\)"):
         _cpu.attention(q, k, v[:, :, :4], None, False, 1.0)
-    with pytest.raises(ValueError, match=r"\[attention\] mask must broadcast to \(B, H, Lq, Lk\) = \(2, 3, 4, 5\), got \(2, 3, 4, 4\) bool"):
+    with pytest.raises(
+        ValueError,
+        match=r"\[attention\] mask must broadcast to \(B, H, Lq, Lk\) = \(2, 3, 4, 5\), got \(2, 3, 4, 4\) bool",
+    ):
         _cpu.attention(q, k, v, mask[..., :4], False, 1.0)
-    with pytest.raises(TypeError, match=r"\[attention\] mask must be a bool array \(True = attend\), got \(2, 3, 4, 5\) float32"):
+    with pytest.raises(
+        TypeError, match=r"\[attention\] mask must be a bool array \(True = attend\), got \(2, 3, 4, 5\) float32"
+    ):
         _cpu.attention(q, k, v, mask.astype(np.float32), False, 1.0)
     with pytest.raises(TypeError, match=r"\[attention\] q must be \(B, H, Lq, D\) float32, got \(2, 3, 4, 6\) float64"):
         _cpu.attention(q.astype(np.float64), k, v, None, False, 1.0)
@@ -327,7 +375,10 @@ def test_raw_kernels_refuse_bad_arrays():
     with pytest.raises(TypeError, match=r"\[attention\] scale must be None or a real number, got str"):
         _cpu.attention(q, k, v, None, False, "1")
     _cpu.attention_backward(out, q, k, v, out, lse, mask, True, 0.5)
-    with pytest.raises(ValueError, match=r"\[attention_backward\] dout must be \(2, 3, 4, 7\) float32 to match q and v, got \(1, 3, 4, 7\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"\[attention_backward\] dout must be \(2, 3, 4, 7\) float32 to match q and v, got \(1, 3, 4, 7\)",
+    ):
         _cpu.attention_backward(out[:1], q, k, v, out, lse, None, False, 1.0)
     with pytest.raises(ValueError, match=r"\[attention_backward\] lse must be \(2, 3, 4\) float32 to match q and v"):
         _cpu.attention_backward(out, q, k, v, out, lse[:, :, :3], None, False, 1.0)
@@ -336,6 +387,7 @@ def test_raw_kernels_refuse_bad_arrays():
 def test_raw_kernels_default_scale_and_read_strided_lse_and_mask(rng):
     """scale None is 1/sqrt(D); a strided lse is copied dense; a strided mask is read through its strides."""
     from ranvier import _cpu
+
     q, k, v = f32(rng, 2, 3, 4, 9), f32(rng, 2, 3, 5, 9), f32(rng, 2, 3, 5, 7)
     wide = rng.random((4, 10)) < 0.7
     wide[:, ::2] |= np.eye(4, 5, dtype=bool)  # every query sees a key

@@ -1,4 +1,5 @@
 """Tensor and autograd: every differentiable function against finite differences."""
+
 import numpy as np
 import pytest
 from helpers import check_autograd, f32
@@ -11,30 +12,46 @@ from ranvier import reference
 def test_arithmetic_with_broadcasting(rng):
     a, b = f32(rng, 3, 4), f32(rng, 4)
     c = np.abs(f32(rng, 3, 1)) + 0.5
-    check_autograd(lambda a, b, c: (a + b) * c - a / c + (-b) ** 2,
-                   lambda a, b, c: (a + b) * c - a / c + (-b) ** 2, [a, b, c])
+    check_autograd(
+        lambda a, b, c: (a + b) * c - a / c + (-b) ** 2, lambda a, b, c: (a + b) * c - a / c + (-b) ** 2, [a, b, c]
+    )
 
 
 def test_unary_functions(rng):
     x = np.abs(f32(rng, 5, 3)) + 0.1
-    check_autograd(lambda x: F.exp(x) + F.log(x) + F.sqrt(x) + F.abs(x - 1.0) + F.clip(x, 0.3, 1.2),
-                   lambda x: np.exp(x) + np.log(x) + np.sqrt(x) + np.abs(x - 1.0) + np.clip(x, 0.3, 1.2), [x])
+    check_autograd(
+        lambda x: F.exp(x) + F.log(x) + F.sqrt(x) + F.abs(x - 1.0) + F.clip(x, 0.3, 1.2),
+        lambda x: np.exp(x) + np.log(x) + np.sqrt(x) + np.abs(x - 1.0) + np.clip(x, 0.3, 1.2),
+        [x],
+    )
 
 
 @pytest.mark.parametrize("axis,keepdims", [(None, False), (0, False), (1, True), ((0, 2), False), (-1, False)])
 def test_reductions(rng, axis, keepdims):
     x = f32(rng, 2, 3, 4)
-    check_autograd(lambda x: F.sum(x, axis, keepdims) + F.mean(x, axis, keepdims) * 2,
-                   lambda x: np.sum(x, axis=axis, keepdims=keepdims) + np.mean(x, axis=axis, keepdims=keepdims) * 2, [x])
+    check_autograd(
+        lambda x: F.sum(x, axis, keepdims) + F.mean(x, axis, keepdims) * 2,
+        lambda x: np.sum(x, axis=axis, keepdims=keepdims) + np.mean(x, axis=axis, keepdims=keepdims) * 2,
+        [x],
+    )
 
 
 def test_shapes_and_indexing(rng):
     x, y = f32(rng, 2, 3, 4), f32(rng, 2, 3, 4)
     idx = np.array([0, 2, 2])
-    check_autograd(lambda x, y: F.concatenate([F.transpose(x, (2, 0, 1)), F.transpose(y, (2, 0, 1))], axis=1).reshape(4, -1)[1:, ::2]
-                   + F.flatten(x)[:, idx].sum() + F.stack([x, y], axis=1)[:, 0].mean(),
-                   lambda x, y: np.concatenate([x.transpose(2, 0, 1), y.transpose(2, 0, 1)], axis=1).reshape(4, -1)[1:, ::2]
-                   + x.reshape(2, -1)[:, idx].sum() + np.stack([x, y], axis=1)[:, 0].mean(), [x, y])
+    check_autograd(
+        lambda x, y: (
+            F.concatenate([F.transpose(x, (2, 0, 1)), F.transpose(y, (2, 0, 1))], axis=1).reshape(4, -1)[1:, ::2]
+            + F.flatten(x)[:, idx].sum()
+            + F.stack([x, y], axis=1)[:, 0].mean()
+        ),
+        lambda x, y: (
+            np.concatenate([x.transpose(2, 0, 1), y.transpose(2, 0, 1)], axis=1).reshape(4, -1)[1:, ::2]
+            + x.reshape(2, -1)[:, idx].sum()
+            + np.stack([x, y], axis=1)[:, 0].mean()
+        ),
+        [x, y],
+    )
 
 
 @pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
@@ -54,7 +71,9 @@ def test_batched_matmul_broadcasts_gradient(rng):
 def test_linear(rng, act, bias):
     x, w, b = f32(rng, 6, 5), f32(rng, 5, 3), f32(rng, 3)
     if bias:
-        check_autograd(lambda x, w, b: F.linear(x, w, b, act), lambda x, w, b: reference.linear(x, w, b, act), [x, w, b])
+        check_autograd(
+            lambda x, w, b: F.linear(x, w, b, act), lambda x, w, b: reference.linear(x, w, b, act), [x, w, b]
+        )
     else:
         check_autograd(lambda x, w: F.linear(x, w, None, act), lambda x, w: reference.linear(x, w, None, act), [x, w])
 
@@ -132,7 +151,9 @@ def test_conv2d(rng, act):
 @pytest.mark.parametrize("pool", ["max_pool2d", "avg_pool2d"])
 def test_pooling(rng, pool):
     x = f32(rng, 2, 5, 7, 3)
-    check_autograd(lambda x: getattr(F, pool)(x, 3, 2, "same"), lambda x: getattr(reference, pool)(x, 3, 2, "same"), [x])
+    check_autograd(
+        lambda x: getattr(F, pool)(x, 3, 2, "same"), lambda x: getattr(reference, pool)(x, 3, 2, "same"), [x]
+    )
 
 
 def test_global_average_pooling(rng):
@@ -142,7 +163,9 @@ def test_global_average_pooling(rng):
 @pytest.mark.parametrize("fn", ["softmax", "log_softmax"])
 @pytest.mark.parametrize("axis", [-1, 0])
 def test_softmax_family(rng, fn, axis):
-    check_autograd(lambda x: getattr(F, fn)(x, axis=axis), lambda x: getattr(reference, fn)(x, axis=axis), [f32(rng, 4, 6)])
+    check_autograd(
+        lambda x: getattr(F, fn)(x, axis=axis), lambda x: getattr(reference, fn)(x, axis=axis), [f32(rng, 4, 6)]
+    )
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
@@ -151,19 +174,28 @@ def test_softmax_cross_entropy_with_both_label_forms(rng, reduction):
     labels = rng.integers(0, 4, 5)
     probs = reference.softmax(rng.standard_normal((5, 4))).astype(np.float32)
     for target in (labels, probs):
-        check_autograd(lambda z: F.softmax_cross_entropy(z, target, reduction),
-                       lambda z: reference.softmax_cross_entropy(z, target, reduction), [logits])
+        check_autograd(
+            lambda z, target=target: F.softmax_cross_entropy(z, target, reduction),
+            lambda z, target=target: reference.softmax_cross_entropy(z, target, reduction),
+            [logits],
+        )
 
 
 @pytest.mark.parametrize("reduction", ["mean", "none"])
 def test_mse_and_binary_cross_entropy(rng, reduction):
     pred, target = f32(rng, 6, 2), rng.random((6, 2)).astype(np.float32)
     check_autograd(lambda p, t: F.mse(p, t, reduction), lambda p, t: reference.mse(p, t, reduction), [pred, target])
-    check_autograd(lambda p: F.binary_cross_entropy(p, target, reduction, from_logits=True),
-                   lambda p: reference.binary_cross_entropy(p, target, reduction, from_logits=True), [pred])
+    check_autograd(
+        lambda p: F.binary_cross_entropy(p, target, reduction, from_logits=True),
+        lambda p: reference.binary_cross_entropy(p, target, reduction, from_logits=True),
+        [pred],
+    )
     probs = rng.uniform(0.05, 0.95, (6, 2)).astype(np.float32)
-    check_autograd(lambda p: F.binary_cross_entropy(p, target, reduction),
-                   lambda p: reference.binary_cross_entropy(p, target, reduction), [probs])
+    check_autograd(
+        lambda p: F.binary_cross_entropy(p, target, reduction),
+        lambda p: reference.binary_cross_entropy(p, target, reduction),
+        [probs],
+    )
 
 
 @pytest.mark.parametrize("return_sequences", [True, False])
@@ -184,8 +216,11 @@ def test_lstm_all_outputs_and_states(rng, return_sequences):
 
 def test_simple_rnn_without_initial_state(rng):
     x, k, rk, b = f32(rng, 2, 4, 3), f32(rng, 3, 5, scale=0.5), f32(rng, 5, 5, scale=0.5), f32(rng, 5)
-    check_autograd(lambda x, k, rk, b: F.simple_rnn(x, k, rk, b)[0],
-                   lambda x, k, rk, b: reference.simple_rnn(x, k, rk, b), [x, k, rk, b])
+    check_autograd(
+        lambda x, k, rk, b: F.simple_rnn(x, k, rk, b)[0],
+        lambda x, k, rk, b: reference.simple_rnn(x, k, rk, b),
+        [x, k, rk, b],
+    )
 
 
 @pytest.mark.parametrize("causal", [False, True])
@@ -193,5 +228,8 @@ def test_attention(rng, causal):
     q, k, v = f32(rng, 1, 2, 5, 4), f32(rng, 1, 2, 6, 4), f32(rng, 1, 2, 6, 3)
     mask = rng.random((5, 6)) > 0.3
     mask[:, -1] = True
-    check_autograd(lambda q, k, v: F.attention(q, k, v, mask=mask, causal=causal),
-                   lambda q, k, v: reference.attention(q, k, v, mask=mask, causal=causal), [q, k, v])
+    check_autograd(
+        lambda q, k, v: F.attention(q, k, v, mask=mask, causal=causal),
+        lambda q, k, v: reference.attention(q, k, v, mask=mask, causal=causal),
+        [q, k, v],
+    )

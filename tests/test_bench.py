@@ -1,4 +1,5 @@
 """`python -m ranvier bench`: the harness end to end on one tiny, briefly timed case."""
+
 import json
 import sys
 
@@ -17,8 +18,19 @@ def _run(tmp_path, capsys, *extra):
 
 def test_table_json_markdown(tmp_path, capsys):
     out = _run(tmp_path, capsys, "--threads", "1")
-    for column in ("op", "shape", "ranvier time", "numpy time", "torch time", "ranvier rate", "% peak/BW",
-                   "vs numpy", "vs torch", "target", "met"):
+    for column in (
+        "op",
+        "shape",
+        "ranvier time",
+        "numpy time",
+        "torch time",
+        "ranvier rate",
+        "% peak/BW",
+        "vs numpy",
+        "vs torch",
+        "target",
+        "met",
+    ):
         assert column in out
     assert "softmax_ce fwd+bwd" in out and "64x10" in out
     result = json.loads((tmp_path / "bench.json").read_text())
@@ -66,8 +78,23 @@ def test_loop_calls_one_system_and_writes_no_table(tmp_path, capsys, monkeypatch
     calls = []
     real_call_for = loop.call_for
     monkeypatch.setattr(loop, "call_for", lambda seconds, fn: calls.append(seconds) or real_call_for(seconds, fn))
-    assert bench.run(["--filter", "softmax_ce", "--shape", "64x10", "--loop", "0.01", "--system", "numpy",
-                      "--out", str(tmp_path)]) == 0
+    assert (
+        bench.run(
+            [
+                "--filter",
+                "softmax_ce",
+                "--shape",
+                "64x10",
+                "--loop",
+                "0.01",
+                "--system",
+                "numpy",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "softmax_ce fwd+bwd 64x10 [numpy]:" in out and " calls, median " in out
     assert calls == [0.01] and not (tmp_path / "bench.json").exists()

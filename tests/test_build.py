@@ -1,4 +1,5 @@
 """The build switches: RANVIER_CUDA=AUTO|ON|OFF (CMake configure only, a few seconds each)."""
+
 import os
 import shutil
 import subprocess
@@ -23,9 +24,20 @@ def configure(tmp_path, value, hide_nvcc):
         env["PATH"] = os.pathsep.join(keep)
         if shutil.which("nvcc", path=env["PATH"]):
             pytest.skip("cannot hide nvcc on this machine")
-    return subprocess.run([cmake, "-S", str(ROOT), "-B", str(tmp_path / "build"), f"-DRANVIER_CUDA={value}",
-                           f"-Dpybind11_DIR={pybind11.get_cmake_dir()}"],
-                          capture_output=True, text=True, env=env)
+    return subprocess.run(
+        [
+            cmake,
+            "-S",
+            str(ROOT),
+            "-B",
+            str(tmp_path / "build"),
+            f"-DRANVIER_CUDA={value}",
+            f"-Dpybind11_DIR={pybind11.get_cmake_dir()}",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
 
 
 def test_cuda_on_without_nvcc_fails_clearly(tmp_path):

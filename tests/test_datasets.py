@@ -1,5 +1,6 @@
 """Dataset loaders on tiny files made here: IDX and CIFAR parsing, load_data(path=DIR), and the download
 cache (mirrors, checksums, atomic writes, offline message) through a fake opener. Nothing is downloaded."""
+
 import gzip
 import hashlib
 import io
@@ -17,6 +18,7 @@ from ranvier.datasets._download import ChecksumError, DownloadError, RemoteFile
 @pytest.fixture(autouse=True)
 def offline(monkeypatch, tmp_path):
     """No test reaches the network: only file:// URLs open; the cache lives in tmp_path."""
+
     def file_urls_only(url):
         if not url.startswith("file:"):
             raise urllib.error.URLError(f"test is offline: {url}")
@@ -54,8 +56,10 @@ def cifar_records(images: np.ndarray, labels: np.ndarray) -> bytes:
 
 def tiny_cifar(rng):
     """{batch file name: (images, labels)}: 2 images per training batch, 3 in the test batch."""
-    return {name: (rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8), rng.integers(0, 10, n, dtype=np.uint8))
-            for name, n in [(b, 2) for b in cifar.TRAIN_BATCHES] + [(cifar.TEST_BATCH, 3)]}
+    return {
+        name: (rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8), rng.integers(0, 10, n, dtype=np.uint8))
+        for name, n in [(b, 2) for b in cifar.TRAIN_BATCHES] + [(cifar.TEST_BATCH, 3)]
+    }
 
 
 def write_cifar_tarball(path, batches, extra=True):
@@ -82,6 +86,7 @@ def assert_cifar_split(loaded, batches):
 
 # ---- IDX ------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("compress", [False, True])
 @pytest.mark.parametrize("dtype", [np.uint8, np.int16, np.float32])
 def test_idx_round_trip(tmp_path, rng, compress, dtype):
@@ -99,14 +104,17 @@ def test_idx_labels_vector(tmp_path):
     np.testing.assert_array_equal(idx.read_idx(tmp_path / "labels"), [3, 1, 4])
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"", "not an IDX file"),
-    (b"garbage, not IDX at all", "not an IDX file"),
-    (bytes([0, 0, 0x42, 1, 0, 0, 0, 1, 7]), "not an IDX file"),  # unknown type code
-    (bytes([0, 0, 8, 3, 0, 0, 0, 2]), "truncated IDX header"),
-    (bytes([0, 0, 8, 1, 0, 0, 0, 5, 1, 2, 3]), "truncated"),
-    (bytes([0, 0, 8, 1, 0, 0, 0, 2, 1, 2, 3]), "trailing bytes"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "not an IDX file"),
+        (b"garbage, not IDX at all", "not an IDX file"),
+        (bytes([0, 0, 0x42, 1, 0, 0, 0, 1, 7]), "not an IDX file"),  # unknown type code
+        (bytes([0, 0, 8, 3, 0, 0, 0, 2]), "truncated IDX header"),
+        (bytes([0, 0, 8, 1, 0, 0, 0, 5, 1, 2, 3]), "truncated"),
+        (bytes([0, 0, 8, 1, 0, 0, 0, 2, 1, 2, 3]), "trailing bytes"),
+    ],
+)
 def test_idx_rejects_bad_files_naming_them(tmp_path, data, message):
     path = tmp_path / "bad-file-idx1-ubyte"
     path.write_bytes(data)
@@ -117,13 +125,17 @@ def test_idx_rejects_bad_files_naming_them(tmp_path, data, message):
 
 def test_idx_rejects_truncated_and_corrupt_gzip(tmp_path):
     packed = gzip.compress(idx_bytes(np.arange(1000, dtype=np.uint8).reshape(10, 100)))
-    for name, data in [("cut.gz", packed[: len(packed) // 2]), ("corrupt.gz", packed[:10] + b"\xff" * 40 + packed[50:])]:
+    for name, data in [
+        ("cut.gz", packed[: len(packed) // 2]),
+        ("corrupt.gz", packed[:10] + b"\xff" * 40 + packed[50:]),
+    ]:
         (tmp_path / name).write_bytes(data)
         with pytest.raises(ValueError, match=name):
             idx.read_idx(tmp_path / name)
 
 
 # ---- CIFAR binary ------------------------------------------------------------------------------
+
 
 def test_cifar_record_layout():
     """A record is the label then the R, G, B planes row-major; images come back NHWC."""
@@ -179,9 +191,11 @@ def test_cifar_rejects_bad_tarballs_naming_them(tmp_path, rng):
     (tmp_path / "garbage.tar.gz").write_bytes(b"this is not a tarball" * 10)
     del batches[cifar.TEST_BATCH]
     write_cifar_tarball(tmp_path / "partial.tar.gz", batches)
-    for name, message in [("cut.tar.gz", "not a readable CIFAR-10 tarball"),
-                          ("garbage.tar.gz", "not a readable CIFAR-10 tarball"),
-                          ("partial.tar.gz", "lacks test_batch.bin")]:
+    for name, message in [
+        ("cut.tar.gz", "not a readable CIFAR-10 tarball"),
+        ("garbage.tar.gz", "not a readable CIFAR-10 tarball"),
+        ("partial.tar.gz", "lacks test_batch.bin"),
+    ]:
         with pytest.raises(ValueError, match=message) as e:
             cifar10.load_data(path=tmp_path / name)
         assert name in str(e.value)
@@ -193,6 +207,7 @@ def test_cifar_folder_without_files(tmp_path):
 
 
 # ---- MNIST and Fashion-MNIST from a folder --------------------------------------------------------
+
 
 @pytest.mark.parametrize("module", [mnist, fashion_mnist])
 @pytest.mark.parametrize("compress", [True, False])
@@ -224,6 +239,7 @@ def test_mnist_folder_errors(tmp_path, rng):
 
 
 # ---- download cache -------------------------------------------------------------------------------
+
 
 class FakeServer:
     """Serves bytes by URL from memory and records every request."""

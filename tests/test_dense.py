@@ -1,4 +1,5 @@
 """matmul, linear and linear_backward against the reference."""
+
 import numpy as np
 import pytest
 from helpers import assert_close, assert_matmul_close, f32, numerical_grad
@@ -8,8 +9,20 @@ from ranvier import ops, reference
 # (m, k, n): size 1, primes, vector-width edges, layer shapes, larger than one block
 # n = 32 / 33 / 65: the last width of AVX-512's 12 x 32 kernel, the first of its 6 x 64 one, and 6 x 64
 # with a 1-column edge panel.
-SHAPES = [(1, 1, 1), (1, 5, 3), (3, 1, 2), (7, 13, 29), (12, 32, 32), (13, 33, 31), (40, 70, 33), (45, 20, 65),
-          (64, 784, 128), (32, 128, 10), (251, 300, 97), (300, 513, 260)]
+SHAPES = [
+    (1, 1, 1),
+    (1, 5, 3),
+    (3, 1, 2),
+    (7, 13, 29),
+    (12, 32, 32),
+    (13, 33, 31),
+    (40, 70, 33),
+    (45, 20, 65),
+    (64, 784, 128),
+    (32, 128, 10),
+    (251, 300, 97),
+    (300, 513, 260),
+]
 
 
 @pytest.mark.parametrize("m,k,n", SHAPES)
@@ -23,8 +36,10 @@ def test_matmul_matches_reference(backend, isa, m, k, n, ta, tb, rng):
     assert_matmul_close(got, a64, b64, a64 @ b64, what=f"matmul {m}x{k}x{n}")
 
 
-@pytest.mark.parametrize("m,k,n", [(13, 7, 1), (100, 33, 3), (257, 128, 10), (1000, 65, 12), (40, 1, 4),
-                                   (300, 40, 16), (9, 20, 8), (70, 30, 17)])
+@pytest.mark.parametrize(
+    "m,k,n",
+    [(13, 7, 1), (100, 33, 3), (257, 128, 10), (1000, 65, 12), (40, 1, 4), (300, 40, 16), (9, 20, 8), (70, 30, 17)],
+)
 @pytest.mark.parametrize("tb", [False, True])
 def test_narrow_products_computed_transposed(isa, m, k, n, tb, rng):
     """Products at most one vector wide (16 columns on AVX-512, 8 on AVX2) and taller than a micro-tile run as
@@ -36,8 +51,13 @@ def test_narrow_products_computed_transposed(isa, m, k, n, tb, rng):
     bias = f32(rng, n)
     for act in ("relu", "tanh"):
         got = ops.linear(a, np.ascontiguousarray(b), bias, activation=act)
-        assert_close(got, reference.linear(a64, b64, bias.astype(np.float64), act), atol=2e-5 * np.sqrt(k),
-                     rtol=1e-4, what=f"linear {m}x{k}->{n} {act}")
+        assert_close(
+            got,
+            reference.linear(a64, b64, bias.astype(np.float64), act),
+            atol=2e-5 * np.sqrt(k),
+            rtol=1e-4,
+            what=f"linear {m}x{k}->{n} {act}",
+        )
 
 
 def test_matmul_large_crosses_every_block(isa, rng):
@@ -47,8 +67,9 @@ def test_matmul_large_crosses_every_block(isa, rng):
         a, b = f32(rng, m, k), f32(rng, k, n)
         a64, b64 = a.astype(np.float64), b.astype(np.float64)
         assert_matmul_close(ops.matmul(a, b), a64, b64, a64 @ b64, what=f"matmul {m}x{k}x{n}")
-        assert_matmul_close(ops.matmul(a, np.ascontiguousarray(b.T).T), a64, b64, a64 @ b64,
-                            what=f"matmul {m}x{k}x{n}, transposed b")
+        assert_matmul_close(
+            ops.matmul(a, np.ascontiguousarray(b.T).T), a64, b64, a64 @ b64, what=f"matmul {m}x{k}x{n}, transposed b"
+        )
 
 
 def test_matmul_batched_broadcast_and_vectors(backend, rng):
@@ -58,8 +79,18 @@ def test_matmul_batched_broadcast_and_vectors(backend, rng):
     want = np.matmul(a.astype(np.float64), b.astype(np.float64))
     assert_close(got, want, atol=1e-5, rtol=1e-5)
     v = f32(rng, 6)
-    assert_close(backend.numpy(ops.matmul(backend.asarray(v), backend.asarray(b))), v @ b.astype(np.float64), atol=1e-5, rtol=1e-5)
-    assert_close(backend.numpy(ops.matmul(backend.asarray(a[0, 0]), backend.asarray(v))), a[0, 0] @ v.astype(np.float64), atol=1e-5, rtol=1e-5)
+    assert_close(
+        backend.numpy(ops.matmul(backend.asarray(v), backend.asarray(b))),
+        v @ b.astype(np.float64),
+        atol=1e-5,
+        rtol=1e-5,
+    )
+    assert_close(
+        backend.numpy(ops.matmul(backend.asarray(a[0, 0]), backend.asarray(v))),
+        a[0, 0] @ v.astype(np.float64),
+        atol=1e-5,
+        rtol=1e-5,
+    )
 
 
 @pytest.mark.parametrize("k,n,tb", [(1, 1, False), (7, 45, False), (400, 700, False), (400, 700, True)])
@@ -74,18 +105,24 @@ def test_matmul_one_b_for_a_batch_is_packed_once(isa, k, n, tb, rng):
 
 def test_matmul_strided_views_without_copy(rng):
     big = f32(rng, 40, 50)
-    a = big[1:30:3, 2:40:2]     # (10, 19), both strides non-unit
+    a = big[1:30:3, 2:40:2]  # (10, 19), both strides non-unit
     b = f32(rng, 19, 60)[:, ::5]
     want = a.astype(np.float64) @ b.astype(np.float64)
     assert_matmul_close(ops.matmul(a, b), a, b, want)
 
 
 def test_matmul_empty(backend):
-    got = backend.numpy(ops.matmul(backend.asarray(np.zeros((3, 0), np.float32)), backend.asarray(np.zeros((0, 4), np.float32))))
+    got = backend.numpy(
+        ops.matmul(backend.asarray(np.zeros((3, 0), np.float32)), backend.asarray(np.zeros((0, 4), np.float32)))
+    )
     assert got.shape == (3, 4) and np.all(got == 0)
-    assert backend.numpy(ops.matmul(backend.asarray(np.zeros((0, 5), np.float32)), backend.asarray(np.ones((5, 2), np.float32)))).shape == (0, 2)
+    assert backend.numpy(
+        ops.matmul(backend.asarray(np.zeros((0, 5), np.float32)), backend.asarray(np.ones((5, 2), np.float32)))
+    ).shape == (0, 2)
     # no columns, more rows than a micro-tile (the narrow products' path must not divide by n)
-    assert backend.numpy(ops.matmul(backend.asarray(np.ones((100, 5), np.float32)), backend.asarray(np.ones((5, 0), np.float32)))).shape == (100, 0)
+    assert backend.numpy(
+        ops.matmul(backend.asarray(np.ones((100, 5), np.float32)), backend.asarray(np.ones((5, 0), np.float32)))
+    ).shape == (100, 0)
 
 
 @pytest.mark.parametrize("act", [None, "relu", "sigmoid", "tanh", "gelu"])
@@ -101,10 +138,13 @@ def test_linear_forward_and_backward(backend, isa, act, rows, inp, out, bias, rn
     y = backend.numpy(ops.linear(dev(x), dev(w), dev(b), activation=act))
     assert_close(y, reference.linear(x64, w64, b64, act), atol=2e-5, rtol=1e-4, what="linear")
 
-    z = reference.linear(x64, w64, b64) .astype(np.float32)
-    dx, dw, db = (backend.numpy(t) for t in ops.linear_backward(dev(dy), dev(x), dev(w), activation=act, y=dev(y), z=dev(z)))
-    want = reference.linear_backward(dy.astype(np.float64), x64, w64, activation=act,
-                                     y=y.astype(np.float64), z=z.astype(np.float64))
+    z = reference.linear(x64, w64, b64).astype(np.float32)
+    dx, dw, db = (
+        backend.numpy(t) for t in ops.linear_backward(dev(dy), dev(x), dev(w), activation=act, y=dev(y), z=dev(z))
+    )
+    want = reference.linear_backward(
+        dy.astype(np.float64), x64, w64, activation=act, y=y.astype(np.float64), z=z.astype(np.float64)
+    )
     scale = np.sqrt(max(rows, inp, out))
     for got, ref, name in zip((dx, dw, db), want, ("dx", "dw", "db")):
         assert_close(got, ref, atol=2e-5 * scale, rtol=1e-4, what=name)
@@ -117,15 +157,24 @@ def test_linear_leading_axes_and_empty_batch(backend, rng):
     assert_close(y, reference.linear(x.astype(np.float64), w, b, "relu"), atol=1e-5, rtol=1e-5)
     empty = np.zeros((0, 5), np.float32)
     assert backend.numpy(ops.linear(backend.asarray(empty), backend.asarray(w))).shape == (0, 4)
-    dx, dw, db = ops.linear_backward(backend.asarray(np.zeros((0, 4), np.float32)), backend.asarray(empty), backend.asarray(w))
+    dx, dw, db = ops.linear_backward(
+        backend.asarray(np.zeros((0, 4), np.float32)), backend.asarray(empty), backend.asarray(w)
+    )
     assert backend.numpy(dx).shape == (0, 5) and np.all(backend.numpy(dw) == 0) and np.all(backend.numpy(db) == 0)
 
 
 @pytest.mark.parametrize("act", [None, "relu", "sigmoid", "tanh", "gelu"])
 def test_reference_linear_backward_is_the_gradient(act, rng):
-    x, w, b, dy = rng.standard_normal((4, 3)), rng.standard_normal((3, 2)), rng.standard_normal(2), rng.standard_normal((4, 2))
+    x, w, b, dy = (
+        rng.standard_normal((4, 3)),
+        rng.standard_normal((3, 2)),
+        rng.standard_normal(2),
+        rng.standard_normal((4, 2)),
+    )
+
     def loss(x_, w_, b_):
         return np.sum(reference.linear(x_, w_, b_, act) * dy)
+
     z = reference.linear(x, w, b)
     dx, dw, db = reference.linear_backward(dy, x, w, act, y=reference.linear(x, w, b, act), z=z)
     assert_close(dx, numerical_grad(lambda v: loss(v, w, b), x), atol=1e-6, rtol=1e-5, what="dx")
@@ -158,8 +207,9 @@ def test_linear_leading_axes_merged_in_place_or_copied(rng):
         assert_close(y, want, atol=1e-5, rtol=1e-5, what=f"linear, x {x.shape} strides {x.strides}")
         dy = f32(rng, *y.shape)
         got = ops.linear_backward(dy, x, w, "tanh", y=y)
-        ref = reference.linear_backward(dy.astype(np.float64), x.astype(np.float64), w.astype(np.float64), "tanh",
-                                        y=y.astype(np.float64))
+        ref = reference.linear_backward(
+            dy.astype(np.float64), x.astype(np.float64), w.astype(np.float64), "tanh", y=y.astype(np.float64)
+        )
         assert got[0].shape == x.shape
         for g, r, name in zip(got, ref, ("dx", "dw", "db")):
             assert_close(g, r, atol=1e-4, rtol=1e-4, what=f"{name}, x {x.shape} strides {x.strides}")
@@ -168,11 +218,13 @@ def test_linear_leading_axes_merged_in_place_or_copied(rng):
 def test_matmul_batch_axes_that_do_not_merge(rng):
     """Broadcast batch axes that no single stride describes run as several batched products, without a copy."""
     big = f32(rng, 5, 4, 6, 7)
-    cases = [(f32(rng, 4, 1, 5, 6), f32(rng, 3, 6, 7)),             # a broadcast over b's batch
-             (big[:, ::2], f32(rng, 5, 1, 7, 2)),                   # a strided batch, b broadcast on one axis
-             (f32(rng, 2, 3, 4, 5, 6).transpose(1, 0, 2, 3, 4), f32(rng, 6, 2)),
-             (f32(rng, 1, 2, 1, 3, 4), f32(rng, 2, 1, 3, 4, 2)),
-             (f32(rng, 0, 3, 4), f32(rng, 4, 2))]
+    cases = [
+        (f32(rng, 4, 1, 5, 6), f32(rng, 3, 6, 7)),  # a broadcast over b's batch
+        (big[:, ::2], f32(rng, 5, 1, 7, 2)),  # a strided batch, b broadcast on one axis
+        (f32(rng, 2, 3, 4, 5, 6).transpose(1, 0, 2, 3, 4), f32(rng, 6, 2)),
+        (f32(rng, 1, 2, 1, 3, 4), f32(rng, 2, 1, 3, 4, 2)),
+        (f32(rng, 0, 3, 4), f32(rng, 4, 2)),
+    ]
     for a, b in cases:
         want = np.matmul(a.astype(np.float64), b.astype(np.float64))
         got = ops.matmul(a, b)
@@ -211,10 +263,13 @@ def test_bad_input_is_named():
 def test_raw_kernels_refuse_bad_arrays():
     """The compiled module is where the checks live: called directly, it names the op and argument too."""
     from ranvier import _cpu
+
     x, w = np.zeros((4, 3), np.float32), np.zeros((3, 2), np.float32)
     with pytest.raises(TypeError, match=r"\[matmul\] a must be a float32 array, got \(4, 3\) float64"):
         _cpu.matmul(x.astype(np.float64), w)
-    with pytest.raises(ValueError, match=r"\[matmul\] inner dimensions differ: a is \(4, 3\) \(k=3\), b is \(2, 3\) \(k=2\)"):
+    with pytest.raises(
+        ValueError, match=r"\[matmul\] inner dimensions differ: a is \(4, 3\) \(k=3\), b is \(2, 3\) \(k=2\)"
+    ):
         _cpu.matmul(x, w, False, True)
     with pytest.raises(ValueError, match=r"\[matmul\] operands must have at least one axis, got a \(\) and b \(3, 2\)"):
         _cpu.matmul(np.float32(1), w)
@@ -237,7 +292,9 @@ def test_raw_kernels_refuse_bad_arrays():
         _cpu.linear(np.float32(1), w)
     with pytest.raises(ValueError, match=r"\[linear\] activation must be None or one of"):
         _cpu.linear(x, w, None, "swish")
-    with pytest.raises(ValueError, match=r"\[linear_backward\] activation 'gelu' needs z= \(the forward pre-activation\)"):
+    with pytest.raises(
+        ValueError, match=r"\[linear_backward\] activation 'gelu' needs z= \(the forward pre-activation\)"
+    ):
         _cpu.linear_backward(np.zeros((4, 2), np.float32), x, w, "gelu", y=np.zeros((4, 2), np.float32))
     with pytest.raises(ValueError, match=r"\[linear_backward\] y must be \(4, 2\) float32, got \(4, 3\) float32"):
         _cpu.linear_backward(np.zeros((4, 2), np.float32), x, w, "relu", y=x)
@@ -245,9 +302,11 @@ def test_raw_kernels_refuse_bad_arrays():
         _cpu.linear_backward(np.zeros((4, 2)), x, w)
     dx, dw, db = _cpu.linear_backward(np.ones((4, 2), np.float32), x, w, "relu", y=np.ones((4, 2), np.float32))
     assert dx.shape == (4, 3) and dw.shape == (3, 2) and db.shape == (2,) and np.all(db == 4)
+
     # a subclass of ndarray is an array: accepted, as before
     class Tagged(np.ndarray):
         pass
+
     assert np.all(_cpu.matmul(np.ones((1, 2, 3), np.float32).view(Tagged), np.ones((1, 3, 2), np.float32)) == 3)
 
 
@@ -255,6 +314,7 @@ def test_raw_kernels_refuse_bad_arrays():
 def test_matmul_row_major_a_read_in_place_and_every_work_split(rng, threads):
     """Row-major A is read in place (no packing); stride-0 rows and odd splits still come out right."""
     import ranvier
+
     before = ranvier.get_num_threads()
     ranvier.set_num_threads(threads)
     try:

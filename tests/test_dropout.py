@@ -1,5 +1,6 @@
 """dropout and dropout_backward: the counter-based mask against the reference,
 its statistics, and its independence from threads and ISAs."""
+
 import numpy as np
 import pytest
 from helpers import assert_close, f32, num_threads
@@ -105,9 +106,13 @@ def test_bad_input_is_named():
     with pytest.raises(TypeError, match=r"\[dropout\] x must be a float32 array, got \(4,\) float64"):
         ops.dropout(x.astype(np.float64), 0.5, seed=0)
     mask = np.ones(4, np.uint8)
-    with pytest.raises(TypeError, match=r"\[dropout_backward\] mask must be the uint8 mask that dropout returned, got \(4,\) bool"):
+    with pytest.raises(
+        TypeError, match=r"\[dropout_backward\] mask must be the uint8 mask that dropout returned, got \(4,\) bool"
+    ):
         ops.dropout_backward(x, mask.astype(bool), 0.5)
-    with pytest.raises(ValueError, match=r"\[dropout_backward\] mask and dy must have the same shape, got \(4,\) and \(2, 2\)"):
+    with pytest.raises(
+        ValueError, match=r"\[dropout_backward\] mask and dy must have the same shape, got \(4,\) and \(2, 2\)"
+    ):
         ops.dropout_backward(x.reshape(2, 2), mask, 0.5)
     with pytest.raises(ValueError, match=r"\[dropout_backward\] rate must be in \[0, 1\)"):
         ops.dropout_backward(x, mask, 1.5)
@@ -126,6 +131,7 @@ def test_arguments_are_checked_when_dropout_is_the_identity():
 def test_raw_kernels_refuse_bad_arrays():
     """The compiled module is where the checks live: called directly, it names the op and argument too."""
     from ranvier import _cpu
+
     x, mask = np.zeros(4, np.float32), np.ones(4, np.uint8)
     with pytest.raises(ValueError, match=r"\[dropout\] rate must be in \[0, 1\), got 1.0"):
         _cpu.dropout(x, 1.0, 1)
@@ -133,9 +139,13 @@ def test_raw_kernels_refuse_bad_arrays():
         _cpu.dropout(x, 0.5, -1)
     with pytest.raises(TypeError, match=r"\[dropout\] x must be a float32 array, got \(4,\) float64"):
         _cpu.dropout(x.astype(np.float64), 0.5, 1)
-    with pytest.raises(TypeError, match=r"\[dropout_backward\] mask must be the uint8 mask that dropout returned, got \(4,\) int8"):
+    with pytest.raises(
+        TypeError, match=r"\[dropout_backward\] mask must be the uint8 mask that dropout returned, got \(4,\) int8"
+    ):
         _cpu.dropout_backward(x, mask.astype(np.int8), 0.5)
-    with pytest.raises(ValueError, match=r"\[dropout_backward\] mask and dy must have the same shape, got \(4,\) and \(8,\)"):
+    with pytest.raises(
+        ValueError, match=r"\[dropout_backward\] mask and dy must have the same shape, got \(4,\) and \(8,\)"
+    ):
         _cpu.dropout_backward(np.zeros(8, np.float32), mask, 0.5)
 
 

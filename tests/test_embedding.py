@@ -1,5 +1,6 @@
 """embedding and embedding_backward: kernels against the reference, the
 reference against finite differences."""
+
 import numpy as np
 import pytest
 from helpers import assert_close, f32, num_threads, numerical_grad
@@ -66,7 +67,9 @@ def test_strided_inputs_and_empty_ids(backend, rng):
     np.testing.assert_array_equal(y, table[:, ::2][ids])
     empty = np.zeros((0, 3), np.int64)
     assert backend.numpy(ops.embedding(backend.asarray(empty), backend.asarray(table))).shape == (0, 3, 8)
-    dtable = backend.numpy(ops.embedding_backward(backend.asarray(np.zeros((0, 3, 8), np.float32)), backend.asarray(empty), 10))
+    dtable = backend.numpy(
+        ops.embedding_backward(backend.asarray(np.zeros((0, 3, 8), np.float32)), backend.asarray(empty), 10)
+    )
     assert dtable.shape == (10, 8) and np.all(dtable == 0)
 
 
@@ -102,6 +105,7 @@ def test_bad_input_is_named():
 def test_raw_kernels_refuse_bad_arrays():
     """The compiled module is where the checks live: called directly, it names the op and argument too."""
     from ranvier import _cpu
+
     table = np.zeros((10, 4), np.float32)
     with pytest.raises(ValueError, match=r"\[embedding\] ids must be in \[0, 10\) \(the rows of the table\), got 10"):
         _cpu.embedding(np.array([1, 10], np.int64), table)
@@ -111,7 +115,10 @@ def test_raw_kernels_refuse_bad_arrays():
         _cpu.embedding(np.array([1.0]), table)
     with pytest.raises(ValueError, match=r"\[embedding_backward\] ids must be in \[0, 10\) .*, got 12"):
         _cpu.embedding_backward(np.zeros((1, 4), np.float32), np.array([12], np.int64), 10)
-    with pytest.raises(ValueError, match=r"\[embedding_backward\] dy must be ids.shape \+ \(D,\) = \(1,\) \+ \(D,\) float32, got \(2, 4\) float32"):
+    with pytest.raises(
+        ValueError,
+        match=r"\[embedding_backward\] dy must be ids.shape \+ \(D,\) = \(1,\) \+ \(D,\) float32, got \(2, 4\) float32",
+    ):
         _cpu.embedding_backward(np.zeros((2, 4), np.float32), np.array([1], np.int64), 10)
 
 

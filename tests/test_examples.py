@@ -1,4 +1,5 @@
 """Every example runs offline in a quick mode and prints the result it promises."""
+
 import runpy
 import sys
 from pathlib import Path
@@ -26,13 +27,16 @@ def test_xor_mlp_gets_all_four_points(capsys):
     assert "accuracy: 100%" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("name,args,minimum", [
-    ("mnist_cnn.py", ["--epochs", "3", "--limit", "800"], 0.75),
-    ("cifar10_cnn.py", ["--epochs", "2", "--samples", "600"], 0.5),
-    ("lstm_classifier.py", ["--epochs", "3", "--samples", "400"], 0.8),
-    ("pytorch_style_loop.py", ["--epochs", "3"], 0.8),
-    ("transformer_encoder.py", ["--epochs", "3", "--samples", "800"], 0.8),
-])
+@pytest.mark.parametrize(
+    "name,args,minimum",
+    [
+        ("mnist_cnn.py", ["--epochs", "3", "--limit", "800"], 0.75),
+        ("cifar10_cnn.py", ["--epochs", "2", "--samples", "600"], 0.5),
+        ("lstm_classifier.py", ["--epochs", "3", "--samples", "400"], 0.8),
+        ("pytorch_style_loop.py", ["--epochs", "3"], 0.8),
+        ("transformer_encoder.py", ["--epochs", "3", "--samples", "800"], 0.8),
+    ],
+)
 def test_classifiers_learn(capsys, name, args, minimum):
     accuracy = run_example(name, *args)
     out = capsys.readouterr().out

@@ -1,5 +1,6 @@
 """load_img and img_to_array on small images written here (skipped without Pillow, the ranvier[image] extra;
 the message for a missing Pillow is tested either way)."""
+
 import builtins
 import io
 
@@ -7,6 +8,7 @@ import numpy as np
 import pytest
 
 from ranvier import image
+
 
 @pytest.fixture
 def Image():

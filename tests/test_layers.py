@@ -1,4 +1,5 @@
 """Layers: shapes, Keras weight layouts, errors, and gradients by finite differences."""
+
 import numpy as np
 import pytest
 from helpers import assert_close
@@ -19,7 +20,9 @@ def layer_gradient_check(layer, x, h=1e-2, call=None):
         with ranvier.no_grad():
             return float(np.sum(np.asarray(call(ranvier.tensor(x)).numpy(), np.float64) * w))
 
-    for name, tensor, grad in [("x", x, xt.grad.numpy())] + [(p, t.data, t.grad.numpy()) for p, t in layer.named_weights() if t.requires_grad]:
+    for name, tensor, grad in [("x", x, xt.grad.numpy())] + [
+        (p, t.data, t.grad.numpy()) for p, t in layer.named_weights() if t.requires_grad
+    ]:
         flat = tensor.reshape(-1)
         want = np.zeros(flat.size)
         for i in range(flat.size):
@@ -38,24 +41,27 @@ def rand(*shape, seed=0):
     return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
 
 
-@pytest.mark.parametrize("make,shape", [
-    (lambda: layers.Dense(3, activation="tanh"), (4, 5)),
-    (lambda: layers.Dense(3, activation="softmax"), (4, 5)),
-    (lambda: layers.Conv2D(3, (3, 2), strides=2, padding="same", activation="tanh"), (2, 5, 6, 2)),
-    (lambda: layers.AveragePooling2D(2, padding="same"), (2, 5, 5, 3)),
-    (lambda: layers.MaxPooling2D(2), (2, 4, 4, 3)),
-    (lambda: layers.GlobalAveragePooling2D(), (2, 3, 4, 5)),
-    (lambda: layers.Flatten(), (2, 3, 4)),
-    (lambda: layers.Reshape((6, 2)), (2, 3, 4)),
-    (lambda: layers.Activation("gelu"), (3, 4)),
-    (lambda: layers.BatchNormalization(), (6, 3)),
-    (lambda: layers.SimpleRNN(4, return_sequences=True), (2, 3, 3)),
-    (lambda: layers.LSTM(3), (2, 4, 2)),
-    (lambda: layers.MultiHeadAttention(2, 3), (2, 4, 5)),
-    (lambda: layers.PositionalEncoding(), (2, 4, 6)),
-    (lambda: layers.LayerNormalization(), (3, 7)),
-    (lambda: layers.TransformerEncoder(num_heads=2, intermediate_dim=5, activation="gelu"), (2, 3, 4)),
-])
+@pytest.mark.parametrize(
+    "make,shape",
+    [
+        (lambda: layers.Dense(3, activation="tanh"), (4, 5)),
+        (lambda: layers.Dense(3, activation="softmax"), (4, 5)),
+        (lambda: layers.Conv2D(3, (3, 2), strides=2, padding="same", activation="tanh"), (2, 5, 6, 2)),
+        (lambda: layers.AveragePooling2D(2, padding="same"), (2, 5, 5, 3)),
+        (lambda: layers.MaxPooling2D(2), (2, 4, 4, 3)),
+        (lambda: layers.GlobalAveragePooling2D(), (2, 3, 4, 5)),
+        (lambda: layers.Flatten(), (2, 3, 4)),
+        (lambda: layers.Reshape((6, 2)), (2, 3, 4)),
+        (lambda: layers.Activation("gelu"), (3, 4)),
+        (lambda: layers.BatchNormalization(), (6, 3)),
+        (lambda: layers.SimpleRNN(4, return_sequences=True), (2, 3, 3)),
+        (lambda: layers.LSTM(3), (2, 4, 2)),
+        (lambda: layers.MultiHeadAttention(2, 3), (2, 4, 5)),
+        (lambda: layers.PositionalEncoding(), (2, 4, 6)),
+        (lambda: layers.LayerNormalization(), (3, 7)),
+        (lambda: layers.TransformerEncoder(num_heads=2, intermediate_dim=5, activation="gelu"), (2, 3, 4)),
+    ],
+)
 def test_layer_gradients(make, shape):
     ranvier.utils.set_seed(1)
     layer = make()
@@ -93,7 +99,11 @@ def test_glorot_uniform_is_seeded_and_bounded():
 
 def test_shape_errors_name_the_layer_and_the_shapes():
     dense = layers.Dense(3, input_shape=(4,), name="head")
-    with pytest.raises(ValueError, match=r"\[Dense 'head'\] expects inputs of shape \(4,\) \(without the batch axis\), got a batch of shape \(2, 5\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"\[Dense 'head'\] expects inputs of shape \(4,\) \(without the batch axis\), "
+        r"got a batch of shape \(2, 5\)",
+    ):
         dense(rand(2, 5))
     conv = layers.Conv2D(2, 3)
     conv(rand(1, 5, 5, 3))
@@ -138,6 +148,7 @@ def test_causal_self_attention_ignores_the_future():
 
 def test_positional_encoding_formula():
     from ranvier.layers.attention import sinusoidal_encoding
+
     pe = sinusoidal_encoding(5, 4)
     assert np.isclose(pe[3, 0], np.sin(3)) and np.isclose(pe[3, 1], np.cos(3))
     assert np.isclose(pe[2, 2], np.sin(2 / 100)) and np.isclose(pe[2, 3], np.cos(2 / 100))

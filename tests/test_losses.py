@@ -1,5 +1,6 @@
 """mse and binary_cross_entropy: kernels against the reference, reference
 against finite differences, Keras' clipping and stability at large logits."""
+
 import numpy as np
 import pytest
 from helpers import EPS32, assert_close, f32, numerical_grad
@@ -34,8 +35,11 @@ def test_forward_and_backward_match_reference(backend, isa, loss, reduction, sha
     assert got.shape == np.shape(want) and got.dtype == np.float32
     assert_close(got, want, atol=1e-6, rtol=1e-5, what=op)
     dloss = f32(rng, shape[0]) if reduction == "none" else 0.7
-    grad = backend.numpy(getattr(ops, f"{op}_backward")(dev(pred), dev(target), reduction,
-                                                        dloss=dev(dloss) if reduction == "none" else dloss, **kw))
+    grad = backend.numpy(
+        getattr(ops, f"{op}_backward")(
+            dev(pred), dev(target), reduction, dloss=dev(dloss) if reduction == "none" else dloss, **kw
+        )
+    )
     want_grad = getattr(reference, f"{op}_backward")(p64, t64, reduction, dloss=dloss, **kw)
     # sigmoid(x) - t cancels: its absolute error is a few ulps of 1, times the row's factor
     factor = np.max(np.abs(dloss)) / (pred.size // shape[0]) / (shape[0] if reduction == "mean" else 1)
@@ -107,7 +111,9 @@ def test_bad_input_is_named(op):
         getattr(ops, op)(a.astype(np.float64), a)
     with pytest.raises(TypeError, match=rf"\[{op}\] target must be a float32 array"):
         getattr(ops, op)(a, a.astype(np.int32))
-    with pytest.raises(ValueError, match=rf"\[{op}\] pred and target must have the same shape, got \(3, 2\) and \(2, 3\)"):
+    with pytest.raises(
+        ValueError, match=rf"\[{op}\] pred and target must have the same shape, got \(3, 2\) and \(2, 3\)"
+    ):
         getattr(ops, op)(a, a.T.copy())
     with pytest.raises(ValueError, match=rf"\[{op}\] pred must be \(N, ...\) with a batch axis"):
         getattr(ops, op)(np.float32(1) * np.ones((), np.float32), np.ones((), np.float32))
@@ -126,9 +132,13 @@ def test_raw_module_names_the_op_and_argument():
     a = np.zeros((3, 2), np.float32)
     with pytest.raises(TypeError, match=r"\[mse\] pred must be a float32 array, got \(3, 2\) float64"):
         _cpu.mse(a.astype(np.float64), a)
-    with pytest.raises(ValueError, match=r"\[binary_cross_entropy\] reduction must be one of 'mean', 'sum', 'none', got None"):
+    with pytest.raises(
+        ValueError, match=r"\[binary_cross_entropy\] reduction must be one of 'mean', 'sum', 'none', got None"
+    ):
         _cpu.binary_cross_entropy(a, a, None)
-    with pytest.raises(ValueError, match=r"\[mse_backward\] dloss must be a scalar or \(3,\) for reduction 'none', got \(2,\) float32"):
+    with pytest.raises(
+        ValueError, match=r"\[mse_backward\] dloss must be a scalar or \(3,\) for reduction 'none', got \(2,\) float32"
+    ):
         _cpu.mse_backward(a, a, "none", np.ones(2, np.float32))
     with pytest.raises(TypeError, match=r"\[binary_cross_entropy_backward\] dloss must be an array .*, got bool"):
         _cpu.binary_cross_entropy_backward(a, a, "mean", False, True)
@@ -140,6 +150,7 @@ def test_strided_inputs_are_read_as_their_values(rng):
     pred, target, dloss = f32(rng, 6, 8), f32(rng, 6, 8), f32(rng, 12)
     for op in ("mse", "binary_cross_entropy"):
         got = getattr(ops, f"{op}_backward")(pred[::2, 1::2], target.T[1::2, ::2].T, "none", dloss=dloss[::4])
-        want = getattr(ops, f"{op}_backward")(pred[::2, 1::2].copy(), target.T[1::2, ::2].T.copy(), "none",
-                                              dloss=dloss[::4].copy())
+        want = getattr(ops, f"{op}_backward")(
+            pred[::2, 1::2].copy(), target.T[1::2, ::2].T.copy(), "none", dloss=dloss[::4].copy()
+        )
         np.testing.assert_array_equal(got, want)

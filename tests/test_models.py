@@ -1,4 +1,5 @@
 """The classic models build, learn, save and load; fit and a PyTorch-style loop agree."""
+
 import io
 import sys
 
@@ -6,9 +7,19 @@ import numpy as np
 import pytest
 
 import ranvier
-from ranvier import callbacks, layers, losses, optimizers
-from ranvier.layers import (LSTM, Conv2D, Dense, Dropout, Embedding, Flatten, GlobalAveragePooling1D, MaxPooling2D,
-                            PositionalEncoding, TransformerEncoder)
+from ranvier import callbacks, losses, optimizers
+from ranvier.layers import (
+    LSTM,
+    Conv2D,
+    Dense,
+    Dropout,
+    Embedding,
+    Flatten,
+    GlobalAveragePooling1D,
+    MaxPooling2D,
+    PositionalEncoding,
+    TransformerEncoder,
+)
 
 
 def blobs(n, size, channels, classes, seed=0):
@@ -19,7 +30,7 @@ def blobs(n, size, channels, classes, seed=0):
     half = size // 2
     for i, c in enumerate(y):
         r, col = (c // 2) % 2 * half, c % 2 * half
-        x[i, r:r + half, col:col + half] += 1.0
+        x[i, r : r + half, col : col + half] += 1.0
     return x, y
 
 
@@ -55,17 +66,27 @@ def test_xor_mlp_learns_all_four_points():
 
 
 def mnist_cnn():
-    return ranvier.Sequential([
-        Conv2D(32, (3, 3), activation="relu", input_shape=(28, 28, 1)), MaxPooling2D((2, 2)),
-        Conv2D(64, (3, 3), activation="relu"), MaxPooling2D((2, 2)), Flatten(),
-        Dense(128, activation="relu"), Dense(10, activation="softmax")])
+    return ranvier.Sequential(
+        [
+            Conv2D(32, (3, 3), activation="relu", input_shape=(28, 28, 1)),
+            MaxPooling2D((2, 2)),
+            Conv2D(64, (3, 3), activation="relu"),
+            MaxPooling2D((2, 2)),
+            Flatten(),
+            Dense(128, activation="relu"),
+            Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def test_mnist_style_cnn():
     ranvier.utils.set_seed(1)
     model = mnist_cnn()
-    model.compile(optimizer=optimizers.SGD(learning_rate=0.01, momentum=0.9), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(
+        optimizer=optimizers.SGD(learning_rate=0.01, momentum=0.9),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     assert model._fused_loss is not None  # softmax + cross-entropy through the fused kernel
     assert model.count_params() == 32 * 9 + 32 + 64 * 32 * 9 + 64 + 1600 * 128 + 128 + 1290
     x, y = blobs(48, 28, 1, 4)
@@ -74,11 +95,20 @@ def test_mnist_style_cnn():
 
 def test_cifar_style_cnn_with_adam():
     ranvier.utils.set_seed(2)
-    model = ranvier.Sequential([
-        Conv2D(32, 3, padding="same", activation="relu", input_shape=(32, 32, 3)), MaxPooling2D(),
-        Conv2D(64, 3, padding="same", activation="relu"), MaxPooling2D(),
-        Conv2D(64, 3, padding="same", activation="relu"), MaxPooling2D(), Flatten(),
-        Dense(128, activation="relu"), Dropout(0.2), Dense(10, activation="softmax")])
+    model = ranvier.Sequential(
+        [
+            Conv2D(32, 3, padding="same", activation="relu", input_shape=(32, 32, 3)),
+            MaxPooling2D(),
+            Conv2D(64, 3, padding="same", activation="relu"),
+            MaxPooling2D(),
+            Conv2D(64, 3, padding="same", activation="relu"),
+            MaxPooling2D(),
+            Flatten(),
+            Dense(128, activation="relu"),
+            Dropout(0.2),
+            Dense(10, activation="softmax"),
+        ]
+    )
     model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
     x, y = blobs(32, 32, 3, 4)
     loss_falls(model, x, ranvier.utils.to_categorical(y, 10), epochs=3)
@@ -86,8 +116,14 @@ def test_cifar_style_cnn_with_adam():
 
 def test_lstm_classifier():
     ranvier.utils.set_seed(3)
-    model = ranvier.Sequential([LSTM(16, return_sequences=True, input_shape=(None, 2)), LSTM(16),
-                                Dense(8, activation="relu"), Dense(1, activation="sigmoid")])
+    model = ranvier.Sequential(
+        [
+            LSTM(16, return_sequences=True, input_shape=(None, 2)),
+            LSTM(16),
+            Dense(8, activation="relu"),
+            Dense(1, activation="sigmoid"),
+        ]
+    )
     model.compile(optimizer=optimizers.Adam(learning_rate=0.01), loss="binary_crossentropy", metrics=["accuracy"])
     x, y = sequences(64, 7)
     loss_falls(model, x, y, epochs=4)
@@ -95,10 +131,18 @@ def test_lstm_classifier():
 
 def test_transformer_encoder_classifier():
     ranvier.utils.set_seed(4)
-    model = ranvier.Sequential([Embedding(12, 16, input_shape=(10,)), PositionalEncoding(),
-                                TransformerEncoder(num_heads=2, intermediate_dim=32), GlobalAveragePooling1D(),
-                                Dense(2, activation="softmax")])
-    model.compile(optimizer=optimizers.Adam(learning_rate=3e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model = ranvier.Sequential(
+        [
+            Embedding(12, 16, input_shape=(10,)),
+            PositionalEncoding(),
+            TransformerEncoder(num_heads=2, intermediate_dim=32),
+            GlobalAveragePooling1D(),
+            Dense(2, activation="softmax"),
+        ]
+    )
+    model.compile(
+        optimizer=optimizers.Adam(learning_rate=3e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+    )
     x, y = token_sequences(64, 10, 12)
     loss_falls(model, x, y, epochs=4)
 
@@ -113,15 +157,22 @@ def test_save_and_load_give_identical_predictions(tmp_path, builder):
     elif builder == "lstm":
         model, x = ranvier.Sequential([LSTM(5, input_shape=(None, 2)), Dense(1)]), sequences(3, 4)[0]
     else:
-        model = ranvier.Sequential([Embedding(12, 8, input_shape=(6,)), PositionalEncoding(),
-                                    TransformerEncoder(2, 16), GlobalAveragePooling1D(), Dense(2)])
+        model = ranvier.Sequential(
+            [
+                Embedding(12, 8, input_shape=(6,)),
+                PositionalEncoding(),
+                TransformerEncoder(2, 16),
+                GlobalAveragePooling1D(),
+                Dense(2),
+            ]
+        )
         x = token_sequences(3, 6, 12)[0]
     model.compile(optimizer="adam", loss="mse")
     before = model.predict(x)
     model.save(tmp_path / "model.safetensors")
     loaded = ranvier.load_model(tmp_path / "model.safetensors")
     np.testing.assert_array_equal(loaded.predict(x), before)
-    assert [l.name for l in loaded.layers] == [l.name for l in model.layers]
+    assert [layer.name for layer in loaded.layers] == [layer.name for layer in model.layers]
     model.save_weights(tmp_path / "w.safetensors")
     ranvier.utils.set_seed(99)
     fresh = loaded  # same architecture, then overwrite its weights with other values and load back
@@ -136,7 +187,9 @@ def test_loading_weights_of_the_wrong_shape_names_the_layer(tmp_path):
     a.save_weights(tmp_path / "a.safetensors")
     b = ranvier.Sequential([Dense(5, input_shape=(3,), name="hidden"), Dense(2, name="out")])
     b.build_for((3,))
-    with pytest.raises(ValueError, match=r"layer '.*hidden': weight '.*hidden/kernel' has shape \(3, 5\), the file has \(3, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"layer '.*hidden': weight '.*hidden/kernel' has shape \(3, 5\), the file has \(3, 4\)"
+    ):
         b.load_weights(tmp_path / "a.safetensors")
 
 
@@ -145,12 +198,14 @@ def test_fit_and_pytorch_style_loop_give_the_same_weights():
 
     def make():
         ranvier.utils.set_seed(7)
-        return ranvier.Sequential([Conv2D(4, 3, activation="relu", input_shape=(8, 8, 1)), Flatten(),
-                                   Dense(4, activation="softmax")])
+        return ranvier.Sequential(
+            [Conv2D(4, 3, activation="relu", input_shape=(8, 8, 1)), Flatten(), Dense(4, activation="softmax")]
+        )
 
     keras_style = make()
-    keras_style.compile(optimizer=optimizers.SGD(learning_rate=0.05, momentum=0.9),
-                        loss="sparse_categorical_crossentropy")
+    keras_style.compile(
+        optimizer=optimizers.SGD(learning_rate=0.05, momentum=0.9), loss="sparse_categorical_crossentropy"
+    )
     keras_style.fit(x, y, batch_size=10, epochs=2, shuffle=False, verbose=0)
 
     torch_style = make()
@@ -158,7 +213,7 @@ def test_fit_and_pytorch_style_loop_give_the_same_weights():
     loss_fn = losses.SparseCategoricalCrossentropy()
     for _ in range(2):
         for start in range(0, 40, 10):
-            loss = loss_fn(y[start:start + 10], torch_style(x[start:start + 10]))
+            loss = loss_fn(y[start : start + 10], torch_style(x[start : start + 10]))
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -207,9 +262,19 @@ def test_fit_history_validation_and_callbacks(tmp_path):
     rng = np.random.default_rng(0)
     x = rng.random((60, 3)).astype(np.float32)
     y = x.sum(axis=1, keepdims=True)
-    history = model.fit(x, y, epochs=3, batch_size=8, verbose=0, validation_data=(x[:10], y[:10]),
-                        callbacks=[Recorder(), callbacks.LearningRateScheduler(lambda e, lr: 0.1 / (e + 1)),
-                                   callbacks.ModelCheckpoint(str(tmp_path / "best.safetensors"), save_best_only=True)])
+    history = model.fit(
+        x,
+        y,
+        epochs=3,
+        batch_size=8,
+        verbose=0,
+        validation_data=(x[:10], y[:10]),
+        callbacks=[
+            Recorder(),
+            callbacks.LearningRateScheduler(lambda e, lr: 0.1 / (e + 1)),
+            callbacks.ModelCheckpoint(str(tmp_path / "best.safetensors"), save_best_only=True),
+        ],
+    )
     assert set(history.history) == {"loss", "mae", "val_loss", "val_mae", "learning_rate"}
     assert len(history.history["loss"]) == 3 and events[0][0] == 0
     assert np.isclose(model.optimizer.learning_rate, 0.1 / 3)
@@ -230,7 +295,7 @@ def test_evaluate_and_predict_batch_and_use_inference_mode():
     loss, mae = model.evaluate(x, y, batch_size=8, verbose=0)
     pred = model.predict(x, batch_size=8)
     assert pred.shape == (33, 1)
-    np.testing.assert_allclose(loss, np.mean(pred ** 2), rtol=1e-5)
+    np.testing.assert_allclose(loss, np.mean(pred**2), rtol=1e-5)
     np.testing.assert_allclose(mae, np.mean(np.abs(pred)), rtol=1e-5)
 
 
@@ -279,6 +344,7 @@ def test_compile_and_fit_errors_are_clear():
 
 def test_binary_accuracy_with_flat_labels():
     from ranvier import metrics
+
     pred = np.array([[0.9], [0.2], [0.7]], np.float32)
     assert metrics.binary_accuracy(np.array([1.0, 0.0, 0.0]), pred) == pytest.approx(2 / 3)
     name, fn = metrics.get("accuracy", "binary_crossentropy")

@@ -1,5 +1,6 @@
 """layer_norm and layer_norm_backward: kernels against the reference, the
 reference against finite differences."""
+
 import numpy as np
 import pytest
 from helpers import assert_close, f32, num_threads, numerical_grad
@@ -22,7 +23,12 @@ def _f64(*arrays):
 
 
 def test_reference_backward_is_the_gradient(rng):
-    x, gamma, beta, dy = rng.standard_normal((3, 5)), rng.standard_normal(5), rng.standard_normal(5), rng.standard_normal((3, 5))
+    x, gamma, beta, dy = (
+        rng.standard_normal((3, 5)),
+        rng.standard_normal(5),
+        rng.standard_normal(5),
+        rng.standard_normal((3, 5)),
+    )
 
     def loss(x_, g_, b_):
         return np.sum(reference.layer_norm(x_, g_, b_, eps=1e-3) * dy)
@@ -44,11 +50,15 @@ def _check_forward_and_backward(backend, x, gamma, beta, dy, y_atol=1e-5):
     assert_close(y, want_y, atol=y_atol, rtol=1e-5, what="y")
     assert_close(mean, want_mean, atol=1e-6, rtol=2 * np.finfo(np.float32).eps, what="mean")
     assert_close(rstd, want_rstd, atol=0, rtol=1e-5, what="rstd")
-    assert_close(backend.numpy(ops.layer_norm(dev(x), dev(gamma), dev(beta))), y, atol=0, rtol=0, what="y without stats")
+    assert_close(
+        backend.numpy(ops.layer_norm(dev(x), dev(gamma), dev(beta))), y, atol=0, rtol=0, what="y without stats"
+    )
 
     # The backward takes the stats the forward returned, in float32, so the
     # reference gets exactly those.
-    dx, dgamma, dbeta = (backend.numpy(a) for a in ops.layer_norm_backward(dev(dy), dev(x), dev(gamma), dev(mean), dev(rstd)))
+    dx, dgamma, dbeta = (
+        backend.numpy(a) for a in ops.layer_norm_backward(dev(dy), dev(x), dev(gamma), dev(mean), dev(rstd))
+    )
     want = reference.layer_norm_backward(*_f64(dy, x, gamma, mean, rstd))
     d, rows = x.shape[-1], x.size // x.shape[-1]
     assert_close(dx, want[0], atol=1e-5 * np.sqrt(d), rtol=1e-4, what="dx")
@@ -71,7 +81,12 @@ def test_rows_with_a_large_mean_keep_their_variance(backend, isa, d, rng):
 def test_constant_rows_give_beta(backend, isa, rng):
     x = np.full((3, 37), 5e3, np.float32)
     gamma, beta = f32(rng, 37), f32(rng, 37)
-    y, mean, rstd = (backend.numpy(a) for a in ops.layer_norm(backend.asarray(x), backend.asarray(gamma), backend.asarray(beta), eps=1e-5, return_stats=True))
+    y, mean, rstd = (
+        backend.numpy(a)
+        for a in ops.layer_norm(
+            backend.asarray(x), backend.asarray(gamma), backend.asarray(beta), eps=1e-5, return_stats=True
+        )
+    )
     np.testing.assert_array_equal(y, np.broadcast_to(beta, x.shape))
     np.testing.assert_array_equal(mean, 5e3)
     assert_close(rstd, np.full(3, 1 / np.sqrt(1e-5)), atol=0, rtol=1e-6)
@@ -130,14 +145,21 @@ def test_bad_input_is_named():
 def test_raw_kernels_refuse_bad_arrays():
     """The compiled module is where the checks live: called directly, it names the op and argument too."""
     from ranvier import _cpu
+
     x, g = np.zeros((4, 3), np.float32), np.ones(3, np.float32)
     with pytest.raises(ValueError, match=r"\[layer_norm\] gamma must be \(3,\) to match x \(4, 3\), got \(5,\)"):
         _cpu.layer_norm(x, np.ones(5, np.float32), g, 1e-5)
-    with pytest.raises(ValueError, match=r"\[layer_norm\] x must be \(\.\.\., D\) float32 with D >= 1, got \(4, 0\) float32"):
+    with pytest.raises(
+        ValueError, match=r"\[layer_norm\] x must be \(\.\.\., D\) float32 with D >= 1, got \(4, 0\) float32"
+    ):
         _cpu.layer_norm(np.zeros((4, 0), np.float32), g[:0], g[:0], 1e-5)
     with pytest.raises(ValueError, match=r"\[layer_norm\] eps must be a finite number >= 0, got nan"):
         _cpu.layer_norm(x, g, g, float("nan"))
-    with pytest.raises(ValueError, match=r"\[layer_norm_backward\] rstd must be \(4,\) float32 \(x's shape without its last axis\), got \(2,\) float32"):
+    with pytest.raises(
+        ValueError,
+        match=r"\[layer_norm_backward\] rstd must be \(4,\) float32 \(x's shape without its last axis\), "
+        r"got \(2,\) float32",
+    ):
         _cpu.layer_norm_backward(x, x, g, np.zeros(4, np.float32), np.zeros(2, np.float32))
     with pytest.raises(TypeError, match=r"\[layer_norm_backward\] dy must be a float32 array, got \(4, 3\) float64"):
         _cpu.layer_norm_backward(x.astype(np.float64), x, g, np.zeros(4, np.float32), np.zeros(4, np.float32))

@@ -1,4 +1,5 @@
 """sgd_update, adam_update and rmsprop_update: several in-place steps against the reference."""
+
 import numpy as np
 import pytest
 from helpers import assert_close, f32
@@ -27,8 +28,17 @@ def _run(backend, update, param, states, grads, **kwargs):
 def test_sgd_matches_reference(backend, isa, n, momentum, nesterov, weight_decay, rng):
     param, grads = f32(rng, n), [f32(rng, n) for _ in range(STEPS)]
     states = [np.zeros(n, np.float32)] if momentum else []
-    got, want = _run(backend, "sgd_update", param, states, grads, lr=0.1, momentum=momentum,
-                     nesterov=nesterov, weight_decay=weight_decay)
+    got, want = _run(
+        backend,
+        "sgd_update",
+        param,
+        states,
+        grads,
+        lr=0.1,
+        momentum=momentum,
+        nesterov=nesterov,
+        weight_decay=weight_decay,
+    )
     for g, w, name in zip(got, want, ("param", "velocity")):
         assert_close(g, w, atol=1e-6, rtol=1e-5, what=name)
 
@@ -39,8 +49,9 @@ def test_sgd_matches_reference(backend, isa, n, momentum, nesterov, weight_decay
 def test_adam_matches_reference(backend, isa, n, decoupled, weight_decay, rng):
     param, grads = f32(rng, n), [f32(rng, n) for _ in range(STEPS)]
     states = [np.zeros(n, np.float32), np.zeros(n, np.float32)]
-    got, want = _run(backend, "adam_update", param, states, grads, lr=1e-2, weight_decay=weight_decay,
-                     decoupled=decoupled)
+    got, want = _run(
+        backend, "adam_update", param, states, grads, lr=1e-2, weight_decay=weight_decay, decoupled=decoupled
+    )
     for g, w, name in zip(got, want, ("param", "m", "v")):
         assert_close(g, w, atol=1e-6, rtol=1e-5, what=name)
 
@@ -60,14 +71,20 @@ def test_sgd_without_velocity_and_nd_params(backend, rng):
     p = backend.asarray(param.copy())
     out, vel = ops.sgd_update(p, backend.asarray(grad), lr=0.5, weight_decay=0.1)
     assert out is p and vel is None
-    assert_close(backend.numpy(p), reference.sgd_update(param.astype(np.float64), grad, lr=0.5, weight_decay=0.1)[0],
-                 atol=1e-6, rtol=1e-6)
+    assert_close(
+        backend.numpy(p),
+        reference.sgd_update(param.astype(np.float64), grad, lr=0.5, weight_decay=0.1)[0],
+        atol=1e-6,
+        rtol=1e-6,
+    )
 
 
 def test_bad_input_is_named():
     p, g = np.zeros(6, np.float32), np.zeros(6, np.float32)
     m, v = np.zeros(6, np.float32), np.zeros(6, np.float32)
-    with pytest.raises(TypeError, match=r"\[sgd_update\] param must be a float32 array \(updated in place\), got \(6,\) float64"):
+    with pytest.raises(
+        TypeError, match=r"\[sgd_update\] param must be a float32 array \(updated in place\), got \(6,\) float64"
+    ):
         ops.sgd_update(p.astype(np.float64), g)
     with pytest.raises(ValueError, match=r"\[sgd_update\] param must be C-contiguous: it is updated in place"):
         ops.sgd_update(np.zeros(12, np.float32)[::2], g)
@@ -139,8 +156,11 @@ def test_strided_grad_is_read_as_its_values(rng):
 def _rmsprop_run(backend, param, grads, momentum, centered, **kwargs):
     """STEPS rmsprop_update calls through ops and the reference, with the optional states when asked."""
     n = param.shape
-    states = [np.zeros(n, np.float32), np.zeros(n, np.float32) if momentum else None,
-              np.zeros(n, np.float32) if centered else None]
+    states = [
+        np.zeros(n, np.float32),
+        np.zeros(n, np.float32) if momentum else None,
+        np.zeros(n, np.float32) if centered else None,
+    ]
     dev = [backend.asarray(param)] + [None if s is None else backend.asarray(s) for s in states]
     ref = [param.astype(np.float64)] + [None if s is None else s.astype(np.float64) for s in states]
     for g in grads:
@@ -211,6 +231,7 @@ def test_rmsprop_strided_grad_and_bad_input_are_named(rng):
 def test_rmsprop_optimizer_with_momentum_and_centered():
     import ranvier
     from ranvier import optimizers
+
     w = ranvier.tensor(np.array([1.0, -2.0, 0.25], np.float32), requires_grad=True)
     opt = optimizers.RMSprop([w], learning_rate=0.1, rho=0.8, momentum=0.5, centered=True)
     p, v, vel, mg = np.array([1.0, -2.0, 0.25]), np.zeros(3), np.zeros(3), np.zeros(3)
@@ -226,12 +247,15 @@ def test_rmsprop_optimizer_with_momentum_and_centered():
 def test_raw_kernels_refuse_bad_arrays():
     """The compiled module is where the checks live: called directly, it names the op and argument too."""
     from ranvier import _cpu
+
     p, g = np.zeros(6, np.float32), np.zeros(6, np.float32)
     with pytest.raises(ValueError, match=r"\[sgd_update\] param must be C-contiguous: it is updated in place"):
         _cpu.sgd_update(np.zeros(12, np.float32)[::2], g, None, 0.1, 0.0, False, 0.0)
     with pytest.raises(ValueError, match=r"\[sgd_update\] velocity must have param's shape \(6,\), got \(5,\)"):
         _cpu.sgd_update(p, g, np.zeros(5, np.float32), 0.1, 0.9, False, 0.0)
-    with pytest.raises(TypeError, match=r"\[sgd_update\] param must be a float32 array \(updated in place\), got \(6,\) float64"):
+    with pytest.raises(
+        TypeError, match=r"\[sgd_update\] param must be a float32 array \(updated in place\), got \(6,\) float64"
+    ):
         _cpu.sgd_update(p.astype(np.float64), g, None, 0.1, 0.0, False, 0.0)
     with pytest.raises(ValueError, match=r"\[sgd_update\] momentum 0.9 needs velocity="):
         _cpu.sgd_update(p, g, None, 0.1, 0.9, False, 0.0)

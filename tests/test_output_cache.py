@@ -1,4 +1,5 @@
 """The output cache: large op outputs reuse the buffers of dead arrays of the same size."""
+
 import os
 import subprocess
 import sys
@@ -129,10 +130,16 @@ def test_ops_outputs_come_from_the_cache():
     assert lse.base is None  # 2 KB: NumPy's
 
 
-@pytest.mark.parametrize("value,expected", [("5", 5 << 20), ("0", 0), ("lots", 256 << 20), ("-5", 256 << 20),
-                                            ("", 256 << 20)])
+@pytest.mark.parametrize(
+    "value,expected", [("5", 5 << 20), ("0", 0), ("lots", 256 << 20), ("-5", 256 << 20), ("", 256 << 20)]
+)
 def test_environment_variable_sets_the_default_limit(value, expected):
     env = dict(os.environ, RANVIER_OUTPUT_CACHE_MB=value)
-    out = subprocess.run([sys.executable, "-c", "import ranvier; print(ranvier.get_output_cache_limit())"],
-                         env=env, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", "import ranvier; print(ranvier.get_output_cache_limit())"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert int(out) == expected

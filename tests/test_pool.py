@@ -1,4 +1,5 @@
 """max_pool2d and avg_pool2d: kernels against the reference, reference against finite differences."""
+
 import numpy as np
 import pytest
 from helpers import assert_close, f32, numerical_grad

@@ -1,4 +1,5 @@
 """LSTM and SimpleRNN: reference against finite differences, kernels against the reference."""
+
 import numpy as np
 import pytest
 from helpers import assert_close, f32, num_threads, numerical_grad
@@ -8,8 +9,7 @@ from ranvier import ops, reference
 # (B, T, F, U): size 1 on every axis, units off the vector width (5, 33), F = 1,
 # a long-ish sequence, a batch large enough that the steps run threaded, and
 # units > 256 so the recurrent GEMM accumulates over several depth blocks.
-SHAPES = [(2, 1, 3, 5), (1, 4, 3, 5), (3, 4, 1, 33), (1, 1, 1, 1), (8, 50, 16, 32), (300, 3, 5, 16),
-          (2, 3, 4, 260)]
+SHAPES = [(2, 1, 3, 5), (1, 4, 3, 5), (3, 4, 1, 33), (1, 1, 1, 1), (8, 50, 16, 32), (300, 3, 5, 16), (2, 3, 4, 260)]
 TWO_ISAS = pytest.mark.parametrize("isa", ["generic", "avx512"], indirect=True)
 
 # Gate blocks per unit and the state names of each op.
@@ -38,6 +38,7 @@ def _close(got, want, steps, what):
 
 # ---- reference against finite differences (float64) ---------------------------------------------
 
+
 @pytest.mark.parametrize("layer", ["lstm", "simple_rnn"])
 @pytest.mark.parametrize("return_sequences", [True, False])
 def test_reference_backward_is_the_gradient(layer, return_sequences, rng):
@@ -51,8 +52,9 @@ def test_reference_backward_is_the_gradient(layer, return_sequences, rng):
     w_states = [rng.standard_normal((batch, units)) for _ in range(n_states)]
 
     def loss(x_, kernel, recurrent, bias, *states):
-        out, *final = forward(x_, kernel, recurrent, bias, *states,
-                              return_sequences=return_sequences, return_state=True)
+        out, *final = forward(
+            x_, kernel, recurrent, bias, *states, return_sequences=return_sequences, return_state=True
+        )
         return np.sum(out * w_out) + sum(np.sum(s * w) for s, w in zip(final, w_states))
 
     args = [x, *weights, *init.values()]
@@ -62,20 +64,24 @@ def test_reference_backward_is_the_gradient(layer, return_sequences, rng):
     names = ["dx", "dkernel", "drecurrent_kernel", "dbias"] + [f"d{s}0" for s in LAYERS[layer][1]]
     assert len(got) == len(args) == len(names)
     for i, (g, name) in enumerate(zip(got, names)):
+
         def along(v, i=i):
-            return loss(*args[:i], v, *args[i + 1:])
+            return loss(*args[:i], v, *args[i + 1 :])
+
         assert_close(g, numerical_grad(along, args[i]), atol=1e-7, rtol=1e-6, what=f"{layer} {name}")
 
 
 # ---- kernels against the reference ------------------------------------------------------------------
+
 
 @TWO_ISAS
 @pytest.mark.parametrize("layer", ["lstm", "simple_rnn"])
 @pytest.mark.parametrize("batch,steps,features,units", SHAPES)
 @pytest.mark.parametrize("with_states", [True, False])
 @pytest.mark.parametrize("return_sequences", [True, False])
-def test_forward_and_backward_match_reference(backend, isa, layer, batch, steps, features, units,
-                                              with_states, return_sequences, rng):
+def test_forward_and_backward_match_reference(
+    backend, isa, layer, batch, steps, features, units, with_states, return_sequences, rng
+):
     state_names = LAYERS[layer][1]
     x = f32(rng, batch, steps, features)
     weights = _weights(rng, layer, features, units)
@@ -89,16 +95,21 @@ def test_forward_and_backward_match_reference(backend, isa, layer, batch, steps,
     dev = backend.asarray
     kw = dict(return_sequences=return_sequences, return_state=True, return_cache=True)
     got = getattr(ops, layer)(dev(x), *map(dev, weights), **{k: dev(v) for k, v in init.items()}, **kw)
-    want = getattr(reference, layer)(x.astype(np.float64), *(w.astype(np.float64) for w in weights),
-                                     **f64(init), **kw)
+    want = getattr(reference, layer)(x.astype(np.float64), *(w.astype(np.float64) for w in weights), **f64(init), **kw)
     for g, w, name in zip(got[:-1], want[:-1], ("output",) + tuple(f"{s}_T" for s in state_names)):
         _close(backend.numpy(g), w, steps, f"{layer} {name}")
 
-    grads = getattr(ops, f"{layer}_backward")(dev(dout), dev(x), *map(dev, weights), got[-1],
-                                              **{k: dev(v) for k, v in {**init, **final_grads}.items()})
+    grads = getattr(ops, f"{layer}_backward")(
+        dev(dout), dev(x), *map(dev, weights), got[-1], **{k: dev(v) for k, v in {**init, **final_grads}.items()}
+    )
     want_grads = getattr(reference, f"{layer}_backward")(
-        dout.astype(np.float64), x.astype(np.float64), *(w.astype(np.float64) for w in weights), want[-1],
-        **f64(init), **f64(final_grads))
+        dout.astype(np.float64),
+        x.astype(np.float64),
+        *(w.astype(np.float64) for w in weights),
+        want[-1],
+        **f64(init),
+        **f64(final_grads),
+    )
     names = ["dx", "dkernel", "drecurrent_kernel", "dbias"] + [f"d{s}0" for s in state_names]
     assert len(grads) == len(names)
     for g, w, name in zip(grads, want_grads, names):
@@ -127,12 +138,14 @@ def test_thread_counts_give_the_same_bits(isa, layer, rng):
             np.testing.assert_array_equal(a, b)
     f64 = {k: v.astype(np.float64) for k, v in {**init, **final_grads}.items()}
     w64 = [w.astype(np.float64) for w in weights]
-    want_out, want_cache = getattr(reference, layer)(x.astype(np.float64), *w64, **{k: f64[k] for k in init},
-                                                        return_cache=True)
-    want = getattr(reference, f"{layer}_backward")(dout.astype(np.float64), x.astype(np.float64), *w64,
-                                                   want_cache, **f64)
+    want_out, want_cache = getattr(reference, layer)(
+        x.astype(np.float64), *w64, **{k: f64[k] for k in init}, return_cache=True
+    )
+    want = getattr(reference, f"{layer}_backward")(
+        dout.astype(np.float64), x.astype(np.float64), *w64, want_cache, **f64
+    )
     _close(results[0][0], want_out, steps, f"{layer} output")
-    for g, w, name in zip(results[0][1 + len(state_names):], want, ["dx", "dkernel", "drecurrent_kernel", "dbias"]):
+    for g, w, name in zip(results[0][1 + len(state_names) :], want, ["dx", "dkernel", "drecurrent_kernel", "dbias"]):
         _close(g, w, steps, f"{layer} {name}")
 
 
@@ -171,11 +184,13 @@ def test_strided_inputs_and_empty_batch(backend, rng):
     _close(y, reference.lstm(x.astype(np.float64), kernel, recurrent, bias), 4, "strided lstm")
 
     empty = np.zeros((0, 4, 5), np.float32)
-    out, h, c, cache = ops.lstm(dev(empty), dev(kernel), dev(recurrent), dev(bias), return_state=True,
-                                return_cache=True)
+    out, h, c, cache = ops.lstm(
+        dev(empty), dev(kernel), dev(recurrent), dev(bias), return_state=True, return_cache=True
+    )
     assert out.shape == (0, 4, 7) and h.shape == c.shape == (0, 7)
-    grads = ops.lstm_backward(dev(np.zeros((0, 4, 7), np.float32)), dev(empty), dev(kernel), dev(recurrent),
-                              dev(bias), cache)
+    grads = ops.lstm_backward(
+        dev(np.zeros((0, 4, 7), np.float32)), dev(empty), dev(kernel), dev(recurrent), dev(bias), cache
+    )
     assert [g.shape for g in grads] == [(0, 4, 5), (5, 28), (7, 28), (28,), (0, 7), (0, 7)]
     assert all(np.all(backend.numpy(g) == 0) for g in grads[1:4])
 
@@ -192,7 +207,9 @@ def test_lstm_matches_torch(rng):
         layer.weight_hh_l0.copy_(torch.from_numpy(recurrent.T))
         layer.bias_ih_l0.copy_(torch.from_numpy(bias))
         layer.bias_hh_l0.zero_()
-        want, (h, c) = layer(torch.from_numpy(x), (torch.from_numpy(init["h0"])[None], torch.from_numpy(init["c0"])[None]))
+        want, (h, c) = layer(
+            torch.from_numpy(x), (torch.from_numpy(init["h0"])[None], torch.from_numpy(init["c0"])[None])
+        )
     got, h_T, c_T = ops.lstm(x, kernel, recurrent, bias, **init, return_state=True)
     for g, w in ((got, want), (h_T, h[0]), (c_T, c[0])):
         assert_close(g, w.numpy(), atol=1e-5, rtol=1e-5)
@@ -200,15 +217,22 @@ def test_lstm_matches_torch(rng):
 
 # ---- bad input ---------------------------------------------------------------------------------------
 
+
 def _lstm_args(batch=2, steps=3, features=4, units=5):
     z = np.zeros
-    return (z((batch, steps, features), np.float32), z((features, 4 * units), np.float32),
-            z((units, 4 * units), np.float32), z(4 * units, np.float32))
+    return (
+        z((batch, steps, features), np.float32),
+        z((features, 4 * units), np.float32),
+        z((units, 4 * units), np.float32),
+        z(4 * units, np.float32),
+    )
 
 
 def test_bad_input_is_named():
     x, kernel, recurrent, bias = _lstm_args()
-    with pytest.raises(ValueError, match=r"\[lstm\] x must be \(batch, timesteps, features\) float32, got \(3, 4\) float32"):
+    with pytest.raises(
+        ValueError, match=r"\[lstm\] x must be \(batch, timesteps, features\) float32, got \(3, 4\) float32"
+    ):
         ops.lstm(x[0], kernel, recurrent, bias)
     with pytest.raises(TypeError, match=r"\[lstm\] x must be .* float32, got \(2, 3, 4\) float64"):
         ops.lstm(x.astype(np.float64), kernel, recurrent, bias)
@@ -222,7 +246,9 @@ def test_bad_input_is_named():
         ops.lstm(x, kernel, recurrent, bias[:16])
     with pytest.raises(ValueError, match=r"\[lstm\] recurrent_kernel must be \(units, 4\*units\), got \(5, 5\)"):
         ops.lstm(x, kernel, recurrent[:, :5], bias)
-    with pytest.raises(ValueError, match=r"\[lstm\] h0 must be \(batch, units\) = \(2, 5\) float32, got \(2, 4\) float32"):
+    with pytest.raises(
+        ValueError, match=r"\[lstm\] h0 must be \(batch, units\) = \(2, 5\) float32, got \(2, 4\) float32"
+    ):
         ops.lstm(x, kernel, recurrent, bias, h0=np.zeros((2, 4), np.float32))
     with pytest.raises(ValueError, match=r"\[lstm\] c0 must be \(batch, units\)"):
         ops.lstm(x, kernel, recurrent, bias, c0=np.zeros(5, np.float32))
@@ -230,7 +256,9 @@ def test_bad_input_is_named():
         ops.lstm(x, kernel, recurrent, bias, h0=np.zeros((2, 5)))
     with pytest.raises(ValueError, match=r"\[lstm\] x must have at least one time step"):
         ops.lstm(np.zeros((2, 0, 4), np.float32), kernel, recurrent, bias)
-    with pytest.raises(ValueError, match=r"\[simple_rnn\] bias \(20,\) and recurrent_kernel \(5, 5\) disagree on units"):
+    with pytest.raises(
+        ValueError, match=r"\[simple_rnn\] bias \(20,\) and recurrent_kernel \(5, 5\) disagree on units"
+    ):
         ops.simple_rnn(x, kernel[:, :5], recurrent[:, :5], bias)
     with pytest.raises(ValueError, match=r"\[simple_rnn\] recurrent_kernel must be \(units, units\), got \(5, 20\)"):
         ops.simple_rnn(x, kernel, recurrent, bias)
@@ -259,9 +287,12 @@ def test_bad_backward_input_is_named():
 def test_raw_kernels_refuse_bad_arrays():
     """The compiled module is where the checks live: called directly, it names the op and argument too."""
     from ranvier import _cpu
+
     x, kernel, recurrent, bias = _lstm_args()
     z = np.zeros
-    with pytest.raises(TypeError, match=r"\[lstm\] x must be \(batch, timesteps, features\) float32, got \(2, 3, 4\) float64"):
+    with pytest.raises(
+        TypeError, match=r"\[lstm\] x must be \(batch, timesteps, features\) float32, got \(2, 3, 4\) float64"
+    ):
         _cpu.lstm(x.astype(np.float64), kernel, recurrent, bias)
     with pytest.raises(ValueError, match=r"\[lstm\] x has 4 features on its last axis but kernel is \(3, 20\)"):
         _cpu.lstm(x, kernel[:3], recurrent, bias)
@@ -284,5 +315,7 @@ def test_strided_inputs_are_read_as_their_values():
     wide = np.zeros((2, 6, 4), np.float32)
     wide[:, ::2] = x
     h0 = np.asfortranarray(np.random.default_rng(3).standard_normal((2, 5)).astype(np.float32))
-    np.testing.assert_array_equal(ops.lstm(wide[:, ::2], kernel, recurrent, bias, h0=h0),
-                                  ops.lstm(x, kernel, recurrent, bias, h0=np.ascontiguousarray(h0)))
+    np.testing.assert_array_equal(
+        ops.lstm(wide[:, ::2], kernel, recurrent, bias, h0=h0),
+        ops.lstm(x, kernel, recurrent, bias, h0=np.ascontiguousarray(h0)),
+    )

@@ -1,4 +1,5 @@
 """Threads, instruction-set selection, the info command and array interop."""
+
 import os
 import subprocess
 import sys

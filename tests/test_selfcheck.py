@@ -1,4 +1,5 @@
 """`python -m ranvier check`: the user's self-test."""
+
 import subprocess
 import sys
 

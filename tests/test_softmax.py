@@ -1,5 +1,6 @@
 """softmax, log_softmax and softmax_cross_entropy: kernels against the
 reference, reference against finite differences, stability at ±1e4."""
+
 import numpy as np
 import pytest
 from helpers import EPS32, assert_close, f32, numerical_grad
@@ -59,8 +60,13 @@ def test_large_logits_stay_finite_and_correct(backend, isa, rng):
     for fn in FUNCS:
         y = backend.numpy(getattr(ops, fn)(backend.asarray(x)))
         assert np.all(np.isfinite(y)), fn
-        assert_close(y, getattr(reference, fn)(x64), atol=_log_softmax_atol(x) if fn == "log_softmax" else 1e-7,
-                     rtol=1e-5, what=fn)
+        assert_close(
+            y,
+            getattr(reference, fn)(x64),
+            atol=_log_softmax_atol(x) if fn == "log_softmax" else 1e-7,
+            rtol=1e-5,
+            what=fn,
+        )
     labels = np.array([0, 3, 1, 2, 4])
     for lab in (labels, np.eye(5, dtype=np.float32)[::-1]):
         for reduction in REDUCTIONS:
@@ -96,6 +102,7 @@ def test_empty_arrays(backend):
 
 # ---- softmax_cross_entropy --------------------------------------------------
 
+
 def _labels(kind, rng, n, c):
     if kind == "index":
         return rng.integers(0, c, size=n)
@@ -115,7 +122,11 @@ def test_cross_entropy_matches_reference(backend, isa, kind, reduction, n, c, rn
     assert loss.shape == np.shape(want) and loss.dtype == np.float32
     assert_close(loss, want, atol=1e-6, rtol=1e-5, what="loss")
     dloss = f32(rng, n) if reduction == "none" else 0.7
-    grad = backend.numpy(ops.softmax_cross_entropy_backward(dev(logits), dev(labels), reduction, dloss=dev(dloss) if reduction == "none" else dloss))
+    grad = backend.numpy(
+        ops.softmax_cross_entropy_backward(
+            dev(logits), dev(labels), reduction, dloss=dev(dloss) if reduction == "none" else dloss
+        )
+    )
     want_grad = reference.softmax_cross_entropy_backward(logits64, labels, reduction, dloss=dloss)
     assert_close(grad, want_grad, atol=1e-7, rtol=1e-5, what="dlogits")
 
@@ -123,7 +134,9 @@ def test_cross_entropy_matches_reference(backend, isa, kind, reduction, n, c, rn
 @pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int16, np.int32, np.int64, np.uint64])
 def test_any_integer_label_dtype(backend, dtype, rng):
     logits, labels = f32(rng, 6, 4), rng.integers(0, 4, size=6)
-    got = backend.numpy(ops.softmax_cross_entropy(backend.asarray(logits), backend.asarray(labels.astype(dtype)), "none"))
+    got = backend.numpy(
+        ops.softmax_cross_entropy(backend.asarray(logits), backend.asarray(labels.astype(dtype)), "none")
+    )
     assert_close(got, reference.softmax_cross_entropy(logits.astype(np.float64), labels, "none"), atol=1e-6, rtol=1e-5)
 
 
@@ -137,7 +150,9 @@ def test_reference_cross_entropy_backward_is_the_derivative(kind, reduction, rng
     weights = dloss if reduction == "none" else 1.0
 
     def loss(v):
-        return np.sum(reference.softmax_cross_entropy(v, labels, reduction) * weights) * (1 if reduction == "none" else dloss)
+        return np.sum(reference.softmax_cross_entropy(v, labels, reduction) * weights) * (
+            1 if reduction == "none" else dloss
+        )
 
     want = numerical_grad(loss, logits)
     got = reference.softmax_cross_entropy_backward(logits, labels, reduction, dloss=dloss)
@@ -147,10 +162,18 @@ def test_reference_cross_entropy_backward_is_the_derivative(kind, reduction, rng
 def test_cross_entropy_index_and_one_hot_agree(rng):
     logits, labels = f32(rng, 9, 6), rng.integers(0, 6, size=9)
     one_hot = np.eye(6, dtype=np.float32)[labels]
-    assert_close(ops.softmax_cross_entropy(logits, labels, "none"), ops.softmax_cross_entropy(logits, one_hot, "none"),
-                 atol=1e-6, rtol=1e-6)
-    assert_close(ops.softmax_cross_entropy_backward(logits, labels), ops.softmax_cross_entropy_backward(logits, one_hot),
-                 atol=1e-7, rtol=1e-6)
+    assert_close(
+        ops.softmax_cross_entropy(logits, labels, "none"),
+        ops.softmax_cross_entropy(logits, one_hot, "none"),
+        atol=1e-6,
+        rtol=1e-6,
+    )
+    assert_close(
+        ops.softmax_cross_entropy_backward(logits, labels),
+        ops.softmax_cross_entropy_backward(logits, one_hot),
+        atol=1e-7,
+        rtol=1e-6,
+    )
 
 
 def test_cross_entropy_bad_input_is_named():
@@ -159,7 +182,9 @@ def test_cross_entropy_bad_input_is_named():
     for bad, value in [([0, 4, 1], 4), ([0, -1, 2], -1)]:
         with pytest.raises(ValueError, match=rf"\[{op}\] labels must be class indices in \[0, 4\), got {value}"):
             ops.softmax_cross_entropy(logits, np.array(bad))
-        with pytest.raises(ValueError, match=rf"\[{op}_backward\] labels must be class indices in \[0, 4\), got {value}"):
+        with pytest.raises(
+            ValueError, match=rf"\[{op}_backward\] labels must be class indices in \[0, 4\), got {value}"
+        ):
             ops.softmax_cross_entropy_backward(logits, np.array(bad))
     probs = np.full((3, 4), 0.25, np.float32)
     probs[1, 2] = np.nan
@@ -201,19 +226,28 @@ def test_softmax_bad_input_is_named():
 def test_raw_module_refuses_bad_labels_and_shapes():
     """The compiled module is where the checks live: called directly, it names the op and argument too."""
     logits = np.zeros((3, 4), np.float32)
-    with pytest.raises(ValueError, match=r"\[softmax_cross_entropy\] labels must be class indices in \[0, 4\), got 9 at position 1"):
+    with pytest.raises(
+        ValueError, match=r"\[softmax_cross_entropy\] labels must be class indices in \[0, 4\), got 9 at position 1"
+    ):
         _cpu.softmax_cross_entropy(logits, np.array([0, 9, 1], np.int64), "mean")
-    with pytest.raises(ValueError, match=r"\[softmax_cross_entropy\] integer labels must be \(3,\) to match logits \(3, 4\), got \(2,\) int32"):
+    with pytest.raises(
+        ValueError,
+        match=r"\[softmax_cross_entropy\] integer labels must be \(3,\) to match logits \(3, 4\), got \(2,\) int32",
+    ):
         _cpu.softmax_cross_entropy(logits, np.array([0, 1], np.int32), "none")
     with pytest.raises(TypeError, match=r"\[softmax_cross_entropy_backward\] labels must be an array .*, got list"):
         _cpu.softmax_cross_entropy_backward(logits, [0, 1, 1])
-    with pytest.raises(ValueError, match=r"\[softmax_cross_entropy_backward\] dloss must be a scalar or \(3,\) for reduction 'none'"):
+    with pytest.raises(
+        ValueError, match=r"\[softmax_cross_entropy_backward\] dloss must be a scalar or \(3,\) for reduction 'none'"
+    ):
         _cpu.softmax_cross_entropy_backward(logits, np.array([0, 1, 1]), "none", np.ones(4, np.float32))
     with pytest.raises(ValueError, match=r"\[softmax\] axis -3 is out of range for an array of rank 2"):
         _cpu.softmax(logits, -3)
     with pytest.raises(TypeError, match=r"\[softmax\] axis must be an int, got 1.0"):
         _cpu.softmax(logits, 1.0)
-    with pytest.raises(ValueError, match=r"\[log_softmax_backward\] dy and y must have the same shape, got \(3, 5\) and \(3, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"\[log_softmax_backward\] dy and y must have the same shape, got \(3, 5\) and \(3, 4\)"
+    ):
         _cpu.log_softmax_backward(np.zeros((3, 5), np.float32), logits)
     assert _cpu.softmax_cross_entropy(logits, np.array([0, 1, 1], np.uint8)).shape == ()
 
@@ -228,14 +262,20 @@ def test_strided_inputs_are_read_as_their_values(rng):
         dx = getattr(ops, f"{fn}_backward")(x[::2], np.asfortranarray(x[::2]))
         np.testing.assert_array_equal(dx, getattr(ops, f"{fn}_backward")(x[::2].copy(), x[::2].copy()))
     got = ops.softmax_cross_entropy_backward(x[:, ::2], labels[::2] % 4, "none", np.ones(12, np.float32)[::2])
-    want = ops.softmax_cross_entropy_backward(x[:, ::2].copy(), (labels[::2] % 4).copy(), "none", np.ones(6, np.float32))
+    want = ops.softmax_cross_entropy_backward(
+        x[:, ::2].copy(), (labels[::2] % 4).copy(), "none", np.ones(6, np.float32)
+    )
     np.testing.assert_array_equal(got, want)
     probs = np.full((6, 8), 0.25, np.float32)
-    np.testing.assert_array_equal(ops.softmax_cross_entropy(x[:, ::2], probs[:, 1::2], "none"),
-                                  ops.softmax_cross_entropy(x[:, ::2].copy(), probs[:, 1::2].copy(), "none"))
+    np.testing.assert_array_equal(
+        ops.softmax_cross_entropy(x[:, ::2], probs[:, 1::2], "none"),
+        ops.softmax_cross_entropy(x[:, ::2].copy(), probs[:, 1::2].copy(), "none"),
+    )
 
 
 def test_a_size_one_array_is_a_scalar_dloss(rng):
     x, labels = f32(rng, 3, 4), np.array([0, 1, 2])
-    np.testing.assert_array_equal(ops.softmax_cross_entropy_backward(x, labels, "sum", np.array([0.5], np.float32)),
-                                  ops.softmax_cross_entropy_backward(x, labels, "sum", 0.5))
+    np.testing.assert_array_equal(
+        ops.softmax_cross_entropy_backward(x, labels, "sum", np.array([0.5], np.float32)),
+        ops.softmax_cross_entropy_backward(x, labels, "sum", 0.5),
+    )

@@ -1,14 +1,13 @@
 """The layout rules of docs/DESIGN.md, checked on the source tree: no import
 cycle in python/ranvier, functional/ mirroring ops/ and reference/, one name
 per kernel family in C++ and CUDA, one activation table."""
+
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
 import pytest
-
-import ranvier
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "python" / "ranvier"
@@ -35,7 +34,9 @@ def _top_level_imports(path: Path, modules: dict) -> set:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                base = ".".join(
+                    package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else [])
+                )
             for alias in node.names:
                 sub = f"{base}.{alias.name}"
                 found.add(sub if sub in modules else base)
@@ -55,7 +56,7 @@ def test_no_import_cycle():
         state[node] = "open"
         for nxt in sorted(graph[node]):
             if state.get(nxt) == "open":
-                cycle = stack[stack.index(nxt):] + [nxt]
+                cycle = stack[stack.index(nxt) :] + [nxt]
                 pytest.fail("import cycle: " + " -> ".join(cycle))
             if nxt not in state:
                 visit(nxt, stack + [nxt])
@@ -81,7 +82,9 @@ def test_kernel_families_have_one_name_in_cpp_cuda_and_python():
     cpp = {p.stem for p in (ROOT / "cpp" / "kernels").glob("*.cpp") if not p.stem.endswith("_simd")}
     cuda = {p.stem for p in (ROOT / "cuda" / "kernels").glob("*.cu")}
     assert cpp <= cuda, f"CPU families without a CUDA file of the same name: {sorted(cpp - cuda)}"
-    assert _family_modules("ops") <= cpp, f"ops modules without a CPU kernel file: {sorted(_family_modules('ops') - cpp)}"
+    assert _family_modules("ops") <= cpp, (
+        f"ops modules without a CPU kernel file: {sorted(_family_modules('ops') - cpp)}"
+    )
 
 
 def test_activation_registry_matches_the_compiled_enum():

@@ -1,4 +1,5 @@
 """The main job: `python -m ranvier train`."""
+
 import subprocess
 import sys
 
@@ -38,5 +39,7 @@ def test_cli_entry_and_errors():
     out = subprocess.run([sys.executable, "-m", "ranvier", "train", "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "--dataset" in out.stdout and "--device" in out.stdout
     if not ranvier.cuda.is_available():
-        bad = subprocess.run([sys.executable, "-m", "ranvier", "train", "--device", "cuda"], capture_output=True, text=True)
+        bad = subprocess.run(
+            [sys.executable, "-m", "ranvier", "train", "--device", "cuda"], capture_output=True, text=True
+        )
         assert bad.returncode != 0 and "no GPU is available" in bad.stderr

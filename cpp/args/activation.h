@@ -60,8 +60,9 @@ inline void def_activations(py::module_& m, ActivationForward forward, Activatio
   for (const ActivationOp& op : kActivationOps) {
     const ActivationOp* p = &op;
     m.def(op.forward, [p, forward](py::handle x) { return forward(*p, x); }, py::arg("x"));
-    m.def(op.backward, [p, backward](py::handle dy, py::handle saved) { return backward(*p, dy, saved); },
-          py::arg("dy"), py::arg(op.saved));
+    m.def(
+        op.backward, [p, backward](py::handle dy, py::handle saved) { return backward(*p, dy, saved); }, py::arg("dy"),
+        py::arg(op.saved));
   }
 }
 

@@ -113,11 +113,10 @@ void require_float32(const char* op, const char* name, const A& a, const char* l
 
 // A float32 array of exactly `want`'s shape: "name must be (2, 3) float32, got ...".
 template <class A>
-void require_float32_dims(const char* op, const char* name, const A& a, const Dims& want,
-                          const std::string& why = "") {
+void require_float32_dims(const char* op, const char* name, const A& a, const Dims& want, const std::string& why = "") {
   if (a.dtype() == DType::float32 && has_dims(a, want)) return;
-  const std::string message = std::string(name) + " must be " + dims_str(want) + " float32" + why +
-                              ", got " + describe(a);
+  const std::string message =
+      std::string(name) + " must be " + dims_str(want) + " float32" + why + ", got " + describe(a);
   if (has_dims(a, want)) type_fail(op, message);
   fail(op, message);
 }
@@ -198,8 +197,8 @@ inline std::int64_t integer(const char* op, const char* name, py::handle v, std:
   int overflow = 0;
   const long long x = PyLong_AsLongLongAndOverflow(index.ptr(), &overflow);
   if (overflow || x < low || (high && x >= *high)) {
-    const std::string want = high ? "in [" + std::to_string(low) + ", " + std::to_string(*high) + ")"
-                                  : ">= " + std::to_string(low);
+    const std::string want =
+        high ? "in [" + std::to_string(low) + ", " + std::to_string(*high) + ")" : ">= " + std::to_string(low);
     fail(op, std::string(name) + " must be an integer " + want + ", got " + std::string(py::str(index)));
   }
   return x;
@@ -214,8 +213,8 @@ inline std::uint64_t uint64(const char* op, const char* name, py::handle v) {
   const unsigned long long x = PyLong_AsUnsignedLongLong(index.ptr());
   if (PyErr_Occurred()) {
     PyErr_Clear();
-    fail(op, std::string(name) + " must be an integer in [0, 18446744073709551616), got " +
-                 std::string(py::str(index)));
+    fail(op,
+         std::string(name) + " must be an integer in [0, 18446744073709551616), got " + std::string(py::str(index)));
   }
   return x;
 }
@@ -227,9 +226,7 @@ inline std::string number_str(double x) {
 }
 
 // isinstance(v, numbers.Real): NumPy's scalars and other registered types.
-inline bool is_real_number(py::handle v) {
-  return py::isinstance(v, py::module_::import("numbers").attr("Real"));
-}
+inline bool is_real_number(py::handle v) { return py::isinstance(v, py::module_::import("numbers").attr("Real")); }
 
 // A finite real number (Python or NumPy, not bool) in [low, high] (or [low,
 // high) when high_open); its value as a double.

@@ -60,8 +60,7 @@ inline Pair positive_pair(const char* op, const char* name, py::handle v, const 
   Pair p;
   if (!int_pair(op, name, v, &p))
     type_fail(op, std::string(name) + " must be an int or a pair of ints, got " + std::string(py::repr(v)));
-  if (p[0] < 1 || p[1] < 1)
-    fail(op, std::string(name) + " must be " + positive + ", got " + std::string(py::repr(v)));
+  if (p[0] < 1 || p[1] < 1) fail(op, std::string(name) + " must be " + positive + ", got " + std::string(py::repr(v)));
   return p;
 }
 
@@ -103,8 +102,10 @@ inline std::array<std::int64_t, 4> explicit_padding(const char* op, py::handle v
     pads = {top_bottom[0], top_bottom[1], left_right[0], left_right[1]};
   }
   if (pads && (*pads)[0] >= 0 && (*pads)[1] >= 0 && (*pads)[2] >= 0 && (*pads)[3] >= 0) return *pads;
-  const std::string bad = "padding must be 'valid', 'same', an int, a pair (ph, pw) or ((top, bottom), (left, right)) "
-                          "of ints >= 0, got " + std::string(py::repr(v));
+  const std::string bad =
+      "padding must be 'valid', 'same', an int, a pair (ph, pw) or ((top, bottom), (left, right)) "
+      "of ints >= 0, got " +
+      std::string(py::repr(v));
   if (pads || PyTuple_Check(v.ptr()) || PyList_Check(v.ptr())) fail(op, bad);
   type_fail(op, bad);
 }
@@ -192,9 +193,9 @@ template <class A>
 ConvBackwardArgs<A> conv_backward_args(const char* op, py::handle dy_obj, py::handle x_obj, py::handle w_obj,
                                        py::handle stride_obj, py::handle padding_obj, py::handle dilation_obj,
                                        py::handle activation_obj, py::handle y_obj, py::handle z_obj) {
-  ConvBackwardArgs<A> a{conv_args<A>(op, x_obj, w_obj, py::none(), stride_obj, padding_obj, dilation_obj,
-                                     activation_obj),
-                        A::read(op, "dy", dy_obj)};
+  ConvBackwardArgs<A> a{
+      conv_args<A>(op, x_obj, w_obj, py::none(), stride_obj, padding_obj, dilation_obj, activation_obj),
+      A::read(op, "dy", dy_obj)};
   const Dims& out = a.conv.out;
   require_float32(op, "dy", a.dy);
   require_float32_dims(op, "dy", a.dy, out, " to match x, w and the padding");

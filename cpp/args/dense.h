@@ -52,7 +52,7 @@ template <class A>
 struct MatmulArgs {
   A a, b;
   std::int64_t m, n, k;
-  Dims out_dims;  // NumPy's result shape
+  Dims out_dims;                   // NumPy's result shape
   cpu::MatrixView a_view, b_view;  // the first matrix of each
   Dims outer, a_outer, b_outer;    // outer axes: sizes and strides
   std::int64_t inner, a_inner, b_inner;

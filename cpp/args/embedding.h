@@ -63,8 +63,7 @@ struct EmbeddingGrad {
 };
 
 template <class A, class FirstBad>
-EmbeddingGrad<A> embedding_grad(py::handle dy_obj, py::handle ids_obj, py::handle num_embeddings,
-                                FirstBad first_bad) {
+EmbeddingGrad<A> embedding_grad(py::handle dy_obj, py::handle ids_obj, py::handle num_embeddings, FirstBad first_bad) {
   const char* op = "embedding_backward";
   const std::int64_t v = integer(op, "num_embeddings", num_embeddings, 0);
   A dy = A::read(op, "dy", dy_obj);
@@ -73,8 +72,7 @@ EmbeddingGrad<A> embedding_grad(py::handle dy_obj, py::handle ids_obj, py::handl
   const int rank = static_cast<int>(ids.shape.size());
   bool ok = dy.ndim() == rank + 1;
   for (int i = 0; ok && i < rank; ++i) ok = dy.shape(i) == ids.shape[i];
-  if (!ok)
-    fail(op, "dy must be ids.shape + (D,) = " + dims_str(ids.shape) + " + (D,) float32, got " + describe(dy));
+  if (!ok) fail(op, "dy must be ids.shape + (D,) = " + dims_str(ids.shape) + " + (D,) float32, got " + describe(dy));
   dense(dy);
   const std::int64_t d = dy.shape(rank);
   return {std::move(dy), std::move(ids), v, d};

@@ -42,8 +42,7 @@ template <class A>
 A grad_of(const char* op, py::handle obj, const A& param) {
   A g = A::read(op, "grad", obj);
   require_float32(op, "grad", g);
-  if (!has_dims(g, dims(param)))
-    fail(op, "grad must have param's shape " + shape_str(param) + ", got " + shape_str(g));
+  if (!has_dims(g, dims(param))) fail(op, "grad must have param's shape " + shape_str(param) + ", got " + shape_str(g));
   dense(g);
   return g;
 }
@@ -59,7 +58,8 @@ void distinct(const char* op, std::initializer_list<std::pair<const char*, const
       if (!a || !b || size(*a) == 0 || size(*b) == 0) continue;
       const char *a0 = a->template data<char>(), *b0 = b->template data<char>();
       if (a0 < b0 + 4 * size(*b) && b0 < a0 + 4 * size(*a))
-        fail(op, std::string(list[i].first) + " and " + list[j].first + " must be separate arrays, but they share memory");
+        fail(op,
+             std::string(list[i].first) + " and " + list[j].first + " must be separate arrays, but they share memory");
     }
   }
 }
@@ -110,9 +110,9 @@ struct AdamArgs {
 };
 
 template <class A>
-AdamArgs<A> adam_args(py::handle param_obj, py::handle grad_obj, py::handle m_obj, py::handle v_obj,
-                      py::handle step, py::handle lr, py::handle beta1, py::handle beta2, py::handle eps,
-                      py::handle weight_decay, bool decoupled) {
+AdamArgs<A> adam_args(py::handle param_obj, py::handle grad_obj, py::handle m_obj, py::handle v_obj, py::handle step,
+                      py::handle lr, py::handle beta1, py::handle beta2, py::handle eps, py::handle weight_decay,
+                      bool decoupled) {
   const char* op = "adam_update";
   A param = in_place<A>(op, "param", param_obj);
   A grad = grad_of(op, grad_obj, param);

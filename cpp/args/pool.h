@@ -50,8 +50,8 @@ cpu::Pool2d pool_geometry(const char* op, const A& x, py::handle pool_size, py::
   // (the first test also keeps the product from overflowing)
   if (pool[0] > kMaxPoolWindow || pool[1] > kMaxPoolWindow || pool[0] * pool[1] > kMaxPoolWindow)
     fail(op, "pool windows of more than 2^24 elements are not supported");
-  return {x.shape(0), size[0], size[1], x.shape(3), pool[0], pool[1], stride[0], stride[1], pad[0], pad[1],
-          out[0], out[1]};
+  return {x.shape(0), size[0],   size[1], x.shape(3), pool[0], pool[1],
+          stride[0],  stride[1], pad[0],  pad[1],     out[0],  out[1]};
 }
 
 // The output shape (N, HO, WO, C) of a pooling.
@@ -109,7 +109,7 @@ void def_pool_ops(py::module_& m, Forward forward, Kernel max_kernel, Kernel avg
     m.def(
         name,
         [forward, name = name, kernel = kernel](py::handle x, py::handle pool_size, py::handle stride,
-                                               py::handle padding) {
+                                                py::handle padding) {
           return forward(name, kernel, x, pool_size, stride, padding);
         },
         py::arg("x"), py::arg("pool_size") = 2, py::arg("stride") = py::none(), py::arg("padding") = "valid",

@@ -83,7 +83,8 @@ void rnn_output_grad(const char* op, py::handle dh_obj, const RnnArgs<A>& a, std
   if ((*dh_seq)->ndim() == 2) {
     std::optional<A> last = rnn_state(op, "dh_seq", dh_obj, a);
     if (*dh_T) {
-      const py::object sum = py::reinterpret_steal<py::object>(PyNumber_Add(last->object().ptr(), (*dh_T)->object().ptr()));
+      const py::object sum =
+          py::reinterpret_steal<py::object>(PyNumber_Add(last->object().ptr(), (*dh_T)->object().ptr()));
       if (!sum) throw py::error_already_set();
       last = A::read(op, "dh_T", sum);
     }
@@ -92,8 +93,8 @@ void rnn_output_grad(const char* op, py::handle dh_obj, const RnnArgs<A>& a, std
     return;
   }
   if (!has_dims(**dh_seq, {a.batch, a.steps, a.units}))
-    fail(op, "dh_seq must be (batch, timesteps, units) = " + dims_str({a.batch, a.steps, a.units}) +
-                 " float32, got " + describe(**dh_seq));
+    fail(op, "dh_seq must be (batch, timesteps, units) = " + dims_str({a.batch, a.steps, a.units}) + " float32, got " +
+                 describe(**dh_seq));
   dense(**dh_seq);
 }
 
@@ -163,8 +164,12 @@ struct RnnGrads {
 template <class A>
 RnnGrads<A> rnn_grads(const RnnArgs<A>& a, int gates) {
   const std::int64_t B = a.batch, U = a.units, G = gates * a.units;
-  RnnGrads<A> g{A::empty({B, a.steps, a.features}), A::empty({a.features, G}), A::empty({U, G}), A::empty({G}),
-                A::empty({B, U}), std::nullopt};
+  RnnGrads<A> g{A::empty({B, a.steps, a.features}),
+                A::empty({a.features, G}),
+                A::empty({U, G}),
+                A::empty({G}),
+                A::empty({B, U}),
+                std::nullopt};
   if (gates == 4) g.dc0 = A::empty({B, U});
   return g;
 }

@@ -68,8 +68,7 @@ Rows<A> softmax_input(const char* op, py::handle x_obj, py::handle axis) {
 
 // dy and y of the backward (y the forward's output), as rows along `axis`.
 template <class A>
-std::pair<Rows<A>, Rows<A>> softmax_grad_inputs(const char* op, py::handle dy_obj, py::handle y_obj,
-                                                py::handle axis) {
+std::pair<Rows<A>, Rows<A>> softmax_grad_inputs(const char* op, py::handle dy_obj, py::handle y_obj, py::handle axis) {
   A dy = A::read(op, "dy", dy_obj), y = A::read(op, "y", y_obj);
   require_float32(op, "dy", dy);
   require_float32(op, "y", y);

@@ -8,8 +8,8 @@ namespace {
 
 using A = HostArray;
 
-py::object conv2d(py::handle x, py::handle w, py::handle b, py::handle stride, py::handle padding,
-                  py::handle dilation, py::handle activation) {
+py::object conv2d(py::handle x, py::handle w, py::handle b, py::handle stride, py::handle padding, py::handle dilation,
+                  py::handle activation) {
   const auto a = args::conv_args<A>("conv2d", x, w, b, stride, padding, dilation, activation);
   A y = A::empty(a.out);
   {
@@ -26,8 +26,8 @@ py::tuple conv2d_backward(py::handle dy, py::handle x, py::handle w, py::handle 
   A dx = A::empty(args::dims(a.conv.x)), dw = A::empty(args::dims(a.conv.w)), db = A::empty({s.k});
   {
     py::gil_scoped_release release;
-    cpu::conv2d_backward(dx.data<float>(), dw.data<float>(), db.data<float>(), a.dy_data, a.saved_data,
-                         a.conv.x_data, a.conv.w_data, s, a.conv.act);
+    cpu::conv2d_backward(dx.data<float>(), dw.data<float>(), db.data<float>(), a.dy_data, a.saved_data, a.conv.x_data,
+                         a.conv.w_data, s, a.conv.act);
   }
   return py::make_tuple(dx.object(), dw.object(), db.object());
 }

@@ -14,10 +14,9 @@ py::object matmul(py::handle a, py::handle b, bool transpose_a, bool transpose_b
   A c = A::empty(p.out_dims);
   {
     py::gil_scoped_release release;
-    args::for_each_batch(p, args::floats(c), [&](float* cp, cpu::MatrixView av, std::int64_t as, cpu::MatrixView bv,
-                                        std::int64_t bs, std::int64_t count) {
-      cpu::matmul(cp, av, as, bv, bs, count, p.m, p.n, p.k);
-    });
+    args::for_each_batch(p, args::floats(c),
+                         [&](float* cp, cpu::MatrixView av, std::int64_t as, cpu::MatrixView bv, std::int64_t bs,
+                             std::int64_t count) { cpu::matmul(cp, av, as, bv, bs, count, p.m, p.n, p.k); });
   }
   return c.object();
 }
@@ -38,8 +37,8 @@ py::tuple linear_backward(py::handle dy, py::handle x, py::handle w, py::handle 
   A dx = A::empty(args::dims(a.x)), dw = A::empty({a.in, a.out}), db = A::empty({a.out});
   {
     py::gil_scoped_release release;
-    cpu::linear_backward(args::floats(dx), args::floats(dw), args::floats(db), a.dy_data, a.saved_data, a.x_view, a.w_view, a.rows, a.in,
-                         a.out, a.act);
+    cpu::linear_backward(args::floats(dx), args::floats(dw), args::floats(db), a.dy_data, a.saved_data, a.x_view,
+                         a.w_view, a.rows, a.in, a.out, a.act);
   }
   return py::make_tuple(dx.object(), dw.object(), db.object());
 }
@@ -47,11 +46,10 @@ py::tuple linear_backward(py::handle dy, py::handle x, py::handle w, py::handle 
 }  // namespace
 
 void bind_dense(py::module_& m) {
-  m.def("matmul", &matmul, py::arg("a"), py::arg("b"), py::arg("transpose_a") = false,
-        py::arg("transpose_b") = false,
+  m.def("matmul", &matmul, py::arg("a"), py::arg("b"), py::arg("transpose_a") = false, py::arg("transpose_b") = false,
         "a @ b with NumPy's rules (1-D operands, broadcast batch axes); operands read in place with any strides");
-  m.def("linear", &linear, py::arg("x"), py::arg("w"), py::arg("b") = py::none(),
-        py::arg("activation") = py::none(), "act(x (..., in) @ w (in, out) + b (out,)) -> (..., out)");
+  m.def("linear", &linear, py::arg("x"), py::arg("w"), py::arg("b") = py::none(), py::arg("activation") = py::none(),
+        "act(x (..., in) @ w (in, out) + b (out,)) -> (..., out)");
   m.def("linear_backward", &linear_backward, py::arg("dy"), py::arg("x"), py::arg("w"),
         py::arg("activation") = py::none(), py::arg("y") = py::none(), py::arg("z") = py::none(),
         "(dx, dw, db) from dy (..., out); y is the forward output (relu, sigmoid, tanh), z the pre-activation (gelu)");

@@ -27,8 +27,7 @@ py::object dropout_backward(py::handle dy, py::handle mask, py::handle rate) {
   A dx = A::empty(args::dims(a.dy));
   {
     py::gil_scoped_release release;
-    cpu::dropout_backward(dx.data<float>(), a.dy.data<float>(), a.mask->data<std::uint8_t>(), args::size(a.dy),
-                          a.rate);
+    cpu::dropout_backward(dx.data<float>(), a.dy.data<float>(), a.mask->data<std::uint8_t>(), args::size(a.dy), a.rate);
   }
   return dx.object();
 }

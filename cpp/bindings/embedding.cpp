@@ -21,8 +21,8 @@ py::object embedding(py::handle ids, py::handle table) {
   A y = A::empty(a.y_dims);
   {
     py::gil_scoped_release release;
-    cpu::embedding(y.data<float>(), a.ids.flat.data<std::int64_t>(), a.table.data<float>(), a.ids.n,
-                   a.table.shape(0), a.table.shape(1));
+    cpu::embedding(y.data<float>(), a.ids.flat.data<std::int64_t>(), a.table.data<float>(), a.ids.n, a.table.shape(0),
+                   a.table.shape(1));
   }
   return y.object();
 }

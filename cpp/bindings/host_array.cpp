@@ -2,6 +2,7 @@
 // output allocation.
 #include "host_array.h"
 
+#include <utility>
 #include <vector>
 
 #include "output_array.h"
@@ -36,32 +37,39 @@ DType HostArray::dtype() const {
 #else
   if (descr->byteorder == '>') return DType::other;
 #endif
-  switch (descr->type_num) {
-    case api::NPY_FLOAT_: return DType::float32;
-    case api::NPY_DOUBLE_: return DType::float64;
-    case api::NPY_BOOL_: return DType::bool_;
-    case api::NPY_BYTE_: return DType::int8;
-    case api::NPY_UBYTE_: return DType::uint8;
-    case api::NPY_SHORT_: return DType::int16;
-    case api::NPY_USHORT_: return DType::uint16;
-    case api::NPY_INT_: return DType::int32;
-    case api::NPY_UINT_: return DType::uint32;
-    // NumPy numbers long and long long apart; each is 32 or 64 bits by platform.
-    case api::NPY_LONG_: return sizeof(long) == 8 ? DType::int64 : DType::int32;
-    case api::NPY_ULONG_: return sizeof(long) == 8 ? DType::uint64 : DType::uint32;
-    case api::NPY_LONGLONG_: return DType::int64;
-    case api::NPY_ULONGLONG_: return DType::uint64;
-    default: return descr->type_num == 23 /* NPY_HALF */ ? DType::float16 : DType::other;
-  }
+  // NumPy numbers long and long long apart; each is 32 or 64 bits by platform.
+  constexpr bool long64 = sizeof(long) == 8;
+  static const std::pair<int, DType> table[] = {
+      {api::NPY_FLOAT_, DType::float32},  // first: what almost every call checks
+      {api::NPY_DOUBLE_, DType::float64},
+      {api::NPY_BOOL_, DType::bool_},
+      {api::NPY_BYTE_, DType::int8},
+      {api::NPY_UBYTE_, DType::uint8},
+      {api::NPY_SHORT_, DType::int16},
+      {api::NPY_USHORT_, DType::uint16},
+      {api::NPY_INT_, DType::int32},
+      {api::NPY_UINT_, DType::uint32},
+      {api::NPY_LONG_, long64 ? DType::int64 : DType::int32},
+      {api::NPY_ULONG_, long64 ? DType::uint64 : DType::uint32},
+      {api::NPY_LONGLONG_, DType::int64},
+      {api::NPY_ULONGLONG_, DType::uint64},
+      {23 /* NPY_HALF */, DType::float16}};
+  for (const auto& [number, dtype] : table)
+    if (number == descr->type_num) return dtype;
+  return DType::other;
 }
 
 HostArray HostArray::empty(const Dims& shape, DType dtype) {
   const std::vector<py::ssize_t> dims(shape.begin(), shape.end());
   switch (dtype) {
-    case DType::float32: return HostArray(new_output(dims));
-    case DType::uint8: return HostArray(new_output(dims, py::dtype::of<std::uint8_t>()));
-    case DType::int64: return HostArray(new_output(dims, py::dtype::of<std::int64_t>()));
-    default: throw std::logic_error("HostArray::empty: outputs are float32, uint8 or int64");
+    case DType::float32:
+      return HostArray(new_output(dims));
+    case DType::uint8:
+      return HostArray(new_output(dims, py::dtype::of<std::uint8_t>()));
+    case DType::int64:
+      return HostArray(new_output(dims, py::dtype::of<std::int64_t>()));
+    default:
+      throw std::logic_error("HostArray::empty: outputs are float32, uint8 or int64");
   }
 }
 

@@ -53,8 +53,9 @@ void bind_losses(py::module_& m) {
       "binary_cross_entropy",
       [](py::handle pred, py::handle target, py::handle reduction, bool from_logits) {
         return run_forward(args::loss_args<A>("binary_cross_entropy", pred, target, reduction),
-                           [&](float* l, const float* p, const float* t, std::int64_t n, std::int64_t d,
-                               Reduction r) { cpu::binary_cross_entropy(l, p, t, n, d, from_logits, r); });
+                           [&](float* l, const float* p, const float* t, std::int64_t n, std::int64_t d, Reduction r) {
+                             cpu::binary_cross_entropy(l, p, t, n, d, from_logits, r);
+                           });
       },
       py::arg("pred"), py::arg("target"), py::arg("reduction") = "mean", py::arg("from_logits") = false,
       "loss (N,) for reduction none, else 0-d: per sample mean of the binary cross-entropy");

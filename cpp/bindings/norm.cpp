@@ -17,9 +17,8 @@ py::object layer_norm(py::handle x, py::handle gamma, py::handle beta, py::handl
   if (return_stats) mean = A::empty(a.x.stats_dims), rstd = A::empty(a.x.stats_dims);
   {
     py::gil_scoped_release release;
-    cpu::layer_norm(y.data<float>(), mean ? mean->data<float>() : nullptr,
-                    rstd ? rstd->data<float>() : nullptr, a.x.data,
-                    a.gamma.data<float>(), a.beta.data<float>(), a.x.rows, a.x.d, a.eps);
+    cpu::layer_norm(y.data<float>(), mean ? mean->data<float>() : nullptr, rstd ? rstd->data<float>() : nullptr,
+                    a.x.data, a.gamma.data<float>(), a.beta.data<float>(), a.x.rows, a.x.d, a.eps);
   }
   if (!return_stats) return y.object();
   return py::make_tuple(y.object(), mean->object(), rstd->object());
@@ -30,9 +29,8 @@ py::tuple layer_norm_backward(py::handle dy, py::handle x, py::handle gamma, py:
   A dx = A::empty(args::dims(a.x.x)), dgamma = A::empty({a.x.d}), dbeta = A::empty({a.x.d});
   {
     py::gil_scoped_release release;
-    cpu::layer_norm_backward(dx.data<float>(), dgamma.data<float>(), dbeta.data<float>(), a.dy.data<float>(),
-                             a.x.data, a.gamma.data<float>(), a.mean.data<float>(), a.rstd.data<float>(), a.x.rows,
-                             a.x.d);
+    cpu::layer_norm_backward(dx.data<float>(), dgamma.data<float>(), dbeta.data<float>(), a.dy.data<float>(), a.x.data,
+                             a.gamma.data<float>(), a.mean.data<float>(), a.rstd.data<float>(), a.x.rows, a.x.d);
   }
   return py::make_tuple(dx.object(), dgamma.object(), dbeta.object());
 }

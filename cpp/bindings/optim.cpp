@@ -1,8 +1,8 @@
 // sgd_update, adam_update and rmsprop_update: checked by cpp/args/optim.h, then updated in
 // place (nothing is allocated).
-#include "host_array.h"
 #include "ranvier/optim.h"
 #include "args/optim.h"
+#include "host_array.h"
 
 namespace ranvier::bindings {
 
@@ -15,16 +15,15 @@ void sgd_update(py::handle param, py::handle grad, py::handle velocity, py::hand
   auto a = args::sgd_args<A>(param, grad, velocity, lr, momentum, nesterov, weight_decay);
   float* vp = a.velocity ? a.velocity->data<float>() : nullptr;
   py::gil_scoped_release release;
-  cpu::sgd_update(a.param.data<float>(), vp, a.grad.data<float>(), a.n, a.lr, a.momentum, a.nesterov,
-                  a.weight_decay);
+  cpu::sgd_update(a.param.data<float>(), vp, a.grad.data<float>(), a.n, a.lr, a.momentum, a.nesterov, a.weight_decay);
 }
 
 void adam_update(py::handle param, py::handle grad, py::handle m, py::handle v, py::handle step, py::handle lr,
                  py::handle beta1, py::handle beta2, py::handle eps, py::handle weight_decay, bool decoupled) {
   auto a = args::adam_args<A>(param, grad, m, v, step, lr, beta1, beta2, eps, weight_decay, decoupled);
   py::gil_scoped_release release;
-  cpu::adam_update(a.param.data<float>(), a.m.data<float>(), a.v.data<float>(), a.grad.data<float>(), a.n, a.step,
-                   a.lr, a.beta1, a.beta2, a.eps, a.weight_decay, a.decoupled);
+  cpu::adam_update(a.param.data<float>(), a.m.data<float>(), a.v.data<float>(), a.grad.data<float>(), a.n, a.step, a.lr,
+                   a.beta1, a.beta2, a.eps, a.weight_decay, a.decoupled);
 }
 
 void rmsprop_update(py::handle param, py::handle grad, py::handle v, py::handle velocity, py::handle mean_grad,
@@ -33,8 +32,8 @@ void rmsprop_update(py::handle param, py::handle grad, py::handle v, py::handle 
   float* vel = a.velocity ? a.velocity->data<float>() : nullptr;
   float* mg = a.mean_grad ? a.mean_grad->data<float>() : nullptr;
   py::gil_scoped_release release;
-  cpu::rmsprop_update(a.param.data<float>(), a.v.data<float>(), vel, mg, a.grad.data<float>(), a.n, a.lr, a.rho,
-                      a.eps, a.momentum);
+  cpu::rmsprop_update(a.param.data<float>(), a.v.data<float>(), vel, mg, a.grad.data<float>(), a.n, a.lr, a.rho, a.eps,
+                      a.momentum);
 }
 
 }  // namespace

@@ -15,8 +15,8 @@ py::tuple lstm(py::handle x, py::handle kernel, py::handle recurrent_kernel, py:
   const auto& a = f.a;
   {
     py::gil_scoped_release release;
-    cpu::lstm(args::floats(f.h), args::floats(f.c), args::floats(f.gates), a.x_data, a.kernel_view, a.recurrent_view, a.bias_data,
-              args::data_or_null(f.h0), args::data_or_null(f.c0), a.batch, a.steps, a.features, a.units);
+    cpu::lstm(args::floats(f.h), args::floats(f.c), args::floats(f.gates), a.x_data, a.kernel_view, a.recurrent_view,
+              a.bias_data, args::data_or_null(f.h0), args::data_or_null(f.c0), a.batch, a.steps, a.features, a.units);
   }
   return f.outputs();
 }
@@ -24,15 +24,16 @@ py::tuple lstm(py::handle x, py::handle kernel, py::handle recurrent_kernel, py:
 py::tuple lstm_backward(py::handle dh_seq, py::handle x, py::handle kernel, py::handle recurrent_kernel,
                         py::handle bias, py::handle cache, py::handle h0, py::handle c0, py::handle dh_T,
                         py::handle dc_T) {
-  const auto b = args::rnn_backward<A>("lstm_backward", "lstm", 4, dh_seq, x, kernel, recurrent_kernel, bias, cache,
-                                       h0, c0, dh_T, dc_T);
+  const auto b = args::rnn_backward<A>("lstm_backward", "lstm", 4, dh_seq, x, kernel, recurrent_kernel, bias, cache, h0,
+                                       c0, dh_T, dc_T);
   const auto& a = b.a;
   const auto& g = b.grads;
   {
     py::gil_scoped_release release;
-    cpu::lstm_backward(args::floats(g.dx), args::floats(g.dkernel), args::floats(g.drecurrent), args::floats(g.dbias), args::floats(g.dh0), args::floats(g.dc0),
-                       args::data_or_null(b.dh), args::data_or_null(b.dh_T), args::data_or_null(b.dc_T), a.x_data, a.kernel_view,
-                       a.recurrent_view, args::floats(b.h), args::floats(b.c), args::floats(b.gates), args::data_or_null(b.h0), args::data_or_null(b.c0),
+    cpu::lstm_backward(args::floats(g.dx), args::floats(g.dkernel), args::floats(g.drecurrent), args::floats(g.dbias),
+                       args::floats(g.dh0), args::floats(g.dc0), args::data_or_null(b.dh), args::data_or_null(b.dh_T),
+                       args::data_or_null(b.dc_T), a.x_data, a.kernel_view, a.recurrent_view, args::floats(b.h),
+                       args::floats(b.c), args::floats(b.gates), args::data_or_null(b.h0), args::data_or_null(b.c0),
                        a.batch, a.steps, a.features, a.units);
   }
   return g.outputs();
@@ -43,8 +44,8 @@ py::object simple_rnn(py::handle x, py::handle kernel, py::handle recurrent_kern
   const auto& a = f.a;
   {
     py::gil_scoped_release release;
-    cpu::simple_rnn(args::floats(f.h), a.x_data, a.kernel_view, a.recurrent_view, a.bias_data, args::data_or_null(f.h0), a.batch,
-                    a.steps, a.features, a.units);
+    cpu::simple_rnn(args::floats(f.h), a.x_data, a.kernel_view, a.recurrent_view, a.bias_data, args::data_or_null(f.h0),
+                    a.batch, a.steps, a.features, a.units);
   }
   return f.h.object();
 }
@@ -58,9 +59,10 @@ py::tuple simple_rnn_backward(py::handle dh_seq, py::handle x, py::handle kernel
   const auto& g = b.grads;
   {
     py::gil_scoped_release release;
-    cpu::simple_rnn_backward(args::floats(g.dx), args::floats(g.dkernel), args::floats(g.drecurrent), args::floats(g.dbias), args::floats(g.dh0),
-                             args::data_or_null(b.dh), args::data_or_null(b.dh_T), a.x_data, a.kernel_view, a.recurrent_view,
-                             args::floats(b.h), args::data_or_null(b.h0), a.batch, a.steps, a.features, a.units);
+    cpu::simple_rnn_backward(args::floats(g.dx), args::floats(g.dkernel), args::floats(g.drecurrent),
+                             args::floats(g.dbias), args::floats(g.dh0), args::data_or_null(b.dh),
+                             args::data_or_null(b.dh_T), a.x_data, a.kernel_view, a.recurrent_view, args::floats(b.h),
+                             args::data_or_null(b.h0), a.batch, a.steps, a.features, a.units);
   }
   return g.outputs();
 }

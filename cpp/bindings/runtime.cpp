@@ -82,8 +82,7 @@ void bind_runtime(py::module_& m) {
   m.def("detected_isa", [] { return std::string(isa_name(detect_isa())); });
   m.def("isa_supported", [](const std::string& name) { return isa_supported(isa_arg(name)); });
   m.def("set_isa", [](const std::string& name) {
-    if (!set_isa(isa_arg(name)))
-      throw py::value_error("[set_isa] this CPU cannot run the '" + name + "' kernels");
+    if (!set_isa(isa_arg(name))) throw py::value_error("[set_isa] this CPU cannot run the '" + name + "' kernels");
   });
   m.def("empty", &cached_empty, py::arg("shape"), py::arg("dtype"),
         "an uninitialised C-ordered array whose memory comes from the output cache");

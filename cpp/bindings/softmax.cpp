@@ -80,21 +80,25 @@ py::object softmax_cross_entropy_backward(py::handle logits, py::handle labels, 
 }  // namespace
 
 void bind_softmax(py::module_& m) {
-  m.def("softmax", [](py::handle x, py::handle axis) { return rows_forward<cpu::softmax>("softmax", x, axis); },
-        py::arg("x"), py::arg("axis") = -1, "softmax of x along axis");
-  m.def("log_softmax",
-        [](py::handle x, py::handle axis) { return rows_forward<cpu::log_softmax>("log_softmax", x, axis); },
-        py::arg("x"), py::arg("axis") = -1, "x - logsumexp(x) along axis");
-  m.def("softmax_backward",
-        [](py::handle dy, py::handle y, py::handle axis) {
-          return rows_backward<cpu::softmax_backward>("softmax_backward", dy, y, axis);
-        },
-        py::arg("dy"), py::arg("y"), py::arg("axis") = -1, "dx = y (dy - sum(dy y)) along axis, y = softmax(x)");
-  m.def("log_softmax_backward",
-        [](py::handle dy, py::handle y, py::handle axis) {
-          return rows_backward<cpu::log_softmax_backward>("log_softmax_backward", dy, y, axis);
-        },
-        py::arg("dy"), py::arg("y"), py::arg("axis") = -1, "dx = dy - exp(y) sum(dy) along axis, y = log_softmax(x)");
+  m.def(
+      "softmax", [](py::handle x, py::handle axis) { return rows_forward<cpu::softmax>("softmax", x, axis); },
+      py::arg("x"), py::arg("axis") = -1, "softmax of x along axis");
+  m.def(
+      "log_softmax",
+      [](py::handle x, py::handle axis) { return rows_forward<cpu::log_softmax>("log_softmax", x, axis); },
+      py::arg("x"), py::arg("axis") = -1, "x - logsumexp(x) along axis");
+  m.def(
+      "softmax_backward",
+      [](py::handle dy, py::handle y, py::handle axis) {
+        return rows_backward<cpu::softmax_backward>("softmax_backward", dy, y, axis);
+      },
+      py::arg("dy"), py::arg("y"), py::arg("axis") = -1, "dx = y (dy - sum(dy y)) along axis, y = softmax(x)");
+  m.def(
+      "log_softmax_backward",
+      [](py::handle dy, py::handle y, py::handle axis) {
+        return rows_backward<cpu::log_softmax_backward>("log_softmax_backward", dy, y, axis);
+      },
+      py::arg("dy"), py::arg("y"), py::arg("axis") = -1, "dx = dy - exp(y) sum(dy) along axis, y = log_softmax(x)");
   m.def("softmax_cross_entropy", &softmax_cross_entropy, py::arg("logits"), py::arg("labels"),
         py::arg("reduction") = "mean",
         "loss (N,) for reduction none, else 0-d, of logits (N, C) against integer class indices (N,) or "

@@ -1,7 +1,7 @@
 // Activation dispatch: ISA choice and threading over chunks.
 #include "activation_kernels.h"
-#include "simd/blocks.h"
 #include "ranvier/runtime.h"
+#include "simd/blocks.h"
 
 namespace ranvier {
 

@@ -10,11 +10,16 @@ namespace ranvier::simd {
 template <class V>
 inline V activate(Activation act, V x) {
   switch (act) {
-    case Activation::relu: return max(x, V::zero());
-    case Activation::sigmoid: return sigmoid(x);
-    case Activation::tanh: return tanh(x);
-    case Activation::gelu: return gelu(x);
-    default: return x;
+    case Activation::relu:
+      return max(x, V::zero());
+    case Activation::sigmoid:
+      return sigmoid(x);
+    case Activation::tanh:
+      return tanh(x);
+    case Activation::gelu:
+      return gelu(x);
+    default:
+      return x;
   }
 }
 
@@ -23,11 +28,16 @@ template <class V>
 inline V activate_backward(Activation act, V dy, V saved) {
   V one = V::set1(1.0f);
   switch (act) {
-    case Activation::relu: return select(saved > V::zero(), dy, V::zero());
-    case Activation::sigmoid: return dy * saved * (one - saved);
-    case Activation::tanh: return dy * fnmadd(saved, saved, one);
-    case Activation::gelu: return dy * gelu_grad(saved);
-    default: return dy;
+    case Activation::relu:
+      return select(saved > V::zero(), dy, V::zero());
+    case Activation::sigmoid:
+      return dy * saved * (one - saved);
+    case Activation::tanh:
+      return dy * fnmadd(saved, saved, one);
+    case Activation::gelu:
+      return dy * gelu_grad(saved);
+    default:
+      return dy;
   }
 }
 

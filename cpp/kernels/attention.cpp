@@ -27,8 +27,8 @@
 
 #include "attention_kernels.h"
 #include "ranvier/gemm.h"
-#include "ranvier/runtime.h"
 #include "ranvier/index_math.h"
+#include "ranvier/runtime.h"
 
 namespace ranvier::cpu {
 
@@ -46,11 +46,9 @@ constexpr std::int64_t kBwdQ = 96;  // backward tile columns (queries)
 constexpr std::int64_t kMinParallelMacs = 1 << 18;
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
-
 // Rows [row0, ...) of head (b, h) of t as a (rows, cols) matrix.
 MatrixView rows_of(const AttentionView& t, std::int64_t b, std::int64_t h, std::int64_t row0) {
-  return {t.data + b * t.batch_stride + h * t.head_stride + row0 * t.row_stride, t.row_stride,
-          t.col_stride};
+  return {t.data + b * t.batch_stride + h * t.head_stride + row0 * t.row_stride, t.row_stride, t.col_stride};
 }
 
 // Keys a query may see under the causal rule: j < causal_end(i).
@@ -73,8 +71,7 @@ std::int64_t chunks_per_head(std::int64_t heads, std::int64_t blocks) {
 // The mask entry of query i0, key j0 of head (b, h).
 const std::uint8_t* mask_at(const AttentionMask& mask, std::int64_t b, std::int64_t h, std::int64_t i0,
                             std::int64_t j0) {
-  return mask.data + b * mask.batch_stride + h * mask.head_stride + i0 * mask.query_stride +
-         j0 * mask.key_stride;
+  return mask.data + b * mask.batch_stride + h * mask.head_stride + i0 * mask.query_stride + j0 * mask.key_stride;
 }
 
 // s[r * ld + c] = -inf where m[r * row_step + c * col_step] is 0 (may not attend).
@@ -98,14 +95,12 @@ struct Forward {
   std::int64_t key_blocks() const { return ceil_div(shape.lk, kFwdK); }
   std::int64_t kt_stride() const { return packed_b_floats(shape.d, kFwdK); }
   std::int64_t v_stride() const { return packed_b_floats(kFwdK, shape.dv); }
-  std::int64_t scratch_floats() const {
-    return key_blocks() * (kt_stride() + v_stride()) + kFwdQ * kFwdK + 4 * kFwdQ;
-  }
+  std::int64_t scratch_floats() const { return key_blocks() * (kt_stride() + v_stride()) + kFwdQ * kFwdK + 4 * kFwdQ; }
 
   // Sets to -inf each logit of tile s (rows x cols, leading dimension kFwdK)
   // whose query i0 + r may not attend key j0 + c.
-  void mask_tile(float* s, std::int64_t rows, std::int64_t cols, std::int64_t b, std::int64_t h,
-                 std::int64_t i0, std::int64_t j0) const {
+  void mask_tile(float* s, std::int64_t rows, std::int64_t cols, std::int64_t b, std::int64_t h, std::int64_t i0,
+                 std::int64_t j0) const {
     if (mask.data != nullptr)
       hide_masked(s, kFwdK, rows, cols, mask_at(mask, b, h, i0, j0), mask.query_stride, mask.key_stride);
     if (shape.causal) {
@@ -118,8 +113,7 @@ struct Forward {
 
   // One block of queries [i0, i0 + bq) of head (b, h): out rows and lse.
   // kt, vp: the head's key blocks packed.
-  void block(std::int64_t b, std::int64_t h, std::int64_t i0, const float* kt, const float* vp,
-             float* buf) const {
+  void block(std::int64_t b, std::int64_t h, std::int64_t i0, const float* kt, const float* vp, float* buf) const {
     const std::int64_t bq = std::min(kFwdQ, shape.lq - i0);
     const std::int64_t row = (b * shape.heads + h) * shape.lq + i0;
     const std::int64_t off = shape.lk - shape.lq;
@@ -142,10 +136,9 @@ struct Forward {
       const std::int64_t jb = j0 / kFwdK;
       gemm_packed_b(sr0, kFwdK, rows_of(q, b, h, i0 + r0), kt + jb * kt_stride(), rows, bk, shape.d);
       mask_tile(sr0, rows, bk, b, h, i0 + r0, j0);
-      kern.online_softmax(sr0, kFwdK, rows, bk, shape.scale, row_max + r0, row_sum + r0,
-                          o + r0 * shape.dv, shape.dv, shape.dv, tmp);
-      gemm_packed_b(o + r0 * shape.dv, shape.dv, {sr0, kFwdK, 1}, vp + jb * v_stride(), rows,
-                    shape.dv, bk, {}, true);
+      kern.online_softmax(sr0, kFwdK, rows, bk, shape.scale, row_max + r0, row_sum + r0, o + r0 * shape.dv, shape.dv,
+                          shape.dv, tmp);
+      gemm_packed_b(o + r0 * shape.dv, shape.dv, {sr0, kFwdK, 1}, vp + jb * v_stride(), rows, shape.dv, bk, {}, true);
     }
     for (std::int64_t r = 0; r < bq; ++r) {
       if (row_sum[r] > 0.0f) {
@@ -198,14 +191,14 @@ struct Backward {
   std::int64_t do_stride() const { return packed_b_floats(kBwdQ, shape.dv); }
   std::int64_t qp_stride() const { return packed_b_floats(kBwdQ, shape.d); }
   std::int64_t scratch_floats() const {
-    return query_blocks() * (qt_stride() + dot_stride() + do_stride() + qp_stride()) +
-           packed_b_floats(kBwdK, shape.d) + 2 * shape.lq + 3 * kBwdK * kBwdQ + 2 * shape.dv;
+    return query_blocks() * (qt_stride() + dot_stride() + do_stride() + qp_stride()) + packed_b_floats(kBwdK, shape.d) +
+           2 * shape.lq + 3 * kBwdK * kBwdQ + 2 * shape.dv;
   }
 
   // Sets to -inf each logit of the transposed tile s (rows keys x cols
   // queries, leading dimension kBwdQ) whose query i0 + c may not attend key j0 + r.
-  void mask_tile(float* s, std::int64_t rows, std::int64_t cols, std::int64_t b, std::int64_t h,
-                 std::int64_t i0, std::int64_t j0) const {
+  void mask_tile(float* s, std::int64_t rows, std::int64_t cols, std::int64_t b, std::int64_t h, std::int64_t i0,
+                 std::int64_t j0) const {
     if (mask.data != nullptr)
       hide_masked(s, kBwdQ, rows, cols, mask_at(mask, b, h, i0, j0), mask.key_stride, mask.query_stride);
     if (shape.causal) {
@@ -225,8 +218,7 @@ struct Backward {
   // Key blocks c, c + chunks, ... of head (b, h): the dk and dv rows of those
   // keys, and their part of dQ written to dq_part (Lq, D) (zeros where they
   // contribute nothing).
-  void task(std::int64_t b, std::int64_t h, std::int64_t c, std::int64_t chunks, float* dq_part,
-            float* buf) const {
+  void task(std::int64_t b, std::int64_t h, std::int64_t c, std::int64_t chunks, float* dq_part, float* buf) const {
     const std::int64_t d = shape.d, dvw = shape.dv, lq = shape.lq;
     const std::int64_t head = b * shape.heads + h;
     const std::int64_t off = shape.lk - shape.lq;
@@ -241,8 +233,8 @@ struct Backward {
     float* kp = qp + query_blocks() * qp_stride();
     float* delta = kp + packed_b_floats(kBwdK, d);
     float* shift = delta + lq;
-    float* p = shift + lq;       // P^T (keys, queries)
-    float* dst = p + kBwdK * kBwdQ;  // dP^T, then dS^T
+    float* p = shift + lq;            // P^T (keys, queries)
+    float* dst = p + kBwdK * kBwdQ;   // dP^T, then dS^T
     float* ds = dst + kBwdK * kBwdQ;  // dS (queries, keys)
     float* tmp = ds + kBwdK * kBwdQ;  // gathered rows of dO and O
 
@@ -295,18 +287,15 @@ struct Backward {
         const bool first_q = ib == ib0, first_k = jb == c;
         if (first_q && rows < bk) {
           std::memset(dk_h + (j0 + rows) * d, 0, static_cast<std::size_t>((bk - rows) * d) * sizeof(float));
-          std::memset(dv_h + (j0 + rows) * dvw, 0,
-                      static_cast<std::size_t>((bk - rows) * dvw) * sizeof(float));
+          std::memset(dv_h + (j0 + rows) * dvw, 0, static_cast<std::size_t>((bk - rows) * dvw) * sizeof(float));
         }
         gemm_packed_b(p, kBwdQ, k_block, qt + ib * qt_stride(), rows, bq, d);
         mask_tile(p, rows, bq, b, h, i0, j0);
         kern.exp_tile(p, kBwdQ, rows, bq, shape.scale, shift + i0);
-        gemm_packed_b(dv_h + j0 * dvw, dvw, {p, kBwdQ, 1}, dop + ib * do_stride(), rows, dvw, bq, {},
-                      !first_q);
+        gemm_packed_b(dv_h + j0 * dvw, dvw, {p, kBwdQ, 1}, dop + ib * do_stride(), rows, dvw, bq, {}, !first_q);
         gemm_packed_b(dst, kBwdQ, v_block, dot + ib * dot_stride(), rows, bq, dvw);
         kern.softmax_grad_tile(dst, p, kBwdQ, rows, bq, delta + i0, shape.scale);
-        gemm_packed_b(dk_h + j0 * d, d, {dst, kBwdQ, 1}, qp + ib * qp_stride(), rows, d, bq, {},
-                      !first_q);
+        gemm_packed_b(dk_h + j0 * d, d, {dst, kBwdQ, 1}, qp + ib * qp_stride(), rows, d, bq, {}, !first_q);
         kern.transpose(ds, kBwdK, dst, kBwdQ, rows, bq);
         // kp is packed for depth bk: a tile cut short by the causal rule takes K as it is.
         if (rows == bk) {
@@ -321,8 +310,8 @@ struct Backward {
 
 }  // namespace
 
-void attention(float* out, float* lse, AttentionView q, AttentionView k, AttentionView v,
-               const AttentionMask& mask, const AttentionShape& shape) {
+void attention(float* out, float* lse, AttentionView q, AttentionView k, AttentionView v, const AttentionMask& mask,
+               const AttentionShape& shape) {
   const Forward fwd{out, lse, q, k, v, mask, shape, RANVIER_ISA_TABLE(attention_kernels)};
   const std::int64_t heads = shape.batch * shape.heads;
   const std::int64_t chunks = chunks_per_head(heads, ceil_div(shape.lq, kFwdQ));
@@ -335,15 +324,14 @@ void attention(float* out, float* lse, AttentionView q, AttentionView k, Attenti
   });
 }
 
-void attention_backward(float* dq, float* dk, float* dv, AttentionView dout, AttentionView out,
-                        const float* lse, AttentionView q, AttentionView k, AttentionView v,
-                        const AttentionMask& mask, const AttentionShape& shape) {
-  const Backward bwd{dq, dk, dv, dout, out, lse, q, k, v, mask, shape,
-                     RANVIER_ISA_TABLE(attention_kernels)};
+void attention_backward(float* dq, float* dk, float* dv, AttentionView dout, AttentionView out, const float* lse,
+                        AttentionView q, AttentionView k, AttentionView v, const AttentionMask& mask,
+                        const AttentionShape& shape) {
+  const Backward bwd{dq, dk, dv, dout, out, lse, q, k, v, mask, shape, RANVIER_ISA_TABLE(attention_kernels)};
   const std::int64_t heads = shape.batch * shape.heads;
   const std::int64_t chunks = chunks_per_head(heads, bwd.key_blocks());
-  const std::int64_t task_macs = std::max<std::int64_t>(
-      1, shape.lq * ceil_div(shape.lk, chunks) * (2 * shape.d + 2 * shape.dv));
+  const std::int64_t task_macs =
+      std::max<std::int64_t>(1, shape.lq * ceil_div(shape.lk, chunks) * (2 * shape.d + 2 * shape.dv));
   const std::int64_t head_dq = shape.lq * shape.d;
   // One task per head: it writes its dq rows itself. Several tasks per head:
   // each writes its own part of dq, summed into dq afterwards; the parts are
@@ -357,7 +345,8 @@ void attention_backward(float* dq, float* dk, float* dv, AttentionView dout, Att
   parallel_tasks(heads * chunks, kMinParallelMacs / task_macs, [&](std::int64_t t) {
     const std::int64_t head = t / chunks;
     float* dq_part = split ? parts + t * head_dq : dq + head * head_dq;
-    bwd.task(head / shape.heads, head % shape.heads, t % chunks, chunks, dq_part, scratch(ScratchSlot::attention, floats) + shared);
+    bwd.task(head / shape.heads, head % shape.heads, t % chunks, chunks, dq_part,
+             scratch(ScratchSlot::attention, floats) + shared);
   });
   if (split) {
     parallel_for(heads, kMinParallelMacs / std::max<std::int64_t>(1, chunks * head_dq),

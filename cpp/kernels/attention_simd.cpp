@@ -48,17 +48,15 @@ float exp_row(float* p, std::int64_t n, float scale, float shift) {
 
 void scale_row(float* x, std::int64_t n, float a) {
   const V va = V::set1(a);
-  for_blocks<V>(n, [&](std::int64_t i, std::int64_t lanes) {
-    store_block(load_block<V>(x + i, lanes) * va, x + i, lanes);
-  });
+  for_blocks<V>(
+      n, [&](std::int64_t i, std::int64_t lanes) { store_block(load_block<V>(x + i, lanes) * va, x + i, lanes); });
 }
 
 // In three passes over the rows, so that the rows' reductions and the
 // rescale factors (one exp for 16 rows at once) overlap instead of forming
 // one long dependency chain per row.
-void online_softmax(float* s, std::int64_t lds, std::int64_t rows, std::int64_t cols, float scale,
-                    float* row_max_io, float* row_sum, float* o, std::int64_t ldo, std::int64_t dv,
-                    float* tmp) {
+void online_softmax(float* s, std::int64_t lds, std::int64_t rows, std::int64_t cols, float scale, float* row_max_io,
+                    float* row_sum, float* o, std::int64_t ldo, std::int64_t dv, float* tmp) {
   float* shift = tmp;
   float* alpha = tmp + rows;
   for (std::int64_t r = 0; r < rows; ++r) shift[r] = scale * row_max(s + r * lds, cols);
@@ -80,8 +78,7 @@ void online_softmax(float* s, std::int64_t lds, std::int64_t rows, std::int64_t 
   }
 }
 
-void exp_tile(float* p, std::int64_t ld, std::int64_t rows, std::int64_t cols, float scale,
-              const float* shift) {
+void exp_tile(float* p, std::int64_t ld, std::int64_t rows, std::int64_t cols, float scale, const float* shift) {
   const V vs = V::set1(scale);
   for (std::int64_t r = 0; r < rows; ++r) {
     float* pr = p + r * ld;
@@ -92,22 +89,20 @@ void exp_tile(float* p, std::int64_t ld, std::int64_t rows, std::int64_t cols, f
   }
 }
 
-void softmax_grad_tile(float* ds, const float* p, std::int64_t ld, std::int64_t rows,
-                       std::int64_t cols, const float* delta, float scale) {
+void softmax_grad_tile(float* ds, const float* p, std::int64_t ld, std::int64_t rows, std::int64_t cols,
+                       const float* delta, float scale) {
   const V vs = V::set1(scale);
   for (std::int64_t r = 0; r < rows; ++r) {
     float* dr = ds + r * ld;
     const float* pr = p + r * ld;
     for_blocks<V>(cols, [&](std::int64_t c, std::int64_t lanes) {
-      const V g = vs * load_block<V>(pr + c, lanes) *
-                  (load_block<V>(dr + c, lanes) - load_block<V>(delta + c, lanes));
+      const V g = vs * load_block<V>(pr + c, lanes) * (load_block<V>(dr + c, lanes) - load_block<V>(delta + c, lanes));
       store_block(g, dr + c, lanes);
     });
   }
 }
 
-void transpose(float* dst, std::int64_t ldd, const float* src, std::int64_t lds, std::int64_t rows,
-               std::int64_t cols) {
+void transpose(float* dst, std::int64_t ldd, const float* src, std::int64_t lds, std::int64_t rows, std::int64_t cols) {
   constexpr std::int64_t L = V::kLanes;
   const std::int64_t full_rows = rows / L * L, full_cols = cols / L * L;
   for (std::int64_t r = 0; r < full_rows; r += L)

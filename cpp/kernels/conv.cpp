@@ -20,11 +20,11 @@
 #include <algorithm>
 #include <cstring>
 
+#include "column_sums.h"
 #include "conv_direct_kernels.h"
 #include "ranvier/gemm.h"
-#include "ranvier/runtime.h"
 #include "ranvier/index_math.h"
-#include "column_sums.h"
+#include "ranvier/runtime.h"
 
 namespace ranvier::cpu {
 
@@ -57,7 +57,6 @@ constexpr std::int64_t kDirectGrainMacs = std::int64_t{1} << 20;
 // Patch rows per chunk of the direct backward's dw (the chunk's dz stays in L1).
 constexpr std::int64_t kDirectChunkRows = 256;
 
-
 struct Geometry : ConvGeometry {
   using ConvGeometry::ConvGeometry;
 
@@ -70,8 +69,7 @@ struct Geometry : ConvGeometry {
 
 // Rows of the patch matrix built at a time when `parts` threads share the rows.
 std::int64_t chunk_rows(const Geometry& g, std::int64_t parts) {
-  const std::int64_t by_budget =
-      std::max(kMinChunkRows, kChunkFloats / std::max<std::int64_t>(1, g.kdim));
+  const std::int64_t by_budget = std::max(kMinChunkRows, kChunkFloats / std::max<std::int64_t>(1, g.kdim));
   return std::max<std::int64_t>(1, std::min(by_budget, ceil_div(g.rows, parts)));
 }
 
@@ -81,8 +79,7 @@ std::int64_t chunk_rows(const Geometry& g, std::int64_t parts) {
 // outside(patch_offset, length). im2col copies (and zeroes) through it, col2im
 // adds back through it.
 template <class Inside, class Outside>
-void walk_patches(const Geometry& g, std::int64_t r0, std::int64_t r1, Inside inside,
-                  Outside outside) {
+void walk_patches(const Geometry& g, std::int64_t r0, std::int64_t r1, Inside inside, Outside outside) {
   // Sizes in locals: the callbacks write through pointers that may alias
   // anything (memcpy), which would otherwise reload every size per run.
   const std::int64_t h = g.s.h, w = g.s.w, c = g.s.c, kh = g.s.kh, kw = g.s.kw;
@@ -96,9 +93,7 @@ void walk_patches(const Geometry& g, std::int64_t r0, std::int64_t r1, Inside in
     // Kernel columns j in [j0, j1) land inside the image: 0 <= iw0 + j*dw < W
     // (no division away from the left and right borders).
     const std::int64_t j0 = iw0 >= 0 ? 0 : std::min(kw, ceil_div(-iw0, dw));
-    const std::int64_t j1 = iw0 + (kw - 1) * dw < w ? kw
-                            : iw0 >= w               ? j0
-                                                     : std::max(j0, ceil_div(w - iw0, dw));
+    const std::int64_t j1 = iw0 + (kw - 1) * dw < w ? kw : iw0 >= w ? j0 : std::max(j0, ceil_div(w - iw0, dw));
     for (std::int64_t i = 0; i < kh; ++i, p += kwc) {
       const std::int64_t ih = ih0 + i * dh;
       if (ih < 0 || ih >= h || j0 == j1) {
@@ -125,15 +120,12 @@ void walk_patches(const Geometry& g, std::int64_t r0, std::int64_t r1, Inside in
 // x -> cols (r1 - r0, kdim): the patches of output rows [r0, r1). Threads
 // split the rows (inline when called from a part already on its own thread).
 void im2col(const Geometry& g, const float* x, float* cols, std::int64_t r0, std::int64_t r1) {
-  const std::int64_t grain =
-      std::max<std::int64_t>(1, kIm2colGrain / std::max<std::int64_t>(1, g.kdim));
+  const std::int64_t grain = std::max<std::int64_t>(1, kIm2colGrain / std::max<std::int64_t>(1, g.kdim));
   parallel_for(r1 - r0, grain, [&](std::int64_t begin, std::int64_t end) {
     float* dst = cols + begin * g.kdim;
     walk_patches(
         g, r0 + begin, r0 + end,
-        [&](std::int64_t p, std::int64_t xo, std::int64_t len) {
-          std::memcpy(dst + p, x + xo, len * sizeof(float));
-        },
+        [&](std::int64_t p, std::int64_t xo, std::int64_t len) { std::memcpy(dst + p, x + xo, len * sizeof(float)); },
         [&](std::int64_t p, std::int64_t len) { std::memset(dst + p, 0, len * sizeof(float)); });
   });
 }
@@ -165,9 +157,7 @@ void run_parts(std::int64_t parts, const Part& part) {
   });
 }
 
-bool worth_threads(const Geometry& g) {
-  return num_threads() > 1 && g.rows * g.kdim * g.s.k >= kMinParallelMacs;
-}
+bool worth_threads(const Geometry& g) { return num_threads() > 1 && g.rows * g.kdim * g.s.k >= kMinParallelMacs; }
 
 // Where part p of a backward sums its dw and db, zeroed: dw and db
 // themselves for part 0 (null stays null), its `partial` buffer (kdim * K
@@ -177,10 +167,13 @@ struct PartSums {
   float* db;
 };
 
-PartSums zeroed_part_sums(float* dw, float* db, std::int64_t p, float* partial, std::int64_t kdim,
-                          std::int64_t k) {
-  PartSums sums = {dw == nullptr ? nullptr : p == 0 ? dw : partial,
-                   db == nullptr ? nullptr : p == 0 ? db : partial + kdim * k};
+PartSums zeroed_part_sums(float* dw, float* db, std::int64_t p, float* partial, std::int64_t kdim, std::int64_t k) {
+  PartSums sums = {dw == nullptr ? nullptr
+                   : p == 0      ? dw
+                                 : partial,
+                   db == nullptr ? nullptr
+                   : p == 0      ? db
+                                 : partial + kdim * k};
   if (sums.dw != nullptr) std::memset(sums.dw, 0, static_cast<std::size_t>(kdim * k) * sizeof(float));
   if (sums.db != nullptr) std::memset(sums.db, 0, static_cast<std::size_t>(k) * sizeof(float));
   return sums;
@@ -189,8 +182,7 @@ PartSums zeroed_part_sums(float* dw, float* db, std::int64_t p, float* partial, 
 // dw (kdim, K) and db (K,) += the partial sums of parts 1..parts-1, each at
 // partial(p): kdim * K floats of dw, then K of db.
 template <class Partial>
-void add_partials(float* dw, float* db, std::int64_t parts, std::int64_t kdim, std::int64_t k,
-                  const Partial& partial) {
+void add_partials(float* dw, float* db, std::int64_t parts, std::int64_t kdim, std::int64_t k, const Partial& partial) {
   for (std::int64_t p = 1; p < parts; ++p) {
     const float* part = partial(p);
     if (dw != nullptr) {
@@ -207,14 +199,14 @@ void add_partials(float* dw, float* db, std::int64_t parts, std::int64_t kdim, s
 // from cache by db, dw (in registers, or from patches a chunk of rows at a
 // time) and dx (gathered pixel by pixel). Threads split the images, each part
 // after the first with its own dw and db, added at the end.
-void few_channels_backward(const Geometry& g, float* dx, float* dw, float* db, const float* dy,
-                           const float* saved, const float* x, const float* w, Activation act) {
+void few_channels_backward(const Geometry& g, float* dx, float* dw, float* db, const float* dy, const float* saved,
+                           const float* x, const float* w, Activation act) {
   const Conv2dShape& s = g.s;
   const ConvDirectKernels& kernels = RANVIER_ISA_TABLE(conv_direct_kernels);
   const std::int64_t k = s.k, kdim = g.kdim;
   const std::int64_t image_rows = g.ho * g.wo, image_pixels = s.h * s.w;
-  const std::int64_t parts = std::max<std::int64_t>(
-      1, std::min<std::int64_t>({g.rows * kdim * k / kDirectGrainMacs, num_threads(), s.n}));
+  const std::int64_t parts =
+      std::max<std::int64_t>(1, std::min<std::int64_t>({g.rows * kdim * k / kDirectGrainMacs, num_threads(), s.n}));
   const std::int64_t chunk = std::min(kDirectChunkRows, image_rows);
   const std::int64_t dz_floats = act == Activation::none ? 0 : image_rows * k;
   const std::int64_t part_floats = dz_floats + chunk * kdim + kdim * k + k;
@@ -254,8 +246,7 @@ void few_channels_backward(const Geometry& g, float* dx, float* dw, float* db, c
 
 }  // namespace
 
-void conv2d(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s,
-            Activation act) {
+void conv2d(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s, Activation act) {
   const Geometry g(s);
   if (g.rows == 0 || s.k == 0) return;
   Epilogue epilogue;
@@ -268,13 +259,11 @@ void conv2d(float* y, const float* x, const float* w, const float* b, const Conv
   }
   if (g.few_channels()) {
     const ConvDirectKernels& kernels = RANVIER_ISA_TABLE(conv_direct_kernels);
-    parallel_for(g.rows, g.direct_grain(g.kdim * s.k), [&](std::int64_t begin, std::int64_t end) {
-      kernels.forward(y, x, w, b, s, act, begin, end);
-    });
+    parallel_for(g.rows, g.direct_grain(g.kdim * s.k),
+                 [&](std::int64_t begin, std::int64_t end) { kernels.forward(y, x, w, b, s, act, begin, end); });
     return;
   }
-  const std::int64_t parts =
-      worth_threads(g) ? std::clamp<std::int64_t>(g.rows / kMinPartRows, 1, num_threads()) : 1;
+  const std::int64_t parts = worth_threads(g) ? std::clamp<std::int64_t>(g.rows / kMinPartRows, 1, num_threads()) : 1;
   const std::int64_t chunk = chunk_rows(g, parts);
   // w packed once for the GEMMs of every chunk.
   const std::int64_t packed_floats = packed_b_floats(g.kdim, s.k);
@@ -292,8 +281,8 @@ void conv2d(float* y, const float* x, const float* w, const float* b, const Conv
   });
 }
 
-void conv2d_backward(float* dx, float* dw, float* db, const float* dy, const float* saved,
-                     const float* x, const float* w, const Conv2dShape& s, Activation act) {
+void conv2d_backward(float* dx, float* dw, float* db, const float* dy, const float* saved, const float* x,
+                     const float* w, const Conv2dShape& s, Activation act) {
   const Geometry g(s);
   if (g.few_channels()) {
     few_channels_backward(g, dx, dw, db, dy, saved, x, w, act);
@@ -304,8 +293,7 @@ void conv2d_backward(float* dx, float* dw, float* db, const float* dy, const flo
   // Parts own whole images (col2im of two parts never meets) and, beyond the
   // first, their own dw and db, summed at the end.
   const std::int64_t partial_floats = kdim * k + k;
-  const bool split_images =
-      worth_threads(g) && s.n >= num_threads() && partial_floats <= kMaxPartialFloats;
+  const bool split_images = worth_threads(g) && s.n >= num_threads() && partial_floats <= kMaxPartialFloats;
   const std::int64_t parts = split_images ? num_threads() : 1;
   const std::int64_t chunk = chunk_rows(g, parts);
   const bool want_params = dw != nullptr || db != nullptr;
@@ -327,8 +315,7 @@ void conv2d_backward(float* dx, float* dw, float* db, const float* dy, const flo
     float* db_p = sums.db;
 
     const std::int64_t n0 = s.n * p / parts, n1 = s.n * (p + 1) / parts;
-    if (dx != nullptr && !g.direct)
-      std::memset(dx + n0 * image_floats, 0, (n1 - n0) * image_floats * sizeof(float));
+    if (dx != nullptr && !g.direct) std::memset(dx + n0 * image_floats, 0, (n1 - n0) * image_floats * sizeof(float));
     for (std::int64_t r0 = n0 * image_rows; r0 < n1 * image_rows; r0 += chunk) {
       const std::int64_t r1 = std::min(r0 + chunk, n1 * image_rows), m = r1 - r0;
       const float* dz = dy + r0 * k;

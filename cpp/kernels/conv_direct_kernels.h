@@ -15,8 +15,8 @@ namespace ranvier::cpu {
 struct ConvDirectKernels {
   // y rows [r0, r1) of (N*HO*WO, K): act(sum over the kernel elements inside
   // the image of x * w, + b). b may be null.
-  void (*forward)(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s,
-                  Activation act, std::int64_t r0, std::int64_t r1);
+  void (*forward)(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s, Activation act,
+                  std::int64_t r0, std::int64_t r1);
   // dx pixels [p0, p1) of (N*H*W, C): each gathers dz (N*HO*WO, K) of the
   // outputs whose windows cover it, through w.
   void (*backward_input)(float* dx, const float* dz, const float* w, const Conv2dShape& s, std::int64_t p0,
@@ -28,8 +28,8 @@ struct ConvDirectKernels {
   bool (*backward_weights_in_registers)(float* dw, const float* x, const float* dz, const Conv2dShape& s,
                                         std::int64_t r0, std::int64_t r1);
   // dw (kdim, K) += cols^T @ dz for patches cols (rows, kdim) and dz (rows, K).
-  void (*backward_weights_patches)(float* dw, const float* cols, const float* dz, std::int64_t rows,
-                                   std::int64_t kdim, std::int64_t k);
+  void (*backward_weights_patches)(float* dw, const float* cols, const float* dz, std::int64_t rows, std::int64_t kdim,
+                                   std::int64_t k);
 };
 
 RANVIER_DECLARE_ISA_TABLE(ConvDirectKernels, conv_direct_kernels)

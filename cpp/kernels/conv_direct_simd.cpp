@@ -84,8 +84,8 @@ inline Taps taps_inside(const Conv2dShape& s, const PixelCursor& out) {
 // real networks): every load whole, the loops over vectors fully unrolled.
 
 template <int KV, int C>
-void forward_whole(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s,
-                   Activation act, std::int64_t r0, std::int64_t r1) {
+void forward_whole(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s, Activation act,
+                   std::int64_t r0, std::int64_t r1) {
   constexpr std::int64_t k = KV * L;
   const std::int64_t row_step = s.dilation_h * s.w * C, col_step = s.dilation_w * C;
   PixelCursor out(r0, s.ho(), s.wo());
@@ -335,8 +335,8 @@ void backward_input(float* dx, const float* dz, const float* w, const Conv2dShap
   if (!done) backward_input_any(dx, dz, w, s, p0, p1);
 }
 
-bool backward_weights_in_registers(float* dw, const float* x, const float* dz, const Conv2dShape& s,
-                                   std::int64_t r0, std::int64_t r1) {
+bool backward_weights_in_registers(float* dw, const float* x, const float* dz, const Conv2dShape& s, std::int64_t r0,
+                                   std::int64_t r1) {
   bool done = false;
   if (s.kh == 3 && s.kw == 3) {
     with_whole_vectors(s.k, [&](auto kv) {
@@ -360,6 +360,6 @@ void backward_weights_patches(float* dw, const float* cols, const float* dz, std
 }  // namespace
 
 extern const ConvDirectKernels conv_direct_kernels = {forward, backward_input, backward_weights_in_registers,
-                                                       backward_weights_patches};
+                                                      backward_weights_patches};
 
 }  // namespace ranvier::cpu::RANVIER_ISA_NS

@@ -3,14 +3,14 @@
 #include <algorithm>
 #include <cstring>
 
+#include "column_sums.h"
 #include "ranvier/gemm.h"
 #include "ranvier/runtime.h"
-#include "column_sums.h"
 
 namespace ranvier::cpu {
 
-void linear(float* y, MatrixView x, MatrixView w, const float* b, std::int64_t rows,
-            std::int64_t in, std::int64_t out, Activation act) {
+void linear(float* y, MatrixView x, MatrixView w, const float* b, std::int64_t rows, std::int64_t in, std::int64_t out,
+            Activation act) {
   Epilogue epilogue;
   epilogue.bias = b;
   epilogue.act = act;
@@ -30,9 +30,8 @@ void column_sum(float* db, const float* dz, std::int64_t rows, std::int64_t out)
 
 }  // namespace
 
-void linear_backward(float* dx, float* dw, float* db, const float* dy, const float* saved,
-                     MatrixView x, MatrixView w, std::int64_t rows, std::int64_t in,
-                     std::int64_t out, Activation act) {
+void linear_backward(float* dx, float* dw, float* db, const float* dy, const float* saved, MatrixView x, MatrixView w,
+                     std::int64_t rows, std::int64_t in, std::int64_t out, Activation act) {
   // A narrow layer's dw (10 classes, say) is a narrow product, which gemm
   // computes transposed by itself.
   const float* dz = dy;

@@ -18,8 +18,7 @@ float keep_scale(double rate) { return static_cast<float>(1.0 / (1.0 - rate)); }
 
 }  // namespace
 
-void dropout(float* y, std::uint8_t* mask, const float* x, std::int64_t n, double rate,
-             std::uint64_t seed) {
+void dropout(float* y, std::uint8_t* mask, const float* x, std::int64_t n, double rate, std::uint64_t seed) {
   const DropoutKernels& k = RANVIER_ISA_TABLE(dropout_kernels);
   const auto threshold = static_cast<std::uint32_t>(rate * 4294967296.0);
   const float scale = keep_scale(rate);
@@ -29,8 +28,7 @@ void dropout(float* y, std::uint8_t* mask, const float* x, std::int64_t n, doubl
   });
 }
 
-void dropout_backward(float* dx, const float* dy, const std::uint8_t* mask, std::int64_t n,
-                      double rate) {
+void dropout_backward(float* dx, const float* dy, const std::uint8_t* mask, std::int64_t n, double rate) {
   const DropoutKernels& k = RANVIER_ISA_TABLE(dropout_kernels);
   const float scale = keep_scale(rate);
   parallel_for(n, kGrain, [&](std::int64_t begin, std::int64_t end) {

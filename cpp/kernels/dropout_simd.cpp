@@ -23,9 +23,8 @@ inline std::uint64_t mix64(std::uint64_t z) {
   return z ^ (z >> 31);
 }
 
-void forward(float* __restrict y, std::uint8_t* __restrict mask, const float* __restrict x,
-             std::int64_t begin, std::int64_t end, std::uint64_t seed, std::uint32_t threshold,
-             float scale) {
+void forward(float* __restrict y, std::uint8_t* __restrict mask, const float* __restrict x, std::int64_t begin,
+             std::int64_t end, std::uint64_t seed, std::uint32_t threshold, float scale) {
   const std::uint64_t key = mix64(seed + kGolden);
   std::uint32_t draw[kBlock];
   for (std::int64_t b = begin; b < end; b += kBlock) {

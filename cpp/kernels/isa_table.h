@@ -17,9 +17,10 @@
   }
 
 #if defined(RANVIER_HAVE_X86_ISAS)
-#define RANVIER_ISA_TABLE(name)                                                 \
-  (::ranvier::selected_isa() == ::ranvier::Isa::avx512 ? avx512::name          \
-   : ::ranvier::selected_isa() == ::ranvier::Isa::avx2 ? avx2::name : generic::name)
+#define RANVIER_ISA_TABLE(name)                                       \
+  (::ranvier::selected_isa() == ::ranvier::Isa::avx512 ? avx512::name \
+   : ::ranvier::selected_isa() == ::ranvier::Isa::avx2 ? avx2::name   \
+                                                       : generic::name)
 #else
 #define RANVIER_ISA_TABLE(name) (generic::name)
 #endif

@@ -36,7 +36,8 @@ std::int64_t row_grain(std::int64_t n) {
 void reduce_row_losses(float* loss, Reduction reduction, std::int64_t rows, std::int64_t grain,
                        const std::function<void(float*, std::int64_t, std::int64_t)>& row_losses) {
   // Slot 6 of the calling thread; the workers only write their own rows of it.
-  float* out = reduction == Reduction::none ? loss : scratch(ScratchSlot::pool_softmax_losses, static_cast<std::size_t>(rows));
+  float* out =
+      reduction == Reduction::none ? loss : scratch(ScratchSlot::pool_softmax_losses, static_cast<std::size_t>(rows));
   parallel_for(rows, grain, [&](std::int64_t begin, std::int64_t end) { row_losses(out, begin, end); });
   if (reduction == Reduction::none) return;
   double total = 0.0;
@@ -46,20 +47,19 @@ void reduce_row_losses(float* loss, Reduction reduction, std::int64_t rows, std:
   loss[0] = static_cast<float>(total);
 }
 
-void mse(float* loss, const float* pred, const float* target, std::int64_t n, std::int64_t d,
-         Reduction reduction) {
+void mse(float* loss, const float* pred, const float* target, std::int64_t n, std::int64_t d, Reduction reduction) {
   const LossKernels& k = RANVIER_ISA_TABLE(loss_kernels);
   reduce_row_losses(loss, reduction, n, row_grain(d), [&](float* out, std::int64_t begin, std::int64_t end) {
     k.mse(out + begin, pred + begin * d, target + begin * d, end - begin, d);
   });
 }
 
-void mse_backward(float* dpred, const float* pred, const float* target, const float* dloss, float scale,
-                  std::int64_t n, std::int64_t d) {
+void mse_backward(float* dpred, const float* pred, const float* target, const float* dloss, float scale, std::int64_t n,
+                  std::int64_t d) {
   const LossKernels& k = RANVIER_ISA_TABLE(loss_kernels);
   parallel_for(n, row_grain(d), [&](std::int64_t begin, std::int64_t end) {
-    k.mse_backward(dpred + begin * d, pred + begin * d, target + begin * d,
-                   dloss != nullptr ? dloss + begin : nullptr, scale, end - begin, d);
+    k.mse_backward(dpred + begin * d, pred + begin * d, target + begin * d, dloss != nullptr ? dloss + begin : nullptr,
+                   scale, end - begin, d);
   });
 }
 
@@ -91,8 +91,8 @@ void binary_cross_entropy_backward(float* dpred, const float* pred, const float*
                                    float scale, std::int64_t n, std::int64_t d, bool from_logits) {
   const LossKernels& k = RANVIER_ISA_TABLE(loss_kernels);
   parallel_for(n, row_grain(d), [&](std::int64_t begin, std::int64_t end) {
-    k.bce_backward(dpred + begin * d, pred + begin * d, target + begin * d,
-                   dloss != nullptr ? dloss + begin : nullptr, scale, end - begin, d, from_logits);
+    k.bce_backward(dpred + begin * d, pred + begin * d, target + begin * d, dloss != nullptr ? dloss + begin : nullptr,
+                   scale, end - begin, d, from_logits);
   });
 }
 

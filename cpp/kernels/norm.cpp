@@ -20,8 +20,8 @@ constexpr ScratchSlot kScratchSlot = ScratchSlot::norm_embedding_dropout_optim;
 std::int64_t rows_grain(std::int64_t d) { return std::max<std::int64_t>(1, kGrain / d); }
 }  // namespace
 
-void layer_norm(float* y, float* mean, float* rstd, const float* x, const float* gamma,
-                const float* beta, std::int64_t rows, std::int64_t d, float eps) {
+void layer_norm(float* y, float* mean, float* rstd, const float* x, const float* gamma, const float* beta,
+                std::int64_t rows, std::int64_t d, float eps) {
   const NormKernels& k = RANVIER_ISA_TABLE(norm_kernels);
   parallel_for(rows, rows_grain(d), [&](std::int64_t begin, std::int64_t end) {
     float m, r;
@@ -33,17 +33,15 @@ void layer_norm(float* y, float* mean, float* rstd, const float* x, const float*
   });
 }
 
-void layer_norm_backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x,
-                         const float* gamma, const float* mean, const float* rstd, std::int64_t rows,
-                         std::int64_t d) {
+void layer_norm_backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* gamma,
+                         const float* mean, const float* rstd, std::int64_t rows, std::int64_t d) {
   if (rows == 0) {
     std::memset(dgamma, 0, d * sizeof(float));
     std::memset(dbeta, 0, d * sizeof(float));
     return;
   }
   const NormKernels& k = RANVIER_ISA_TABLE(norm_kernels);
-  const std::int64_t blocks =
-      std::clamp<std::int64_t>(rows * d / kGrain, 1, std::min<std::int64_t>(rows, kMaxBlocks));
+  const std::int64_t blocks = std::clamp<std::int64_t>(rows * d / kGrain, 1, std::min<std::int64_t>(rows, kMaxBlocks));
   // partial[b] = (dgamma (d), dbeta (d)) of block b's rows
   float* partial = scratch(kScratchSlot, static_cast<std::size_t>(blocks * 2 * d));
   parallel_for(blocks, 1, [&](std::int64_t b0, std::int64_t b1) {

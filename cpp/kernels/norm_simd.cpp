@@ -61,12 +61,14 @@ Moments row_moments(const float* x, std::int64_t d, float shift) {
 // Full vectors in the body, a masked one for the tail: one loop for both.
 V load(const float* p, std::int64_t r) { return r == V::kLanes ? V::load(p) : V::load_partial(p, r); }
 void store(V a, float* p, std::int64_t r) {
-  if (r == V::kLanes) a.store(p);
-  else a.store_partial(p, r);
+  if (r == V::kLanes)
+    a.store(p);
+  else
+    a.store_partial(p, r);
 }
 
-void forward_row(float* y, float* mean_out, float* rstd_out, const float* x, const float* gamma,
-                 const float* beta, std::int64_t d, float eps) {
+void forward_row(float* y, float* mean_out, float* rstd_out, const float* x, const float* gamma, const float* beta,
+                 std::int64_t d, float eps) {
   const float shift = x[0];
   const Moments mo = row_moments(x, d, shift);
   const float rstd = 1.0f / std::sqrt(mo.m2 / static_cast<float>(d) + eps);
@@ -82,8 +84,8 @@ void forward_row(float* y, float* mean_out, float* rstd_out, const float* x, con
 
 // With xhat = (x - mean) rstd and g = dy gamma:
 //   dx = rstd (g - mean(g) - xhat mean(g xhat))
-void backward_row(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x,
-                  const float* gamma, float mean, float rstd, std::int64_t d) {
+void backward_row(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* gamma,
+                  float mean, float rstd, std::int64_t d) {
   const V vmean = V::set1(mean), vrstd = V::set1(rstd);
   V sum_g = V::zero(), sum_gx = V::zero();
   for (std::int64_t i = 0; i < d; i += V::kLanes) {

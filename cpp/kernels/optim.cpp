@@ -1,7 +1,7 @@
 // Optimizer dispatch: per-call scalars (bias corrections in double), ISA
 // choice and threading over contiguous chunks.
-#include "optim_kernels.h"
 #include "ranvier/optim.h"
+#include "optim_kernels.h"
 #include "ranvier/runtime.h"
 
 namespace ranvier::cpu {
@@ -11,8 +11,8 @@ namespace {
 constexpr std::int64_t kGrain = 1 << 15;
 }  // namespace
 
-void sgd_update(float* param, float* velocity, const float* grad, std::int64_t n, float lr,
-                float momentum, bool nesterov, float weight_decay) {
+void sgd_update(float* param, float* velocity, const float* grad, std::int64_t n, float lr, float momentum,
+                bool nesterov, float weight_decay) {
   const OptimKernels& k = RANVIER_ISA_TABLE(optim_kernels);
   const SgdCoefficients c = {lr, momentum, weight_decay, nesterov};
   parallel_for(n, kGrain, [&](std::int64_t begin, std::int64_t end) {
@@ -20,9 +20,8 @@ void sgd_update(float* param, float* velocity, const float* grad, std::int64_t n
   });
 }
 
-void adam_update(float* param, float* m, float* v, const float* grad, std::int64_t n,
-                 std::int64_t step, float lr, float beta1, float beta2, float eps,
-                 float weight_decay, bool decoupled) {
+void adam_update(float* param, float* m, float* v, const float* grad, std::int64_t n, std::int64_t step, float lr,
+                 float beta1, float beta2, float eps, float weight_decay, bool decoupled) {
   const OptimKernels& k = RANVIER_ISA_TABLE(optim_kernels);
   const AdamCoefficients c = AdamCoefficients::for_step(step, lr, beta1, beta2, eps, weight_decay, decoupled);
   parallel_for(n, kGrain, [&](std::int64_t begin, std::int64_t end) {
@@ -30,8 +29,8 @@ void adam_update(float* param, float* m, float* v, const float* grad, std::int64
   });
 }
 
-void rmsprop_update(float* param, float* v, float* velocity, float* mean_grad, const float* grad,
-                    std::int64_t n, float lr, float rho, float eps, float momentum) {
+void rmsprop_update(float* param, float* v, float* velocity, float* mean_grad, const float* grad, std::int64_t n,
+                    float lr, float rho, float eps, float momentum) {
   const OptimKernels& k = RANVIER_ISA_TABLE(optim_kernels);
   const RmspropCoefficients c = {lr, rho, eps, momentum};
   parallel_for(n, kGrain, [&](std::int64_t begin, std::int64_t end) {

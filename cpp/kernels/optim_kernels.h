@@ -20,14 +20,12 @@ struct RmspropCoefficients {
 
 struct OptimKernels {
   // param (n), velocity (n) or null, grad (n); updates in place.
-  void (*sgd)(float* param, float* velocity, const float* grad, std::int64_t n,
-              const SgdCoefficients& c);
+  void (*sgd)(float* param, float* velocity, const float* grad, std::int64_t n, const SgdCoefficients& c);
   // param (n), m (n), v (n), grad (n); updates in place.
-  void (*adam)(float* param, float* m, float* v, const float* grad, std::int64_t n,
-               const AdamCoefficients& c);
+  void (*adam)(float* param, float* m, float* v, const float* grad, std::int64_t n, const AdamCoefficients& c);
   // param, v (n), velocity and mean_grad (n) or null, grad (n); updates in place.
-  void (*rmsprop)(float* param, float* v, float* velocity, float* mean_grad, const float* grad,
-                  std::int64_t n, const RmspropCoefficients& c);
+  void (*rmsprop)(float* param, float* v, float* velocity, float* mean_grad, const float* grad, std::int64_t n,
+                  const RmspropCoefficients& c);
 };
 
 RANVIER_DECLARE_ISA_TABLE(OptimKernels, optim_kernels)

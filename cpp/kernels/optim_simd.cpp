@@ -14,15 +14,16 @@ using V = simd::RANVIER_ISA_NS::Vec;
 // Full vectors in the body, a masked one for the tail: one loop for both.
 V load(const float* p, std::int64_t r) { return r == V::kLanes ? V::load(p) : V::load_partial(p, r); }
 void store(V a, float* p, std::int64_t r) {
-  if (r == V::kLanes) a.store(p);
-  else a.store_partial(p, r);
+  if (r == V::kLanes)
+    a.store(p);
+  else
+    a.store_partial(p, r);
 }
 
 // The velocity and Nesterov choices are template parameters, so the loop
 // carries no branch per element.
 template <bool kVelocity, bool kNesterov>
-void sgd_loop(float* param, float* velocity, const float* grad, std::int64_t n,
-              const SgdCoefficients& c) {
+void sgd_loop(float* param, float* velocity, const float* grad, std::int64_t n, const SgdCoefficients& c) {
   const V lr = V::set1(c.lr), mu = V::set1(c.momentum), wd = V::set1(c.weight_decay);
   for (std::int64_t i = 0; i < n; i += V::kLanes) {
     const std::int64_t r = std::min<std::int64_t>(V::kLanes, n - i);
@@ -39,13 +40,15 @@ void sgd_loop(float* param, float* velocity, const float* grad, std::int64_t n,
 }
 
 void sgd(float* param, float* velocity, const float* grad, std::int64_t n, const SgdCoefficients& c) {
-  if (velocity == nullptr) sgd_loop<false, false>(param, velocity, grad, n, c);
-  else if (c.nesterov) sgd_loop<true, true>(param, velocity, grad, n, c);
-  else sgd_loop<true, false>(param, velocity, grad, n, c);
+  if (velocity == nullptr)
+    sgd_loop<false, false>(param, velocity, grad, n, c);
+  else if (c.nesterov)
+    sgd_loop<true, true>(param, velocity, grad, n, c);
+  else
+    sgd_loop<true, false>(param, velocity, grad, n, c);
 }
 
-void adam(float* param, float* m, float* v, const float* grad, std::int64_t n,
-          const AdamCoefficients& c) {
+void adam(float* param, float* m, float* v, const float* grad, std::int64_t n, const AdamCoefficients& c) {
   const V b1 = V::set1(c.beta1), b2 = V::set1(c.beta2);
   const V one_b1 = V::set1(1.0f - c.beta1), one_b2 = V::set1(1.0f - c.beta2);
   const V l2 = V::set1(c.l2), decay = V::set1(c.decay), step = V::set1(c.step_size);
@@ -91,10 +94,14 @@ void rmsprop_loop(float* param, float* v, float* velocity, float* mean_grad, con
 
 void rmsprop(float* param, float* v, float* velocity, float* mean_grad, const float* grad, std::int64_t n,
              const RmspropCoefficients& c) {
-  if (velocity == nullptr && mean_grad == nullptr) rmsprop_loop<false, false>(param, v, velocity, mean_grad, grad, n, c);
-  else if (velocity == nullptr) rmsprop_loop<false, true>(param, v, velocity, mean_grad, grad, n, c);
-  else if (mean_grad == nullptr) rmsprop_loop<true, false>(param, v, velocity, mean_grad, grad, n, c);
-  else rmsprop_loop<true, true>(param, v, velocity, mean_grad, grad, n, c);
+  if (velocity == nullptr && mean_grad == nullptr)
+    rmsprop_loop<false, false>(param, v, velocity, mean_grad, grad, n, c);
+  else if (velocity == nullptr)
+    rmsprop_loop<false, true>(param, v, velocity, mean_grad, grad, n, c);
+  else if (mean_grad == nullptr)
+    rmsprop_loop<true, false>(param, v, velocity, mean_grad, grad, n, c);
+  else
+    rmsprop_loop<true, true>(param, v, velocity, mean_grad, grad, n, c);
 }
 
 }  // namespace

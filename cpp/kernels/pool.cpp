@@ -42,9 +42,8 @@ void avg_pool2d(float* y, const float* x, const Pool2d& p) {
 void max_pool2d_backward(float* dx, const float* dy, const float* x, const Pool2d& p) {
   const PoolKernels& k = RANVIER_ISA_TABLE(pool_kernels);
   if (windows_tile(p)) {
-    parallel_for(p.n * p.out_h, grain_rows(p, p.out_w), [&](std::int64_t begin, std::int64_t end) {
-      k.max_backward_tiled(dx, dy, x, p, begin, end);
-    });
+    parallel_for(p.n * p.out_h, grain_rows(p, p.out_w),
+                 [&](std::int64_t begin, std::int64_t end) { k.max_backward_tiled(dx, dy, x, p, begin, end); });
     return;
   }
   // Slot 6 of the calling thread; the workers only read it.
@@ -58,9 +57,8 @@ void max_pool2d_backward(float* dx, const float* dy, const float* x, const Pool2
 void avg_pool2d_backward(float* dx, const float* dy, const Pool2d& p) {
   const PoolKernels& k = RANVIER_ISA_TABLE(pool_kernels);
   if (windows_tile(p)) {
-    parallel_for(p.n * p.out_h, grain_rows(p, p.out_w), [&](std::int64_t begin, std::int64_t end) {
-      k.avg_backward_tiled(dx, dy, p, begin, end);
-    });
+    parallel_for(p.n * p.out_h, grain_rows(p, p.out_w),
+                 [&](std::int64_t begin, std::int64_t end) { k.avg_backward_tiled(dx, dy, p, begin, end); });
     return;
   }
   parallel_for(p.n * p.h, grain_rows(p, p.w),

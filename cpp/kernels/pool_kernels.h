@@ -18,17 +18,15 @@ struct PoolKernels {
   // arg (N,HO,WO,C): for each window and channel, the row-major offset in the
   // window (kh * pool_w + kw) of its first maximum, as a float (exact: < 2^24).
   void (*argmax)(float* arg, const float* x, const Pool2d& p, std::int64_t begin, std::int64_t end);
-  void (*max_backward)(float* dx, const float* dy, const float* arg, const Pool2d& p,
-                       std::int64_t begin, std::int64_t end);
-  void (*avg_backward)(float* dx, const float* dy, const Pool2d& p, std::int64_t begin,
+  void (*max_backward)(float* dx, const float* dy, const float* arg, const Pool2d& p, std::int64_t begin,
                        std::int64_t end);
+  void (*avg_backward)(float* dx, const float* dy, const Pool2d& p, std::int64_t begin, std::int64_t end);
   // The backward passes when windows tile the image (stride == pool size, at
   // least one output): one pass over output rows [begin, end), which write
   // every dx element of their windows' input rows.
-  void (*max_backward_tiled)(float* dx, const float* dy, const float* x, const Pool2d& p,
-                             std::int64_t begin, std::int64_t end);
-  void (*avg_backward_tiled)(float* dx, const float* dy, const Pool2d& p, std::int64_t begin,
+  void (*max_backward_tiled)(float* dx, const float* dy, const float* x, const Pool2d& p, std::int64_t begin,
                              std::int64_t end);
+  void (*avg_backward_tiled)(float* dx, const float* dy, const Pool2d& p, std::int64_t begin, std::int64_t end);
 };
 
 RANVIER_DECLARE_ISA_TABLE(PoolKernels, pool_kernels)

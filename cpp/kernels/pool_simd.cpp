@@ -66,13 +66,11 @@ bool is_full_2x2(const Pool2d& p, const Window& win) { return p.pool_h == 2 && p
 // Calls body(y_pixel, x_image, window) for every output pixel of output rows
 // [begin, end); y_pixel points at its C channels, x_image at image n.
 template <class Body>
-void for_output_pixels(float* y, const float* x, const Pool2d& p, std::int64_t begin,
-                       std::int64_t end, Body body) {
+void for_output_pixels(float* y, const float* x, const Pool2d& p, std::int64_t begin, std::int64_t end, Body body) {
   for (std::int64_t row = begin; row < end; ++row) {
     const std::int64_t n = row / p.out_h, oh = row % p.out_h;
     const float* image = x + n * p.h * p.w * p.c;
-    for (std::int64_t ow = 0; ow < p.out_w; ++ow)
-      body(y + (row * p.out_w + ow) * p.c, image, window(p, oh, ow));
+    for (std::int64_t ow = 0; ow < p.out_w; ++ow) body(y + (row * p.out_w + ow) * p.c, image, window(p, oh, ow));
   }
 }
 
@@ -162,8 +160,7 @@ void gather_backward(float* dx, const Pool2d& p, std::int64_t begin, std::int64_
     float* dx_row = dx + row * p.w * p.c;
     std::memset(dx_row, 0, static_cast<std::size_t>(p.w * p.c) * sizeof(float));
     // Output rows whose windows [oh * stride - pad, + pool) contain ih.
-    const std::int64_t oh_first =
-        std::max<std::int64_t>(0, floor_div(ih + p.pad_top - p.pool_h, p.stride_h) + 1);
+    const std::int64_t oh_first = std::max<std::int64_t>(0, floor_div(ih + p.pad_top - p.pool_h, p.stride_h) + 1);
     const std::int64_t oh_last = std::min(p.out_h - 1, floor_div(ih + p.pad_top, p.stride_h));
     for (std::int64_t oh = oh_first; oh <= oh_last; ++oh) {
       for (std::int64_t ow = 0; ow < p.out_w; ++ow) {
@@ -181,22 +178,21 @@ void gather_backward(float* dx, const Pool2d& p, std::int64_t begin, std::int64_
   }
 }
 
-void max_backward(float* dx, const float* dy, const float* arg, const Pool2d& p, std::int64_t begin,
-                  std::int64_t end) {
-  gather_backward(dx, p, begin, end, [&](std::int64_t out, std::int64_t offset, const Window&, std::int64_t c,
-                                         std::int64_t lanes) {
-    const std::int64_t at = out * p.c + c;
-    // arg holds small integers exactly, so "equal" is "within a half".
-    auto chosen = abs(load_block<V>(arg + at, lanes) - V::set1(static_cast<float>(offset))) < V::set1(0.5f);
-    return select(chosen, load_block<V>(dy + at, lanes), V::zero());
-  });
+void max_backward(float* dx, const float* dy, const float* arg, const Pool2d& p, std::int64_t begin, std::int64_t end) {
+  gather_backward(
+      dx, p, begin, end, [&](std::int64_t out, std::int64_t offset, const Window&, std::int64_t c, std::int64_t lanes) {
+        const std::int64_t at = out * p.c + c;
+        // arg holds small integers exactly, so "equal" is "within a half".
+        auto chosen = abs(load_block<V>(arg + at, lanes) - V::set1(static_cast<float>(offset))) < V::set1(0.5f);
+        return select(chosen, load_block<V>(dy + at, lanes), V::zero());
+      });
 }
 
 void avg_backward(float* dx, const float* dy, const Pool2d& p, std::int64_t begin, std::int64_t end) {
-  gather_backward(dx, p, begin, end, [&](std::int64_t out, std::int64_t, const Window& win, std::int64_t c,
-                                         std::int64_t lanes) {
-    return load_block<V>(dy + out * p.c + c, lanes) * V::set1(1.0f / static_cast<float>(win.count()));
-  });
+  gather_backward(dx, p, begin, end,
+                  [&](std::int64_t out, std::int64_t, const Window& win, std::int64_t c, std::int64_t lanes) {
+                    return load_block<V>(dy + out * p.c + c, lanes) * V::set1(1.0f / static_cast<float>(win.count()));
+                  });
 }
 
 // Backward when the windows tile the image (stride == pool size): each input
@@ -296,8 +292,7 @@ void avg_backward_tiled(float* dx, const float* dy, const Pool2d& p, std::int64_
 
 }  // namespace
 
-extern const PoolKernels pool_kernels = {max_forward,  avg_forward,        argmax,
-                                         max_backward, avg_backward,       max_backward_tiled,
-                                         avg_backward_tiled};
+extern const PoolKernels pool_kernels = {max_forward,        avg_forward,       argmax, max_backward, avg_backward,
+                                         max_backward_tiled, avg_backward_tiled};
 
 }  // namespace ranvier::cpu::RANVIER_ISA_NS

@@ -64,8 +64,7 @@ std::int64_t packed_floats(std::int64_t k, std::int64_t n) { return whole_lines(
 // Threads that split a batch into blocks of rows: at least kMinRowsPerThread
 // rows each, where the batch allows.
 std::int64_t row_parts(std::int64_t batch) {
-  return std::min<std::int64_t>(num_threads(),
-                                std::max<std::int64_t>(1, batch / kMinRowsPerThread));
+  return std::min<std::int64_t>(num_threads(), std::max<std::int64_t>(1, batch / kMinRowsPerThread));
 }
 
 // Runs body(p, b0, b1) for each part p of `parts`, in parallel: batch rows
@@ -87,15 +86,14 @@ void for_row_parts(std::int64_t batch, std::int64_t parts, Body body) {
 // faster: rows of (B,T,X) arrays are T*X apart, so the GEMM's tiles of a
 // dozen rows fall into a few cache sets.
 template <class Cell>
-void forward(const float* x, MatrixView kernel, MatrixView recurrent_kernel, const float* bias,
-             float* h, const float* h0, Activation act, const Dims& d, float* z_seq, Cell cell) {
+void forward(const float* x, MatrixView kernel, MatrixView recurrent_kernel, const float* bias, float* h,
+             const float* h0, Activation act, const Dims& d, float* z_seq, Cell cell) {
   const std::int64_t kernel_floats = packed_floats(d.features, d.width);
   const std::int64_t recurrent_floats = packed_floats(d.units, d.width);
   const std::int64_t z_floats = z_seq != nullptr ? 0 : whole_lines(d.batch * d.width);
   const std::int64_t h_floats = z_seq != nullptr ? 0 : d.batch * d.units;
-  float* packed_kernel = scratch(
-      kScratchSlot,
-      static_cast<std::size_t>(kernel_floats + recurrent_floats + z_floats + h_floats));
+  float* packed_kernel =
+      scratch(kScratchSlot, static_cast<std::size_t>(kernel_floats + recurrent_floats + z_floats + h_floats));
   float* packed_recurrent = packed_kernel + kernel_floats;
   float* z_rows = packed_recurrent + recurrent_floats;
   float* h_rows = z_rows + z_floats;
@@ -110,15 +108,14 @@ void forward(const float* x, MatrixView kernel, MatrixView recurrent_kernel, con
       // h_{t-1}: h0 (null data for zeros) at t = 0, then rows of h or their copies
       MatrixView h_prev = {h0 != nullptr ? h0 + b0 * d.units : nullptr, d.units, 1};
       if (t > 0) {
-        h_prev = z_seq != nullptr
-                     ? MatrixView{h + (b0 * d.steps + t - 1) * d.units, d.steps * d.units, 1}
-                     : MatrixView{h_rows + b0 * d.units, d.units, 1};
+        h_prev = z_seq != nullptr ? MatrixView{h + (b0 * d.steps + t - 1) * d.units, d.steps * d.units, 1}
+                                  : MatrixView{h_rows + b0 * d.units, d.units, 1};
       }
       Epilogue input;
       input.bias = bias;
       if (h_prev.data == nullptr) input.act = act;
-      gemm_packed_b(z, ldz, {x + (b0 * d.steps + t) * d.features, d.steps * d.features, 1},
-                    packed_kernel, rows, d.width, d.features, input);
+      gemm_packed_b(z, ldz, {x + (b0 * d.steps + t) * d.features, d.steps * d.features, 1}, packed_kernel, rows,
+                    d.width, d.features, input);
       if (h_prev.data != nullptr) {
         Epilogue recurrent;
         recurrent.act = act;
@@ -126,8 +123,7 @@ void forward(const float* x, MatrixView kernel, MatrixView recurrent_kernel, con
       }
       for (std::int64_t b = b0; b < b1; ++b) {
         cell(z + (b - b0) * ldz, b, t);
-        if (z_seq == nullptr)
-          std::memcpy(h_rows + b * d.units, h + (b * d.steps + t) * d.units, state_bytes);
+        if (z_seq == nullptr) std::memcpy(h_rows + b * d.units, h + (b * d.steps + t) * d.units, state_bytes);
       }
     }
   });
@@ -136,8 +132,7 @@ void forward(const float* x, MatrixView kernel, MatrixView recurrent_kernel, con
 // dst (cols, ld): columns [0, n) get the n source rows (cols floats each,
 // null for zeros), transposed, 16 at a time so that each destination row is
 // written in whole cache lines.
-void transpose_rows(float* dst, std::int64_t ld, const float* const* src, std::int64_t n,
-                    std::int64_t cols) {
+void transpose_rows(float* dst, std::int64_t ld, const float* const* src, std::int64_t n, std::int64_t cols) {
   constexpr std::int64_t kTile = 16;
   for (std::int64_t i0 = 0; i0 < n; i0 += kTile) {
     const std::int64_t m = std::min(kTile, n - i0);
@@ -160,13 +155,12 @@ void transpose_rows(float* dst, std::int64_t ld, const float* const* src, std::i
 // never leaves the caches, and the sum runs over the rows in the same order
 // whatever the number of threads. One parallel region per window.
 template <class Cell>
-void backward(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias, float* dh0,
-              const float* dh_T, const float* x, MatrixView kernel, MatrixView recurrent_kernel,
-              const float* h, const float* h0, const Dims& d, Cell cell) {
+void backward(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias, float* dh0, const float* dh_T,
+              const float* x, MatrixView kernel, MatrixView recurrent_kernel, const float* h, const float* h0,
+              const Dims& d, Cell cell) {
   const std::int64_t inputs = d.inputs();
   copy_or_zero(dh0, dh_T, d.batch * d.units);
-  const std::int64_t window =
-      d.batch > 0 ? std::min(d.steps, std::max<std::int64_t>(1, kWindowRows / d.batch)) : 0;
+  const std::int64_t window = d.batch > 0 ? std::min(d.steps, std::max<std::int64_t>(1, kWindowRows / d.batch)) : 0;
   const std::int64_t windows = window > 0 ? (d.steps + window - 1) / window : 0;
   const std::int64_t window_rows = window * d.batch;
   const std::int64_t rt_floats = packed_floats(d.width, d.units);
@@ -174,8 +168,7 @@ void backward(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias,
   const std::int64_t dz_floats = whole_lines(window_rows * d.width);
   const std::int64_t xh_floats = whole_lines(inputs * window_rows);
   float* packed_rt = scratch(
-      kScratchSlot, static_cast<std::size_t>(rt_floats + kt_floats + 2 * (dz_floats + xh_floats) +
-                                             inputs * d.width));
+      kScratchSlot, static_cast<std::size_t>(rt_floats + kt_floats + 2 * (dz_floats + xh_floats) + inputs * d.width));
   float* packed_kt = packed_rt + rt_floats;
   // Two of each: window w is written while window w-1 is read.
   float* dz_buffers[2] = {packed_kt + kt_floats, packed_kt + kt_floats + dz_floats};
@@ -188,9 +181,7 @@ void backward(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias,
 
   // Window w holds steps [first(w), first(w) + window) clipped at 0, in
   // rows (step - first(w)) * B + b of its buffers.
-  auto first = [&](std::int64_t w) {
-    return std::max<std::int64_t>(0, d.steps - (w + 1) * window);
-  };
+  auto first = [&](std::int64_t w) { return std::max<std::int64_t>(0, d.steps - (w + 1) * window); };
   auto steps_of = [&](std::int64_t w) { return d.steps - w * window - first(w); };
   // The steps of window w for batch rows [b0, b1).
   auto run_steps = [&](std::int64_t w, std::int64_t b0, std::int64_t b1) {
@@ -203,8 +194,8 @@ void backward(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias,
       for (std::int64_t b = b0; b < b1; ++b) cell(dz + (r0 + b - b0) * d.width, b, t);
       const MatrixView dz_t = {dz + r0 * d.width, d.width, 1};
       gemm_packed_b(dh0 + b0 * d.units, d.units, dz_t, packed_rt, rows, d.units, d.width);
-      gemm_packed_b(dx + (b0 * d.steps + t) * d.features, d.steps * d.features, dz_t, packed_kt,
-                    rows, d.features, d.width);
+      gemm_packed_b(dx + (b0 * d.steps + t) * d.features, d.steps * d.features, dz_t, packed_kt, rows, d.features,
+                    d.width);
       // Columns r0.. of [x_t, h_{t-1}, 1]^T, h_{-1} being h0 or zeros.
       for (std::int64_t c0 = 0; c0 < rows; c0 += kMaxRowsPerTranspose) {
         const std::int64_t n = std::min(kMaxRowsPerTranspose, rows - c0);
@@ -216,24 +207,21 @@ void backward(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias,
         }
         float* col = xh + r0 + c0;
         transpose_rows(col, window_rows, sources, n, d.features);
-        transpose_rows(col + d.features * window_rows, window_rows, sources + kMaxRowsPerTranspose,
-                       n, d.units);
+        transpose_rows(col + d.features * window_rows, window_rows, sources + kMaxRowsPerTranspose, n, d.units);
         for (std::int64_t i = 0; i < n; ++i) col[(inputs - 1) * window_rows + i] = 1.0f;
       }
     }
   };
   // Columns [c0, c1) of the weight gradients, window w's rows added.
   auto add_weights = [&](std::int64_t w, std::int64_t c0, std::int64_t c1) {
-    gemm(dw + c0, d.width, {xh_buffers[w % 2], window_rows, 1},
-         {dz_buffers[w % 2] + c0, d.width, 1}, inputs, c1 - c0, steps_of(w) * d.batch, {}, w > 0);
+    gemm(dw + c0, d.width, {xh_buffers[w % 2], window_rows, 1}, {dz_buffers[w % 2] + c0, d.width, 1}, inputs, c1 - c0,
+         steps_of(w) * d.batch, {}, w > 0);
   };
   const std::int64_t parts = row_parts(d.batch);
   // Part p's share of the weight gradients' columns, cut at multiples of 64
   // so that the shares are whole panels of the GEMM's micro-kernel (64
   // columns on AVX-512, 16 on AVX2).
-  auto column = [&](std::int64_t p) {
-    return std::min(d.width, (d.width * p / parts + 63) / 64 * 64);
-  };
+  auto column = [&](std::int64_t p) { return std::min(d.width, (d.width * p / parts + 63) / 64 * 64); };
   for (std::int64_t w = 0; w <= windows; ++w) {
     for_row_parts(d.batch, parts, [&](std::int64_t p, std::int64_t b0, std::int64_t b1) {
       if (w < windows) run_steps(w, b0, b1);
@@ -248,9 +236,9 @@ void backward(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias,
 
 }  // namespace
 
-void lstm(float* h, float* c, float* gates, const float* x, MatrixView kernel,
-          MatrixView recurrent_kernel, const float* bias, const float* h0, const float* c0,
-          std::int64_t batch, std::int64_t steps, std::int64_t features, std::int64_t units) {
+void lstm(float* h, float* c, float* gates, const float* x, MatrixView kernel, MatrixView recurrent_kernel,
+          const float* bias, const float* h0, const float* c0, std::int64_t batch, std::int64_t steps,
+          std::int64_t features, std::int64_t units) {
   const Dims d = {batch, steps, features, units, 4 * units};
   const RnnKernels& k = RANVIER_ISA_TABLE(rnn_kernels);
   forward(x, kernel, recurrent_kernel, bias, h, h0, Activation::none, d, nullptr,
@@ -261,12 +249,10 @@ void lstm(float* h, float* c, float* gates, const float* x, MatrixView kernel,
           });
 }
 
-void lstm_backward(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias, float* dh0,
-                   float* dc0, const float* dh, const float* dh_T, const float* dc_T,
-                   const float* x, MatrixView kernel, MatrixView recurrent_kernel, const float* h,
-                   const float* c, const float* gates, const float* h0, const float* c0,
-                   std::int64_t batch, std::int64_t steps, std::int64_t features,
-                   std::int64_t units) {
+void lstm_backward(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias, float* dh0, float* dc0,
+                   const float* dh, const float* dh_T, const float* dc_T, const float* x, MatrixView kernel,
+                   MatrixView recurrent_kernel, const float* h, const float* c, const float* gates, const float* h0,
+                   const float* c0, std::int64_t batch, std::int64_t steps, std::int64_t features, std::int64_t units) {
   const Dims d = {batch, steps, features, units, 4 * units};
   const RnnKernels& k = RANVIER_ISA_TABLE(rnn_kernels);
   // dc0 carries the gradient reaching c_t from step t+1, as dh0 does for h_t.
@@ -275,33 +261,28 @@ void lstm_backward(float* dx, float* dkernel, float* drecurrent_kernel, float* d
            [&](float* dz, std::int64_t b, std::int64_t t) {
              const std::int64_t row = b * steps + t;
              const float* c_prev = t > 0 ? c + (row - 1) * units : (c0 ? c0 + b * units : nullptr);
-             k.lstm_cell_backward(dz, dc0 + b * units, dh0 + b * units,
-                                  dh ? dh + row * units : nullptr, gates + row * d.width,
-                                  c + row * units, c_prev, units);
+             k.lstm_cell_backward(dz, dc0 + b * units, dh0 + b * units, dh ? dh + row * units : nullptr,
+                                  gates + row * d.width, c + row * units, c_prev, units);
            });
 }
 
-void simple_rnn(float* h, const float* x, MatrixView kernel, MatrixView recurrent_kernel,
-                const float* bias, const float* h0, std::int64_t batch, std::int64_t steps,
-                std::int64_t features, std::int64_t units) {
+void simple_rnn(float* h, const float* x, MatrixView kernel, MatrixView recurrent_kernel, const float* bias,
+                const float* h0, std::int64_t batch, std::int64_t steps, std::int64_t features, std::int64_t units) {
   // The tanh is fused into the store of the step's GEMM, which writes h in
   // place: no cell step.
-  forward(x, kernel, recurrent_kernel, bias, h, h0, Activation::tanh,
-          {batch, steps, features, units, units}, h,
+  forward(x, kernel, recurrent_kernel, bias, h, h0, Activation::tanh, {batch, steps, features, units, units}, h,
           [](const float*, std::int64_t, std::int64_t) {});
 }
 
-void simple_rnn_backward(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias,
-                         float* dh0, const float* dh, const float* dh_T, const float* x,
-                         MatrixView kernel, MatrixView recurrent_kernel, const float* h,
-                         const float* h0, std::int64_t batch, std::int64_t steps,
-                         std::int64_t features, std::int64_t units) {
+void simple_rnn_backward(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias, float* dh0, const float* dh,
+                         const float* dh_T, const float* x, MatrixView kernel, MatrixView recurrent_kernel,
+                         const float* h, const float* h0, std::int64_t batch, std::int64_t steps, std::int64_t features,
+                         std::int64_t units) {
   const RnnKernels& k = RANVIER_ISA_TABLE(rnn_kernels);
   backward(dx, dkernel, drecurrent_kernel, dbias, dh0, dh_T, x, kernel, recurrent_kernel, h, h0,
            {batch, steps, features, units, units}, [&](float* dz, std::int64_t b, std::int64_t t) {
              const std::int64_t row = b * steps + t;
-             k.tanh_cell_backward(dz, dh0 + b * units, dh ? dh + row * units : nullptr,
-                                  h + row * units, units);
+             k.tanh_cell_backward(dz, dh0 + b * units, dh ? dh + row * units : nullptr, h + row * units, units);
            });
 }
 

@@ -11,19 +11,16 @@ namespace ranvier::cpu {
 struct RnnKernels {
   // z (4U): pre-activations [z_i z_f z_c z_o]; c_prev (U) or null for zeros
   // -> gates (4U), the activations [i f g o]; c (U), h (U).
-  void (*lstm_cell)(float* gates, float* c, float* h, const float* z, const float* c_prev,
-                    std::int64_t units);
+  void (*lstm_cell)(float* gates, float* c, float* h, const float* z, const float* c_prev, std::int64_t units);
   // One step back. dh_out (U) or null: gradient of this step's output;
   // dh_next (U): gradient reaching h_t through the recurrence; dc (U) in: the
   // gradient reaching c_t from step t+1, out: that reaching c_{t-1}.
   // gates [i f g o] (4U), c (U), c_prev (U) or null -> dgates (4U), the
   // gradient of the pre-activations [z_i z_f z_c z_o].
-  void (*lstm_cell_backward)(float* dgates, float* dc, const float* dh_next, const float* dh_out,
-                             const float* gates, const float* c, const float* c_prev,
-                             std::int64_t units);
+  void (*lstm_cell_backward)(float* dgates, float* dc, const float* dh_next, const float* dh_out, const float* gates,
+                             const float* c, const float* c_prev, std::int64_t units);
   // dz (U) = (dh_out + dh_next) * (1 - h^2); dh_out (U) or null.
-  void (*tanh_cell_backward)(float* dz, const float* dh_next, const float* dh_out, const float* h,
-                             std::int64_t units);
+  void (*tanh_cell_backward)(float* dz, const float* dh_next, const float* dh_out, const float* h, std::int64_t units);
 };
 
 RANVIER_DECLARE_ISA_TABLE(RnnKernels, rnn_kernels)

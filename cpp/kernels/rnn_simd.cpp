@@ -10,9 +10,7 @@ using V = simd::RANVIER_ISA_NS::Vec;
 
 // n == kLanes for whole vectors, fewer for the tail; after inlining into the
 // main loop the test folds away.
-inline V load(const float* p, std::int64_t n) {
-  return n == V::kLanes ? V::load(p) : V::load_partial(p, n);
-}
+inline V load(const float* p, std::int64_t n) { return n == V::kLanes ? V::load(p) : V::load_partial(p, n); }
 inline V load_or_zero(const float* p, std::int64_t n) { return p != nullptr ? load(p, n) : V::zero(); }
 inline void store(V v, float* p, std::int64_t n) {
   if (n == V::kLanes) {
@@ -30,8 +28,7 @@ inline void for_each_vector(std::int64_t units, Body body) {
   if (j < units) body(j, units - j);
 }
 
-void lstm_cell(float* gates, float* c, float* h, const float* z, const float* c_prev,
-               std::int64_t units) {
+void lstm_cell(float* gates, float* c, float* h, const float* z, const float* c_prev, std::int64_t units) {
   const float* zi = z;
   const float* zf = z + units;
   const float* zc = z + 2 * units;
@@ -49,8 +46,8 @@ void lstm_cell(float* gates, float* c, float* h, const float* z, const float* c_
   });
 }
 
-void lstm_cell_backward(float* dgates, float* dc, const float* dh_next, const float* dh_out,
-                        const float* gates, const float* c, const float* c_prev, std::int64_t units) {
+void lstm_cell_backward(float* dgates, float* dc, const float* dh_next, const float* dh_out, const float* gates,
+                        const float* c, const float* c_prev, std::int64_t units) {
   const V one = V::set1(1.0f);
   for_each_vector(units, [&](std::int64_t j, std::int64_t n) {
     V i = load(gates + j, n), f = load(gates + units + j, n);
@@ -68,8 +65,7 @@ void lstm_cell_backward(float* dgates, float* dc, const float* dh_next, const fl
   });
 }
 
-void tanh_cell_backward(float* dz, const float* dh_next, const float* dh_out, const float* h,
-                        std::int64_t units) {
+void tanh_cell_backward(float* dz, const float* dh_next, const float* dh_out, const float* h, std::int64_t units) {
   const V one = V::set1(1.0f);
   for_each_vector(units, [&](std::int64_t j, std::int64_t n) {
     V dh = load(dh_next + j, n) + load_or_zero(dh_out ? dh_out + j : nullptr, n);

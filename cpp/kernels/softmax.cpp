@@ -18,9 +18,8 @@ Labels labels_from(Labels labels, std::int64_t begin, std::int64_t c) {
 
 void softmax(float* y, const float* x, std::int64_t rows, std::int64_t n) {
   const SoftmaxKernels& k = RANVIER_ISA_TABLE(softmax_kernels);
-  parallel_for(rows, row_grain(n), [&](std::int64_t begin, std::int64_t end) {
-    k.softmax(y + begin * n, x + begin * n, end - begin, n);
-  });
+  parallel_for(rows, row_grain(n),
+               [&](std::int64_t begin, std::int64_t end) { k.softmax(y + begin * n, x + begin * n, end - begin, n); });
 }
 
 void log_softmax(float* y, const float* x, std::int64_t rows, std::int64_t n) {
@@ -52,8 +51,8 @@ void softmax_cross_entropy(float* loss, const float* logits, Labels labels, std:
   });
 }
 
-void softmax_cross_entropy_backward(float* dlogits, const float* logits, Labels labels, const float* dloss,
-                                    float scale, std::int64_t n, std::int64_t c) {
+void softmax_cross_entropy_backward(float* dlogits, const float* logits, Labels labels, const float* dloss, float scale,
+                                    std::int64_t n, std::int64_t c) {
   const SoftmaxKernels& k = RANVIER_ISA_TABLE(softmax_kernels);
   parallel_for(n, row_grain(c), [&](std::int64_t begin, std::int64_t end) {
     k.cross_entropy_backward(dlogits + begin * c, logits + begin * c, labels_from(labels, begin, c),

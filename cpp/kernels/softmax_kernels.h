@@ -17,8 +17,8 @@ struct SoftmaxKernels {
   void (*log_softmax_backward)(float* dx, const float* dy, const float* y, std::int64_t rows, std::int64_t n);
   // loss (rows,): the cross-entropy of each row.
   void (*cross_entropy)(float* loss, const float* logits, Labels labels, std::int64_t rows, std::int64_t n);
-  void (*cross_entropy_backward)(float* dlogits, const float* logits, Labels labels, const float* dloss,
-                                 float scale, std::int64_t rows, std::int64_t n);
+  void (*cross_entropy_backward)(float* dlogits, const float* logits, Labels labels, const float* dloss, float scale,
+                                 std::int64_t rows, std::int64_t n);
 };
 
 RANVIER_DECLARE_ISA_TABLE(SoftmaxKernels, softmax_kernels)

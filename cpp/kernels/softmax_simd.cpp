@@ -115,8 +115,8 @@ void cross_entropy(float* loss, const float* logits, Labels labels, std::int64_t
 
 // dlogits = (softmax * sum(t) - t) * scale * dloss_r: the exponentials are
 // stored in dlogits by the sum pass, then scaled in place.
-void cross_entropy_backward(float* dlogits, const float* logits, Labels labels, const float* dloss,
-                            float scale, std::int64_t rows, std::int64_t n) {
+void cross_entropy_backward(float* dlogits, const float* logits, Labels labels, const float* dloss, float scale,
+                            std::int64_t rows, std::int64_t n) {
   for (std::int64_t r = 0; r < rows; ++r, logits += n, dlogits += n) {
     const float g = dloss != nullptr ? scale * dloss[r] : scale;
     const float s = sum_exp(dlogits, logits, row_max(logits, n), n);
@@ -137,7 +137,7 @@ void cross_entropy_backward(float* dlogits, const float* logits, Labels labels, 
 
 }  // namespace
 
-extern const SoftmaxKernels softmax_kernels = {softmax, log_softmax, softmax_backward,
-                                               log_softmax_backward, cross_entropy, cross_entropy_backward};
+extern const SoftmaxKernels softmax_kernels = {
+    softmax, log_softmax, softmax_backward, log_softmax_backward, cross_entropy, cross_entropy_backward};
 
 }  // namespace ranvier::cpu::RANVIER_ISA_NS

@@ -11,16 +11,28 @@ namespace ranvier {
 
 const char* isa_name(Isa isa) {
   switch (isa) {
-    case Isa::avx512: return "avx512";
-    case Isa::avx2: return "avx2";
-    default: return "generic";
+    case Isa::avx512:
+      return "avx512";
+    case Isa::avx2:
+      return "avx2";
+    default:
+      return "generic";
   }
 }
 
 bool parse_isa(const char* name, Isa* out) {
-  if (std::strcmp(name, "generic") == 0) { *out = Isa::generic; return true; }
-  if (std::strcmp(name, "avx2") == 0) { *out = Isa::avx2; return true; }
-  if (std::strcmp(name, "avx512") == 0) { *out = Isa::avx512; return true; }
+  if (std::strcmp(name, "generic") == 0) {
+    *out = Isa::generic;
+    return true;
+  }
+  if (std::strcmp(name, "avx2") == 0) {
+    *out = Isa::avx2;
+    return true;
+  }
+  if (std::strcmp(name, "avx512") == 0) {
+    *out = Isa::avx512;
+    return true;
+  }
   return false;
 }
 
@@ -31,11 +43,9 @@ bool isa_supported(Isa isa) {
   switch (isa) {
     case Isa::avx512:
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-             __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
-             __builtin_cpu_supports("fma");
+             __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("fma");
     case Isa::avx2:
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-             __builtin_cpu_supports("f16c");
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
     default:
       return true;
   }
@@ -62,8 +72,7 @@ Isa initial_isa() {
     return best;
   }
   if (!isa_supported(wanted)) {
-    std::fprintf(stderr, "ranvier: RANVIER_ISA=%s is not supported by this CPU; using %s\n", env,
-                 isa_name(best));
+    std::fprintf(stderr, "ranvier: RANVIER_ISA=%s is not supported by this CPU; using %s\n", env, isa_name(best));
     return best;
   }
   return wanted;

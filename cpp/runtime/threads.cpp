@@ -185,8 +185,7 @@ static void forget_pool_after_fork() {
   g_pool.release();
 }
 
-[[maybe_unused]] const int g_atfork_registered =
-    pthread_atfork(nullptr, nullptr, forget_pool_after_fork);
+[[maybe_unused]] const int g_atfork_registered = pthread_atfork(nullptr, nullptr, forget_pool_after_fork);
 
 int num_threads() { return configured_threads(); }
 

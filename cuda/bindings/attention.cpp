@@ -26,8 +26,8 @@ py::tuple attention(py::handle q, py::handle k, py::handle v, py::handle mask, b
   return py::make_tuple(out.object(), lse.object());
 }
 
-py::tuple attention_backward(py::handle dout, py::handle q, py::handle k, py::handle v, py::handle out,
-                             py::handle lse, py::handle mask, bool causal, py::handle scale) {
+py::tuple attention_backward(py::handle dout, py::handle q, py::handle k, py::handle v, py::handle out, py::handle lse,
+                             py::handle mask, bool causal, py::handle scale) {
   const char* op = "attention_backward";
   const cudaStream_t stream = current_stream();
   const auto a = args::attention_args<A>(op, q, k, v, mask, causal, scale);

@@ -17,8 +17,8 @@ py::object workspace(std::int64_t floats, float** data) {
   return floats > 0 ? scratch_array(floats, data) : py::object();
 }
 
-py::object conv2d(py::handle x, py::handle w, py::handle b, py::handle stride, py::handle padding,
-                  py::handle dilation, py::handle activation) {
+py::object conv2d(py::handle x, py::handle w, py::handle b, py::handle stride, py::handle padding, py::handle dilation,
+                  py::handle activation) {
   const char* op = "conv2d";
   const auto a = args::conv_args<A>(op, x, w, b, stride, padding, dilation, activation);
   A y = A::empty(a.out);

@@ -58,8 +58,7 @@ class CudaArray {
     return reinterpret_cast<T*>(address_);
   }
   void make_contiguous() {
-    *this = CudaArray("ascontiguousarray", "array",
-                      py::module_::import("cupy").attr("ascontiguousarray")(object_));
+    *this = CudaArray("ascontiguousarray", "array", py::module_::import("cupy").attr("ascontiguousarray")(object_));
   }
   const py::object& object() const { return object_; }
 

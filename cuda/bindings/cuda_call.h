@@ -17,11 +17,9 @@ namespace py = pybind11;
 // order with the CuPy work around them.
 inline cudaStream_t current_stream() {
   PYBIND11_CONSTINIT static py::gil_safe_call_once_and_store<py::object> storage;
-  const py::object& get = storage
-                              .call_once_and_store_result([] {
-                                return py::module_::import("cupy.cuda").attr("get_current_stream");
-                              })
-                              .get_stored();
+  const py::object& get =
+      storage.call_once_and_store_result([] { return py::module_::import("cupy.cuda").attr("get_current_stream"); })
+          .get_stored();
   return reinterpret_cast<cudaStream_t>(get().attr("ptr").cast<std::uintptr_t>());
 }
 
@@ -31,10 +29,8 @@ inline cudaStream_t current_stream() {
 // it are enqueued.
 inline py::object scratch_array(std::int64_t floats, float** data) {
   PYBIND11_CONSTINIT static py::gil_safe_call_once_and_store<py::object> storage;
-  const py::object& cupy = storage
-                               .call_once_and_store_result(
-                                   [] { return py::object(py::module_::import("cupy")); })
-                               .get_stored();
+  const py::object& cupy =
+      storage.call_once_and_store_result([] { return py::object(py::module_::import("cupy")); }).get_stored();
   py::object array = cupy.attr("empty")(py::make_tuple(floats), cupy.attr("float32"));
   *data = reinterpret_cast<float*>(array.attr("data").attr("ptr").cast<std::uintptr_t>());
   return array;
@@ -43,8 +39,8 @@ inline py::object scratch_array(std::int64_t floats, float** data) {
 // Turns a CUDA error code into RuntimeError("[op] CUDA error: ...").
 inline void check_cuda(const char* op, cudaError_t err) {
   if (err != cudaSuccess)
-    throw std::runtime_error(std::string("[") + op + "] CUDA error: " + cudaGetErrorName(err) +
-                             ": " + cudaGetErrorString(err));
+    throw std::runtime_error(std::string("[") + op + "] CUDA error: " + cudaGetErrorName(err) + ": " +
+                             cudaGetErrorString(err));
 }
 
 }  // namespace ranvier::bindings

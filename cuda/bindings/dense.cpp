@@ -19,10 +19,11 @@ py::object matmul(py::handle a, py::handle b, bool transpose_a, bool transpose_b
   cudaError_t err = cudaSuccess;
   {
     py::gil_scoped_release release;
-    args::for_each_batch(p, args::floats(c), [&](float* cp, cpu::MatrixView av, std::int64_t as, cpu::MatrixView bv,
-                                        std::int64_t bs, std::int64_t count) {
-      if (err == cudaSuccess) err = cuda::matmul(cp, av, as, bv, bs, count, p.m, p.n, p.k, stream);
-    });
+    args::for_each_batch(
+        p, args::floats(c),
+        [&](float* cp, cpu::MatrixView av, std::int64_t as, cpu::MatrixView bv, std::int64_t bs, std::int64_t count) {
+          if (err == cudaSuccess) err = cuda::matmul(cp, av, as, bv, bs, count, p.m, p.n, p.k, stream);
+        });
   }
   check_cuda(op, err);
   return c.object();
@@ -54,8 +55,8 @@ py::tuple linear_backward(py::handle dy, py::handle x, py::handle w, py::handle 
   cudaError_t err;
   {
     py::gil_scoped_release release;
-    err = cuda::linear_backward(args::floats(dx), args::floats(dw), args::floats(db), dz, a.dy_data, a.saved_data, a.x_view, a.w_view, a.rows,
-                                a.in, a.out, a.act, stream);
+    err = cuda::linear_backward(args::floats(dx), args::floats(dw), args::floats(db), dz, a.dy_data, a.saved_data,
+                                a.x_view, a.w_view, a.rows, a.in, a.out, a.act, stream);
   }
   check_cuda(op, err);
   return py::make_tuple(dx.object(), dw.object(), db.object());
@@ -64,10 +65,8 @@ py::tuple linear_backward(py::handle dy, py::handle x, py::handle w, py::handle 
 }  // namespace
 
 void bind_dense(py::module_& m) {
-  m.def("matmul", &matmul, py::arg("a"), py::arg("b"), py::arg("transpose_a") = false,
-        py::arg("transpose_b") = false);
-  m.def("linear", &linear, py::arg("x"), py::arg("w"), py::arg("b") = py::none(),
-        py::arg("activation") = py::none());
+  m.def("matmul", &matmul, py::arg("a"), py::arg("b"), py::arg("transpose_a") = false, py::arg("transpose_b") = false);
+  m.def("linear", &linear, py::arg("x"), py::arg("w"), py::arg("b") = py::none(), py::arg("activation") = py::none());
   m.def("linear_backward", &linear_backward, py::arg("dy"), py::arg("x"), py::arg("w"),
         py::arg("activation") = py::none(), py::arg("y") = py::none(), py::arg("z") = py::none());
 }

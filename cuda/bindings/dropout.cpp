@@ -19,8 +19,8 @@ py::tuple dropout(py::handle x, py::handle rate, py::handle seed, bool training)
   cudaError_t err;
   {
     py::gil_scoped_release release;
-    err = cuda::dropout(y.data<float>(), mask.data<std::uint8_t>(), a.x.data<float>(), args::size(a.x), a.rate,
-                        a.seed, stream);
+    err = cuda::dropout(y.data<float>(), mask.data<std::uint8_t>(), a.x.data<float>(), args::size(a.x), a.rate, a.seed,
+                        stream);
   }
   check_cuda("dropout", err);
   return py::make_tuple(y.object(), mask.object());
@@ -34,8 +34,8 @@ py::object dropout_backward(py::handle dy, py::handle mask, py::handle rate) {
   cudaError_t err;
   {
     py::gil_scoped_release release;
-    err = cuda::dropout_backward(dx.data<float>(), a.dy.data<float>(), a.mask->data<std::uint8_t>(),
-                                 args::size(a.dy), a.rate, stream);
+    err = cuda::dropout_backward(dx.data<float>(), a.dy.data<float>(), a.mask->data<std::uint8_t>(), args::size(a.dy),
+                                 a.rate, stream);
   }
   check_cuda("dropout_backward", err);
   return dx.object();

@@ -55,8 +55,8 @@ py::object embedding_backward(py::handle dy, py::handle ids, py::handle num_embe
   cudaError_t err;
   {
     py::gil_scoped_release release;
-    err = cuda::embedding_backward(dtable.data<float>(), a.dy.data<float>(), a.ids.flat.data<std::int64_t>(),
-                                   a.ids.n, a.v, a.d, stream);
+    err = cuda::embedding_backward(dtable.data<float>(), a.dy.data<float>(), a.ids.flat.data<std::int64_t>(), a.ids.n,
+                                   a.v, a.d, stream);
   }
   check_cuda(op, err);
   return dtable.object();

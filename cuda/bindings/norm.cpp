@@ -21,9 +21,8 @@ py::object layer_norm(py::handle x, py::handle gamma, py::handle beta, py::handl
   cudaError_t err;
   {
     py::gil_scoped_release release;
-    err = cuda::layer_norm(y.data<float>(), mean ? mean->data<float>() : nullptr,
-                    rstd ? rstd->data<float>() : nullptr, a.x.data,
-                           a.gamma.data<float>(), a.beta.data<float>(), a.x.rows, a.x.d, a.eps, stream);
+    err = cuda::layer_norm(y.data<float>(), mean ? mean->data<float>() : nullptr, rstd ? rstd->data<float>() : nullptr,
+                           a.x.data, a.gamma.data<float>(), a.beta.data<float>(), a.x.rows, a.x.d, a.eps, stream);
   }
   check_cuda(op, err);
   if (!return_stats) return y.object();

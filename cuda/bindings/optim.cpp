@@ -44,10 +44,10 @@ void rmsprop_update(py::handle param, py::handle grad, py::handle v, py::handle 
   cudaError_t err;
   {
     py::gil_scoped_release release;
-    err = cuda::rmsprop_update(a.param.data<float>(), a.v.data<float>(),
-                               a.velocity ? a.velocity->data<float>() : nullptr,
-                               a.mean_grad ? a.mean_grad->data<float>() : nullptr, a.grad.data<float>(), a.n, a.lr,
-                               a.rho, a.eps, a.momentum, stream);
+    err =
+        cuda::rmsprop_update(a.param.data<float>(), a.v.data<float>(), a.velocity ? a.velocity->data<float>() : nullptr,
+                             a.mean_grad ? a.mean_grad->data<float>() : nullptr, a.grad.data<float>(), a.n, a.lr, a.rho,
+                             a.eps, a.momentum, stream);
   }
   check_cuda("rmsprop_update", err);
 }

@@ -64,7 +64,8 @@ py::object avg_pool2d_backward(py::handle dy, py::handle x, py::handle pool_size
 }  // namespace
 
 void bind_pool(py::module_& m) {
-  args::def_pool_ops(m, &pool_forward, &cuda::max_pool2d, &cuda::avg_pool2d, &max_pool2d_backward, &avg_pool2d_backward);
+  args::def_pool_ops(m, &pool_forward, &cuda::max_pool2d, &cuda::avg_pool2d, &max_pool2d_backward,
+                     &avg_pool2d_backward);
 }
 
 }  // namespace ranvier::bindings

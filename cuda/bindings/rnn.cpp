@@ -22,8 +22,9 @@ py::tuple lstm(py::handle x, py::handle kernel, py::handle recurrent_kernel, py:
   cudaError_t err;
   {
     py::gil_scoped_release release;
-    err = cuda::lstm(args::floats(f.h), args::floats(f.c), args::floats(f.gates), step, a.x_data, a.kernel_view, a.recurrent_view, a.bias_data,
-                     args::data_or_null(f.h0), args::data_or_null(f.c0), a.batch, a.steps, a.features, a.units, stream);
+    err = cuda::lstm(args::floats(f.h), args::floats(f.c), args::floats(f.gates), step, a.x_data, a.kernel_view,
+                     a.recurrent_view, a.bias_data, args::data_or_null(f.h0), args::data_or_null(f.c0), a.batch,
+                     a.steps, a.features, a.units, stream);
   }
   check_cuda(op, err);
   return f.outputs();
@@ -33,8 +34,8 @@ py::tuple lstm_backward(py::handle dh_seq, py::handle x, py::handle kernel, py::
                         py::handle bias, py::handle cache, py::handle h0, py::handle c0, py::handle dh_T,
                         py::handle dc_T) {
   const char* op = "lstm_backward";
-  const auto b = args::rnn_backward<A>(op, "lstm", 4, dh_seq, x, kernel, recurrent_kernel, bias, cache, h0, c0, dh_T,
-                                       dc_T);
+  const auto b =
+      args::rnn_backward<A>(op, "lstm", 4, dh_seq, x, kernel, recurrent_kernel, bias, cache, h0, c0, dh_T, dc_T);
   const auto& a = b.a;
   const auto& g = b.grads;
   float* scratch = nullptr;  // dgates (B,T,4U) and hprev (B,T,U)
@@ -43,10 +44,12 @@ py::tuple lstm_backward(py::handle dh_seq, py::handle x, py::handle kernel, py::
   cudaError_t err;
   {
     py::gil_scoped_release release;
-    err = cuda::lstm_backward(args::floats(g.dx), args::floats(g.dkernel), args::floats(g.drecurrent), args::floats(g.dbias), args::floats(g.dh0), args::floats(g.dc0),
-                              scratch, args::data_or_null(b.dh), args::data_or_null(b.dh_T), args::data_or_null(b.dc_T), a.x_data,
-                              a.kernel_view, a.recurrent_view, args::floats(b.h), args::floats(b.c), args::floats(b.gates), args::data_or_null(b.h0),
-                              args::data_or_null(b.c0), a.batch, a.steps, a.features, a.units, stream);
+    err = cuda::lstm_backward(args::floats(g.dx), args::floats(g.dkernel), args::floats(g.drecurrent),
+                              args::floats(g.dbias), args::floats(g.dh0), args::floats(g.dc0), scratch,
+                              args::data_or_null(b.dh), args::data_or_null(b.dh_T), args::data_or_null(b.dc_T),
+                              a.x_data, a.kernel_view, a.recurrent_view, args::floats(b.h), args::floats(b.c),
+                              args::floats(b.gates), args::data_or_null(b.h0), args::data_or_null(b.c0), a.batch,
+                              a.steps, a.features, a.units, stream);
   }
   check_cuda(op, err);
   return g.outputs();
@@ -62,8 +65,8 @@ py::object simple_rnn(py::handle x, py::handle kernel, py::handle recurrent_kern
   cudaError_t err;
   {
     py::gil_scoped_release release;
-    err = cuda::simple_rnn(args::floats(f.h), step, a.x_data, a.kernel_view, a.recurrent_view, a.bias_data, args::data_or_null(f.h0),
-                           a.batch, a.steps, a.features, a.units, stream);
+    err = cuda::simple_rnn(args::floats(f.h), step, a.x_data, a.kernel_view, a.recurrent_view, a.bias_data,
+                           args::data_or_null(f.h0), a.batch, a.steps, a.features, a.units, stream);
   }
   check_cuda(op, err);
   return f.h.object();
@@ -73,8 +76,8 @@ py::tuple simple_rnn_backward(py::handle dh_seq, py::handle x, py::handle kernel
                               py::handle bias, py::handle cache, py::handle h0, py::handle dh_T) {
   const char* op = "simple_rnn_backward";
   const auto none = py::none();
-  const auto b = args::rnn_backward<A>(op, "simple_rnn", 1, dh_seq, x, kernel, recurrent_kernel, bias, cache, h0,
-                                       none, dh_T, none);
+  const auto b = args::rnn_backward<A>(op, "simple_rnn", 1, dh_seq, x, kernel, recurrent_kernel, bias, cache, h0, none,
+                                       dh_T, none);
   const auto& a = b.a;
   const auto& g = b.grads;
   float* scratch = nullptr;  // dz (B,T,U) and hprev (B,T,U)
@@ -83,10 +86,10 @@ py::tuple simple_rnn_backward(py::handle dh_seq, py::handle x, py::handle kernel
   cudaError_t err;
   {
     py::gil_scoped_release release;
-    err = cuda::simple_rnn_backward(args::floats(g.dx), args::floats(g.dkernel), args::floats(g.drecurrent), args::floats(g.dbias), args::floats(g.dh0), scratch,
-                                    args::data_or_null(b.dh), args::data_or_null(b.dh_T), a.x_data, a.kernel_view,
-                                    a.recurrent_view, args::floats(b.h), args::data_or_null(b.h0), a.batch, a.steps, a.features,
-                                    a.units, stream);
+    err = cuda::simple_rnn_backward(
+        args::floats(g.dx), args::floats(g.dkernel), args::floats(g.drecurrent), args::floats(g.dbias),
+        args::floats(g.dh0), scratch, args::data_or_null(b.dh), args::data_or_null(b.dh_T), a.x_data, a.kernel_view,
+        a.recurrent_view, args::floats(b.h), args::data_or_null(b.h0), a.batch, a.steps, a.features, a.units, stream);
   }
   check_cuda(op, err);
   return g.outputs();

@@ -34,8 +34,9 @@ std::string device_name(int index) {
 }  // namespace
 
 void bind_runtime(py::module_& m) {
-  m.def("is_available", [] { return device_count() > 0; },
-        "True when the CUDA driver is usable and sees at least one GPU");
+  m.def(
+      "is_available", [] { return device_count() > 0; },
+      "True when the CUDA driver is usable and sees at least one GPU");
   m.def("device_count", &device_count, "Number of usable GPUs (0 without a driver)");
   m.def("device_name", &device_name, py::arg("index") = 0);
   m.def(

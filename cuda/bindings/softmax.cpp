@@ -43,9 +43,7 @@ py::object rows_backward(const char* op, RowsBackward kernel, py::handle dy, py:
 }
 
 // Reads the array back, as ranvier.ops did: cupy.isnan(a).any().
-bool any_nan(const A& a) {
-  return py::module_::import("cupy").attr("isnan")(a.object()).attr("any")().cast<bool>();
-}
+bool any_nan(const A& a) { return py::module_::import("cupy").attr("isnan")(a.object()).attr("any")().cast<bool>(); }
 
 // Device scratch: the bad-label word, then `floats` floats.
 struct CrossEntropyScratch {
@@ -90,8 +88,8 @@ py::object softmax_cross_entropy(py::handle logits, py::handle labels, py::handl
   cudaError_t err;
   {
     py::gil_scoped_release release;
-    err = cuda::softmax_cross_entropy(loss.data<float>(), e.logits.data<float>(), e.labels, e.n, e.c, r,
-                                      scratch.floats, scratch.bad_label, stream);
+    err = cuda::softmax_cross_entropy(loss.data<float>(), e.logits.data<float>(), e.labels, e.n, e.c, r, scratch.floats,
+                                      scratch.bad_label, stream);
   }
   check_cuda(op, err);
   check_labels(op, e, scratch, stream);
@@ -122,21 +120,25 @@ py::object softmax_cross_entropy_backward(py::handle logits, py::handle labels, 
 }  // namespace
 
 void bind_softmax(py::module_& m) {
-  m.def("softmax", [](py::handle x, py::handle axis) { return rows_forward("softmax", cuda::softmax, x, axis); },
-        py::arg("x"), py::arg("axis") = -1);
-  m.def("log_softmax",
-        [](py::handle x, py::handle axis) { return rows_forward("log_softmax", cuda::log_softmax, x, axis); },
-        py::arg("x"), py::arg("axis") = -1);
-  m.def("softmax_backward",
-        [](py::handle dy, py::handle y, py::handle axis) {
-          return rows_backward("softmax_backward", cuda::softmax_backward, dy, y, axis);
-        },
-        py::arg("dy"), py::arg("y"), py::arg("axis") = -1);
-  m.def("log_softmax_backward",
-        [](py::handle dy, py::handle y, py::handle axis) {
-          return rows_backward("log_softmax_backward", cuda::log_softmax_backward, dy, y, axis);
-        },
-        py::arg("dy"), py::arg("y"), py::arg("axis") = -1);
+  m.def(
+      "softmax", [](py::handle x, py::handle axis) { return rows_forward("softmax", cuda::softmax, x, axis); },
+      py::arg("x"), py::arg("axis") = -1);
+  m.def(
+      "log_softmax",
+      [](py::handle x, py::handle axis) { return rows_forward("log_softmax", cuda::log_softmax, x, axis); },
+      py::arg("x"), py::arg("axis") = -1);
+  m.def(
+      "softmax_backward",
+      [](py::handle dy, py::handle y, py::handle axis) {
+        return rows_backward("softmax_backward", cuda::softmax_backward, dy, y, axis);
+      },
+      py::arg("dy"), py::arg("y"), py::arg("axis") = -1);
+  m.def(
+      "log_softmax_backward",
+      [](py::handle dy, py::handle y, py::handle axis) {
+        return rows_backward("log_softmax_backward", cuda::log_softmax_backward, dy, y, axis);
+      },
+      py::arg("dy"), py::arg("y"), py::arg("axis") = -1);
   m.def("softmax_cross_entropy", &softmax_cross_entropy, py::arg("logits"), py::arg("labels"),
         py::arg("reduction") = "mean");
   m.def("softmax_cross_entropy_backward", &softmax_cross_entropy_backward, py::arg("logits"), py::arg("labels"),

@@ -9,34 +9,30 @@ namespace ranvier::cuda {
 namespace {
 
 // x (n) -> y (n)
-__global__ void activation_forward_kernel(float* y, const float* x, std::int64_t n,
-                                          Activation act) {
+__global__ void activation_forward_kernel(float* y, const float* x, std::int64_t n, Activation act) {
   const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
-  for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
-       i += stride)
+  for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride)
     y[i] = activate(act, x[i]);
 }
 
 // dy (n), saved (n) -> dx (n)
-__global__ void activation_backward_kernel(float* dx, const float* dy, const float* saved,
-                                           std::int64_t n, Activation act) {
+__global__ void activation_backward_kernel(float* dx, const float* dy, const float* saved, std::int64_t n,
+                                           Activation act) {
   const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
-  for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
-       i += stride)
+  for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride)
     dx[i] = activate_backward(act, dy[i], saved[i]);
 }
 
 }  // namespace
 
-cudaError_t activation_forward(Activation act, float* y, const float* x, std::int64_t n,
-                               cudaStream_t stream) {
+cudaError_t activation_forward(Activation act, float* y, const float* x, std::int64_t n, cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
   activation_forward_kernel<<<grid_for(n), kBlock, 0, stream>>>(y, x, n, act);
   return cudaGetLastError();
 }
 
-cudaError_t activation_backward(Activation act, float* dx, const float* dy, const float* saved,
-                                std::int64_t n, cudaStream_t stream) {
+cudaError_t activation_backward(Activation act, float* dx, const float* dy, const float* saved, std::int64_t n,
+                                cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
   activation_backward_kernel<<<grid_for(n), kBlock, 0, stream>>>(dx, dy, saved, n, act);
   return cudaGetLastError();

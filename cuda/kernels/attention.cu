@@ -18,24 +18,23 @@
 // and the same result on every run.
 #include <cmath>
 
-#include "ranvier_cuda/attention.h"
 #include "ranvier/index_math.h"
+#include "ranvier_cuda/attention.h"
 #include "ranvier_cuda/launch.cuh"
 
 namespace ranvier::cuda {
 
 namespace {
 
-constexpr int kTile = 64;                 // score tile rows and columns; output column chunk
-constexpr int kLd = kTile + 1;            // odd shared row length: column walks hit 32 banks
-constexpr int kGroup = 16;                // the block is a kGroup x kGroup grid of threads
-constexpr int kSub = kTile / kGroup;      // each owns kSub x kSub entries of a tile
+constexpr int kTile = 64;             // score tile rows and columns; output column chunk
+constexpr int kLd = kTile + 1;        // odd shared row length: column walks hit 32 banks
+constexpr int kGroup = 16;            // the block is a kGroup x kGroup grid of threads
+constexpr int kSub = kTile / kGroup;  // each owns kSub x kSub entries of a tile
 constexpr int kThreads = kGroup * kGroup;
 constexpr int kTileFloats = kTile * kLd;
 // Three tiles: the rows operand, the columns operand (or the value tile) and P.
 constexpr std::size_t kSharedBytes = 3 * kTileFloats * sizeof(float);
 constexpr float kInf = INFINITY;
-
 
 // Thread (ty, tx) of the block owns tile rows ty + kGroup * i and columns
 // tx + kGroup * j, i, j < kSub: a row's 16 owners are one half of a warp.
@@ -53,18 +52,18 @@ struct HeadMatrix {
   }
 };
 
-__device__ HeadMatrix head_matrix(const AttentionView& t, std::int64_t b, std::int64_t h,
-                                  std::int64_t rows, std::int64_t cols) {
+__device__ HeadMatrix head_matrix(const AttentionView& t, std::int64_t b, std::int64_t h, std::int64_t rows,
+                                  std::int64_t cols) {
   return {t.data + b * t.batch_stride + h * t.head_stride, t.row_stride, t.col_stride, rows, cols};
 }
 
 // Whether query i may attend key j (the rules of ranvier/attention.h).
-__device__ bool allowed(const AttentionMask& mask, const AttentionShape& s, std::int64_t b,
-                        std::int64_t h, std::int64_t i, std::int64_t j) {
+__device__ bool allowed(const AttentionMask& mask, const AttentionShape& s, std::int64_t b, std::int64_t h,
+                        std::int64_t i, std::int64_t j) {
   if (i >= s.lq || j >= s.lk) return false;
   if (s.causal && j > i + (s.lk - s.lq)) return false;
-  return mask.data == nullptr || mask.data[b * mask.batch_stride + h * mask.head_stride +
-                                           i * mask.query_stride + j * mask.key_stride] != 0;
+  return mask.data == nullptr ||
+         mask.data[b * mask.batch_stride + h * mask.head_stride + i * mask.query_stride + j * mask.key_stride] != 0;
 }
 
 // Keys that query i may see under the causal rule: j < causal_end(i).
@@ -77,15 +76,13 @@ __device__ std::int64_t causal_end(const AttentionShape& s, std::int64_t i) {
 // the same result (a butterfly: both partners of each step add the same pair).
 __device__ __forceinline__ float row_group_max(float x) {
 #pragma unroll
-  for (int offset = kGroup / 2; offset > 0; offset /= 2)
-    x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, offset));
+  for (int offset = kGroup / 2; offset > 0; offset /= 2) x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, offset));
   return x;
 }
 
 __device__ __forceinline__ float row_group_sum(float x) {
 #pragma unroll
-  for (int offset = kGroup / 2; offset > 0; offset /= 2)
-    x += __shfl_xor_sync(0xffffffffu, x, offset);
+  for (int offset = kGroup / 2; offset > 0; offset /= 2) x += __shfl_xor_sync(0xffffffffu, x, offset);
   return x;
 }
 
@@ -130,9 +127,8 @@ __device__ __forceinline__ void accumulate_tile_product(float (&acc)[kSub][kSub]
 // The depth is staged in chunks of kTile: a's chunk in a_tile, b's transposed
 // in bt_tile. load_a == false reuses a_tile as it is (allowed only when the
 // depth fits one chunk and a_tile already holds these rows).
-__device__ void tile_scores(float (&acc)[kSub][kSub], float* a_tile, float* bt_tile,
-                            const HeadMatrix& a, const HeadMatrix& b, std::int64_t r0,
-                            std::int64_t c0, bool load_a) {
+__device__ void tile_scores(float (&acc)[kSub][kSub], float* a_tile, float* bt_tile, const HeadMatrix& a,
+                            const HeadMatrix& b, std::int64_t r0, std::int64_t c0, bool load_a) {
 #pragma unroll
   for (int i = 0; i < kSub; ++i) {
 #pragma unroll
@@ -161,8 +157,8 @@ __device__ void store_tile(float* tile, const float (&x)[kSub][kSub]) {
 // o[i][j] += sum over c of p[row i][c] * m(c0 + c, n0 + col j): the product of
 // the tile p in shared memory with rows [c0, c0 + kTile) and columns
 // [n0, n0 + kTile) of m, staged through `tile`.
-__device__ void tile_accumulate(float (&o)[kSub][kSub], const float* p, float* tile,
-                                const HeadMatrix& m, std::int64_t c0, std::int64_t n0) {
+__device__ void tile_accumulate(float (&o)[kSub][kSub], const float* p, float* tile, const HeadMatrix& m,
+                                std::int64_t c0, std::int64_t n0) {
   __syncthreads();  // p is complete, and nobody still reads `tile`
   load_tile<false>(tile, m, c0, n0);
   __syncthreads();
@@ -229,9 +225,8 @@ __host__ __device__ std::int64_t forward_chunks(const AttentionShape& s) {
 
 // q (B,H,Lq,D), k (B,H,Lk,D), v (B,H,Lk,Dv) -> out (B,H,Lq,Dv), lse (B,H,Lq).
 // Grid: (B*H) x (Lq tiles) x forward_chunks blocks of kThreads.
-__global__ void __launch_bounds__(kThreads)
-    forward_kernel(float* out, float* lse, AttentionView q, AttentionView k, AttentionView v,
-                   AttentionMask mask, AttentionShape s) {
+__global__ void __launch_bounds__(kThreads) forward_kernel(float* out, float* lse, AttentionView q, AttentionView k,
+                                                           AttentionView v, AttentionMask mask, AttentionShape s) {
   extern __shared__ float smem[];
   const auto [a_tile, b_tile, p_tile] = shared_tiles(smem);
   const int tx = thread_col(), ty = thread_row();
@@ -300,20 +295,18 @@ __global__ void __launch_bounds__(kThreads)
 
 // dout, out (B,H,Lq,Dv) -> delta (B*H*Lq,) = rowsum(dout * out): one warp per
 // row, grid-strided; lanes take every 32nd column, then a butterfly sum.
-__global__ void delta_kernel(float* delta, AttentionView dout, AttentionView out,
-                             AttentionShape s) {
+__global__ void delta_kernel(float* delta, AttentionView dout, AttentionView out, AttentionShape s) {
   const std::int64_t rows = s.batch * s.heads * s.lq;
   const int lane = threadIdx.x % 32;
   const std::int64_t warps = static_cast<std::int64_t>(gridDim.x) * blockDim.x / 32;
-  for (std::int64_t row = (static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) / 32;
-       row < rows; row += warps) {
+  for (std::int64_t row = (static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) / 32; row < rows;
+       row += warps) {
     const std::int64_t head = row / s.lq, i = row % s.lq;
     const std::int64_t b = head / s.heads, h = head % s.heads;
     const float* dr = dout.data + b * dout.batch_stride + h * dout.head_stride + i * dout.row_stride;
     const float* orow = out.data + b * out.batch_stride + h * out.head_stride + i * out.row_stride;
     float acc = 0.0f;
-    for (std::int64_t n = lane; n < s.dv; n += 32)
-      acc = fmaf(dr[n * dout.col_stride], orow[n * out.col_stride], acc);
+    for (std::int64_t n = lane; n < s.dv; n += 32) acc = fmaf(dr[n * dout.col_stride], orow[n * out.col_stride], acc);
 #pragma unroll
     for (int offset = 16; offset > 0; offset /= 2) acc += __shfl_xor_sync(0xffffffffu, acc, offset);
     if (lane == 0) delta[row] = acc;
@@ -324,18 +317,16 @@ __global__ void delta_kernel(float* delta, AttentionView dout, AttentionView out
 // `query` with key `key`: exp(scale * score - lse), or 0 where the key is not
 // allowed or the query sees no key at all (lse = -inf).
 __device__ __forceinline__ float probability(float score, float row_lse, const AttentionMask& mask,
-                                             const AttentionShape& s, std::int64_t b,
-                                             std::int64_t h, std::int64_t query,
-                                             std::int64_t key) {
+                                             const AttentionShape& s, std::int64_t b, std::int64_t h,
+                                             std::int64_t query, std::int64_t key) {
   if (row_lse == -kInf || !allowed(mask, s, b, h, query, key)) return 0.0f;
   return expf(s.scale * score - row_lse);
 }
 
 // -> dq (B,H,Lq,D). Grid: (B*H) x (Lq tiles) x (D chunks).
 __global__ void __launch_bounds__(kThreads)
-    dq_kernel(float* dq, const float* delta, const float* lse, AttentionView dout,
-              AttentionView q, AttentionView k, AttentionView v, AttentionMask mask,
-              AttentionShape s) {
+    dq_kernel(float* dq, const float* delta, const float* lse, AttentionView dout, AttentionView q, AttentionView k,
+              AttentionView v, AttentionMask mask, AttentionShape s) {
   extern __shared__ float smem[];
   const auto [a_tile, b_tile, p_tile] = shared_tiles(smem);
   const int tx = thread_col(), ty = thread_row();
@@ -378,9 +369,8 @@ __global__ void __launch_bounds__(kThreads)
 // -> dk (B,H,Lk,D), dv (B,H,Lk,Dv). Grid: (B*H) x (Lk tiles) x (D chunks +
 // Dv chunks); a block's tile rows are keys and its tile columns queries.
 __global__ void __launch_bounds__(kThreads)
-    dkdv_kernel(float* dk, float* dv, const float* delta, const float* lse, AttentionView dout,
-                AttentionView q, AttentionView k, AttentionView v, AttentionMask mask,
-                AttentionShape s) {
+    dkdv_kernel(float* dk, float* dv, const float* delta, const float* lse, AttentionView dout, AttentionView q,
+                AttentionView k, AttentionView v, AttentionMask mask, AttentionShape s) {
   extern __shared__ float smem[];
   const auto [a_tile, b_tile, p_tile] = shared_tiles(smem);
   const int tx = thread_col(), ty = thread_row();
@@ -419,8 +409,7 @@ __global__ void __launch_bounds__(kThreads)
     for (int i = 0; i < kSub; ++i) {
 #pragma unroll
       for (int j = 0; j < kSub; ++j)
-        pt[i][j] = probability(pt[i][j], col_lse[j], mask, s, b, h, i0 + tx + kGroup * j,
-                               t.row0 + ty + kGroup * i);
+        pt[i][j] = probability(pt[i][j], col_lse[j], mask, s, b, h, i0 + tx + kGroup * j, t.row0 + ty + kGroup * i);
     }
     if (to_dk) {
       float dpt[kSub][kSub];
@@ -444,12 +433,11 @@ __global__ void __launch_bounds__(kThreads)
 // Launches one of the tile kernels on `blocks` blocks with the three shared
 // tiles (more than the 48 KiB a launch gets without asking).
 template <class... Params, class... Args>
-cudaError_t launch_tiles(void (*kernel)(Params...), std::int64_t blocks, cudaStream_t stream,
-                         Args... args) {
+cudaError_t launch_tiles(void (*kernel)(Params...), std::int64_t blocks, cudaStream_t stream, Args... args) {
   if (blocks == 0) return cudaSuccess;
   if (blocks > 0x7fffffff) return cudaErrorInvalidConfiguration;
-  cudaError_t err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                         static_cast<int>(kSharedBytes));
+  cudaError_t err =
+      cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(kSharedBytes));
   if (err != cudaSuccess) return err;
   kernel<<<static_cast<unsigned>(blocks), kThreads, kSharedBytes, stream>>>(args...);
   return cudaGetLastError();
@@ -458,32 +446,27 @@ cudaError_t launch_tiles(void (*kernel)(Params...), std::int64_t blocks, cudaStr
 }  // namespace
 
 cudaError_t attention(float* out, float* lse, AttentionView q, AttentionView k, AttentionView v,
-                      const AttentionMask& mask, const AttentionShape& shape,
-                      cudaStream_t stream) {
-  const std::int64_t blocks =
-      shape.batch * shape.heads * ceil_div(shape.lq, kTile) * forward_chunks(shape);
+                      const AttentionMask& mask, const AttentionShape& shape, cudaStream_t stream) {
+  const std::int64_t blocks = shape.batch * shape.heads * ceil_div(shape.lq, kTile) * forward_chunks(shape);
   return launch_tiles(forward_kernel, blocks, stream, out, lse, q, k, v, mask, shape);
 }
 
-cudaError_t attention_backward(float* dq, float* dk, float* dv, float* delta_scratch,
-                               AttentionView dout, AttentionView out, const float* lse,
-                               AttentionView q, AttentionView k, AttentionView v,
-                               const AttentionMask& mask, const AttentionShape& shape,
-                               cudaStream_t stream) {
+cudaError_t attention_backward(float* dq, float* dk, float* dv, float* delta_scratch, AttentionView dout,
+                               AttentionView out, const float* lse, AttentionView q, AttentionView k, AttentionView v,
+                               const AttentionMask& mask, const AttentionShape& shape, cudaStream_t stream) {
   const std::int64_t heads = shape.batch * shape.heads, rows = heads * shape.lq;
   if (rows > 0) {
     constexpr int kDeltaThreads = 256;
-    delta_kernel<<<grid_for(rows, kDeltaThreads / 32), kDeltaThreads, 0, stream>>>(delta_scratch, dout, out,
-                                                                                  shape);
+    delta_kernel<<<grid_for(rows, kDeltaThreads / 32), kDeltaThreads, 0, stream>>>(delta_scratch, dout, out, shape);
     cudaError_t err = cudaGetLastError();
     if (err != cudaSuccess) return err;
   }
   const std::int64_t d_chunks = ceil_div(shape.d, kTile), dv_chunks = ceil_div(shape.dv, kTile);
-  cudaError_t err = launch_tiles(dq_kernel, heads * ceil_div(shape.lq, kTile) * d_chunks, stream,
-                                 dq, delta_scratch, lse, dout, q, k, v, mask, shape);
+  cudaError_t err = launch_tiles(dq_kernel, heads * ceil_div(shape.lq, kTile) * d_chunks, stream, dq, delta_scratch,
+                                 lse, dout, q, k, v, mask, shape);
   if (err != cudaSuccess) return err;
-  return launch_tiles(dkdv_kernel, heads * ceil_div(shape.lk, kTile) * (d_chunks + dv_chunks),
-                      stream, dk, dv, delta_scratch, lse, dout, q, k, v, mask, shape);
+  return launch_tiles(dkdv_kernel, heads * ceil_div(shape.lk, kTile) * (d_chunks + dv_chunks), stream, dk, dv,
+                      delta_scratch, lse, dout, q, k, v, mask, shape);
 }
 
 }  // namespace ranvier::cuda

@@ -12,8 +12,7 @@ constexpr int kRowLanes = 32;  // threads per column, each summing every kRowLan
 // Each thread sums a strided subset of one column's rows, then the
 // kRowLanes partial sums of each column are added through shared memory, in a
 // fixed order, so the result does not vary from run to run.
-__global__ void column_sum_kernel(float* sums, const float* x, std::int64_t rows,
-                                  std::int64_t cols) {
+__global__ void column_sum_kernel(float* sums, const float* x, std::int64_t rows, std::int64_t cols) {
   __shared__ float partial[kRowLanes][kCols];
   const std::int64_t col = static_cast<std::int64_t>(blockIdx.x) * kCols + threadIdx.x;
   float s = 0.0f;
@@ -32,13 +31,11 @@ __global__ void column_sum_kernel(float* sums, const float* x, std::int64_t rows
 
 }  // namespace
 
-cudaError_t column_sum(float* sums, const float* x, std::int64_t rows, std::int64_t cols,
-                       cudaStream_t stream) {
+cudaError_t column_sum(float* sums, const float* x, std::int64_t rows, std::int64_t cols, cudaStream_t stream) {
   if (cols == 0) return cudaSuccess;
   const std::int64_t blocks = (cols + kCols - 1) / kCols;
   if (blocks > 0x7fffffff) return cudaErrorInvalidConfiguration;
-  column_sum_kernel<<<static_cast<unsigned>(blocks), dim3(kCols, kRowLanes), 0, stream>>>(
-      sums, x, rows, cols);
+  column_sum_kernel<<<static_cast<unsigned>(blocks), dim3(kCols, kRowLanes), 0, stream>>>(sums, x, rows, cols);
   return cudaGetLastError();
 }
 

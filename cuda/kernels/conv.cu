@@ -14,12 +14,12 @@
 // (col2im as a gather: one thread per pixel, no atomics, deterministic).
 #include <algorithm>
 
+#include "ranvier/index_math.h"
 #include "ranvier_cuda/activation.h"
 #include "ranvier_cuda/conv.h"
 #include "ranvier_cuda/gemm.h"
 #include "ranvier_cuda/launch.cuh"
 #include "ranvier_cuda/reduce.h"
-#include "ranvier/index_math.h"
 
 namespace ranvier::cuda {
 
@@ -36,15 +36,12 @@ constexpr std::int64_t kTargetBlocks = 1024;
 constexpr std::int64_t kMinSliceRows = 256;
 constexpr std::int64_t kMaxPartialFloats = std::int64_t{1} << 24;
 
-
 struct Geometry : cpu::ConvGeometry {
   std::int64_t chunk;  // patch rows built at a time (all rows when direct)
 
   explicit Geometry(const Conv2dShape& shape) : cpu::ConvGeometry(shape) {
     const std::int64_t all = std::max<std::int64_t>(rows, 1);
-    chunk = direct ? all
-                   : std::min(all, std::max(kMinChunkRows,
-                                            kChunkFloats / std::max<std::int64_t>(kdim, 1)));
+    chunk = direct ? all : std::min(all, std::max(kMinChunkRows, kChunkFloats / std::max<std::int64_t>(kdim, 1)));
   }
 
   std::int64_t x_floats() const { return s.n * s.h * s.w * s.c; }
@@ -53,8 +50,7 @@ struct Geometry : cpu::ConvGeometry {
   // the padded image) all fit the 32-bit kernels.
   bool small() const {
     const std::int64_t largest =
-        std::max({x_floats(), chunk * kdim, rows, s.h + s.pad_top + s.pad_bottom,
-                  s.w + s.pad_left + s.pad_right});
+        std::max({x_floats(), chunk * kdim, rows, s.h + s.pad_top + s.pad_bottom, s.w + s.pad_left + s.pad_right});
     return largest < kInt32Bound;
   }
 };
@@ -66,9 +62,20 @@ struct ConvIndex {
   I stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left;
 
   explicit ConvIndex(const Geometry& g)
-      : h(g.s.h), w(g.s.w), c(g.s.c), kh(g.s.kh), kw(g.s.kw), ho(g.ho), wo(g.wo), kdim(g.kdim),
-        stride_h(g.s.stride_h), stride_w(g.s.stride_w), dilation_h(g.s.dilation_h),
-        dilation_w(g.s.dilation_w), pad_top(g.s.pad_top), pad_left(g.s.pad_left) {}
+      : h(g.s.h),
+        w(g.s.w),
+        c(g.s.c),
+        kh(g.s.kh),
+        kw(g.s.kw),
+        ho(g.ho),
+        wo(g.wo),
+        kdim(g.kdim),
+        stride_h(g.s.stride_h),
+        stride_w(g.s.stride_w),
+        dilation_h(g.s.dilation_h),
+        dilation_w(g.s.dilation_w),
+        pad_top(g.s.pad_top),
+        pad_left(g.s.pad_left) {}
 };
 
 // x (N,H,W,C) -> cols (count / kdim, kdim): row r of cols is the patch of
@@ -91,8 +98,7 @@ __global__ void im2col_kernel(float* cols, const float* x, ConvIndex<I> g, I r0,
 // [r0, r1), row r at dcols + (r - r0) * kdim) that im2col read from pixel e,
 // for e in [first, end) (flat NHWC indices). Taps are visited in (i, j) order.
 template <class I>
-__global__ void col2im_kernel(float* dx, const float* dcols, ConvIndex<I> g, I r0, I r1, I first,
-                              I end) {
+__global__ void col2im_kernel(float* dx, const float* dcols, ConvIndex<I> g, I r0, I r1, I first, I end) {
   for (I e = first + grid_start<I>(); e < end; e += grid_stride<I>()) {
     const I ch = e % g.c, pixel = e / g.c, iw = pixel % g.w, image_row = pixel / g.w;
     const I ih = image_row % g.h, n = image_row / g.h;
@@ -121,8 +127,8 @@ __global__ void col2im_kernel(float* dx, const float* dcols, ConvIndex<I> g, I r
 
 // out (size) = (accumulate ? out : 0) + partials[0] + partials[1] + ..., in that
 // order; partial t is partials + t * size.
-__global__ void sum_parts_kernel(float* out, const float* partials, std::int64_t parts,
-                                 std::int64_t size, bool accumulate) {
+__global__ void sum_parts_kernel(float* out, const float* partials, std::int64_t parts, std::int64_t size,
+                                 bool accumulate) {
   for (std::int64_t i = grid_start<std::int64_t>(); i < size; i += grid_stride<std::int64_t>()) {
     float total = accumulate ? out[i] : 0.0f;
     for (std::int64_t t = 0; t < parts; ++t) total += partials[t * size + i];
@@ -142,25 +148,24 @@ cudaError_t im2col(const Geometry& g, const float* x, float* cols, std::int64_t 
   return with_index_type(g.small(), [&](auto index) {
     using I = decltype(index);
     const std::int64_t count = m * g.kdim;
-    im2col_kernel<I><<<grid_for(count), kBlock, 0, stream>>>(cols, x, ConvIndex<I>(g),
-                                                              static_cast<I>(r0),
-                                                              static_cast<I>(count));
+    im2col_kernel<I>
+        <<<grid_for(count), kBlock, 0, stream>>>(cols, x, ConvIndex<I>(g), static_cast<I>(r0), static_cast<I>(count));
     return cudaGetLastError();
   });
 }
 
 // dx += the patch gradients dcols (m, kdim) of output rows [r0, r0 + m), over
 // the pixels of the images those rows belong to.
-cudaError_t col2im(const Geometry& g, const float* dcols, float* dx, std::int64_t r0,
-                   std::int64_t m, cudaStream_t stream) {
+cudaError_t col2im(const Geometry& g, const float* dcols, float* dx, std::int64_t r0, std::int64_t m,
+                   cudaStream_t stream) {
   const std::int64_t image_rows = g.ho * g.wo, image_floats = g.s.h * g.s.w * g.s.c;
   const std::int64_t first = r0 / image_rows * image_floats;
   const std::int64_t end = ((r0 + m - 1) / image_rows + 1) * image_floats;
   return with_index_type(g.small(), [&](auto index) {
     using I = decltype(index);
-    col2im_kernel<I><<<grid_for(end - first), kBlock, 0, stream>>>(
-        dx, dcols, ConvIndex<I>(g), static_cast<I>(r0), static_cast<I>(r0 + m),
-        static_cast<I>(first), static_cast<I>(end));
+    col2im_kernel<I><<<grid_for(end - first), kBlock, 0, stream>>>(dx, dcols, ConvIndex<I>(g), static_cast<I>(r0),
+                                                                   static_cast<I>(r0 + m), static_cast<I>(first),
+                                                                   static_cast<I>(end));
     return cudaGetLastError();
   });
 }
@@ -196,25 +201,24 @@ BackwardPlan backward_plan(const Geometry& g, bool want_dx, bool want_dw, Activa
 // dw (kdim,k) = [dw +] patches^T (kdim,m) @ dz (m,k), patches (m,kdim) and dz
 // contiguous. The m rows are split into parts of `slice` rows: the whole
 // parts as one batched GEMM, the rest as one more, into partials, then summed.
-cudaError_t weight_gradient(float* dw, float* partials, const float* patches, const float* dz,
-                            std::int64_t m, std::int64_t kdim, std::int64_t k, std::int64_t slice,
-                            bool accumulate, cudaStream_t stream) {
+cudaError_t weight_gradient(float* dw, float* partials, const float* patches, const float* dz, std::int64_t m,
+                            std::int64_t kdim, std::int64_t k, std::int64_t slice, bool accumulate,
+                            cudaStream_t stream) {
   const std::int64_t whole = m / slice, rest = m % slice, parts = whole + (rest > 0 ? 1 : 0);
   const MatrixView patches_t = MatrixView{patches, kdim, 1}.transposed();
   const MatrixView dz_m = {dz, k, 1};
   if (parts == 1 && !accumulate) return gemm({dw, patches_t, 0, dz_m, 0, 1, kdim, k, m, {}}, stream);
   if (whole > 0) {
     // part t: rows [t*slice, (t+1)*slice) -> partials + t*kdim*k
-    const cudaError_t err = gemm(
-        {partials, patches_t, slice * kdim, dz_m, slice * k, whole, kdim, k, slice, {}}, stream);
+    const cudaError_t err =
+        gemm({partials, patches_t, slice * kdim, dz_m, slice * k, whole, kdim, k, slice, {}}, stream);
     if (err != cudaSuccess) return err;
   }
   if (rest > 0) {
     const std::int64_t r = whole * slice;
     const MatrixView rest_t = MatrixView{patches + r * kdim, kdim, 1}.transposed();
-    const cudaError_t err = gemm({partials + whole * kdim * k, rest_t, 0, {dz + r * k, k, 1}, 0,
-                                  1, kdim, k, rest, {}},
-                                 stream);
+    const cudaError_t err =
+        gemm({partials + whole * kdim * k, rest_t, 0, {dz + r * k, k, 1}, 0, 1, kdim, k, rest, {}}, stream);
     if (err != cudaSuccess) return err;
   }
   const std::int64_t size = kdim * k;
@@ -229,8 +233,8 @@ std::int64_t conv2d_workspace(const Conv2dShape& s) {
   return g.direct || g.rows == 0 || s.k == 0 ? 0 : g.chunk * g.kdim;
 }
 
-cudaError_t conv2d(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s,
-                   Activation act, float* workspace, cudaStream_t stream) {
+cudaError_t conv2d(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s, Activation act,
+                   float* workspace, cudaStream_t stream) {
   const Geometry g(s);
   if (g.rows == 0 || s.k == 0) return cudaSuccess;
   Epilogue epilogue;
@@ -246,21 +250,19 @@ cudaError_t conv2d(float* y, const float* x, const float* w, const float* b, con
     cudaError_t err = im2col(g, x, workspace, r0, m, stream);
     if (err != cudaSuccess) return err;
     // cols (m, kdim) @ w (kdim, K) -> y rows [r0, r0 + m)
-    err = gemm({y + r0 * s.k, {workspace, g.kdim, 1}, 0, wm, 0, 1, m, s.k, g.kdim, epilogue},
-               stream);
+    err = gemm({y + r0 * s.k, {workspace, g.kdim, 1}, 0, wm, 0, 1, m, s.k, g.kdim, epilogue}, stream);
     if (err != cudaSuccess) return err;
   }
   return cudaSuccess;
 }
 
-std::int64_t conv2d_backward_workspace(const Conv2dShape& s, bool want_dx, bool want_dw,
-                                       Activation act) {
+std::int64_t conv2d_backward_workspace(const Conv2dShape& s, bool want_dx, bool want_dw, Activation act) {
   return backward_plan(Geometry(s), want_dx, want_dw, act).floats();
 }
 
-cudaError_t conv2d_backward(float* dx, float* dw, float* db, const float* dy, const float* saved,
-                            const float* x, const float* w, const Conv2dShape& s, Activation act,
-                            float* workspace, cudaStream_t stream) {
+cudaError_t conv2d_backward(float* dx, float* dw, float* db, const float* dy, const float* saved, const float* x,
+                            const float* w, const Conv2dShape& s, Activation act, float* workspace,
+                            cudaStream_t stream) {
   const Geometry g(s);
   const std::int64_t k = s.k, kdim = g.kdim;
   if (g.rows == 0 || k == 0) {
@@ -303,8 +305,7 @@ cudaError_t conv2d_backward(float* dx, float* dw, float* db, const float* dy, co
         if (err != cudaSuccess) return err;
         patches = cols;
       }
-      const cudaError_t err =
-          weight_gradient(dw, partials, patches, dz_rows, m, kdim, k, plan.slice, r0 > 0, stream);
+      const cudaError_t err = weight_gradient(dw, partials, patches, dz_rows, m, kdim, k, plan.slice, r0 > 0, stream);
       if (err != cudaSuccess) return err;
     }
     if (want_dx) {

@@ -7,14 +7,13 @@
 
 namespace ranvier::cuda {
 
-cudaError_t matmul(float* c, MatrixView a, std::int64_t a_batch_stride, MatrixView b,
-                   std::int64_t b_batch_stride, std::int64_t batch, std::int64_t m,
-                   std::int64_t n, std::int64_t k, cudaStream_t stream) {
+cudaError_t matmul(float* c, MatrixView a, std::int64_t a_batch_stride, MatrixView b, std::int64_t b_batch_stride,
+                   std::int64_t batch, std::int64_t m, std::int64_t n, std::int64_t k, cudaStream_t stream) {
   return gemm({c, a, a_batch_stride, b, b_batch_stride, batch, m, n, k, Epilogue{}}, stream);
 }
 
-cudaError_t linear(float* y, MatrixView x, MatrixView w, const float* b, std::int64_t rows,
-                   std::int64_t in, std::int64_t out, Activation act, cudaStream_t stream) {
+cudaError_t linear(float* y, MatrixView x, MatrixView w, const float* b, std::int64_t rows, std::int64_t in,
+                   std::int64_t out, Activation act, cudaStream_t stream) {
   Epilogue epilogue;
   epilogue.bias = b;
   epilogue.act = act;
@@ -22,10 +21,9 @@ cudaError_t linear(float* y, MatrixView x, MatrixView w, const float* b, std::in
   return gemm({y, x, 0, w, 0, 1, rows, out, in, epilogue}, stream);
 }
 
-cudaError_t linear_backward(float* dx, float* dw, float* db, float* dz_scratch, const float* dy,
-                            const float* saved, MatrixView x, MatrixView w, std::int64_t rows,
-                            std::int64_t in, std::int64_t out, Activation act,
-                            cudaStream_t stream) {
+cudaError_t linear_backward(float* dx, float* dw, float* db, float* dz_scratch, const float* dy, const float* saved,
+                            MatrixView x, MatrixView w, std::int64_t rows, std::int64_t in, std::int64_t out,
+                            Activation act, cudaStream_t stream) {
   if (dx == nullptr && dw == nullptr && db == nullptr) return cudaSuccess;
   const float* dz = dy;
   if (act != Activation::none) {

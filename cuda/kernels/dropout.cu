@@ -20,12 +20,11 @@ float keep_scale(double rate) { return static_cast<float>(1.0 / (1.0 - rate)); }
 
 // x (n,) -> y (n,), mask (n,). Pair p draws z = mix64(key + golden * p):
 // element 2p takes its low 32 bits, element 2p + 1 its high ones.
-__global__ void dropout_kernel(float* y, std::uint8_t* mask, const float* x, std::int64_t n,
-                               std::uint64_t key, std::uint32_t threshold, float scale) {
+__global__ void dropout_kernel(float* y, std::uint8_t* mask, const float* x, std::int64_t n, std::uint64_t key,
+                               std::uint32_t threshold, float scale) {
   const std::int64_t pairs = (n + 1) / 2;
   const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
-  for (std::int64_t p = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-       p < pairs; p += stride) {
+  for (std::int64_t p = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; p < pairs; p += stride) {
     const std::uint64_t z = mix64(key + kGolden * static_cast<std::uint64_t>(p));
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
@@ -41,30 +40,28 @@ __global__ void dropout_kernel(float* y, std::uint8_t* mask, const float* x, std
 }
 
 // dy (n,), mask (n,) -> dx (n,)
-__global__ void dropout_backward_kernel(float* dx, const float* dy, const std::uint8_t* mask,
-                                        std::int64_t n, float scale) {
+__global__ void dropout_backward_kernel(float* dx, const float* dy, const std::uint8_t* mask, std::int64_t n,
+                                        float scale) {
   const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
-  for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
-       i += stride)
+  for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride)
     dx[i] = dy[i] * (static_cast<float>(mask[i]) * scale);
 }
 
 }  // namespace
 
-cudaError_t dropout(float* y, std::uint8_t* mask, const float* x, std::int64_t n, double rate,
-                    std::uint64_t seed, cudaStream_t stream) {
+cudaError_t dropout(float* y, std::uint8_t* mask, const float* x, std::int64_t n, double rate, std::uint64_t seed,
+                    cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
   const auto threshold = static_cast<std::uint32_t>(rate * 4294967296.0);
-  dropout_kernel<<<grid_for((n + 1) / 2), kBlock, 0, stream>>>(
-      y, mask, x, n, mix64(seed + kGolden), threshold, keep_scale(rate));
+  dropout_kernel<<<grid_for((n + 1) / 2), kBlock, 0, stream>>>(y, mask, x, n, mix64(seed + kGolden), threshold,
+                                                               keep_scale(rate));
   return cudaGetLastError();
 }
 
-cudaError_t dropout_backward(float* dx, const float* dy, const std::uint8_t* mask, std::int64_t n,
-                             double rate, cudaStream_t stream) {
+cudaError_t dropout_backward(float* dx, const float* dy, const std::uint8_t* mask, std::int64_t n, double rate,
+                             cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
-  dropout_backward_kernel<<<grid_for(n), kBlock, 0, stream>>>(dx, dy, mask, n,
-                                                                  keep_scale(rate));
+  dropout_backward_kernel<<<grid_for(n), kBlock, 0, stream>>>(dx, dy, mask, n, keep_scale(rate));
   return cudaGetLastError();
 }
 

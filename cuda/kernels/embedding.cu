@@ -14,16 +14,16 @@ constexpr int kWarps = kBlock / 32;
 constexpr std::int64_t kMaxOwners = 512;
 
 // ids (n,) -> *first_bad = min(*first_bad, every i with ids[i] outside [0, v)).
-__global__ void find_bad_id_kernel(unsigned long long* first_bad, const std::int64_t* ids,
-                                   std::int64_t n, std::int64_t v) {
+__global__ void find_bad_id_kernel(unsigned long long* first_bad, const std::int64_t* ids, std::int64_t n,
+                                   std::int64_t v) {
   for (std::int64_t i = grid_start<std::int64_t>(); i < n; i += grid_stride<std::int64_t>()) {
     if (ids[i] < 0 || ids[i] >= v) atomicMin(first_bad, static_cast<unsigned long long>(i));
   }
 }
 
 // ids (n,), table (v, d) -> y (n, d)
-__global__ void embedding_kernel(float* y, const std::int64_t* ids, const float* table,
-                                 std::int64_t n, std::int64_t d) {
+__global__ void embedding_kernel(float* y, const std::int64_t* ids, const float* table, std::int64_t n,
+                                 std::int64_t d) {
   const std::int64_t size = n * d;
   for (std::int64_t e = grid_start<std::int64_t>(); e < size; e += grid_stride<std::int64_t>())
     y[e] = table[ids[e / d] * d + e % d];
@@ -37,8 +37,8 @@ __global__ void embedding_kernel(float* y, const std::int64_t* ids, const float*
 // consecutive matches hit the same row. Every dtable element is thus summed
 // by one thread, in the order of ids, starting from 0.
 __global__ void __launch_bounds__(kBlock)
-    embedding_backward_kernel(float* dtable, const float* dy, const std::int64_t* ids,
-                              std::int64_t n, std::int64_t v, std::int64_t d, std::int64_t owners) {
+    embedding_backward_kernel(float* dtable, const float* dy, const std::int64_t* ids, std::int64_t n, std::int64_t v,
+                              std::int64_t d, std::int64_t owners) {
   __shared__ std::int64_t match_index[kBlock];
   __shared__ std::int64_t match_row[kBlock];
   __shared__ int warp_matches[kWarps];
@@ -81,31 +81,28 @@ __global__ void __launch_bounds__(kBlock)
 
 }  // namespace
 
-cudaError_t first_id_out_of_range(unsigned long long* first_bad, const std::int64_t* ids,
-                                  std::int64_t n, std::int64_t v, cudaStream_t stream) {
+cudaError_t first_id_out_of_range(unsigned long long* first_bad, const std::int64_t* ids, std::int64_t n,
+                                  std::int64_t v, cudaStream_t stream) {
   cudaError_t err = cudaMemsetAsync(first_bad, 0xff, sizeof(unsigned long long), stream);
   if (err != cudaSuccess || n == 0) return err;
   find_bad_id_kernel<<<grid_for(n), kBlock, 0, stream>>>(first_bad, ids, n, v);
   return cudaGetLastError();
 }
 
-cudaError_t embedding(float* y, const std::int64_t* ids, const float* table, std::int64_t n,
-                      std::int64_t, std::int64_t d, cudaStream_t stream) {
+cudaError_t embedding(float* y, const std::int64_t* ids, const float* table, std::int64_t n, std::int64_t,
+                      std::int64_t d, cudaStream_t stream) {
   if (n == 0 || d == 0) return cudaSuccess;
   embedding_kernel<<<grid_for(n * d), kBlock, 0, stream>>>(y, ids, table, n, d);
   return cudaGetLastError();
 }
 
-cudaError_t embedding_backward(float* dtable, const float* dy, const std::int64_t* ids,
-                               std::int64_t n, std::int64_t v, std::int64_t d,
-                               cudaStream_t stream) {
+cudaError_t embedding_backward(float* dtable, const float* dy, const std::int64_t* ids, std::int64_t n, std::int64_t v,
+                               std::int64_t d, cudaStream_t stream) {
   if (v == 0 || d == 0) return cudaSuccess;
-  cudaError_t err =
-      cudaMemsetAsync(dtable, 0, static_cast<std::size_t>(v * d) * sizeof(float), stream);
+  cudaError_t err = cudaMemsetAsync(dtable, 0, static_cast<std::size_t>(v * d) * sizeof(float), stream);
   if (err != cudaSuccess || n == 0) return err;
   const std::int64_t owners = v < kMaxOwners ? v : kMaxOwners;
-  embedding_backward_kernel<<<static_cast<unsigned>(owners), kBlock, 0, stream>>>(
-      dtable, dy, ids, n, v, d, owners);
+  embedding_backward_kernel<<<static_cast<unsigned>(owners), kBlock, 0, stream>>>(dtable, dy, ids, n, v, d, owners);
   return cudaGetLastError();
 }
 

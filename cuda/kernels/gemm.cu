@@ -11,9 +11,9 @@
 // from shared memory and store neighbouring columns of c.
 #include <cstdlib>
 
+#include "ranvier/index_math.h"
 #include "ranvier_cuda/activation_math.cuh"
 #include "ranvier_cuda/gemm.h"
-#include "ranvier/index_math.h"
 
 namespace ranvier::cuda {
 
@@ -29,10 +29,7 @@ constexpr int kPad = 4;
 // A100/H100); below that the 64 x 64 tiles keep more SMs busy.
 constexpr std::int64_t kMinLargeTiles = 128;
 
-
-__host__ __device__ constexpr int threads_for(int bm, int bn) {
-  return (bm / kMicro) * (bn / kMicro);
-}
+__host__ __device__ constexpr int threads_for(int bm, int bn) { return (bm / kMicro) * (bn / kMicro); }
 
 // How a block's threads share the copy of an R x C tile: they walk it with
 // its fast axis (c when COL_FAST, else r) varying fastest, the operand's
@@ -45,8 +42,7 @@ struct TileWalk {
   static constexpr int kFast = COL_FAST ? C : R;
   static constexpr int kStep = kThreads / kFast;
   static constexpr int kLoads = R * C / kThreads;  // elements per thread
-  static_assert(kThreads % kFast == 0 && kLoads * kThreads == R * C,
-                "the threads cover whole lines of the tile");
+  static_assert(kThreads % kFast == 0 && kLoads * kThreads == R * C, "the threads cover whole lines of the tile");
 
   // Position in the tile of this thread's l-th element.
   __device__ static int row(int l) {
@@ -61,24 +57,21 @@ struct TileWalk {
   // This thread's elements of the tile of src (rows x cols, element (i, j) at
   // src[i * rs + j * cs]) whose corner is (r0, c0), read into registers;
   // elements outside the matrix read as 0, so edges need no other special case.
-  __device__ static void load(float (&regs)[kLoads], const float* src, std::int64_t rs,
-                              std::int64_t cs, std::int64_t rows, std::int64_t cols,
-                              std::int64_t r0, std::int64_t c0) {
+  __device__ static void load(float (&regs)[kLoads], const float* src, std::int64_t rs, std::int64_t cs,
+                              std::int64_t rows, std::int64_t cols, std::int64_t r0, std::int64_t c0) {
     const std::int64_t i0 = r0 + row(0), j0 = c0 + col(0);
     const float* first = src + i0 * rs + j0 * cs;
     const std::int64_t step = COL_FAST ? kStep * rs : kStep * cs;
 #pragma unroll
     for (int l = 0; l < kLoads; ++l) {
-      const bool inside = COL_FAST ? (i0 + l * kStep < rows && j0 < cols)
-                                   : (i0 < rows && j0 + l * kStep < cols);
+      const bool inside = COL_FAST ? (i0 + l * kStep < rows && j0 < cols) : (i0 < rows && j0 + l * kStep < cols);
       regs[l] = inside ? first[l * step] : 0.0f;
     }
   }
 };
 
 // frag[0..3] = v[4g .. 4g+3], frag[4..7] = v[half + 4g .. half + 4g+3].
-__device__ __forceinline__ void load_fragment(float (&frag)[kMicro], const float* v, int half,
-                                              int g) {
+__device__ __forceinline__ void load_fragment(float (&frag)[kMicro], const float* v, int half, int g) {
   const float4 lo = *reinterpret_cast<const float4*>(v + 4 * g);
   const float4 hi = *reinterpret_cast<const float4*>(v + half + 4 * g);
   frag[0] = lo.x, frag[1] = lo.y, frag[2] = lo.z, frag[3] = lo.w;
@@ -87,9 +80,7 @@ __device__ __forceinline__ void load_fragment(float (&frag)[kMicro], const float
 
 // Offset inside a tile of extent `size` of the i-th of a thread's 8 rows (or
 // columns) when the thread is number g along that axis.
-__device__ __forceinline__ int micro_offset(int i, int size, int g) {
-  return (i / 4) * (size / 2) + 4 * g + i % 4;
-}
+__device__ __forceinline__ int micro_offset(int i, int size, int g) { return (i / 4) * (size / 2) + 4 * g + i % 4; }
 
 // a (batch,m,k), b (batch,k,n) -> c (batch,m,n) contiguous: c = act(a @ b + bias).
 // Grid: x = (m tiles) * (n tiles), row tile major; z = batch items, strided.
@@ -165,8 +156,7 @@ template <int BM, int BN, bool A_K_FAST, bool B_N_FAST>
 cudaError_t launch(const GemmArgs& args, cudaStream_t stream) {
   const std::int64_t tiles = ceil_div(args.m, BM) * ceil_div(args.n, BN);
   if (tiles > 0x7fffffff) return cudaErrorInvalidConfiguration;
-  const dim3 grid(static_cast<unsigned>(tiles), 1,
-                  static_cast<unsigned>(args.batch < 65535 ? args.batch : 65535));
+  const dim3 grid(static_cast<unsigned>(tiles), 1, static_cast<unsigned>(args.batch < 65535 ? args.batch : 65535));
   gemm_kernel<BM, BN, A_K_FAST, B_N_FAST><<<grid, threads_for(BM, BN), 0, stream>>>(args);
   return cudaGetLastError();
 }
@@ -183,11 +173,9 @@ cudaError_t launch_for_strides(const GemmArgs& args, cudaStream_t stream) {
   const bool a_k_fast = walk_columns(args.a);
   const bool b_n_fast = walk_columns(args.b);
   if (a_k_fast) {
-    return b_n_fast ? launch<BM, BN, true, true>(args, stream)
-                    : launch<BM, BN, true, false>(args, stream);
+    return b_n_fast ? launch<BM, BN, true, true>(args, stream) : launch<BM, BN, true, false>(args, stream);
   }
-  return b_n_fast ? launch<BM, BN, false, true>(args, stream)
-                  : launch<BM, BN, false, false>(args, stream);
+  return b_n_fast ? launch<BM, BN, false, true>(args, stream) : launch<BM, BN, false, false>(args, stream);
 }
 
 }  // namespace

@@ -16,9 +16,7 @@ namespace {
 constexpr float kEps = cpu::kProbabilityEpsilon;
 
 // clamp(v, lo, hi) that keeps a NaN (fminf/fmaxf would drop it).
-__device__ __forceinline__ float clip(float v, float lo, float hi) {
-  return v < lo ? lo : (v > hi ? hi : v);
-}
+__device__ __forceinline__ float clip(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
 // The squared error of one element.
 struct SquaredError {
@@ -44,8 +42,8 @@ struct BinaryCrossEntropy {
 // pred, target (rows, d) -> loss (rows,): the mean of element_loss over each row.
 template <int kGroup, class ElementLoss>
 __global__ void __launch_bounds__(kRowBlock)
-    row_loss_kernel(float* loss, const float* pred, const float* target, std::int64_t rows,
-                    std::int64_t d, ElementLoss element_loss) {
+    row_loss_kernel(float* loss, const float* pred, const float* target, std::int64_t rows, std::int64_t d,
+                    ElementLoss element_loss) {
   using Group = RowGroup<kGroup>;
   for (std::int64_t r = Group::first_row(); r < rows; r += Group::row_step()) {
     const float* p = pred + r * d;
@@ -89,9 +87,8 @@ struct BinaryCrossEntropyGrad {
 // dpred[i] = grad(pred[i], target[i]) * (row_factor * scale * dloss_r / d), r = i / d,
 // dloss (rows,) or null (then dloss_r = 1).
 template <class Grad>
-__global__ void loss_backward_kernel(float* dpred, const float* pred, const float* target,
-                                     const float* dloss, float scale, float row_factor,
-                                     std::int64_t count, std::int64_t d, Grad grad) {
+__global__ void loss_backward_kernel(float* dpred, const float* pred, const float* target, const float* dloss,
+                                     float scale, float row_factor, std::int64_t count, std::int64_t d, Grad grad) {
   for (std::int64_t i = grid_start<std::int64_t>(); i < count; i += grid_stride<std::int64_t>()) {
     const float g = dloss != nullptr ? scale * dloss[i / d] : scale;
     dpred[i] = grad(pred[i], target[i]) * (row_factor * g / static_cast<float>(d));
@@ -99,63 +96,56 @@ __global__ void loss_backward_kernel(float* dpred, const float* pred, const floa
 }
 
 template <class ElementLoss>
-cudaError_t row_losses_then_reduce(float* loss, const float* pred, const float* target,
-                                   std::int64_t n, std::int64_t d, Reduction reduction,
-                                   float* row_losses, ElementLoss element_loss,
+cudaError_t row_losses_then_reduce(float* loss, const float* pred, const float* target, std::int64_t n, std::int64_t d,
+                                   Reduction reduction, float* row_losses, ElementLoss element_loss,
                                    cudaStream_t stream) {
   float* out = reduction == Reduction::none ? loss : row_losses;
   const cudaError_t err = launch_row_groups(n, d, [&](auto group, unsigned blocks) {
-    row_loss_kernel<decltype(group)::value>
-        <<<blocks, kRowBlock, 0, stream>>>(out, pred, target, n, d, element_loss);
+    row_loss_kernel<decltype(group)::value><<<blocks, kRowBlock, 0, stream>>>(out, pred, target, n, d, element_loss);
     return cudaGetLastError();
   });
   return err == cudaSuccess ? reduce_losses(loss, row_losses, n, reduction, stream) : err;
 }
 
 template <class Grad>
-cudaError_t loss_backward(float* dpred, const float* pred, const float* target, const float* dloss,
-                          float scale, float row_factor, std::int64_t n, std::int64_t d,
-                          Grad grad, cudaStream_t stream) {
+cudaError_t loss_backward(float* dpred, const float* pred, const float* target, const float* dloss, float scale,
+                          float row_factor, std::int64_t n, std::int64_t d, Grad grad, cudaStream_t stream) {
   const std::int64_t count = n * d;
   if (count == 0) return cudaSuccess;
-  loss_backward_kernel<<<grid_for(count), kBlock, 0, stream>>>(dpred, pred, target, dloss, scale,
-                                                               row_factor, count, d, grad);
+  loss_backward_kernel<<<grid_for(count), kBlock, 0, stream>>>(dpred, pred, target, dloss, scale, row_factor, count, d,
+                                                               grad);
   return cudaGetLastError();
 }
 
 }  // namespace
 
-cudaError_t reduce_losses(float* loss, const float* row_losses, std::int64_t rows,
-                          Reduction reduction, cudaStream_t stream) {
+cudaError_t reduce_losses(float* loss, const float* row_losses, std::int64_t rows, Reduction reduction,
+                          cudaStream_t stream) {
   if (reduction == Reduction::none) return cudaSuccess;
-  reduce_losses_kernel<<<1, kRowBlock, 0, stream>>>(loss, row_losses, rows,
-                                                    reduction == Reduction::mean);
+  reduce_losses_kernel<<<1, kRowBlock, 0, stream>>>(loss, row_losses, rows, reduction == Reduction::mean);
   return cudaGetLastError();
 }
 
-cudaError_t mse(float* loss, const float* pred, const float* target, std::int64_t n,
-                std::int64_t d, Reduction reduction, float* row_losses, cudaStream_t stream) {
-  return row_losses_then_reduce(loss, pred, target, n, d, reduction, row_losses, SquaredError{},
-                                stream);
+cudaError_t mse(float* loss, const float* pred, const float* target, std::int64_t n, std::int64_t d,
+                Reduction reduction, float* row_losses, cudaStream_t stream) {
+  return row_losses_then_reduce(loss, pred, target, n, d, reduction, row_losses, SquaredError{}, stream);
 }
 
-cudaError_t mse_backward(float* dpred, const float* pred, const float* target, const float* dloss,
-                         float scale, std::int64_t n, std::int64_t d, cudaStream_t stream) {
+cudaError_t mse_backward(float* dpred, const float* pred, const float* target, const float* dloss, float scale,
+                         std::int64_t n, std::int64_t d, cudaStream_t stream) {
   return loss_backward(dpred, pred, target, dloss, scale, 2.0f, n, d, SquaredErrorGrad{}, stream);
 }
 
-cudaError_t binary_cross_entropy(float* loss, const float* pred, const float* target,
-                                 std::int64_t n, std::int64_t d, bool from_logits,
-                                 Reduction reduction, float* row_losses, cudaStream_t stream) {
-  return row_losses_then_reduce(loss, pred, target, n, d, reduction, row_losses,
-                                BinaryCrossEntropy{from_logits}, stream);
+cudaError_t binary_cross_entropy(float* loss, const float* pred, const float* target, std::int64_t n, std::int64_t d,
+                                 bool from_logits, Reduction reduction, float* row_losses, cudaStream_t stream) {
+  return row_losses_then_reduce(loss, pred, target, n, d, reduction, row_losses, BinaryCrossEntropy{from_logits},
+                                stream);
 }
 
-cudaError_t binary_cross_entropy_backward(float* dpred, const float* pred, const float* target,
-                                          const float* dloss, float scale, std::int64_t n,
-                                          std::int64_t d, bool from_logits, cudaStream_t stream) {
-  return loss_backward(dpred, pred, target, dloss, scale, 1.0f, n, d,
-                       BinaryCrossEntropyGrad{from_logits}, stream);
+cudaError_t binary_cross_entropy_backward(float* dpred, const float* pred, const float* target, const float* dloss,
+                                          float scale, std::int64_t n, std::int64_t d, bool from_logits,
+                                          cudaStream_t stream) {
+  return loss_backward(dpred, pred, target, dloss, scale, 1.0f, n, d, BinaryCrossEntropyGrad{from_logits}, stream);
 }
 
 }  // namespace ranvier::cuda

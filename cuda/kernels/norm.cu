@@ -1,9 +1,9 @@
 // Layer norm: one warp per row (lanes take every 32nd feature, then a
 // butterfly sum); the backward's column sums (dgamma, dbeta) go through
 // partial sums over fixed blocks of rows, added in block order.
-#include "ranvier_cuda/norm.h"
 #include "ranvier/index_math.h"
 #include "ranvier_cuda/launch.cuh"
+#include "ranvier_cuda/norm.h"
 
 namespace ranvier::cuda {
 
@@ -19,7 +19,6 @@ constexpr int kCols = 32;
 constexpr int kLanes = 8;
 constexpr std::int64_t kMinChunkRows = 32;
 constexpr std::int64_t kMaxChunks = 256;
-
 
 std::int64_t row_chunks(std::int64_t rows) {
   const std::int64_t chunks = ceil_div(rows, kMinChunkRows);
@@ -45,9 +44,8 @@ __device__ __forceinline__ std::int64_t warp_stride() {
 // x (rows, d), gamma, beta (d,) -> y (rows, d), mean, rstd (rows,) or null.
 // Deviations are taken from the row's first value, which is exact for
 // values in the same binade (Sterbenz), so a mean of 1e4 costs no digits.
-__global__ void layer_norm_kernel(float* y, float* mean, float* rstd, const float* x,
-                                  const float* gamma, const float* beta, std::int64_t rows,
-                                  std::int64_t d, float eps) {
+__global__ void layer_norm_kernel(float* y, float* mean, float* rstd, const float* x, const float* gamma,
+                                  const float* beta, std::int64_t rows, std::int64_t d, float eps) {
   const int lane = threadIdx.x % kWarp;
   const float inv_d = 1.0f / static_cast<float>(d);
   for (std::int64_t row = first_warp_row(); row < rows; row += warp_stride()) {
@@ -63,8 +61,7 @@ __global__ void layer_norm_kernel(float* y, float* mean, float* rstd, const floa
     }
     const float r = 1.0f / sqrtf(warp_sum(m2) * inv_d + eps);
     float* yr = y + row * d;
-    for (std::int64_t j = lane; j < d; j += kWarp)
-      yr[j] = fmaf((xr[j] - shift - mu) * r, gamma[j], beta[j]);
+    for (std::int64_t j = lane; j < d; j += kWarp) yr[j] = fmaf((xr[j] - shift - mu) * r, gamma[j], beta[j]);
     if (lane == 0) {
       if (mean != nullptr) mean[row] = shift + mu;
       if (rstd != nullptr) rstd[row] = r;
@@ -75,9 +72,8 @@ __global__ void layer_norm_kernel(float* y, float* mean, float* rstd, const floa
 // dy, x (rows, d), gamma (d,), mean, rstd (rows,) -> dx (rows, d). With
 // xhat = (x - mean) rstd and g = dy gamma:
 //   dx = rstd (g - mean(g) - xhat mean(g xhat))
-__global__ void layer_norm_dx_kernel(float* dx, const float* dy, const float* x,
-                                     const float* gamma, const float* mean, const float* rstd,
-                                     std::int64_t rows, std::int64_t d) {
+__global__ void layer_norm_dx_kernel(float* dx, const float* dy, const float* x, const float* gamma, const float* mean,
+                                     const float* rstd, std::int64_t rows, std::int64_t d) {
   const int lane = threadIdx.x % kWarp;
   const float inv_d = 1.0f / static_cast<float>(d);
   for (std::int64_t row = first_warp_row(); row < rows; row += warp_stride()) {
@@ -102,9 +98,8 @@ __global__ void layer_norm_dx_kernel(float* dx, const float* dy, const float* x,
 // partial (chunks, 2, d): the sums of dy * xhat and of dy over the rows of
 // each chunk. Block (kCols, kLanes); grid (column tiles, chunks). Lane y sums
 // rows r0 + y, r0 + y + kLanes, ...; the lanes are then added in order.
-__global__ void column_partials_kernel(float* partial, const float* dy, const float* x,
-                                       const float* mean, const float* rstd, std::int64_t rows,
-                                       std::int64_t d, std::int64_t chunks) {
+__global__ void column_partials_kernel(float* partial, const float* dy, const float* x, const float* mean,
+                                       const float* rstd, std::int64_t rows, std::int64_t d, std::int64_t chunks) {
   __shared__ float lane_g[kLanes][kCols];
   __shared__ float lane_b[kLanes][kCols];
   const std::int64_t col = static_cast<std::int64_t>(blockIdx.x) * kCols + threadIdx.x;
@@ -134,11 +129,10 @@ __global__ void column_partials_kernel(float* partial, const float* dy, const fl
 
 // partial (chunks, 2, d) -> dgamma, dbeta (d,), adding the chunks in order
 // (zeros when there are none).
-__global__ void sum_partials_kernel(float* dgamma, float* dbeta, const float* partial,
-                                    std::int64_t d, std::int64_t chunks) {
+__global__ void sum_partials_kernel(float* dgamma, float* dbeta, const float* partial, std::int64_t d,
+                                    std::int64_t chunks) {
   const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
-  for (std::int64_t col = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-       col < d; col += stride) {
+  for (std::int64_t col = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; col < d; col += stride) {
     float g = 0.0f, b = 0.0f;
     for (std::int64_t c = 0; c < chunks; ++c) {
       g += partial[c * 2 * d + col];
@@ -151,40 +145,32 @@ __global__ void sum_partials_kernel(float* dgamma, float* dbeta, const float* pa
 
 }  // namespace
 
-cudaError_t layer_norm(float* y, float* mean, float* rstd, const float* x, const float* gamma,
-                       const float* beta, std::int64_t rows, std::int64_t d, float eps,
-                       cudaStream_t stream) {
+cudaError_t layer_norm(float* y, float* mean, float* rstd, const float* x, const float* gamma, const float* beta,
+                       std::int64_t rows, std::int64_t d, float eps, cudaStream_t stream) {
   if (rows == 0) return cudaSuccess;
-  layer_norm_kernel<<<row_blocks(rows), kThreads, 0, stream>>>(y, mean, rstd, x, gamma, beta,
-                                                               rows, d, eps);
+  layer_norm_kernel<<<row_blocks(rows), kThreads, 0, stream>>>(y, mean, rstd, x, gamma, beta, rows, d, eps);
   return cudaGetLastError();
 }
 
-std::int64_t layer_norm_backward_scratch(std::int64_t rows, std::int64_t d) {
-  return row_chunks(rows) * 2 * d;
-}
+std::int64_t layer_norm_backward_scratch(std::int64_t rows, std::int64_t d) { return row_chunks(rows) * 2 * d; }
 
-cudaError_t layer_norm_backward(float* dx, float* dgamma, float* dbeta, float* scratch,
-                                const float* dy, const float* x, const float* gamma,
-                                const float* mean, const float* rstd, std::int64_t rows,
+cudaError_t layer_norm_backward(float* dx, float* dgamma, float* dbeta, float* scratch, const float* dy, const float* x,
+                                const float* gamma, const float* mean, const float* rstd, std::int64_t rows,
                                 std::int64_t d, cudaStream_t stream) {
   if (d == 0) return cudaSuccess;
   const std::int64_t chunks = row_chunks(rows);
   if (rows > 0) {
-    layer_norm_dx_kernel<<<row_blocks(rows), kThreads, 0, stream>>>(dx, dy, x, gamma, mean, rstd,
-                                                                    rows, d);
+    layer_norm_dx_kernel<<<row_blocks(rows), kThreads, 0, stream>>>(dx, dy, x, gamma, mean, rstd, rows, d);
     cudaError_t err = cudaGetLastError();
     if (err != cudaSuccess) return err;
     const std::int64_t col_tiles = ceil_div(d, kCols);
     if (col_tiles > 0x7fffffff) return cudaErrorInvalidConfiguration;
     const dim3 grid(static_cast<unsigned>(col_tiles), static_cast<unsigned>(chunks));
-    column_partials_kernel<<<grid, dim3(kCols, kLanes), 0, stream>>>(scratch, dy, x, mean, rstd,
-                                                                    rows, d, chunks);
+    column_partials_kernel<<<grid, dim3(kCols, kLanes), 0, stream>>>(scratch, dy, x, mean, rstd, rows, d, chunks);
     err = cudaGetLastError();
     if (err != cudaSuccess) return err;
   }
-  sum_partials_kernel<<<grid_for(d, kThreads), kThreads,
-                        0, stream>>>(dgamma, dbeta, scratch, d, chunks);
+  sum_partials_kernel<<<grid_for(d, kThreads), kThreads, 0, stream>>>(dgamma, dbeta, scratch, d, chunks);
   return cudaGetLastError();
 }
 

@@ -18,8 +18,16 @@ struct PoolIndex {
   I h, w, c, pool_h, pool_w, stride_h, stride_w, pad_top, pad_left, out_h, out_w;
 
   explicit PoolIndex(const Pool2d& p)
-      : h(p.h), w(p.w), c(p.c), pool_h(p.pool_h), pool_w(p.pool_w), stride_h(p.stride_h),
-        stride_w(p.stride_w), pad_top(p.pad_top), pad_left(p.pad_left), out_h(p.out_h),
+      : h(p.h),
+        w(p.w),
+        c(p.c),
+        pool_h(p.pool_h),
+        pool_w(p.pool_w),
+        stride_h(p.stride_h),
+        stride_w(p.stride_w),
+        pad_top(p.pad_top),
+        pad_left(p.pad_left),
+        out_h(p.out_h),
         out_w(p.out_w) {}
 };
 
@@ -31,9 +39,12 @@ struct Window {
   I top, left, h0, h1, w0, w1;
 
   __device__ Window(const PoolIndex<I>& p, I oh, I ow)
-      : top(oh * p.stride_h - p.pad_top), left(ow * p.stride_w - p.pad_left),
-        h0(top > 0 ? top : 0), h1(top + p.pool_h < p.h ? top + p.pool_h : p.h),
-        w0(left > 0 ? left : 0), w1(left + p.pool_w < p.w ? left + p.pool_w : p.w) {}
+      : top(oh * p.stride_h - p.pad_top),
+        left(ow * p.stride_w - p.pad_left),
+        h0(top > 0 ? top : 0),
+        h1(top + p.pool_h < p.h ? top + p.pool_h : p.h),
+        w0(left > 0 ? left : 0),
+        w1(left + p.pool_w < p.w ? left + p.pool_w : p.w) {}
 
   __device__ I count() const { return (h1 - h0) * (w1 - w0); }
   __device__ std::int32_t offset(I ih, I iw, I pool_w) const {
@@ -47,8 +58,7 @@ enum class PoolOut { max, mean, argmax };
 // (max), its mean over the elements inside the image into y (mean), or the
 // offset of its first maximum in row-major window order into arg (argmax).
 template <class I, PoolOut kOut>
-__global__ void pool_forward_kernel(float* y, std::int32_t* arg, const float* x, PoolIndex<I> p,
-                                    I count) {
+__global__ void pool_forward_kernel(float* y, std::int32_t* arg, const float* x, PoolIndex<I> p, I count) {
   for (I e = grid_start<I>(); e < count; e += grid_stride<I>()) {
     const I ch = e % p.c, pixel = e / p.c, ow = pixel % p.out_w, image_row = pixel / p.out_w;
     const I oh = image_row % p.out_h, n = image_row / p.out_h;
@@ -85,8 +95,7 @@ __global__ void pool_forward_kernel(float* y, std::int32_t* arg, const float* x,
 // that cover it in output order, dy where it is the window's arg-max (kMax),
 // or dy / (elements of the window inside the image).
 template <class I, bool kMax>
-__global__ void pool_backward_kernel(float* dx, const float* dy, const std::int32_t* arg,
-                                     PoolIndex<I> p, I count) {
+__global__ void pool_backward_kernel(float* dx, const float* dy, const std::int32_t* arg, PoolIndex<I> p, I count) {
   for (I e = grid_start<I>(); e < count; e += grid_stride<I>()) {
     const I ch = e % p.c, pixel = e / p.c, iw = pixel % p.w, image_row = pixel / p.w;
     const I ih = image_row % p.h, n = image_row / p.h;
@@ -115,10 +124,9 @@ __global__ void pool_backward_kernel(float* dx, const float* dy, const std::int3
 // has checked that the last windows start inside the image, so none of these
 // products overflows.)
 bool small(const Pool2d& p) {
-  const std::int64_t largest = std::max(
-      {p.n * p.h * p.w * p.c, p.n * p.out_h * p.out_w * p.c, p.h + p.pool_h, p.w + p.pool_w,
-       (p.out_h - 1) * p.stride_h + p.pool_h, (p.out_w - 1) * p.stride_w + p.pool_w, p.stride_h,
-       p.stride_w});
+  const std::int64_t largest =
+      std::max({p.n * p.h * p.w * p.c, p.n * p.out_h * p.out_w * p.c, p.h + p.pool_h, p.w + p.pool_w,
+                (p.out_h - 1) * p.stride_h + p.pool_h, (p.out_w - 1) * p.stride_w + p.pool_w, p.stride_h, p.stride_w});
   return largest < kInt32Bound;
 }
 
@@ -134,8 +142,7 @@ cudaError_t launch_over(const Pool2d& p, std::int64_t count, Launch launch) {
 }
 
 template <PoolOut kOut>
-cudaError_t pool_forward(float* y, std::int32_t* arg, const float* x, const Pool2d& p,
-                         cudaStream_t stream) {
+cudaError_t pool_forward(float* y, std::int32_t* arg, const float* x, const Pool2d& p, cudaStream_t stream) {
   const std::int64_t count = p.n * p.out_h * p.out_w * p.c;
   return launch_over(p, count, [&](auto index, unsigned grid) {
     using I = decltype(index);
@@ -144,8 +151,7 @@ cudaError_t pool_forward(float* y, std::int32_t* arg, const float* x, const Pool
 }
 
 template <bool kMax>
-cudaError_t pool_backward(float* dx, const float* dy, const std::int32_t* arg, const Pool2d& p,
-                          cudaStream_t stream) {
+cudaError_t pool_backward(float* dx, const float* dy, const std::int32_t* arg, const Pool2d& p, cudaStream_t stream) {
   const std::int64_t count = p.n * p.h * p.w * p.c;
   return launch_over(p, count, [&](auto index, unsigned grid) {
     using I = decltype(index);
@@ -163,8 +169,8 @@ cudaError_t avg_pool2d(float* y, const float* x, const Pool2d& p, cudaStream_t s
   return pool_forward<PoolOut::mean>(y, nullptr, x, p, stream);
 }
 
-cudaError_t max_pool2d_backward(float* dx, const float* dy, const float* x, const Pool2d& p,
-                                std::int32_t* arg, cudaStream_t stream) {
+cudaError_t max_pool2d_backward(float* dx, const float* dy, const float* x, const Pool2d& p, std::int32_t* arg,
+                                cudaStream_t stream) {
   const cudaError_t err = pool_forward<PoolOut::argmax>(nullptr, arg, x, p, stream);
   return err == cudaSuccess ? pool_backward<true>(dx, dy, arg, p, stream) : err;
 }

@@ -7,8 +7,8 @@
 // in place. Its output is contiguous, so each step's recurrent product goes
 // to a (B, G*U) scratch that the step's element-wise kernel adds.
 #include "ranvier_cuda/gemm.h"
-#include "ranvier_cuda/rnn.h"
 #include "ranvier_cuda/launch.cuh"
+#include "ranvier_cuda/rnn.h"
 
 namespace ranvier::cuda {
 
@@ -17,9 +17,8 @@ namespace {
 __device__ __forceinline__ float sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
 
 // The cell state entering step t of batch row b, unit j: c_{t-1}, c0 or 0.
-__device__ __forceinline__ float previous_cell(const float* c, const float* c0, std::int64_t b,
-                                               std::int64_t t, std::int64_t steps,
-                                               std::int64_t units, std::int64_t j) {
+__device__ __forceinline__ float previous_cell(const float* c, const float* c0, std::int64_t b, std::int64_t t,
+                                               std::int64_t steps, std::int64_t units, std::int64_t j) {
   if (t > 0) return c[(b * steps + t - 1) * units + j];
   return c0 != nullptr ? c0[b * units + j] : 0.0f;
 }
@@ -28,9 +27,8 @@ __device__ __forceinline__ float previous_cell(const float* c, const float* c0, 
 // input projections [z_i z_f z_c z_o] of step t (bias included); z (B,4U) the
 // recurrent product, or null at t = 0 without h0. Writes the activations
 // [i f g o] over them, and c, h (B,T,U) of step t.
-__global__ void lstm_cell_kernel(float* gates, float* c, float* h, const float* z, const float* c0,
-                                 std::int64_t t, std::int64_t batch, std::int64_t steps,
-                                 std::int64_t units) {
+__global__ void lstm_cell_kernel(float* gates, float* c, float* h, const float* z, const float* c0, std::int64_t t,
+                                 std::int64_t batch, std::int64_t steps, std::int64_t units) {
   const std::int64_t n = batch * units;
   for (std::int64_t e = grid_start<std::int64_t>(); e < n; e += grid_stride<std::int64_t>()) {
     const std::int64_t b = e / units, j = e % units, row = b * steps + t;
@@ -54,10 +52,9 @@ __global__ void lstm_cell_kernel(float* gates, float* c, float* h, const float* 
 // reaching h_t through the recurrence, dh (B,T,U) or null that of the output;
 // dc (B,U) in: the gradient reaching c_t from step t+1, out: that reaching
 // c_{t-1}. -> dgates (B,T,4U) rows of step t: the gradient of [z_i z_f z_c z_o].
-__global__ void lstm_cell_backward_kernel(float* dgates, float* dc, const float* dh_next,
-                                          const float* dh, const float* gates, const float* c,
-                                          const float* c0, std::int64_t t, std::int64_t batch,
-                                          std::int64_t steps, std::int64_t units) {
+__global__ void lstm_cell_backward_kernel(float* dgates, float* dc, const float* dh_next, const float* dh,
+                                          const float* gates, const float* c, const float* c0, std::int64_t t,
+                                          std::int64_t batch, std::int64_t steps, std::int64_t units) {
   const std::int64_t n = batch * units;
   for (std::int64_t e = grid_start<std::int64_t>(); e < n; e += grid_stride<std::int64_t>()) {
     const std::int64_t b = e / units, j = e % units, row = b * steps + t;
@@ -79,8 +76,8 @@ __global__ void lstm_cell_backward_kernel(float* dgates, float* dc, const float*
 
 // One SimpleRNN step: h (B,T,U) rows of step t hold the input projections;
 // they become tanh(projection + z), z (B,U) the recurrent product or null.
-__global__ void tanh_step_kernel(float* h, const float* z, std::int64_t t, std::int64_t batch,
-                                 std::int64_t steps, std::int64_t units) {
+__global__ void tanh_step_kernel(float* h, const float* z, std::int64_t t, std::int64_t batch, std::int64_t steps,
+                                 std::int64_t units) {
   const std::int64_t n = batch * units;
   for (std::int64_t e = grid_start<std::int64_t>(); e < n; e += grid_stride<std::int64_t>()) {
     const std::int64_t b = e / units, j = e % units;
@@ -90,9 +87,8 @@ __global__ void tanh_step_kernel(float* h, const float* z, std::int64_t t, std::
 }
 
 // One SimpleRNN step back: dz (B,T,U) rows of step t = (dh_next + dh) * (1 - h^2).
-__global__ void tanh_cell_backward_kernel(float* dz, const float* dh_next, const float* dh,
-                                          const float* h, std::int64_t t, std::int64_t batch,
-                                          std::int64_t steps, std::int64_t units) {
+__global__ void tanh_cell_backward_kernel(float* dz, const float* dh_next, const float* dh, const float* h,
+                                          std::int64_t t, std::int64_t batch, std::int64_t steps, std::int64_t units) {
   const std::int64_t n = batch * units;
   for (std::int64_t e = grid_start<std::int64_t>(); e < n; e += grid_stride<std::int64_t>()) {
     const std::int64_t b = e / units, j = e % units, at = (b * steps + t) * units + j;
@@ -103,8 +99,8 @@ __global__ void tanh_cell_backward_kernel(float* dz, const float* dh_next, const
 
 // hprev (B,T,U): row (b,t) = h_{t-1} of row b, h0 (or zeros) at t = 0 — the
 // left operand of drecurrent_kernel = hprev^T @ dz as one GEMM over all steps.
-__global__ void shift_states_kernel(float* hprev, const float* h, const float* h0,
-                                    std::int64_t batch, std::int64_t steps, std::int64_t units) {
+__global__ void shift_states_kernel(float* hprev, const float* h, const float* h0, std::int64_t batch,
+                                    std::int64_t steps, std::int64_t units) {
   const std::int64_t n = batch * steps * units;
   for (std::int64_t e = grid_start<std::int64_t>(); e < n; e += grid_stride<std::int64_t>()) {
     const std::int64_t t = e / units % steps;
@@ -134,51 +130,56 @@ cudaError_t copy_or_zero(float* dst, const float* src, std::int64_t n, cudaStrea
 
 // The state entering step t as a (B,U) view: h0 (or null) at t = 0, else the
 // rows of step t-1 of the h sequence.
-MatrixView previous_state(const float* seq, const float* initial, std::int64_t t,
-                          std::int64_t steps, std::int64_t units) {
+MatrixView previous_state(const float* seq, const float* initial, std::int64_t t, std::int64_t steps,
+                          std::int64_t units) {
   if (t == 0) return {initial, units, 1};
   return {seq + (t - 1) * units, steps * units, 1};
 }
 
 // z (B, G*U) = h_prev (B,U) @ recurrent_kernel (U, G*U).
-cudaError_t recurrent_product(float* z, MatrixView h_prev, MatrixView recurrent_kernel,
-                              std::int64_t batch, std::int64_t units, std::int64_t gate_units,
-                              cudaStream_t stream) {
+cudaError_t recurrent_product(float* z, MatrixView h_prev, MatrixView recurrent_kernel, std::int64_t batch,
+                              std::int64_t units, std::int64_t gate_units, cudaStream_t stream) {
   return gemm({z, h_prev, 0, recurrent_kernel, 0, 1, batch, gate_units, units, {}}, stream);
 }
 
 // dh_next (B,U) = dz rows of step t (B, G*U) @ recurrent_kernel^T (G*U, U).
-cudaError_t state_gradient(float* dh_next, const float* dz, MatrixView recurrent_kernel,
-                           std::int64_t t, std::int64_t batch, std::int64_t steps,
-                           std::int64_t units, std::int64_t gate_units, cudaStream_t stream) {
+cudaError_t state_gradient(float* dh_next, const float* dz, MatrixView recurrent_kernel, std::int64_t t,
+                           std::int64_t batch, std::int64_t steps, std::int64_t units, std::int64_t gate_units,
+                           cudaStream_t stream) {
   const MatrixView dz_t = {dz + t * gate_units, steps * gate_units, 1};
-  return gemm({dh_next, dz_t, 0, recurrent_kernel.transposed(), 0, 1, batch, units, gate_units, {}},
-              stream);
+  return gemm({dh_next, dz_t, 0, recurrent_kernel.transposed(), 0, 1, batch, units, gate_units, {}}, stream);
 }
 
 // The weight and input gradients once dz (B*T, G*U), the gradient of the
 // pre-activations of every step, is known; hprev (B*T, U) from shift_states.
 // The input projection is a dense layer over all B*T rows, so its part is
 // linear_backward.
-cudaError_t weight_gradients(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias,
-                             const float* dz, const float* hprev, const float* x,
-                             MatrixView kernel, std::int64_t rows, std::int64_t features,
-                             std::int64_t units, std::int64_t gate_units, cudaStream_t stream) {
-  cudaError_t err = linear_backward(dx, dkernel, dbias, nullptr, dz, nullptr, {x, features, 1},
-                                    kernel, rows, features, gate_units, Activation::none, stream);
+cudaError_t weight_gradients(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias, const float* dz,
+                             const float* hprev, const float* x, MatrixView kernel, std::int64_t rows,
+                             std::int64_t features, std::int64_t units, std::int64_t gate_units, cudaStream_t stream) {
+  cudaError_t err = linear_backward(dx, dkernel, dbias, nullptr, dz, nullptr, {x, features, 1}, kernel, rows, features,
+                                    gate_units, Activation::none, stream);
   if (err != cudaSuccess) return err;
   // hprev^T (U, rows) @ dz (rows, G*U) -> drecurrent_kernel (U, G*U)
-  return gemm({drecurrent_kernel, MatrixView{hprev, units, 1}.transposed(), 0,
-               {dz, gate_units, 1}, 0, 1, units, gate_units, rows, {}},
+  return gemm({drecurrent_kernel,
+               MatrixView{hprev, units, 1}.transposed(),
+               0,
+               {dz, gate_units, 1},
+               0,
+               1,
+               units,
+               gate_units,
+               rows,
+               {}},
               stream);
 }
 
 }  // namespace
 
-#define RANVIER_TRY(call)                        \
-  do {                                           \
-    const cudaError_t err_ = (call);             \
-    if (err_ != cudaSuccess) return err_;        \
+#define RANVIER_TRY(call)                 \
+  do {                                    \
+    const cudaError_t err_ = (call);      \
+    if (err_ != cudaSuccess) return err_; \
   } while (0)
 
 // *z = h_{t-1} @ recurrent_kernel (B, width) in step_scratch, or null at the
@@ -193,55 +194,48 @@ cudaError_t recurrent_term(const float** z, float* step_scratch, const float* h,
   return recurrent_product(step_scratch, h_prev, recurrent_kernel, batch, units, width, stream);
 }
 
-cudaError_t lstm(float* h, float* c, float* gates, float* step_scratch, const float* x,
-                 MatrixView kernel, MatrixView recurrent_kernel, const float* bias,
-                 const float* h0, const float* c0, std::int64_t batch, std::int64_t steps,
-                 std::int64_t features, std::int64_t units, cudaStream_t stream) {
+cudaError_t lstm(float* h, float* c, float* gates, float* step_scratch, const float* x, MatrixView kernel,
+                 MatrixView recurrent_kernel, const float* bias, const float* h0, const float* c0, std::int64_t batch,
+                 std::int64_t steps, std::int64_t features, std::int64_t units, cudaStream_t stream) {
   const std::int64_t g4 = 4 * units;
   // x (B*T, F) @ kernel + bias -> gates (B*T, 4U)
-  RANVIER_TRY(linear(gates, {x, features, 1}, kernel, bias, batch * steps, features, g4,
-                     Activation::none, stream));
+  RANVIER_TRY(linear(gates, {x, features, 1}, kernel, bias, batch * steps, features, g4, Activation::none, stream));
   for (std::int64_t t = 0; t < steps; ++t) {
     const float* z = nullptr;
     RANVIER_TRY(recurrent_term(&z, step_scratch, h, h0, recurrent_kernel, t, batch, steps, units, g4, stream));
-    RANVIER_TRY(launch(lstm_cell_kernel, batch * units, stream, gates, c, h, z, c0, t, batch,
-                       steps, units));
+    RANVIER_TRY(launch(lstm_cell_kernel, batch * units, stream, gates, c, h, z, c0, t, batch, steps, units));
   }
   return cudaSuccess;
 }
 
-cudaError_t lstm_backward(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias,
-                          float* dh0, float* dc0, float* scratch, const float* dh,
-                          const float* dh_T, const float* dc_T, const float* x, MatrixView kernel,
-                          MatrixView recurrent_kernel, const float* h, const float* c,
-                          const float* gates, const float* h0, const float* c0,
-                          std::int64_t batch, std::int64_t steps, std::int64_t features,
-                          std::int64_t units, cudaStream_t stream) {
+cudaError_t lstm_backward(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias, float* dh0, float* dc0,
+                          float* scratch, const float* dh, const float* dh_T, const float* dc_T, const float* x,
+                          MatrixView kernel, MatrixView recurrent_kernel, const float* h, const float* c,
+                          const float* gates, const float* h0, const float* c0, std::int64_t batch, std::int64_t steps,
+                          std::int64_t features, std::int64_t units, cudaStream_t stream) {
   const std::int64_t g4 = 4 * units, rows = batch * steps;
-  float* dgates = scratch;           // (B,T,4U)
+  float* dgates = scratch;             // (B,T,4U)
   float* hprev = scratch + rows * g4;  // (B,T,U)
   // dh0 and dc0 carry the gradients reaching h_t and c_t from step t+1 while
   // the loop runs, and hold those of the initial state when it ends.
   RANVIER_TRY(copy_or_zero(dh0, dh_T, batch * units, stream));
   RANVIER_TRY(copy_or_zero(dc0, dc_T, batch * units, stream));
   for (std::int64_t t = steps - 1; t >= 0; --t) {
-    RANVIER_TRY(launch(lstm_cell_backward_kernel, batch * units, stream, dgates, dc0, dh0, dh,
-                       gates, c, c0, t, batch, steps, units));
+    RANVIER_TRY(launch(lstm_cell_backward_kernel, batch * units, stream, dgates, dc0, dh0, dh, gates, c, c0, t, batch,
+                       steps, units));
     RANVIER_TRY(state_gradient(dh0, dgates, recurrent_kernel, t, batch, steps, units, g4, stream));
   }
   RANVIER_TRY(launch(shift_states_kernel, rows * units, stream, hprev, h, h0, batch, steps, units));
-  return weight_gradients(dx, dkernel, drecurrent_kernel, dbias, dgates, hprev, x, kernel, rows,
-                          features, units, g4, stream);
+  return weight_gradients(dx, dkernel, drecurrent_kernel, dbias, dgates, hprev, x, kernel, rows, features, units, g4,
+                          stream);
 }
 
-cudaError_t simple_rnn(float* h, float* step_scratch, const float* x, MatrixView kernel,
-                       MatrixView recurrent_kernel, const float* bias, const float* h0,
-                       std::int64_t batch, std::int64_t steps, std::int64_t features,
-                       std::int64_t units, cudaStream_t stream) {
+cudaError_t simple_rnn(float* h, float* step_scratch, const float* x, MatrixView kernel, MatrixView recurrent_kernel,
+                       const float* bias, const float* h0, std::int64_t batch, std::int64_t steps,
+                       std::int64_t features, std::int64_t units, cudaStream_t stream) {
   // h first holds the input projections; each step turns its rows into
   // tanh(projection + h_{t-1} @ recurrent_kernel) in place.
-  RANVIER_TRY(linear(h, {x, features, 1}, kernel, bias, batch * steps, features, units,
-                     Activation::none, stream));
+  RANVIER_TRY(linear(h, {x, features, 1}, kernel, bias, batch * steps, features, units, Activation::none, stream));
   for (std::int64_t t = 0; t < steps; ++t) {
     const float* z = nullptr;
     RANVIER_TRY(recurrent_term(&z, step_scratch, h, h0, recurrent_kernel, t, batch, steps, units, units, stream));
@@ -250,25 +244,22 @@ cudaError_t simple_rnn(float* h, float* step_scratch, const float* x, MatrixView
   return cudaSuccess;
 }
 
-cudaError_t simple_rnn_backward(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias,
-                                float* dh0, float* scratch, const float* dh, const float* dh_T,
-                                const float* x, MatrixView kernel, MatrixView recurrent_kernel,
-                                const float* h, const float* h0, std::int64_t batch,
-                                std::int64_t steps, std::int64_t features, std::int64_t units,
-                                cudaStream_t stream) {
+cudaError_t simple_rnn_backward(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias, float* dh0,
+                                float* scratch, const float* dh, const float* dh_T, const float* x, MatrixView kernel,
+                                MatrixView recurrent_kernel, const float* h, const float* h0, std::int64_t batch,
+                                std::int64_t steps, std::int64_t features, std::int64_t units, cudaStream_t stream) {
   const std::int64_t rows = batch * steps;
-  float* dz = scratch;                  // (B,T,U)
+  float* dz = scratch;                    // (B,T,U)
   float* hprev = scratch + rows * units;  // (B,T,U)
   // dh0 carries the gradient reaching h_t from step t+1 (see lstm_backward).
   RANVIER_TRY(copy_or_zero(dh0, dh_T, batch * units, stream));
   for (std::int64_t t = steps - 1; t >= 0; --t) {
-    RANVIER_TRY(launch(tanh_cell_backward_kernel, batch * units, stream, dz, dh0, dh, h, t, batch,
-                       steps, units));
+    RANVIER_TRY(launch(tanh_cell_backward_kernel, batch * units, stream, dz, dh0, dh, h, t, batch, steps, units));
     RANVIER_TRY(state_gradient(dh0, dz, recurrent_kernel, t, batch, steps, units, units, stream));
   }
   RANVIER_TRY(launch(shift_states_kernel, rows * units, stream, hprev, h, h0, batch, steps, units));
-  return weight_gradients(dx, dkernel, drecurrent_kernel, dbias, dz, hprev, x, kernel, rows,
-                          features, units, units, stream);
+  return weight_gradients(dx, dkernel, drecurrent_kernel, dbias, dz, hprev, x, kernel, rows, features, units, units,
+                          stream);
 }
 
 #undef RANVIER_TRY

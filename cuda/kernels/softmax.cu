@@ -55,16 +55,14 @@ __global__ void __launch_bounds__(kRowBlock)
 // exp(y) sum(dy) for log-softmax (kLog).
 template <int kGroup, bool kLog>
 __global__ void __launch_bounds__(kRowBlock)
-    softmax_backward_kernel(float* dx, const float* dy, const float* y, std::int64_t rows,
-                            std::int64_t n) {
+    softmax_backward_kernel(float* dx, const float* dy, const float* y, std::int64_t rows, std::int64_t n) {
   using Group = RowGroup<kGroup>;
   for (std::int64_t r = Group::first_row(); r < rows; r += Group::row_step()) {
     const float* dyr = dy + r * n;
     const float* yr = y + r * n;
     float* dxr = dx + r * n;
     float acc = 0.0f;
-    for (std::int64_t i = Group::lane(); i < n; i += kGroup)
-      acc = kLog ? acc + dyr[i] : fmaf(dyr[i], yr[i], acc);
+    for (std::int64_t i = Group::lane(); i < n; i += kGroup) acc = kLog ? acc + dyr[i] : fmaf(dyr[i], yr[i], acc);
     const float d = Group::reduce(acc, SumOp{});
     for (std::int64_t i = Group::lane(); i < n; i += kGroup)
       dxr[i] = kLog ? fmaf(-expf(yr[i]), d, dyr[i]) : yr[i] * (dyr[i] - d);
@@ -87,8 +85,8 @@ __device__ std::int64_t checked_label(const std::int64_t* index, std::int64_t r,
 // numbers the size of the logits cancel. A bad label gives NaN.
 template <int kGroup>
 __global__ void __launch_bounds__(kRowBlock)
-    cross_entropy_kernel(float* loss, const float* logits, Labels labels, std::int64_t rows,
-                         std::int64_t c, unsigned long long* bad_label) {
+    cross_entropy_kernel(float* loss, const float* logits, Labels labels, std::int64_t rows, std::int64_t c,
+                         unsigned long long* bad_label) {
   using Group = RowGroup<kGroup>;
   const bool leader = Group::lane() == 0;
   for (std::int64_t r = Group::first_row(); r < rows; r += Group::row_step()) {
@@ -118,9 +116,8 @@ __global__ void __launch_bounds__(kRowBlock)
 // (scale when dloss is null). A bad label gives a NaN row.
 template <int kGroup>
 __global__ void __launch_bounds__(kRowBlock)
-    cross_entropy_backward_kernel(float* dlogits, const float* logits, Labels labels,
-                                  const float* dloss, float scale, std::int64_t rows,
-                                  std::int64_t c, unsigned long long* bad_label) {
+    cross_entropy_backward_kernel(float* dlogits, const float* logits, Labels labels, const float* dloss, float scale,
+                                  std::int64_t rows, std::int64_t c, unsigned long long* bad_label) {
   using Group = RowGroup<kGroup>;
   for (std::int64_t r = Group::first_row(); r < rows; r += Group::row_step()) {
     const float* xr = logits + r * c;
@@ -131,22 +128,19 @@ __global__ void __launch_bounds__(kRowBlock)
     if (labels.index != nullptr) {
       const std::int64_t label = checked_label(labels.index, r, c, bad_label, Group::lane() == 0);
       const float p = label < 0 ? CUDART_NAN_F : g / s;
-      for (std::int64_t i = Group::lane(); i < c; i += kGroup)
-        dr[i] = expf(xr[i] - m) * p - (i == label ? g : 0.0f);
+      for (std::int64_t i = Group::lane(); i < c; i += kGroup) dr[i] = expf(xr[i] - m) * p - (i == label ? g : 0.0f);
       continue;
     }
     const float* t = labels.prob + r * c;
     float t_sum = 0.0f;
     for (std::int64_t i = Group::lane(); i < c; i += kGroup) t_sum += t[i];
     const float p = g * Group::reduce(t_sum, SumOp{}) / s;
-    for (std::int64_t i = Group::lane(); i < c; i += kGroup)
-      dr[i] = fmaf(-t[i], g, expf(xr[i] - m) * p);
+    for (std::int64_t i = Group::lane(); i < c; i += kGroup) dr[i] = fmaf(-t[i], g, expf(xr[i] - m) * p);
   }
 }
 
 template <bool kLog>
-cudaError_t rows_forward(float* y, const float* x, std::int64_t rows, std::int64_t n,
-                         cudaStream_t stream) {
+cudaError_t rows_forward(float* y, const float* x, std::int64_t rows, std::int64_t n, cudaStream_t stream) {
   return launch_row_groups(rows, n, [&](auto group, unsigned blocks) {
     softmax_kernel<decltype(group)::value, kLog><<<blocks, kRowBlock, 0, stream>>>(y, x, rows, n);
     return cudaGetLastError();
@@ -154,40 +148,37 @@ cudaError_t rows_forward(float* y, const float* x, std::int64_t rows, std::int64
 }
 
 template <bool kLog>
-cudaError_t rows_backward(float* dx, const float* dy, const float* y, std::int64_t rows,
-                          std::int64_t n, cudaStream_t stream) {
+cudaError_t rows_backward(float* dx, const float* dy, const float* y, std::int64_t rows, std::int64_t n,
+                          cudaStream_t stream) {
   return launch_row_groups(rows, n, [&](auto group, unsigned blocks) {
-    softmax_backward_kernel<decltype(group)::value, kLog>
-        <<<blocks, kRowBlock, 0, stream>>>(dx, dy, y, rows, n);
+    softmax_backward_kernel<decltype(group)::value, kLog><<<blocks, kRowBlock, 0, stream>>>(dx, dy, y, rows, n);
     return cudaGetLastError();
   });
 }
 
 }  // namespace
 
-cudaError_t softmax(float* y, const float* x, std::int64_t rows, std::int64_t n,
-                    cudaStream_t stream) {
+cudaError_t softmax(float* y, const float* x, std::int64_t rows, std::int64_t n, cudaStream_t stream) {
   return rows_forward<false>(y, x, rows, n, stream);
 }
 
-cudaError_t log_softmax(float* y, const float* x, std::int64_t rows, std::int64_t n,
-                        cudaStream_t stream) {
+cudaError_t log_softmax(float* y, const float* x, std::int64_t rows, std::int64_t n, cudaStream_t stream) {
   return rows_forward<true>(y, x, rows, n, stream);
 }
 
-cudaError_t softmax_backward(float* dx, const float* dy, const float* y, std::int64_t rows,
-                             std::int64_t n, cudaStream_t stream) {
+cudaError_t softmax_backward(float* dx, const float* dy, const float* y, std::int64_t rows, std::int64_t n,
+                             cudaStream_t stream) {
   return rows_backward<false>(dx, dy, y, rows, n, stream);
 }
 
-cudaError_t log_softmax_backward(float* dx, const float* dy, const float* y, std::int64_t rows,
-                                 std::int64_t n, cudaStream_t stream) {
+cudaError_t log_softmax_backward(float* dx, const float* dy, const float* y, std::int64_t rows, std::int64_t n,
+                                 cudaStream_t stream) {
   return rows_backward<true>(dx, dy, y, rows, n, stream);
 }
 
-cudaError_t softmax_cross_entropy(float* loss, const float* logits, Labels labels, std::int64_t n,
-                                  std::int64_t c, Reduction reduction, float* row_losses,
-                                  unsigned long long* bad_label, cudaStream_t stream) {
+cudaError_t softmax_cross_entropy(float* loss, const float* logits, Labels labels, std::int64_t n, std::int64_t c,
+                                  Reduction reduction, float* row_losses, unsigned long long* bad_label,
+                                  cudaStream_t stream) {
   cudaError_t err = cudaMemsetAsync(bad_label, 0xff, sizeof(*bad_label), stream);
   if (err != cudaSuccess) return err;
   float* out = reduction == Reduction::none ? loss : row_losses;
@@ -200,25 +191,22 @@ cudaError_t softmax_cross_entropy(float* loss, const float* logits, Labels label
   return reduce_losses(loss, row_losses, n, reduction, stream);
 }
 
-cudaError_t softmax_cross_entropy_backward(float* dlogits, const float* logits, Labels labels,
-                                           const float* dloss, float scale, std::int64_t n,
-                                           std::int64_t c, unsigned long long* bad_label,
+cudaError_t softmax_cross_entropy_backward(float* dlogits, const float* logits, Labels labels, const float* dloss,
+                                           float scale, std::int64_t n, std::int64_t c, unsigned long long* bad_label,
                                            cudaStream_t stream) {
   const cudaError_t err = cudaMemsetAsync(bad_label, 0xff, sizeof(*bad_label), stream);
   if (err != cudaSuccess) return err;
   return launch_row_groups(n, c, [&](auto group, unsigned blocks) {
-    cross_entropy_backward_kernel<decltype(group)::value><<<blocks, kRowBlock, 0, stream>>>(
-        dlogits, logits, labels, dloss, scale, n, c, bad_label);
+    cross_entropy_backward_kernel<decltype(group)::value>
+        <<<blocks, kRowBlock, 0, stream>>>(dlogits, logits, labels, dloss, scale, n, c, bad_label);
     return cudaGetLastError();
   });
 }
 
-cudaError_t find_bad_label(const unsigned long long* bad_label, const std::int64_t* labels,
-                           bool* found, std::int64_t* row, std::int64_t* label,
-                           cudaStream_t stream) {
+cudaError_t find_bad_label(const unsigned long long* bad_label, const std::int64_t* labels, bool* found,
+                           std::int64_t* row, std::int64_t* label, cudaStream_t stream) {
   unsigned long long first = kNoBadLabel;
-  cudaError_t err =
-      cudaMemcpyAsync(&first, bad_label, sizeof(first), cudaMemcpyDeviceToHost, stream);
+  cudaError_t err = cudaMemcpyAsync(&first, bad_label, sizeof(first), cudaMemcpyDeviceToHost, stream);
   if (err == cudaSuccess) err = cudaStreamSynchronize(stream);
   if (err != cudaSuccess) return err;
   *found = first != kNoBadLabel;

@@ -1,4 +1,5 @@
 """Command line: ``python -m ranvier info | check | train | bench``."""
+
 from __future__ import annotations
 
 import argparse
@@ -42,7 +43,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ranvier", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("info", help="version, compiler, instruction set, threads, CUDA").set_defaults(run=_info)
-    sub.add_parser("check", help="every op against its NumPy reference, on every ISA and the GPU").set_defaults(run=_check)
+    sub.add_parser("check", help="every op against its NumPy reference, on every ISA and the GPU").set_defaults(
+        run=_check
+    )
     sub.add_parser("train", help="train a network (default: a CNN on digits); train --help for its options")
     sub.add_parser("bench", help="ranvier vs NumPy vs PyTorch, side by side (bench --help for its options)")
     args = parser.parse_args(argv)

@@ -1,4 +1,5 @@
 """Thread count, instruction-set and output-memory controls of the CPU kernels."""
+
 from __future__ import annotations
 
 import numbers

@@ -2,6 +2,7 @@
 the compiled modules' enum agree on (``tests/test_structure.py`` checks the
 fused names against ``ranvier._cpu.ACTIVATIONS``, which C++'s
 ``kActivationNames`` defines)."""
+
 from __future__ import annotations
 
 from ranvier import functional as F

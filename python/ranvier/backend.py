@@ -5,6 +5,7 @@ on ``ranvier._cpu``; CUDA arrays (CuPy) run on ``ranvier._cuda``. Nothing else
 in the library imports either module for dispatch. Both modules check every
 argument and allocate their outputs themselves (docs/DESIGN.md, "The boundary").
 """
+
 from __future__ import annotations
 
 import numpy as np

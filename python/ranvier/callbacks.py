@@ -4,6 +4,7 @@ Subclass ``Callback`` and override any of the ``on_*`` methods; ``self.model``
 is the model being trained. A callback stops training by setting
 ``self.model.stop_training = True``.
 """
+
 from __future__ import annotations
 
 import math
@@ -66,14 +67,25 @@ def _improvement(mode: str, monitor: str):
         mode = "max" if "acc" in monitor else "min"
     if mode not in ("min", "max"):
         raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
-    return (lambda new, best, delta: new < best - delta) if mode == "min" else (lambda new, best, delta: new > best + delta)
+    return (
+        (lambda new, best, delta: new < best - delta)
+        if mode == "min"
+        else (lambda new, best, delta: new > best + delta)
+    )
 
 
 class EarlyStopping(Callback):
     """Stops when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs."""
 
-    def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0, mode: str = "auto",
-                 restore_best_weights: bool = False, verbose: int = 0):
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        min_delta: float = 0.0,
+        patience: int = 0,
+        mode: str = "auto",
+        restore_best_weights: bool = False,
+        verbose: int = 0,
+    ):
         super().__init__()
         self.monitor, self.min_delta, self.patience = monitor, abs(min_delta), patience
         self.better = _improvement(mode, monitor)
@@ -105,8 +117,15 @@ class EarlyStopping(Callback):
 class ModelCheckpoint(Callback):
     """Saves the model (or its weights) after each epoch, or only when ``monitor`` improves."""
 
-    def __init__(self, filepath: str, monitor: str = "val_loss", save_best_only: bool = False,
-                 save_weights_only: bool = False, mode: str = "auto", verbose: int = 0):
+    def __init__(
+        self,
+        filepath: str,
+        monitor: str = "val_loss",
+        save_best_only: bool = False,
+        save_weights_only: bool = False,
+        mode: str = "auto",
+        verbose: int = 0,
+    ):
         super().__init__()
         self.filepath, self.monitor = filepath, monitor
         self.save_best_only, self.save_weights_only, self.verbose = save_best_only, save_weights_only, verbose

@@ -1,4 +1,5 @@
 """Whether the CUDA backend was built and whether a GPU can run it."""
+
 from __future__ import annotations
 
 from ranvier import backend

@@ -1,6 +1,7 @@
 """The one place that knows the devices: "cpu" (NumPy arrays) and "cuda"
 (CuPy arrays), and the only module that imports CuPy (lazily: ranvier runs
 without it)."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -5,6 +5,7 @@
 
 Pillow is the optional extra ``ranvier[image]``; nothing else in ranvier needs it.
 """
+
 from __future__ import annotations
 
 import io

@@ -1,4 +1,5 @@
 """What this installation is and what it runs on (``python -m ranvier info``)."""
+
 from __future__ import annotations
 
 import os

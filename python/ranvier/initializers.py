@@ -1,4 +1,5 @@
 """Weight initialisers with Keras' names and defaults, drawn from ranvier.utils.rng()."""
+
 from __future__ import annotations
 
 import numpy as np

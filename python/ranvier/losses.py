@@ -3,6 +3,7 @@
 Cross-entropy on logits runs through the fused, stable softmax-cross-entropy
 kernel; ``Model.compile`` routes a softmax output layer there too.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -65,8 +66,9 @@ class BinaryCrossentropy(Loss):
         self.from_logits = from_logits
 
     def call(self, y_true, y_pred):
-        return F.binary_cross_entropy(y_pred, _like_prediction(y_true, y_pred), reduction=self.reduction,
-                                      from_logits=self.from_logits)
+        return F.binary_cross_entropy(
+            y_pred, _like_prediction(y_true, y_pred), reduction=self.reduction, from_logits=self.from_logits
+        )
 
     def from_logits_version(self):
         return BinaryCrossentropy(from_logits=True, reduction=self.reduction)

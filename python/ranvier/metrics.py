@@ -1,4 +1,5 @@
 """Metrics computed on each batch's predictions and averaged over an epoch."""
+
 from __future__ import annotations
 
 import numpy as np

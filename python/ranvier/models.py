@@ -7,16 +7,18 @@
 The same model also trains PyTorch-style: ``loss = loss_fn(y, model(x));
 loss.backward(); opt.step(); opt.zero_grad()``. ``fit`` is that loop, batched.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from ranvier import activations, callbacks as callbacks_mod, losses as losses_mod, metrics as metrics_mod
+from ranvier import activations, saving, utils
+from ranvier import callbacks as callbacks_mod
+from ranvier import losses as losses_mod
+from ranvier import metrics as metrics_mod
+from ranvier import optimizers as optimizers_mod
 from ranvier.device import array_module, check_device, device_of, is_gpu_array, to_device
-from ranvier import optimizers as optimizers_mod, utils
-from ranvier import saving
 from ranvier.layers.base import Layer, layer_from_config, layer_to_config, shape_str
-
 from ranvier.progress import Progbar
 from ranvier.tensor import Tensor, no_grad
 
@@ -114,9 +116,20 @@ class Model(Layer):
             logs[name] = fn(y, preds.data)
         return logs
 
-    def fit(self, x, y=None, batch_size: int = 32, epochs: int = 1, verbose="auto", callbacks=None,
-            validation_split: float = 0.0, validation_data=None, shuffle: bool = True, initial_epoch: int = 0,
-            device: str | None = None):
+    def fit(
+        self,
+        x,
+        y=None,
+        batch_size: int = 32,
+        epochs: int = 1,
+        verbose="auto",
+        callbacks=None,
+        validation_split: float = 0.0,
+        validation_data=None,
+        shuffle: bool = True,
+        initial_epoch: int = 0,
+        device: str | None = None,
+    ):
         """Train for ``epochs``; returns a ``History`` whose ``history`` maps each log name to a list per epoch."""
         if device is not None:
             self.to(device)
@@ -129,8 +142,9 @@ class Model(Layer):
         self._bind_optimizer()
         history = callbacks_mod.History()
         steps = -(-_num_samples(x) // batch_size)
-        cbs = callbacks_mod.CallbackList(list(callbacks or []) + [history], self,
-                                         {"epochs": epochs, "steps": steps, "verbose": verbose})
+        cbs = callbacks_mod.CallbackList(
+            list(callbacks or []) + [history], self, {"epochs": epochs, "steps": steps, "verbose": verbose}
+        )
         self.stop_training = False
         self.train()
         cbs.on_train_begin()
@@ -175,7 +189,7 @@ class Model(Layer):
         totals: dict = {}
         seen = 0
         for step in range(-(-n // batch_size)):
-            idx = to_device(order[step * batch_size:(step + 1) * batch_size], device_of(x))
+            idx = to_device(order[step * batch_size : (step + 1) * batch_size], device_of(x))
             cbs.on_train_batch_begin(step)
             batch_logs = self.train_step(x[idx], y[idx])
             seen += len(idx)
@@ -198,7 +212,7 @@ class Model(Layer):
         n = _num_samples(x)
         with no_grad():
             for start in range(0, n, batch_size):
-                xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+                xb, yb = x[start : start + batch_size], y[start : start + batch_size]
                 loss, preds = self.compute_loss(xb, yb)
                 for key, value in self._logs(loss, preds, yb).items():
                     totals[key] = totals.get(key, 0.0) + value * len(xb)
@@ -219,7 +233,7 @@ class Model(Layer):
         outputs = []
         with no_grad():
             for start in range(0, _num_samples(x), batch_size):
-                outputs.append(self(Tensor(x[start:start + batch_size])).data)
+                outputs.append(self(Tensor(x[start : start + batch_size])).data)
         self.train(was_training)
         xp = array_module(x)
         if not outputs:
@@ -237,13 +251,19 @@ class Model(Layer):
         if not self.built:
             shape = self._declared_input_shape()
             if shape is None:
-                raise ValueError(f"[{self.name}] summary() needs the input shape: pass input_shape= to the first layer, "
-                                 "or call the model on data first")
+                raise ValueError(
+                    f"[{self.name}] summary() needs the input shape: pass input_shape= to the first layer, "
+                    "or call the model on data first"
+                )
             self.build_for(shape)
-        rows = [(f"{layer.name} ({type(layer).__name__})", shape_str(layer.output_shape or ()), f"{layer.count_params():,}")
-                for layer in self.sublayers()]
-        widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
-                  for i, h in enumerate(("Layer (type)", "Output Shape", "Param #"))]
+        rows = [
+            (f"{layer.name} ({type(layer).__name__})", shape_str(layer.output_shape or ()), f"{layer.count_params():,}")
+            for layer in self.sublayers()
+        ]
+        widths = [
+            max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+            for i, h in enumerate(("Layer (type)", "Output Shape", "Param #"))
+        ]
         line = "  ".join(h.ljust(w) for h, w in zip(("Layer (type)", "Output Shape", "Param #"), widths))
         rule = "=" * len(line)
         total = self.count_params()

@@ -6,6 +6,7 @@
 ``step()`` updates every parameter in place with one fused kernel call
 (``ranvier.ops.sgd_update`` / ``adam_update`` / ``rmsprop_update``); ``zero_grad()`` clears grads.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -71,18 +72,37 @@ class Optimizer:
 class SGD(Optimizer):
     """p -= lr * v, v = momentum * v + (g + weight_decay * p) (PyTorch's form); nesterov optional."""
 
-    def __init__(self, params=None, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False,
-                 weight_decay: float = 0.0, lr: float | None = None):
+    def __init__(
+        self,
+        params=None,
+        learning_rate: float = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+        lr: float | None = None,
+    ):
         super().__init__(params, learning_rate, lr)
         self.momentum, self.nesterov, self.weight_decay = float(momentum), bool(nesterov), float(weight_decay)
 
     def _update(self, p, grad):
         velocity = self._slot(p, "velocity") if self.momentum else None
-        ops.sgd_update(p.data, grad, velocity=velocity, lr=self.learning_rate, momentum=self.momentum,
-                       nesterov=self.nesterov, weight_decay=self.weight_decay)
+        ops.sgd_update(
+            p.data,
+            grad,
+            velocity=velocity,
+            lr=self.learning_rate,
+            momentum=self.momentum,
+            nesterov=self.nesterov,
+            weight_decay=self.weight_decay,
+        )
 
     def get_config(self):
-        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov, "weight_decay": self.weight_decay}
+        return {
+            **super().get_config(),
+            "momentum": self.momentum,
+            "nesterov": self.nesterov,
+            "weight_decay": self.weight_decay,
+        }
 
 
 class Adam(Optimizer):
@@ -90,8 +110,18 @@ class Adam(Optimizer):
 
     decoupled = False
 
-    def __init__(self, params=None, learning_rate: float = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
-                 epsilon: float = 1e-7, weight_decay: float = 0.0, lr: float | None = None, betas=None, eps=None):
+    def __init__(
+        self,
+        params=None,
+        learning_rate: float = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        weight_decay: float = 0.0,
+        lr: float | None = None,
+        betas=None,
+        eps=None,
+    ):
         super().__init__(params, learning_rate, lr)
         if betas is not None:  # PyTorch spelling
             beta_1, beta_2 = betas
@@ -100,13 +130,28 @@ class Adam(Optimizer):
         self.weight_decay = float(weight_decay)
 
     def _update(self, p, grad):
-        ops.adam_update(p.data, grad, self._slot(p, "m"), self._slot(p, "v"), step=self.iterations,
-                        lr=self.learning_rate, beta1=self.beta_1, beta2=self.beta_2, eps=self.epsilon,
-                        weight_decay=self.weight_decay, decoupled=self.decoupled)
+        ops.adam_update(
+            p.data,
+            grad,
+            self._slot(p, "m"),
+            self._slot(p, "v"),
+            step=self.iterations,
+            lr=self.learning_rate,
+            beta1=self.beta_1,
+            beta2=self.beta_2,
+            eps=self.epsilon,
+            weight_decay=self.weight_decay,
+            decoupled=self.decoupled,
+        )
 
     def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
-                "weight_decay": self.weight_decay}
+        return {
+            **super().get_config(),
+            "beta_1": self.beta_1,
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+            "weight_decay": self.weight_decay,
+        }
 
 
 class AdamW(Adam):
@@ -126,8 +171,16 @@ class RMSprop(Optimizer):
     as PyTorch does (Keras 3: sqrt(v + epsilon)); see ops.rmsprop_update.
     """
 
-    def __init__(self, params=None, learning_rate: float = 0.001, rho: float = 0.9, epsilon: float = 1e-7,
-                 lr: float | None = None, momentum: float = 0.0, centered: bool = False):
+    def __init__(
+        self,
+        params=None,
+        learning_rate: float = 0.001,
+        rho: float = 0.9,
+        epsilon: float = 1e-7,
+        lr: float | None = None,
+        momentum: float = 0.0,
+        centered: bool = False,
+    ):
         super().__init__(params, learning_rate, lr)
         if not 0 <= rho < 1:
             raise ValueError(f"[RMSprop] rho must be in [0, 1), got {rho}")
@@ -137,12 +190,26 @@ class RMSprop(Optimizer):
     def _update(self, p, grad):
         velocity = self._slot(p, "momentum") if self.momentum else None
         mean_grad = self._slot(p, "average_gradient") if self.centered else None
-        ops.rmsprop_update(p.data, grad, self._slot(p, "v"), velocity=velocity, mean_grad=mean_grad,
-                           lr=self.learning_rate, rho=self.rho, eps=self.epsilon, momentum=self.momentum)
+        ops.rmsprop_update(
+            p.data,
+            grad,
+            self._slot(p, "v"),
+            velocity=velocity,
+            mean_grad=mean_grad,
+            lr=self.learning_rate,
+            rho=self.rho,
+            eps=self.epsilon,
+            momentum=self.momentum,
+        )
 
     def get_config(self):
-        return {**super().get_config(), "rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,
-                "centered": self.centered}
+        return {
+            **super().get_config(),
+            "rho": self.rho,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "centered": self.centered,
+        }
 
 
 _BY_NAME = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop}

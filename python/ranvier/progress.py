@@ -4,6 +4,7 @@ On a terminal (verbose=1): a bar redrawn in place with the ETA and running
 metrics, finished with time per step. Elsewhere (a log file, CI) or with
 verbose=2: one line per epoch.
 """
+
 from __future__ import annotations
 
 import sys
@@ -49,7 +50,9 @@ class Progbar:
         bar = "=" * max(done - 1, 0) + (">" if done < self.width else "=") + "." * (self.width - done)
         eta = elapsed / step * (self.steps - step)
         digits = len(str(self.steps))
-        self.stream.write(f"\r{step:>{digits}}/{self.steps} [{bar}] - ETA: {_format_duration(eta)}{_format_logs(logs)}\x1b[K")
+        self.stream.write(
+            f"\r{step:>{digits}}/{self.steps} [{bar}] - ETA: {_format_duration(eta)}{_format_logs(logs)}\x1b[K"
+        )
         self.stream.flush()
 
     def finish(self, logs: dict) -> None:

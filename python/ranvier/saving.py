@@ -4,6 +4,7 @@
 them back by position and checks each shape. ``save`` adds the architecture as
 JSON in the file's metadata, so ``ranvier.load_model`` rebuilds the model.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,7 +36,9 @@ def load_weights(model, path: str) -> None:
     stored = load_file(str(path))
     keys = sorted(stored)
     if not model.built:
-        raise ValueError(f"[load_weights] build model '{model.name}' (call it on data, or give input_shape) before loading weights")
+        raise ValueError(
+            f"[load_weights] build model '{model.name}' (call it on data, or give input_shape) before loading weights"
+        )
     targets = model.named_weights()
     if len(keys) != len(targets):
         raise ValueError(f"[load_weights] {path} holds {len(keys)} weights but model '{model.name}' has {len(targets)}")
@@ -43,8 +46,10 @@ def load_weights(model, path: str) -> None:
         value = stored[key]
         if value.shape != w.shape:
             layer = target_path.rsplit("/", 1)[0]
-            raise ValueError(f"[load_weights] layer '{layer}': weight '{target_path}' has shape {w.shape}, "
-                             f"the file has {value.shape} (saved as '{key.split(':', 1)[1]}')")
+            raise ValueError(
+                f"[load_weights] layer '{layer}': weight '{target_path}' has shape {w.shape}, "
+                f"the file has {value.shape} (saved as '{key.split(':', 1)[1]}')"
+            )
     for key, (_, w) in zip(keys, targets):
         w.data[...] = array_module(w.data).asarray(stored[key])
 
@@ -57,8 +62,11 @@ def save_model(model, path: str) -> None:
         raise NotImplementedError(f"[save] {e}; use save_weights for a subclassed model without get_config") from None
     first = model.layers[0] if getattr(model, "layers", None) else model
     input_shape = first.build_input_shape
-    metadata = {"format": _FORMAT, "model": json.dumps(config),
-                "input_shape": json.dumps(None if input_shape is None else list(input_shape))}
+    metadata = {
+        "format": _FORMAT,
+        "model": json.dumps(config),
+        "input_shape": json.dumps(None if input_shape is None else list(input_shape)),
+    }
     save_weights(model, path, metadata=metadata)
 
 

@@ -6,6 +6,7 @@ compares with ``ranvier.reference`` computed in float64. The error of a
 result is its largest absolute deviation relative to the largest magnitude of
 the reference result.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -23,10 +24,15 @@ def _f(rng, *shape, scale=1.0):
 def _case_dense(rng):
     x, w, b, dy = _f(rng, 37, 61), _f(rng, 61, 29, scale=0.2), _f(rng, 29), _f(rng, 37, 29)
     y = reference.linear(x, w, b, "tanh")
-    return [("matmul", lambda o: o.matmul(x, w), lambda: reference.matmul(x, w)),
-            ("linear", lambda o: o.linear(x, w, b, "tanh"), lambda: y),
-            ("linear_backward", lambda o: o.linear_backward(dy, x, w, "tanh", y=y.astype(np.float32)),
-             lambda: reference.linear_backward(dy, x, w, "tanh", y=y))]
+    return [
+        ("matmul", lambda o: o.matmul(x, w), lambda: reference.matmul(x, w)),
+        ("linear", lambda o: o.linear(x, w, b, "tanh"), lambda: y),
+        (
+            "linear_backward",
+            lambda o: o.linear_backward(dy, x, w, "tanh", y=y.astype(np.float32)),
+            lambda: reference.linear_backward(dy, x, w, "tanh", y=y),
+        ),
+    ]
 
 
 def _case_activations(rng):
@@ -36,8 +42,13 @@ def _case_activations(rng):
         fwd, bwd = getattr(reference, name), getattr(reference, f"{name}_backward")
         saved = x if name == "gelu" else fwd(x).astype(np.float32)
         cases.append((name, lambda o, n=name: getattr(o, n)(x), lambda f=fwd: f(x)))
-        cases.append((f"{name}_backward", lambda o, n=name, s=saved: getattr(o, f"{n}_backward")(dy, s),
-                      lambda b=bwd, s=saved: b(dy, s)))
+        cases.append(
+            (
+                f"{name}_backward",
+                lambda o, n=name, s=saved: getattr(o, f"{n}_backward")(dy, s),
+                lambda b=bwd, s=saved: b(dy, s),
+            )
+        )
     return cases
 
 
@@ -47,12 +58,26 @@ def _case_conv_pool(rng):
     dy = _f(rng, *reference.conv2d(x, w, b, **kw).shape)
     p = _f(rng, 2, 8, 7, 4)
     dp = _f(rng, *reference.max_pool2d(p, 2).shape)
-    return [("conv2d", lambda o: o.conv2d(x, w, b, **kw), lambda: reference.conv2d(x, w, b, **kw)),
-            ("conv2d_backward", lambda o: o.conv2d_backward(dy, x, w, **kw), lambda: reference.conv2d_backward(dy, x, w, **kw)),
-            ("max_pool2d", lambda o: o.max_pool2d(p, 2), lambda: reference.max_pool2d(p, 2)),
-            ("max_pool2d_backward", lambda o: o.max_pool2d_backward(dp, p, 2), lambda: reference.max_pool2d_backward(dp, p, 2)),
-            ("avg_pool2d", lambda o: o.avg_pool2d(p, 2), lambda: reference.avg_pool2d(p, 2)),
-            ("avg_pool2d_backward", lambda o: o.avg_pool2d_backward(dp, p, 2), lambda: reference.avg_pool2d_backward(dp, p, 2))]
+    return [
+        ("conv2d", lambda o: o.conv2d(x, w, b, **kw), lambda: reference.conv2d(x, w, b, **kw)),
+        (
+            "conv2d_backward",
+            lambda o: o.conv2d_backward(dy, x, w, **kw),
+            lambda: reference.conv2d_backward(dy, x, w, **kw),
+        ),
+        ("max_pool2d", lambda o: o.max_pool2d(p, 2), lambda: reference.max_pool2d(p, 2)),
+        (
+            "max_pool2d_backward",
+            lambda o: o.max_pool2d_backward(dp, p, 2),
+            lambda: reference.max_pool2d_backward(dp, p, 2),
+        ),
+        ("avg_pool2d", lambda o: o.avg_pool2d(p, 2), lambda: reference.avg_pool2d(p, 2)),
+        (
+            "avg_pool2d_backward",
+            lambda o: o.avg_pool2d_backward(dp, p, 2),
+            lambda: reference.avg_pool2d_backward(dp, p, 2),
+        ),
+    ]
 
 
 def _case_softmax_losses(rng):
@@ -60,36 +85,61 @@ def _case_softmax_losses(rng):
     y = reference.softmax(z).astype(np.float32)
     labels = rng.integers(0, 17, 33)
     t = rng.random((33, 17)).astype(np.float32)
-    return [("softmax", lambda o: o.softmax(z), lambda: reference.softmax(z)),
-            ("softmax_backward", lambda o: o.softmax_backward(dy, y), lambda: reference.softmax_backward(dy, y)),
-            ("log_softmax", lambda o: o.log_softmax(z), lambda: reference.log_softmax(z)),
-            ("softmax_cross_entropy", lambda o: o.softmax_cross_entropy(z, labels), lambda: reference.softmax_cross_entropy(z, labels)),
-            ("softmax_cross_entropy_backward", lambda o: o.softmax_cross_entropy_backward(z, labels),
-             lambda: reference.softmax_cross_entropy_backward(z, labels)),
-            ("mse", lambda o: o.mse(z, t), lambda: reference.mse(z, t)),
-            ("mse_backward", lambda o: o.mse_backward(z, t), lambda: reference.mse_backward(z, t)),
-            ("binary_cross_entropy", lambda o: o.binary_cross_entropy(z, t, from_logits=True),
-             lambda: reference.binary_cross_entropy(z, t, from_logits=True)),
-            ("binary_cross_entropy_backward", lambda o: o.binary_cross_entropy_backward(z, t, from_logits=True),
-             lambda: reference.binary_cross_entropy_backward(z, t, from_logits=True))]
+    return [
+        ("softmax", lambda o: o.softmax(z), lambda: reference.softmax(z)),
+        ("softmax_backward", lambda o: o.softmax_backward(dy, y), lambda: reference.softmax_backward(dy, y)),
+        ("log_softmax", lambda o: o.log_softmax(z), lambda: reference.log_softmax(z)),
+        (
+            "softmax_cross_entropy",
+            lambda o: o.softmax_cross_entropy(z, labels),
+            lambda: reference.softmax_cross_entropy(z, labels),
+        ),
+        (
+            "softmax_cross_entropy_backward",
+            lambda o: o.softmax_cross_entropy_backward(z, labels),
+            lambda: reference.softmax_cross_entropy_backward(z, labels),
+        ),
+        ("mse", lambda o: o.mse(z, t), lambda: reference.mse(z, t)),
+        ("mse_backward", lambda o: o.mse_backward(z, t), lambda: reference.mse_backward(z, t)),
+        (
+            "binary_cross_entropy",
+            lambda o: o.binary_cross_entropy(z, t, from_logits=True),
+            lambda: reference.binary_cross_entropy(z, t, from_logits=True),
+        ),
+        (
+            "binary_cross_entropy_backward",
+            lambda o: o.binary_cross_entropy_backward(z, t, from_logits=True),
+            lambda: reference.binary_cross_entropy_backward(z, t, from_logits=True),
+        ),
+    ]
 
 
 def _case_attention(rng):
     q, k, v = _f(rng, 2, 3, 37, 16), _f(rng, 2, 3, 45, 16), _f(rng, 2, 3, 45, 8)
     out, lse = ops.attention(q, k, v, causal=True, return_lse=True)
     dout = _f(rng, *out.shape)
-    return [("attention", lambda o: o.attention(q, k, v, causal=True), lambda: reference.attention(q, k, v, causal=True)),
-            ("attention_backward", lambda o: o.attention_backward(dout, q, k, v, out, lse, causal=True),
-             lambda: reference.attention_backward(dout, q, k, v, out, lse, causal=True))]
+    return [
+        ("attention", lambda o: o.attention(q, k, v, causal=True), lambda: reference.attention(q, k, v, causal=True)),
+        (
+            "attention_backward",
+            lambda o: o.attention_backward(dout, q, k, v, out, lse, causal=True),
+            lambda: reference.attention_backward(dout, q, k, v, out, lse, causal=True),
+        ),
+    ]
 
 
 def _case_recurrent(rng):
     x, kern, rk, b = _f(rng, 3, 7, 5), _f(rng, 5, 36, scale=0.4), _f(rng, 9, 36, scale=0.4), _f(rng, 36)
     seq, cache = reference.lstm(x, kern, rk, b, return_cache=True)
     dh = _f(rng, *seq.shape)
-    return [("lstm", lambda o: o.lstm(x, kern, rk, b), lambda: reference.lstm(x, kern, rk, b)),
-            ("lstm_backward", lambda o: o.lstm_backward(dh, x, kern, rk, b, o.lstm(x, kern, rk, b, return_cache=True)[1]),
-             lambda: reference.lstm_backward(dh, x, kern, rk, b, cache))]
+    return [
+        ("lstm", lambda o: o.lstm(x, kern, rk, b), lambda: reference.lstm(x, kern, rk, b)),
+        (
+            "lstm_backward",
+            lambda o: o.lstm_backward(dh, x, kern, rk, b, o.lstm(x, kern, rk, b, return_cache=True)[1]),
+            lambda: reference.lstm_backward(dh, x, kern, rk, b, cache),
+        ),
+    ]
 
 
 CASES = [_case_dense, _case_activations, _case_conv_pool, _case_softmax_losses, _case_attention, _case_recurrent]

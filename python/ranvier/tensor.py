@@ -4,6 +4,7 @@ Every differentiable function in ``ranvier.functional`` returns a Tensor that
 remembers its inputs and a closure mapping the output's gradient to theirs;
 ``backward()`` walks that graph once in reverse topological order.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -95,10 +96,10 @@ class Tensor:
         a = self.numpy()
         return a if dtype is None else a.astype(dtype)
 
-    def detach(self) -> "Tensor":
+    def detach(self) -> Tensor:
         return Tensor(self.data)
 
-    def to(self, device: str) -> "Tensor":
+    def to(self, device: str) -> Tensor:
         """This tensor on "cpu" or "cuda" (a leaf: the copy starts a new graph)."""
         if check_device("Tensor.to", device) == self.device:
             return self
@@ -106,28 +107,71 @@ class Tensor:
 
     # ---- operators and methods, computed by ranvier.functional -----------------
     # functional imports this module, so it is looked up at call time, not imported here.
-    def __add__(self, other): return _functional().add(self, other)
-    def __radd__(self, other): return _functional().add(other, self)
-    def __sub__(self, other): return _functional().sub(self, other)
-    def __rsub__(self, other): return _functional().sub(other, self)
-    def __mul__(self, other): return _functional().mul(self, other)
-    def __rmul__(self, other): return _functional().mul(other, self)
-    def __truediv__(self, other): return _functional().div(self, other)
-    def __rtruediv__(self, other): return _functional().div(other, self)
-    def __neg__(self): return _functional().neg(self)
-    def __pow__(self, exponent): return _functional().power(self, exponent)
-    def __matmul__(self, other): return _functional().matmul(self, other)
-    def __rmatmul__(self, other): return _functional().matmul(other, self)
-    def __getitem__(self, index): return _functional().getitem(self, index)
-    def sum(self, axis=None, keepdims=False): return _functional().sum(self, axis, keepdims)
-    def mean(self, axis=None, keepdims=False): return _functional().mean(self, axis, keepdims)
-    def reshape(self, *shape): return _functional().reshape(self, *shape)
-    def flatten(self, start_axis=1): return _functional().flatten(self, start_axis)
-    def exp(self): return _functional().exp(self)
-    def log(self): return _functional().log(self)
-    def relu(self): return _functional().relu(self)
-    def sigmoid(self): return _functional().sigmoid(self)
-    def tanh(self): return _functional().tanh(self)
+    def __add__(self, other):
+        return _functional().add(self, other)
+
+    def __radd__(self, other):
+        return _functional().add(other, self)
+
+    def __sub__(self, other):
+        return _functional().sub(self, other)
+
+    def __rsub__(self, other):
+        return _functional().sub(other, self)
+
+    def __mul__(self, other):
+        return _functional().mul(self, other)
+
+    def __rmul__(self, other):
+        return _functional().mul(other, self)
+
+    def __truediv__(self, other):
+        return _functional().div(self, other)
+
+    def __rtruediv__(self, other):
+        return _functional().div(other, self)
+
+    def __neg__(self):
+        return _functional().neg(self)
+
+    def __pow__(self, exponent):
+        return _functional().power(self, exponent)
+
+    def __matmul__(self, other):
+        return _functional().matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _functional().matmul(other, self)
+
+    def __getitem__(self, index):
+        return _functional().getitem(self, index)
+
+    def sum(self, axis=None, keepdims=False):
+        return _functional().sum(self, axis, keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return _functional().mean(self, axis, keepdims)
+
+    def reshape(self, *shape):
+        return _functional().reshape(self, *shape)
+
+    def flatten(self, start_axis=1):
+        return _functional().flatten(self, start_axis)
+
+    def exp(self):
+        return _functional().exp(self)
+
+    def log(self):
+        return _functional().log(self)
+
+    def relu(self):
+        return _functional().relu(self)
+
+    def sigmoid(self):
+        return _functional().sigmoid(self)
+
+    def tanh(self):
+        return _functional().tanh(self)
 
     def transpose(self, *axes):
         """Axes reversed, or permuted as given (``t.transpose(1, 0)`` or ``t.transpose((1, 0))``)."""
@@ -243,7 +287,7 @@ class _OutputGrads:
         self.slots = [None] * count
         self.slots[index] = grad
 
-    def __add__(self, other: "_OutputGrads") -> "_OutputGrads":
+    def __add__(self, other: _OutputGrads) -> _OutputGrads:
         merged = _OutputGrads(len(self.slots), 0, None)
         merged.slots = [a if b is None else b if a is None else a + b for a, b in zip(self.slots, other.slots)]
         return merged

@@ -4,6 +4,7 @@ dataset, with Keras-style progress, and reports test accuracy, throughput and ti
 With no arguments: a small CNN on ``digits`` (ships with ranvier, no download)
 on the CPU.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -13,8 +14,18 @@ import numpy as np
 
 import ranvier
 from ranvier import datasets, optimizers
-from ranvier.layers import (LSTM, Conv2D, Dense, Dropout, Flatten, GlobalAveragePooling1D, MaxPooling2D,
-                            PositionalEncoding, Reshape, TransformerEncoder)
+from ranvier.layers import (
+    LSTM,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalAveragePooling1D,
+    MaxPooling2D,
+    PositionalEncoding,
+    Reshape,
+    TransformerEncoder,
+)
 
 DATASETS = ("digits", "mnist", "fashion_mnist", "cifar10")
 MODELS = ("mlp", "cnn", "lstm", "transformer")
@@ -39,22 +50,34 @@ def build_model(kind: str, input_shape: tuple, classes: int) -> ranvier.Sequenti
     elif kind == "cnn":
         small = h < 16  # digits: 8x8 images keep their size through "same" convolutions
         pad = "same" if small else "valid"
-        layers = [Conv2D(32, 3, activation="relu", padding=pad, input_shape=input_shape), MaxPooling2D(),
-                  Conv2D(64, 3, activation="relu", padding=pad), MaxPooling2D(), Flatten(),
-                  Dense(128, activation="relu"), Dropout(0.25)]
+        layers = [
+            Conv2D(32, 3, activation="relu", padding=pad, input_shape=input_shape),
+            MaxPooling2D(),
+            Conv2D(64, 3, activation="relu", padding=pad),
+            MaxPooling2D(),
+            Flatten(),
+            Dense(128, activation="relu"),
+            Dropout(0.25),
+        ]
     elif kind == "lstm":  # image rows as time steps
         layers = [Reshape((h, w * c), input_shape=input_shape), LSTM(64, return_sequences=True), LSTM(64)]
     elif kind == "transformer":  # image rows as tokens
-        layers = [Reshape((h, w * c), input_shape=input_shape), Dense(64), PositionalEncoding(),
-                  TransformerEncoder(num_heads=4, intermediate_dim=128), GlobalAveragePooling1D()]
+        layers = [
+            Reshape((h, w * c), input_shape=input_shape),
+            Dense(64),
+            PositionalEncoding(),
+            TransformerEncoder(num_heads=4, intermediate_dim=128),
+            GlobalAveragePooling1D(),
+        ]
     else:
         raise ValueError(f"[train] --model must be one of {', '.join(MODELS)}, got {kind!r}")
     return ranvier.Sequential(layers + [Dense(classes, activation="softmax")], name=f"{kind}")
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(prog="python -m ranvier train", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m ranvier train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--dataset", default="digits", choices=DATASETS)
     p.add_argument("--data-dir", default=None, help="load the dataset's original files from this directory")
     p.add_argument("--model", default="cnn", choices=MODELS)
@@ -76,19 +99,34 @@ def main(argv=None) -> dict:
     (x_train, y_train), (x_test, y_test) = load(args.dataset, args.data_dir)
     classes = int(max(y_train.max(), y_test.max())) + 1
     model = build_model(args.model, x_train.shape[1:], classes)
-    model.compile(optimizer=optimizers.Adam(learning_rate=args.learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    print(f"ranvier {ranvier.__version__}: {args.model} on {args.dataset} ({len(x_train)} train, {len(x_test)} test), "
-          f"device {args.device}, {ranvier.get_num_threads()} threads, {ranvier.get_isa()}")
+    model.compile(
+        optimizer=optimizers.Adam(learning_rate=args.learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    print(
+        f"ranvier {ranvier.__version__}: {args.model} on {args.dataset} ({len(x_train)} train, {len(x_test)} test), "
+        f"device {args.device}, {ranvier.get_num_threads()} threads, {ranvier.get_isa()}"
+    )
     start = time.perf_counter()
     # the rate decays 10% an epoch: small sets like digits settle instead of bouncing
     schedule = ranvier.callbacks.LearningRateScheduler(lambda epoch, lr: args.learning_rate * 0.9**epoch)
-    model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs, callbacks=[schedule],
-              verbose="auto" if args.verbose is None else args.verbose, device=args.device)
+    model.fit(
+        x_train,
+        y_train,
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        callbacks=[schedule],
+        verbose="auto" if args.verbose is None else args.verbose,
+        device=args.device,
+    )
     seconds = time.perf_counter() - start
     _, accuracy = model.evaluate(x_test, y_test, batch_size=256, verbose=0)
-    result = {"test_accuracy": float(accuracy), "samples_per_second": len(x_train) * args.epochs / seconds,
-              "seconds": seconds}
+    result = {
+        "test_accuracy": float(accuracy),
+        "samples_per_second": len(x_train) * args.epochs / seconds,
+        "seconds": seconds,
+    }
     print(f"test accuracy: {accuracy:.4f}")
     print(f"training throughput: {result['samples_per_second']:.0f} samples/s")
     print(f"training time: {seconds:.1f} s")

@@ -29,13 +29,12 @@ namespace cpu {
 // x (n) -> y (n). y may alias x. fresh_output: y is an op's result, not read
 // again soon (a kernel's own scratch is), so a large one (4 MB and up) is
 // written past the caches, which saves reading every line before writing it.
-void activation_forward(Activation act, float* y, const float* x, std::int64_t n,
-                        bool fresh_output = false);
+void activation_forward(Activation act, float* y, const float* x, std::int64_t n, bool fresh_output = false);
 
 // dy (n), saved (n) -> dx (n), where saved is y for relu/sigmoid/tanh and x
 // for gelu. dx may alias dy. fresh_output as for activation_forward.
-void activation_backward(Activation act, float* dx, const float* dy, const float* saved,
-                         std::int64_t n, bool fresh_output = false);
+void activation_backward(Activation act, float* dx, const float* dy, const float* saved, std::int64_t n,
+                         bool fresh_output = false);
 
 }  // namespace cpu
 }  // namespace ranvier

@@ -33,14 +33,14 @@ struct AttentionShape {
 // q (B,H,Lq,D), k (B,H,Lk,D), v (B,H,Lk,Dv) -> out (B,H,Lq,Dv), lse (B,H,Lq)
 // contiguous. lse is the natural log of the sum over allowed keys of
 // exp(scale * q.k); a row with no allowed key gets out = 0 and lse = -inf.
-void attention(float* out, float* lse, AttentionView q, AttentionView k, AttentionView v,
-               const AttentionMask& mask, const AttentionShape& shape);
+void attention(float* out, float* lse, AttentionView q, AttentionView k, AttentionView v, const AttentionMask& mask,
+               const AttentionShape& shape);
 
 // dout, out (B,H,Lq,Dv), lse (B,H,Lq) from attention(), q, k, v as there
 //   -> dq (B,H,Lq,D), dk (B,H,Lk,D), dv (B,H,Lk,Dv) contiguous.
 // Rows with lse = -inf (no allowed key) contribute nothing.
-void attention_backward(float* dq, float* dk, float* dv, AttentionView dout, AttentionView out,
-                        const float* lse, AttentionView q, AttentionView k, AttentionView v,
-                        const AttentionMask& mask, const AttentionShape& shape);
+void attention_backward(float* dq, float* dk, float* dv, AttentionView dout, AttentionView out, const float* lse,
+                        AttentionView q, AttentionView k, AttentionView v, const AttentionMask& mask,
+                        const AttentionShape& shape);
 
 }  // namespace ranvier::cpu

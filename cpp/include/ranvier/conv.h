@@ -38,16 +38,16 @@ struct Conv2dShape {
   std::string problem() const {
     constexpr std::int64_t kMaxParam = std::int64_t{1} << 31;
     auto outside = [&](const char* name, std::int64_t v, std::int64_t lo) {
-      return v < lo || v >= kMaxParam ? std::string(name) + " must be in [" + std::to_string(lo) +
-                                            ", 2^31), got " + std::to_string(v)
-                                      : std::string();
+      return v < lo || v >= kMaxParam
+                 ? std::string(name) + " must be in [" + std::to_string(lo) + ", 2^31), got " + std::to_string(v)
+                 : std::string();
     };
     if (kh < 1 || kw < 1)
       return "w must have a kernel of at least 1x1, got " + std::to_string(kh) + "x" + std::to_string(kw);
-    for (std::string e : {outside("stride", stride_h, 1), outside("stride", stride_w, 1),
-                          outside("dilation", dilation_h, 1), outside("dilation", dilation_w, 1),
-                          outside("padding", pad_top, 0), outside("padding", pad_bottom, 0),
-                          outside("padding", pad_left, 0), outside("padding", pad_right, 0)})
+    for (std::string e :
+         {outside("stride", stride_h, 1), outside("stride", stride_w, 1), outside("dilation", dilation_h, 1),
+          outside("dilation", dilation_w, 1), outside("padding", pad_top, 0), outside("padding", pad_bottom, 0),
+          outside("padding", pad_left, 0), outside("padding", pad_right, 0)})
       if (!e.empty()) return e;
     if (ho() < 1 || wo() < 1) return "the dilated kernel is larger than the padded input";
     return "";
@@ -55,8 +55,8 @@ struct Conv2dShape {
 
   // Number of output positions along one axis; < 1 when the dilated kernel
   // does not fit in the padded input.
-  static std::int64_t out_size(std::int64_t in, std::int64_t pad, std::int64_t k,
-                               std::int64_t dilation, std::int64_t stride) {
+  static std::int64_t out_size(std::int64_t in, std::int64_t pad, std::int64_t k, std::int64_t dilation,
+                               std::int64_t stride) {
     const std::int64_t span = in + pad - ((k - 1) * dilation + 1);
     return span < 0 ? 0 : span / stride + 1;
   }
@@ -77,14 +77,13 @@ struct ConvGeometry {
 // x (N,H,W,C), w (KH,KW,C,K), b (K,) or null -> y (N,HO,WO,K), all contiguous:
 // y = act(conv(x, w) + b), bias and activation fused into the GEMM's store.
 // Requires s.ho() >= 1 and s.wo() >= 1.
-void conv2d(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s,
-            Activation act);
+void conv2d(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s, Activation act);
 
 // Backward of conv2d. dy (N,HO,WO,K) contiguous; `saved` (N,HO,WO,K) is y for
 // relu/sigmoid/tanh, the pre-activation z for gelu, unused for none.
 // -> dx (N,H,W,C), dw (KH,KW,C,K), db (K,) contiguous; any of them may be null
 // to skip it.
-void conv2d_backward(float* dx, float* dw, float* db, const float* dy, const float* saved,
-                     const float* x, const float* w, const Conv2dShape& s, Activation act);
+void conv2d_backward(float* dx, float* dw, float* db, const float* dy, const float* saved, const float* x,
+                     const float* w, const Conv2dShape& s, Activation act);
 
 }  // namespace ranvier::cpu

@@ -13,11 +13,9 @@ namespace ranvier::cpu {
 // element i draws u = the low 32 bits of z for even i, the high 32 bits for
 // odd i, and is kept when u >= floor(rate * 2^32): probability 1 - rate to
 // within 2^-32. mix64 is splitmix64's output function, golden = 0x9e3779b97f4a7c15.
-void dropout(float* y, std::uint8_t* mask, const float* x, std::int64_t n, double rate,
-             std::uint64_t seed);
+void dropout(float* y, std::uint8_t* mask, const float* x, std::int64_t n, double rate, std::uint64_t seed);
 
 // dy (n,), mask (n,) -> dx (n,) = dy * mask * scale. dx may alias dy.
-void dropout_backward(float* dx, const float* dy, const std::uint8_t* mask, std::int64_t n,
-                      double rate);
+void dropout_backward(float* dx, const float* dy, const std::uint8_t* mask, std::int64_t n, double rate);
 
 }  // namespace ranvier::cpu

@@ -16,8 +16,8 @@ struct AdamCoefficients {
   float inv_sqrt_bias2;  // 1 / sqrt(1 - beta2^t)
   float eps;
 
-  static AdamCoefficients for_step(std::int64_t step, float lr, float beta1, float beta2, float eps,
-                                   float weight_decay, bool decoupled) {
+  static AdamCoefficients for_step(std::int64_t step, float lr, float beta1, float beta2, float eps, float weight_decay,
+                                   bool decoupled) {
     const double t = static_cast<double>(step);
     AdamCoefficients c;
     c.beta1 = beta1;
@@ -38,8 +38,8 @@ namespace cpu {
 //   v = momentum * v + g                     (when velocity is not null)
 //   update = nesterov ? g + momentum * v : v (or g without velocity)
 //   param -= lr * update
-void sgd_update(float* param, float* velocity, const float* grad, std::int64_t n, float lr,
-                float momentum, bool nesterov, float weight_decay);
+void sgd_update(float* param, float* velocity, const float* grad, std::int64_t n, float lr, float momentum,
+                bool nesterov, float weight_decay);
 
 // param (n,), m (n,), v (n,), grad (n,); Adam (Kingma & Ba, Algorithm 1, as
 // PyTorch computes it), step t >= 1 counts this update:
@@ -48,9 +48,8 @@ void sgd_update(float* param, float* velocity, const float* grad, std::int64_t n
 //   v = beta2 * v + (1 - beta2) * g^2
 //   param *= 1 - lr * weight_decay            (decoupled == true: AdamW)
 //   param -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
-void adam_update(float* param, float* m, float* v, const float* grad, std::int64_t n,
-                 std::int64_t step, float lr, float beta1, float beta2, float eps,
-                 float weight_decay, bool decoupled);
+void adam_update(float* param, float* m, float* v, const float* grad, std::int64_t n, std::int64_t step, float lr,
+                 float beta1, float beta2, float eps, float weight_decay, bool decoupled);
 
 // param (n,), v (n,), velocity (n,) or null, mean_grad (n,) or null, grad (n,);
 // RMSprop with Keras' options, epsilon added to the root as PyTorch does:
@@ -60,8 +59,8 @@ void adam_update(float* param, float* m, float* v, const float* grad, std::int64
 //   increment = lr * g / denom
 //   velocity = momentum * velocity + increment; param -= velocity  (when not null)
 //   param -= increment                                              (otherwise)
-void rmsprop_update(float* param, float* v, float* velocity, float* mean_grad, const float* grad,
-                    std::int64_t n, float lr, float rho, float eps, float momentum);
+void rmsprop_update(float* param, float* v, float* velocity, float* mean_grad, const float* grad, std::int64_t n,
+                    float lr, float rho, float eps, float momentum);
 
 }  // namespace cpu
 }  // namespace ranvier

@@ -22,37 +22,33 @@ namespace ranvier::cpu {
 // h0, c0 (B,U) or null for zeros
 //   -> h (B,T,U), c (B,T,U), gates (B,T,4U) holding [i f g o] of every step,
 //      all contiguous. c and gates are what the backward needs.
-void lstm(float* h, float* c, float* gates, const float* x, MatrixView kernel,
-          MatrixView recurrent_kernel, const float* bias, const float* h0, const float* c0,
-          std::int64_t batch, std::int64_t steps, std::int64_t features, std::int64_t units);
+void lstm(float* h, float* c, float* gates, const float* x, MatrixView kernel, MatrixView recurrent_kernel,
+          const float* bias, const float* h0, const float* c0, std::int64_t batch, std::int64_t steps,
+          std::int64_t features, std::int64_t units);
 
 // Backward of lstm. dh (B,T,U) or null: gradient of the h sequence;
 // dh_T, dc_T (B,U) or null: gradients of the final state; h, c, gates from
 // the forward, with its x, kernel, recurrent_kernel, h0 and c0
 //   -> dx (B,T,F), dkernel (F,4U), drecurrent_kernel (U,4U), dbias (4U,),
 //      dh0 (B,U), dc0 (B,U), all contiguous and all written.
-void lstm_backward(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias, float* dh0,
-                   float* dc0, const float* dh, const float* dh_T, const float* dc_T,
-                   const float* x, MatrixView kernel, MatrixView recurrent_kernel, const float* h,
-                   const float* c, const float* gates, const float* h0, const float* c0,
-                   std::int64_t batch, std::int64_t steps, std::int64_t features,
-                   std::int64_t units);
+void lstm_backward(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias, float* dh0, float* dc0,
+                   const float* dh, const float* dh_T, const float* dc_T, const float* x, MatrixView kernel,
+                   MatrixView recurrent_kernel, const float* h, const float* c, const float* gates, const float* h0,
+                   const float* c0, std::int64_t batch, std::int64_t steps, std::int64_t features, std::int64_t units);
 
 // Keras SimpleRNN with tanh: h_t = tanh(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias).
 // x (B,T,F) contiguous, kernel (F,U), recurrent_kernel (U,U), bias (U,);
 // h0 (B,U) or null for zeros -> h (B,T,U) contiguous (all the backward needs).
-void simple_rnn(float* h, const float* x, MatrixView kernel, MatrixView recurrent_kernel,
-                const float* bias, const float* h0, std::int64_t batch, std::int64_t steps,
-                std::int64_t features, std::int64_t units);
+void simple_rnn(float* h, const float* x, MatrixView kernel, MatrixView recurrent_kernel, const float* bias,
+                const float* h0, std::int64_t batch, std::int64_t steps, std::int64_t features, std::int64_t units);
 
 // Backward of simple_rnn. dh (B,T,U) or null, dh_T (B,U) or null; h from the
 // forward, with its x, kernel, recurrent_kernel and h0
 //   -> dx (B,T,F), dkernel (F,U), drecurrent_kernel (U,U), dbias (U,), dh0 (B,U),
 //      all contiguous and all written.
-void simple_rnn_backward(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias,
-                         float* dh0, const float* dh, const float* dh_T, const float* x,
-                         MatrixView kernel, MatrixView recurrent_kernel, const float* h,
-                         const float* h0, std::int64_t batch, std::int64_t steps,
-                         std::int64_t features, std::int64_t units);
+void simple_rnn_backward(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias, float* dh0, const float* dh,
+                         const float* dh_T, const float* x, MatrixView kernel, MatrixView recurrent_kernel,
+                         const float* h, const float* h0, std::int64_t batch, std::int64_t steps, std::int64_t features,
+                         std::int64_t units);
 
 }  // namespace ranvier::cpu

@@ -32,8 +32,7 @@ void set_num_threads(int n);
 // Calls fn(begin, end) over [0, n) split into at most num_threads() contiguous
 // chunks of at least `grain` items; the calling thread takes the first chunk.
 // Runs inline when there is a single chunk, so tiny ops pay no thread wake-up.
-void parallel_for(std::int64_t n, std::int64_t grain,
-                  const std::function<void(std::int64_t, std::int64_t)>& fn);
+void parallel_for(std::int64_t n, std::int64_t grain, const std::function<void(std::int64_t, std::int64_t)>& fn);
 
 // Calls task(t) for each t in [0, tasks), each claimed by whichever thread is
 // free first: a thread slowed down (another process on its core) takes fewer

@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "gemm/gemm_kernels.h"
-#include "ranvier/runtime.h"
 #include "ranvier/index_math.h"
+#include "ranvier/runtime.h"
 
 namespace ranvier::cpu {
 
@@ -25,8 +25,8 @@ std::int64_t packed_floats(std::int64_t k, std::int64_t n, int nr) {
 }
 
 // k == 0: the product is zero, only the epilogue remains.
-void gemm_empty_k(float* c, std::int64_t ldc, std::int64_t m, std::int64_t n,
-                  const Epilogue& epilogue, bool accumulate) {
+void gemm_empty_k(float* c, std::int64_t ldc, std::int64_t m, std::int64_t n, const Epilogue& epilogue,
+                  bool accumulate) {
   for (std::int64_t i = 0; i < m; ++i) {
     float* row = c + i * ldc;
     for (std::int64_t j = 0; j < n; ++j) {
@@ -39,8 +39,7 @@ void gemm_empty_k(float* c, std::int64_t ldc, std::int64_t m, std::int64_t n,
 
 // Where panel jp (of nr columns) of the k block starting at pc (depth kb)
 // lies in a B packed whole: k blocks one after another, panels within each.
-std::int64_t packed_panel_offset(std::int64_t pc, std::int64_t kb, std::int64_t jp, std::int64_t panels,
-                                 int nr) {
+std::int64_t packed_panel_offset(std::int64_t pc, std::int64_t kb, std::int64_t jp, std::int64_t panels, int nr) {
   return pc * panels * nr + jp * kb * nr;
 }
 
@@ -54,7 +53,7 @@ void pack_b_blocked(float* dst, MatrixView b, std::int64_t k, std::int64_t n, co
                  for (std::int64_t pc = 0; pc < k; pc += bs.kc) {
                    const std::int64_t kb = std::min<std::int64_t>(bs.kc, k - pc);
                    packers.pack_b(dst + packed_panel_offset(pc, kb, 0, panels, bs.nr),
-                          {b.data + pc * b.row_stride, b.row_stride, b.col_stride}, kb, n, bs.nr, begin, end);
+                                  {b.data + pc * b.row_stride, b.row_stride, b.col_stride}, kb, n, bs.nr, begin, end);
                  }
                });
 }
@@ -80,8 +79,8 @@ void gemm_impl(float* c, std::int64_t ldc, MatrixView a, MatrixView b, const flo
   // stream for the micro-kernel instead of mr rows lda apart; the layer
   // shapes, with few panels, lose by packing. The 6-row tiles of AVX-512's
   // wide kernel read 6 rows, where packing measured no faster, so a work
-  // item's 10 panels there never pack (figures: results/MEASUREMENTS.md). Other layouts are always packed (so is a row stride of
-  // 0, which the micro-kernel reads as "packed").
+  // item's 10 panels there never pack (figures: results/MEASUREMENTS.md). Other layouts are always packed (so is a row
+  // stride of 0, which the micro-kernel reads as "packed").
   const bool pack_a_needed = a.col_stride != 1 || a.row_stride == 0;
 
   for (std::int64_t jc = 0; jc < n; jc += bs.nc) {
@@ -90,12 +89,10 @@ void gemm_impl(float* c, std::int64_t ldc, MatrixView a, MatrixView b, const flo
     // Work items: (row block of A) x (a share of the B panels). Each owns its
     // tile of C through every k block, so the whole product is one parallel
     // region with no barrier. One item per thread where the rows allow: more
-    // items re-read A and B (measured slower on the layer shapes), but their count a multiple of the threads (5 items on 2
-    // threads leave one idle a sixth of the time).
-    // A row block's tile of C is read and written once per k block: its rows
-    // are at most mc, and fewer when the column block is wide, so that the
-    // tile stays in L2 between k blocks (a C row stride of 8 or 16 KB maps
-    // 240 rows onto few L2 sets).
+    // items re-read A and B (measured slower on the layer shapes), but their count a multiple of the threads (5 items
+    // on 2 threads leave one idle a sixth of the time). A row block's tile of C is read and written once per k block:
+    // its rows are at most mc, and fewer when the column block is wide, so that the tile stays in L2 between k blocks
+    // (a C row stride of 8 or 16 KB maps 240 rows onto few L2 sets).
     const std::int64_t max_rows = std::clamp<std::int64_t>(kMaxCTileFloats / nb / bs.mr * bs.mr, bs.mr, bs.mc);
     std::int64_t m_blocks = ceil_div(m, max_rows), splits = 1;
     if (threaded) {
@@ -160,8 +157,8 @@ void gemm_impl(float* c, std::int64_t ldc, MatrixView a, MatrixView b, const flo
           for (std::int64_t ir = 0; ir * bs.mr < mb; ++ir) {
             const int rows = static_cast<int>(std::min<std::int64_t>(bs.mr, mb - ir * bs.mr));
             const float* a_tile = pack_a ? a_packed + ir * bs.mr * kb : a_block + ir * bs.mr * a.row_stride;
-            kernel(kb, a_tile, pack_a ? 0 : a.row_stride, b_panel, c + (ic + ir * bs.mr) * ldc + j, ldc,
-                   rows, cols, acc, last, tile_epilogue);
+            kernel(kb, a_tile, pack_a ? 0 : a.row_stride, b_panel, c + (ic + ir * bs.mr) * ldc + j, ldc, rows, cols,
+                   acc, last, tile_epilogue);
           }
         }
       }
@@ -182,8 +179,8 @@ void gemm_impl(float* c, std::int64_t ldc, MatrixView a, MatrixView b, const flo
 // goes through scratch, which starts as c^T when the product accumulates, so
 // that every element sums in the order of the direct path (same bits either
 // way); its store adds bias and activation.
-void gemm(float* c, std::int64_t ldc, MatrixView a, MatrixView b, std::int64_t m, std::int64_t n,
-          std::int64_t k, const Epilogue& epilogue, bool accumulate) {
+void gemm(float* c, std::int64_t ldc, MatrixView a, MatrixView b, std::int64_t m, std::int64_t n, std::int64_t k,
+          const Epilogue& epilogue, bool accumulate) {
   const GemmKernels& kernels = RANVIER_ISA_TABLE(gemm_kernels);
   const int mr = kernel_set(kernels, n).blocking.mr;
   if (n <= 0 || n > std::min(mr, kernels.transposed_max_n) || m <= mr || k <= 0) {
@@ -216,14 +213,13 @@ void pack_b_for_gemm(float* dst, MatrixView b, std::int64_t k, std::int64_t n) {
   pack_b_blocked(dst, b, k, n, kernel_set(RANVIER_ISA_TABLE(gemm_kernels), n).blocking);
 }
 
-void gemm_packed_b(float* c, std::int64_t ldc, MatrixView a, const float* packed_b, std::int64_t m,
-                   std::int64_t n, std::int64_t k, const Epilogue& epilogue, bool accumulate) {
+void gemm_packed_b(float* c, std::int64_t ldc, MatrixView a, const float* packed_b, std::int64_t m, std::int64_t n,
+                   std::int64_t k, const Epilogue& epilogue, bool accumulate) {
   gemm_impl(c, ldc, a, {nullptr, 0, 0}, packed_b, m, n, k, epilogue, accumulate);
 }
 
-void matmul(float* c, MatrixView a, std::int64_t a_batch_stride, MatrixView b,
-            std::int64_t b_batch_stride, std::int64_t batch, std::int64_t m, std::int64_t n,
-            std::int64_t k) {
+void matmul(float* c, MatrixView a, std::int64_t a_batch_stride, MatrixView b, std::int64_t b_batch_stride,
+            std::int64_t batch, std::int64_t m, std::int64_t n, std::int64_t k) {
   // One right operand for the whole batch (x @ w over leading axes): pack it once.
   const float* packed_b = nullptr;
   if (batch > 1 && b_batch_stride == 0 && k > 0) {

@@ -25,9 +25,8 @@ struct GemmBlocking {
 // packing copy; b_panel: k x nr, row p holds B[p, 0..nr] (packed by pack_b).
 // bias (nr,) already offset to this tile, or null; the epilogue applies only
 // when `last` is set (the final k block), otherwise the tile just accumulates.
-using MicroKernel = void (*)(std::int64_t k, const float* a, std::int64_t a_row_stride, const float* b_panel,
-                             float* c, std::int64_t ldc, int m, int n, bool accumulate, bool last,
-                             const Epilogue& epilogue);
+using MicroKernel = void (*)(std::int64_t k, const float* a, std::int64_t a_row_stride, const float* b_panel, float* c,
+                             std::int64_t ldc, int m, int n, bool accumulate, bool last, const Epilogue& epilogue);
 
 // One micro-kernel shape with its block sizes.
 struct GemmKernelSet {

@@ -32,10 +32,10 @@ constexpr GemmBlocking kWide = {6, 64, 128, 240, 640};  // 24 of 32 zmm accumula
 constexpr GemmBlocking kTall = {12, 32, 192, 240, 640};
 #elif defined(RANVIER_TARGET_AVX2)
 constexpr GemmBlocking kWide = {6, 16, 256, 144, 512};  // 12 of 16 ymm accumulate
-constexpr const GemmBlocking& kTall = kWide;  // one shape: the same kernels
+constexpr const GemmBlocking& kTall = kWide;            // one shape: the same kernels
 #else
-constexpr GemmBlocking kWide = {6, 8, 256, 144, 512};   // 12 of 16 xmm accumulate
-constexpr const GemmBlocking& kTall = kWide;  // one shape: the same kernels
+constexpr GemmBlocking kWide = {6, 8, 256, 144, 512};  // 12 of 16 xmm accumulate
+constexpr const GemmBlocking& kTall = kWide;           // one shape: the same kernels
 #endif
 static_assert(kWide.nr % V::kLanes == 0 && kTall.nr % V::kLanes == 0, "nr must be a whole number of vectors");
 
@@ -91,8 +91,8 @@ void micro_kernel_impl(std::int64_t k, const float* a, std::int64_t a_row_stride
 }
 
 template <const GemmBlocking& kBlocking, int NVT>
-void micro_kernel(std::int64_t k, const float* a, std::int64_t a_row_stride, const float* b, float* c,
-                  std::int64_t ldc, int m, int n, bool accumulate, bool last, const Epilogue& epilogue) {
+void micro_kernel(std::int64_t k, const float* a, std::int64_t a_row_stride, const float* b, float* c, std::int64_t ldc,
+                  int m, int n, bool accumulate, bool last, const Epilogue& epilogue) {
   constexpr int MR = kBlocking.mr, NR = kBlocking.nr;
   if (a_row_stride == 0) {
     micro_kernel_impl<MR, NR, NVT, true>(k, a, 0, b, c, ldc, m, n, accumulate, last, epilogue);

@@ -99,14 +99,17 @@ void copy_panel_transposed(float* dst, const float* src, std::int64_t stride, st
 
 void copy_panel_any(float* dst, const float* src, std::int64_t step, std::int64_t stride, std::int64_t k, int n,
                     int width) {
-  if (step == 1 && access_for(stride) == Access::gather)
-    return copy_panel_transposed(dst, src, stride, k, n, width);
+  if (step == 1 && access_for(stride) == Access::gather) return copy_panel_transposed(dst, src, stride, k, n, width);
   if (stride == 1 && n == width && width % V::kLanes == 0) {
     switch (width / V::kLanes) {  // the ISAs' mr and nr, in vectors
-      case 1: return copy_full_panel<1>(dst, src, step, k);
-      case 2: return copy_full_panel<2>(dst, src, step, k);
-      case 4: return copy_full_panel<4>(dst, src, step, k);
-      default: break;
+      case 1:
+        return copy_full_panel<1>(dst, src, step, k);
+      case 2:
+        return copy_full_panel<2>(dst, src, step, k);
+      case 4:
+        return copy_full_panel<4>(dst, src, step, k);
+      default:
+        break;
     }
   }
   if (stride == 1 && width <= V::kLanes) {
@@ -116,9 +119,12 @@ void copy_panel_any(float* dst, const float* src, std::int64_t step, std::int64_
     return;
   }
   switch (access_for(stride)) {
-    case Access::contiguous: return copy_panel<Access::contiguous>(dst, src, step, stride, k, n, width);
-    case Access::gather: return copy_panel<Access::gather>(dst, src, step, stride, k, n, width);
-    case Access::scalar: return copy_panel<Access::scalar>(dst, src, step, stride, k, n, width);
+    case Access::contiguous:
+      return copy_panel<Access::contiguous>(dst, src, step, stride, k, n, width);
+    case Access::gather:
+      return copy_panel<Access::gather>(dst, src, step, stride, k, n, width);
+    case Access::scalar:
+      return copy_panel<Access::scalar>(dst, src, step, stride, k, n, width);
   }
 }
 

@@ -16,14 +16,12 @@ struct Vec {
   static Vec zero() { return {_mm256_setzero_ps()}; }
   static Vec set1(float x) { return {_mm256_set1_ps(x)}; }
   static Vec load(const float* p) { return {_mm256_loadu_ps(p)}; }
-  static Vec load_partial(const float* p, std::int64_t n) {
-    return {_mm256_maskload_ps(p, tail_mask(n))};
-  }
+  static Vec load_partial(const float* p, std::int64_t n) { return {_mm256_maskload_ps(p, tail_mask(n))}; }
   // Lanes p[0], p[stride], ..., of which the first n (the rest 0);
   // stride * (kLanes - 1) must fit in an int32.
   static Vec gather_partial(const float* p, std::int64_t stride, std::int64_t n) {
-    const __m256i index = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
-                                             _mm256_set1_epi32(static_cast<int>(stride)));
+    const __m256i index =
+        _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(static_cast<int>(stride)));
     return {_mm256_mask_i32gather_ps(_mm256_setzero_ps(), p, index, _mm256_castsi256_ps(tail_mask(n)), 4)};
   }
   void store(float* p) const { _mm256_storeu_ps(p, v); }
@@ -33,8 +31,7 @@ struct Vec {
   void stream(float* p) const { _mm256_stream_ps(p, v); }
 
   static __m256i tail_mask(std::int64_t n) {
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)),
-                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
   }
 };
 
@@ -47,12 +44,8 @@ inline Vec fnmadd(Vec a, Vec b, Vec c) { return {_mm256_fnmadd_ps(a.v, b.v, c.v)
 inline Vec max(Vec a, Vec b) { return {_mm256_max_ps(a.v, b.v)}; }
 inline Vec min(Vec a, Vec b) { return {_mm256_min_ps(a.v, b.v)}; }
 inline Vec sqrt(Vec a) { return {_mm256_sqrt_ps(a.v)}; }
-inline Vec abs(Vec a) {
-  return {_mm256_and_ps(a.v, _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff)))};
-}
-inline Vec round_nearest(Vec a) {
-  return {_mm256_round_ps(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)};
-}
+inline Vec abs(Vec a) { return {_mm256_and_ps(a.v, _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff)))}; }
+inline Vec round_nearest(Vec a) { return {_mm256_round_ps(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)}; }
 // 2^n for integral n in [-126, 127].
 inline Vec pow2i(Vec n) {
   __m256i e = _mm256_add_epi32(_mm256_cvtps_epi32(n.v), _mm256_set1_epi32(127));
@@ -66,9 +59,7 @@ inline Vec copysign(Vec mag, Vec sign) {
 inline Vec::Mask operator<(Vec a, Vec b) { return _mm256_cmp_ps(a.v, b.v, _CMP_LT_OQ); }
 inline Vec::Mask operator>(Vec a, Vec b) { return _mm256_cmp_ps(a.v, b.v, _CMP_GT_OQ); }
 inline Vec::Mask operator==(Vec a, Vec b) { return _mm256_cmp_ps(a.v, b.v, _CMP_EQ_OQ); }
-inline Vec select(Vec::Mask m, Vec if_true, Vec if_false) {
-  return {_mm256_blendv_ps(if_false.v, if_true.v, m)};
-}
+inline Vec select(Vec::Mask m, Vec if_true, Vec if_false) { return {_mm256_blendv_ps(if_false.v, if_true.v, m)}; }
 // Transposes the 8 x 8 block whose rows are r[0..7]: afterwards r[i] holds
 // what was column i (pairs of floats, pairs of pairs, then 128-bit halves).
 inline void transpose(Vec (&r)[8]) {

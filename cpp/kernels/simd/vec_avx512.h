@@ -16,9 +16,7 @@ struct Vec {
   static Vec zero() { return {_mm512_setzero_ps()}; }
   static Vec set1(float x) { return {_mm512_set1_ps(x)}; }
   static Vec load(const float* p) { return {_mm512_loadu_ps(p)}; }
-  static Vec load_partial(const float* p, std::int64_t n) {
-    return {_mm512_maskz_loadu_ps(tail_mask(n), p)};
-  }
+  static Vec load_partial(const float* p, std::int64_t n) { return {_mm512_maskz_loadu_ps(tail_mask(n), p)}; }
   // Lanes p[0], p[stride], ..., of which the first n (the rest 0);
   // stride * (kLanes - 1) must fit in an int32.
   static Vec gather_partial(const float* p, std::int64_t stride, std::int64_t n) {
@@ -45,9 +43,7 @@ inline Vec max(Vec a, Vec b) { return {_mm512_max_ps(a.v, b.v)}; }
 inline Vec min(Vec a, Vec b) { return {_mm512_min_ps(a.v, b.v)}; }
 inline Vec sqrt(Vec a) { return {_mm512_sqrt_ps(a.v)}; }
 inline Vec abs(Vec a) { return {_mm512_abs_ps(a.v)}; }
-inline Vec round_nearest(Vec a) {
-  return {_mm512_roundscale_ps(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)};
-}
+inline Vec round_nearest(Vec a) { return {_mm512_roundscale_ps(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)}; }
 // 2^n for integral n in [-126, 127].
 inline Vec pow2i(Vec n) {
   __m512i e = _mm512_add_epi32(_mm512_cvtps_epi32(n.v), _mm512_set1_epi32(127));
@@ -56,14 +52,13 @@ inline Vec pow2i(Vec n) {
 // Copies the sign bit of `sign` onto |mag|.
 inline Vec copysign(Vec mag, Vec sign) {
   const __m512i mask = _mm512_set1_epi32(0x7fffffff);
-  return {_mm512_castsi512_ps(_mm512_ternarylogic_epi32(_mm512_castps_si512(mag.v), _mm512_castps_si512(sign.v), mask, 0xe4))};
+  return {_mm512_castsi512_ps(
+      _mm512_ternarylogic_epi32(_mm512_castps_si512(mag.v), _mm512_castps_si512(sign.v), mask, 0xe4))};
 }
 inline Vec::Mask operator<(Vec a, Vec b) { return _mm512_cmp_ps_mask(a.v, b.v, _CMP_LT_OQ); }
 inline Vec::Mask operator>(Vec a, Vec b) { return _mm512_cmp_ps_mask(a.v, b.v, _CMP_GT_OQ); }
 inline Vec::Mask operator==(Vec a, Vec b) { return _mm512_cmp_ps_mask(a.v, b.v, _CMP_EQ_OQ); }
-inline Vec select(Vec::Mask m, Vec if_true, Vec if_false) {
-  return {_mm512_mask_blend_ps(m, if_false.v, if_true.v)};
-}
+inline Vec select(Vec::Mask m, Vec if_true, Vec if_false) { return {_mm512_mask_blend_ps(m, if_false.v, if_true.v)}; }
 // Transposes the 16 x 16 block whose rows are r[0..15]: afterwards r[i] holds
 // what was column i. Four rounds of in-register shuffles (pairs of floats,
 // pairs of pairs, then 128-bit lanes twice).

@@ -28,10 +28,8 @@ cudaError_t attention(float* out, float* lse, AttentionView q, AttentionView k, 
 //      written. delta_scratch (B*H*Lq) holds rowsum(dout * out).
 // No atomics: dq and dk, dv come from separate passes, so the result does not
 // vary from run to run.
-cudaError_t attention_backward(float* dq, float* dk, float* dv, float* delta_scratch,
-                               AttentionView dout, AttentionView out, const float* lse,
-                               AttentionView q, AttentionView k, AttentionView v,
-                               const AttentionMask& mask, const AttentionShape& shape,
-                               cudaStream_t stream);
+cudaError_t attention_backward(float* dq, float* dk, float* dv, float* delta_scratch, AttentionView dout,
+                               AttentionView out, const float* lse, AttentionView q, AttentionView k, AttentionView v,
+                               const AttentionMask& mask, const AttentionShape& shape, cudaStream_t stream);
 
 }  // namespace ranvier::cuda

@@ -21,21 +21,20 @@ std::int64_t conv2d_workspace(const Conv2dShape& s);
 // x (N,H,W,C), w (KH,KW,C,K), b (K,) or null -> y (N,HO,WO,K), all contiguous:
 // y = act(conv(x, w) + b), bias and activation fused into the GEMM's store.
 // Requires s.ho() >= 1 and s.wo() >= 1; workspace holds conv2d_workspace(s) floats.
-cudaError_t conv2d(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s,
-                   Activation act, float* workspace, cudaStream_t stream);
+cudaError_t conv2d(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s, Activation act,
+                   float* workspace, cudaStream_t stream);
 
 // Floats of device workspace conv2d_backward needs when it computes dx and/or
 // dw with activation act (patch chunk, act'(saved) * dy, split dw partials).
-std::int64_t conv2d_backward_workspace(const Conv2dShape& s, bool want_dx, bool want_dw,
-                                       Activation act);
+std::int64_t conv2d_backward_workspace(const Conv2dShape& s, bool want_dx, bool want_dw, Activation act);
 
 // Backward of conv2d. dy (N,HO,WO,K) contiguous; saved (N,HO,WO,K) is y for
 // relu/sigmoid/tanh, the pre-activation z for gelu, unused for none.
 // -> dx (N,H,W,C), dw (KH,KW,C,K), db (K,) contiguous; any may be null to skip
 // it. workspace holds conv2d_backward_workspace(s, dx != null, dw != null, act)
 // floats. Deterministic: no atomics, sums in a fixed order.
-cudaError_t conv2d_backward(float* dx, float* dw, float* db, const float* dy, const float* saved,
-                            const float* x, const float* w, const Conv2dShape& s, Activation act,
-                            float* workspace, cudaStream_t stream);
+cudaError_t conv2d_backward(float* dx, float* dw, float* db, const float* dy, const float* saved, const float* x,
+                            const float* w, const Conv2dShape& s, Activation act, float* workspace,
+                            cudaStream_t stream);
 
 }  // namespace ranvier::cuda

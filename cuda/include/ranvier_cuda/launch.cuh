@@ -8,7 +8,7 @@
 
 namespace ranvier::cuda {
 
-constexpr int kBlock = 256;                    // threads per block
+constexpr int kBlock = 256;                   // threads per block
 constexpr std::int64_t kMaxBlocks = 1 << 16;  // grid-stride loops cover the rest
 
 // Blocks for `count` items, `per_block` to a block, at most kMaxBlocks.

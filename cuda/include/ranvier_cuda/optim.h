@@ -13,19 +13,18 @@ namespace ranvier::cuda {
 //   v = momentum * v + g                     (when velocity is not null)
 //   update = nesterov ? g + momentum * v : v (or g without velocity)
 //   param -= lr * update
-cudaError_t sgd_update(float* param, float* velocity, const float* grad, std::int64_t n, float lr,
-                       float momentum, bool nesterov, float weight_decay, cudaStream_t stream);
+cudaError_t sgd_update(float* param, float* velocity, const float* grad, std::int64_t n, float lr, float momentum,
+                       bool nesterov, float weight_decay, cudaStream_t stream);
 
 // param (n,), m (n,), v (n,), grad (n,); Adam as PyTorch computes it, step
 // t >= 1 counts this update (decoupled: AdamW). See ranvier/optim.h.
-cudaError_t adam_update(float* param, float* m, float* v, const float* grad, std::int64_t n,
-                        std::int64_t step, float lr, float beta1, float beta2, float eps,
-                        float weight_decay, bool decoupled, cudaStream_t stream);
+cudaError_t adam_update(float* param, float* m, float* v, const float* grad, std::int64_t n, std::int64_t step,
+                        float lr, float beta1, float beta2, float eps, float weight_decay, bool decoupled,
+                        cudaStream_t stream);
 
 // param, v (n,), velocity and mean_grad (n,) or null, grad (n,); RMSprop,
 // centered when mean_grad is not null. See ranvier/optim.h.
-cudaError_t rmsprop_update(float* param, float* v, float* velocity, float* mean_grad, const float* grad,
-                           std::int64_t n, float lr, float rho, float eps, float momentum,
-                           cudaStream_t stream);
+cudaError_t rmsprop_update(float* param, float* v, float* velocity, float* mean_grad, const float* grad, std::int64_t n,
+                           float lr, float rho, float eps, float momentum, cudaStream_t stream);
 
 }  // namespace ranvier::cuda

@@ -21,8 +21,8 @@ cudaError_t avg_pool2d(float* y, const float* x, const Pool2d& p, cudaStream_t s
 // dy (N,HO,WO,C), x (N,H,W,C) -> dx (N,H,W,C): each dy goes to its window's
 // first maximum in row-major window order. arg (N,HO,WO,C) is scratch for
 // those positions. Overlapping windows add up in output order, as on the CPU.
-cudaError_t max_pool2d_backward(float* dx, const float* dy, const float* x, const Pool2d& p,
-                                std::int32_t* arg, cudaStream_t stream);
+cudaError_t max_pool2d_backward(float* dx, const float* dy, const float* x, const Pool2d& p, std::int32_t* arg,
+                                cudaStream_t stream);
 
 // dy (N,HO,WO,C) -> dx (N,H,W,C): each dy spread evenly over its window.
 cudaError_t avg_pool2d_backward(float* dx, const float* dy, const Pool2d& p, cudaStream_t stream);

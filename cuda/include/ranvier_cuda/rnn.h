@@ -23,39 +23,33 @@ using cpu::MatrixView;
 // recurrent_kernel (U,4U), bias (4U,); h0, c0 (B,U) or null for zeros;
 // step_scratch (B,4U)
 //   -> h (B,T,U), c (B,T,U), gates (B,T,4U) holding [i f g o] of every step.
-cudaError_t lstm(float* h, float* c, float* gates, float* step_scratch, const float* x,
-                 MatrixView kernel, MatrixView recurrent_kernel, const float* bias,
-                 const float* h0, const float* c0, std::int64_t batch, std::int64_t steps,
-                 std::int64_t features, std::int64_t units, cudaStream_t stream);
+cudaError_t lstm(float* h, float* c, float* gates, float* step_scratch, const float* x, MatrixView kernel,
+                 MatrixView recurrent_kernel, const float* bias, const float* h0, const float* c0, std::int64_t batch,
+                 std::int64_t steps, std::int64_t features, std::int64_t units, cudaStream_t stream);
 
 // Backward of lstm. dh (B,T,U) or null, dh_T, dc_T (B,U) or null; h, c, gates
 // from the forward with its x, kernel, recurrent_kernel, h0, c0;
 // scratch (B*T*5U)
 //   -> dx (B,T,F), dkernel (F,4U), drecurrent_kernel (U,4U), dbias (4U,),
 //      dh0 (B,U), dc0 (B,U), all contiguous and all written.
-cudaError_t lstm_backward(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias,
-                          float* dh0, float* dc0, float* scratch, const float* dh,
-                          const float* dh_T, const float* dc_T, const float* x, MatrixView kernel,
-                          MatrixView recurrent_kernel, const float* h, const float* c,
-                          const float* gates, const float* h0, const float* c0,
-                          std::int64_t batch, std::int64_t steps, std::int64_t features,
-                          std::int64_t units, cudaStream_t stream);
+cudaError_t lstm_backward(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias, float* dh0, float* dc0,
+                          float* scratch, const float* dh, const float* dh_T, const float* dc_T, const float* x,
+                          MatrixView kernel, MatrixView recurrent_kernel, const float* h, const float* c,
+                          const float* gates, const float* h0, const float* c0, std::int64_t batch, std::int64_t steps,
+                          std::int64_t features, std::int64_t units, cudaStream_t stream);
 
 // SimpleRNN with tanh. x (B,T,F) contiguous, kernel (F,U), recurrent_kernel
 // (U,U), bias (U,); h0 (B,U) or null; step_scratch (B,U) -> h (B,T,U).
-cudaError_t simple_rnn(float* h, float* step_scratch, const float* x, MatrixView kernel,
-                       MatrixView recurrent_kernel, const float* bias, const float* h0,
-                       std::int64_t batch, std::int64_t steps, std::int64_t features,
-                       std::int64_t units, cudaStream_t stream);
+cudaError_t simple_rnn(float* h, float* step_scratch, const float* x, MatrixView kernel, MatrixView recurrent_kernel,
+                       const float* bias, const float* h0, std::int64_t batch, std::int64_t steps,
+                       std::int64_t features, std::int64_t units, cudaStream_t stream);
 
 // Backward of simple_rnn. dh (B,T,U) or null, dh_T (B,U) or null; h from the
 // forward with its x, kernel, recurrent_kernel, h0; scratch (B*T*2U)
 //   -> dx (B,T,F), dkernel (F,U), drecurrent_kernel (U,U), dbias (U,), dh0 (B,U).
-cudaError_t simple_rnn_backward(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias,
-                                float* dh0, float* scratch, const float* dh, const float* dh_T,
-                                const float* x, MatrixView kernel, MatrixView recurrent_kernel,
-                                const float* h, const float* h0, std::int64_t batch,
-                                std::int64_t steps, std::int64_t features, std::int64_t units,
-                                cudaStream_t stream);
+cudaError_t simple_rnn_backward(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias, float* dh0,
+                                float* scratch, const float* dh, const float* dh_T, const float* x, MatrixView kernel,
+                                MatrixView recurrent_kernel, const float* h, const float* h0, std::int64_t batch,
+                                std::int64_t steps, std::int64_t features, std::int64_t units, cudaStream_t stream);
 
 }  // namespace ranvier::cuda

@@ -13,12 +13,14 @@
 
 namespace ranvier::cuda {
 
-constexpr int kRowBlock = 256;            // threads per block of the row kernels
+constexpr int kRowBlock = 256;              // threads per block of the row kernels
 constexpr std::int64_t kWarpRowMax = 1024;  // rows up to this long get a warp each
 
 struct SumOp {
   template <class T>
-  __device__ __forceinline__ T operator()(T a, T b) const { return a + b; }
+  __device__ __forceinline__ T operator()(T a, T b) const {
+    return a + b;
+  }
 };
 
 // fmaxf ignores NaN: a NaN reaches the result through the exponentials instead.
@@ -40,9 +42,7 @@ struct RowGroup {
   __device__ static std::int64_t first_row() {
     return static_cast<std::int64_t>(blockIdx.x) * kRowsPerBlock + threadIdx.x / kGroup;
   }
-  __device__ static std::int64_t row_step() {
-    return static_cast<std::int64_t>(gridDim.x) * kRowsPerBlock;
-  }
+  __device__ static std::int64_t row_step() { return static_cast<std::int64_t>(gridDim.x) * kRowsPerBlock; }
 
   // op over the group's values; every thread of the group gets the result.
   // The xor butterfly gives every lane the same bits; warps' results are then
@@ -50,8 +50,7 @@ struct RowGroup {
   template <class T, class Op>
   __device__ static T reduce(T v, Op op) {
 #pragma unroll
-    for (int offset = 16; offset > 0; offset >>= 1)
-      v = op(v, __shfl_xor_sync(0xffffffffu, v, offset));
+    for (int offset = 16; offset > 0; offset >>= 1) v = op(v, __shfl_xor_sync(0xffffffffu, v, offset));
     if constexpr (kGroup == 32) {
       return v;
     } else {
@@ -73,8 +72,7 @@ struct RowGroup {
 template <class Launch>
 cudaError_t launch_row_groups(std::int64_t rows, std::int64_t n, Launch launch) {
   if (rows == 0) return cudaSuccess;
-  if (n <= kWarpRowMax)
-    return launch(std::integral_constant<int, 32>{}, grid_for(rows, kRowBlock / 32));
+  if (n <= kWarpRowMax) return launch(std::integral_constant<int, 32>{}, grid_for(rows, kRowBlock / 32));
   return launch(std::integral_constant<int, kRowBlock>{}, grid_for(rows, 1));
 }
 

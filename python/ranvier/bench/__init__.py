@@ -4,6 +4,7 @@
 prints and writes the results, ``environment`` records what they ran on,
 ``gpu`` is the ``--device cuda`` path and ``cli`` the command.
 """
+
 from ranvier.bench.cli import main, run
 
 __all__ = ["main", "run"]

@@ -5,6 +5,7 @@ the same math written plainly in NumPy, and PyTorch CPU (when installed) in
 one run, with one thread count for all three, then prints a table and writes
 bench.md, bench.json and bench.png to --out.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,24 +27,50 @@ def _positive_int(text: str) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m ranvier bench", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m ranvier bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--quick", action="store_true", help="fewer shapes and shorter timing")
-    p.add_argument("--threads", type=_positive_int, default=None, metavar="N",
-                   help="threads for ranvier, NumPy's OpenBLAS and PyTorch alike "
-                        "(default: ranvier's: OMP_NUM_THREADS, else every core)")
-    p.add_argument("--filter", action="append", default=[], metavar="SUBSTR",
-                   help="only ops whose name (or family) contains SUBSTR; repeat for several")
-    p.add_argument("--shape", action="append", default=[], metavar="SUBSTR",
-                   help="only shapes that contain SUBSTR (e.g. 64x784); repeat for several")
-    p.add_argument("--loop", type=float, default=None, metavar="SECONDS",
-                   help="no table: call one system's version of each chosen case back to back for SECONDS, "
-                        "for a profiler (perf record -g -- python -m ranvier bench --loop 5 --filter lstm)")
+    p.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="threads for ranvier, NumPy's OpenBLAS and PyTorch alike "
+        "(default: ranvier's: OMP_NUM_THREADS, else every core)",
+    )
+    p.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="SUBSTR",
+        help="only ops whose name (or family) contains SUBSTR; repeat for several",
+    )
+    p.add_argument(
+        "--shape",
+        action="append",
+        default=[],
+        metavar="SUBSTR",
+        help="only shapes that contain SUBSTR (e.g. 64x784); repeat for several",
+    )
+    p.add_argument(
+        "--loop",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="no table: call one system's version of each chosen case back to back for SECONDS, "
+        "for a profiler (perf record -g -- python -m ranvier bench --loop 5 --filter lstm)",
+    )
     p.add_argument("--system", choices=SYSTEMS, default="ranvier", help="the system --loop calls (default: ranvier)")
-    p.add_argument("--out", default="results", metavar="DIR",
-                   help="where bench.md, bench.json and bench.png go (default: results)")
-    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
-                   help="cuda: ranvier's CUDA kernels against CuPy and PyTorch CUDA")
+    p.add_argument(
+        "--out", default="results", metavar="DIR", help="where bench.md, bench.json and bench.png go (default: results)"
+    )
+    p.add_argument(
+        "--device",
+        choices=("cpu", "cuda"),
+        default="cpu",
+        help="cuda: ranvier's CUDA kernels against CuPy and PyTorch CUDA",
+    )
     p.add_argument("--budget", type=float, default=None, help=argparse.SUPPRESS)  # seconds per system and case
     return p
 
@@ -80,14 +107,19 @@ def run(argv) -> int:
     else:
         torch.set_num_threads(threads)
     env = environment.collect(torch, openblas)
-    notes.append(f"NumPy's OpenBLAS ran on core type {env['numpy_blas_core']} "
-                 f"(OPENBLAS_CORETYPE: {env['openblas_coretype_env']}).")
+    notes.append(
+        f"NumPy's OpenBLAS ran on core type {env['numpy_blas_core']} "
+        f"(OPENBLAS_CORETYPE: {env['openblas_coretype_env']})."
+    )
     if hasattr(os, "getloadavg") and os.getloadavg()[0] >= (os.cpu_count() or 1):
-        notes.append(f"The machine was busy (load average {env['load_average']} on {os.cpu_count()} cores): "
-                     "timings are noisy.")
+        notes.append(
+            f"The machine was busy (load average {env['load_average']} on {os.cpu_count()} cores): timings are noisy."
+        )
         print(notes[-1])
-    print(f"ranvier {env['ranvier']} ({env['isa']}), numpy {env['numpy']} (OpenBLAS {env['numpy_blas_core']}), "
-          f"torch {env['torch']}; {threads} threads on {env['cpu']}; load average {env['load_average']}")
+    print(
+        f"ranvier {env['ranvier']} ({env['isa']}), numpy {env['numpy']} (OpenBLAS {env['numpy_blas_core']}), "
+        f"torch {env['torch']}; {threads} threads on {env['cpu']}; load average {env['load_average']}"
+    )
 
     if args.loop is not None:
         return loop.run(cases, args.system, args.loop, torch)
@@ -99,9 +131,16 @@ def run(argv) -> int:
         rows.append(report.evaluate(case, timing.measure(fns, settings), SYSTEMS, FLOORS))
         del fns
     print(report.table(rows, SYSTEMS))
-    record = report.settings_record(device="cpu", quick=args.quick, budget_s=settings.budget,
-                                    min_samples=settings.min_samples, rounds=settings.rounds, threads=threads,
-                                    filters=args.filter, shapes=args.shape)
+    record = report.settings_record(
+        device="cpu",
+        quick=args.quick,
+        budget_s=settings.budget,
+        min_samples=settings.min_samples,
+        rounds=settings.rounds,
+        threads=threads,
+        filters=args.filter,
+        shapes=args.shape,
+    )
     for message in report.write(args.out, rows, SYSTEMS, env, record, notes, environment.import_matplotlib_pyplot()):
         print(message)
     return 0

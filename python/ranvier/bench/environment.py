@@ -4,6 +4,7 @@ The floor figures are this machine's (DESIGN.md, "Performance method"): the
 measured fp32 FMA peak of both cores and the STREAM triad bandwidth that the
 bandwidth targets are fractions of. They live here and nowhere else.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -118,7 +119,8 @@ def collect(torch, openblas: OpenBLAS) -> dict:
     env["numpy_blas_core"] = openblas.corename()
     env["numpy_blas_threads"] = openblas.get_num_threads()
     env["openblas_coretype_env"] = (
-        f"removed (was {os.environ[REEXEC_MARK]})" if REEXEC_MARK in os.environ
+        f"removed (was {os.environ[REEXEC_MARK]})"
+        if REEXEC_MARK in os.environ
         else os.environ.get(CORETYPE, "(not set)")
     )
     env["torch"] = torch.__version__ if torch is not None else "not installed"

@@ -6,6 +6,7 @@ run on it; CuPy's default stream and PyTorch's are both the legacy default
 stream, so the events also order PyTorch's work), after a warm-up. The cases
 are the ops the CUDA module has: GEMM and linear+relu.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -49,8 +50,10 @@ def _gemm(cupy, m: int, k: int, n: int) -> Case:
 def _linear(cupy, batch: int, n_in: int, n_out: int) -> Case:
     def build(torch):
         rng = np.random.default_rng(0)
-        x, w, b, dy = (cupy.asarray(rng.standard_normal(s, dtype=np.float32))
-                       for s in ((batch, n_in), (n_in, n_out), (n_out,), (batch, n_out)))
+        x, w, b, dy = (
+            cupy.asarray(rng.standard_normal(s, dtype=np.float32))
+            for s in ((batch, n_in), (n_in, n_out), (n_out,), (batch, n_out))
+        )
 
         def ours():
             y = ops.linear(x, w, b, activation="relu")
@@ -73,14 +76,16 @@ def _linear(cupy, batch: int, n_in: int, n_out: int) -> Case:
             fns["torch"] = theirs
         return fns
 
-    return Case("linear+relu fwd+bwd", f"{batch}x{n_in}->{n_out}", 6.0 * batch * n_in * n_out, FLOPS, build,
-                family="linear")
+    return Case(
+        "linear+relu fwd+bwd", f"{batch}x{n_in}->{n_out}", 6.0 * batch * n_in * n_out, FLOPS, build, family="linear"
+    )
 
 
 def _cases(cupy, quick: bool):
     squares = (1024, 4096) if quick else (1024, 2048, 4096, 8192)
-    return ([_gemm(cupy, n, n, n) for n in squares]
-            + [_linear(cupy, b, i, o) for b, i, o in ((256, 784, 128), (4096, 1024, 1024))])
+    return [_gemm(cupy, n, n, n) for n in squares] + [
+        _linear(cupy, b, i, o) for b, i, o in ((256, 784, 128), (4096, 1024, 1024))
+    ]
 
 
 def unavailable_reason():
@@ -107,8 +112,11 @@ def run(args, settings: timing.Settings) -> int:
         torch = None
         notes.append("PyTorch with CUDA is not installed: the torch column is empty.")
         print(notes[-1])
-    env = {**info.collect(), "cupy": cupy.__version__,
-           "torch": torch.__version__ if torch is not None else "not installed"}
+    env = {
+        **info.collect(),
+        "cupy": cupy.__version__,
+        "torch": torch.__version__ if torch is not None else "not installed",
+    }
     print(f"ranvier {env['ranvier']} on {env['cuda_device']}, CuPy {env['cupy']}, torch {env['torch']}")
     clock = _event_clock(cupy)
     rows = []
@@ -117,9 +125,9 @@ def run(args, settings: timing.Settings) -> int:
         rows.append(report.evaluate(case, timing.measure(fns, settings, clock), SYSTEMS, floors={}))
         del fns
     print(report.table(rows, SYSTEMS))
-    record = report.settings_record(device="cuda", quick=args.quick, budget_s=settings.budget,
-                                    filters=args.filter, shapes=args.shape)
-    for message in report.write(args.out, rows, SYSTEMS, env, record, notes,
-                                environment.import_matplotlib_pyplot()):
+    record = report.settings_record(
+        device="cuda", quick=args.quick, budget_s=settings.budget, filters=args.filter, shapes=args.shape
+    )
+    for message in report.write(args.out, rows, SYSTEMS, env, record, notes, environment.import_matplotlib_pyplot()):
         print(message)
     return 0

@@ -8,6 +8,7 @@ samples fall on the chosen system's own work (set by ``--system``; for
 function names in ranvier's kernels, build it with symbols: see the
 README's Benchmarks section). Prints each case's number of calls, median and best.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -38,7 +39,10 @@ def run(cases, system: str, seconds: float, torch) -> int:
         fns[system]()  # first call outside the loop: allocations and packing caches settle
         times = call_for(seconds, fns[system])
         looped += 1
-        print(f"{case.op} {case.shape} [{system}]: {len(times)} calls, median {format_seconds(statistics.median(times))}, "
-              f"best {format_seconds(min(times))}")
+        print(
+            f"{case.op} {case.shape} [{system}]: {len(times)} calls, "
+            f"median {format_seconds(statistics.median(times))}, "
+            f"best {format_seconds(min(times))}"
+        )
         del fns
     return 0 if looped else 2

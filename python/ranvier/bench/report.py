@@ -5,6 +5,7 @@ A speedup is the baseline's median time over ranvier's (above 1: ranvier is
 faster). "-" marks a system that was not run: not installed, or with no
 meaningful version of the op.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,13 +29,27 @@ def evaluate(case, timings: dict, systems, floors: dict) -> dict:
     targets = []
     for target in case.targets:
         value = fraction if target.baseline == "bandwidth" else speedup.get(target.baseline)
-        targets.append({"target": target.describe(), "baseline": target.baseline, "at_least": target.at_least,
-                        "value": value,
-                        "met": None if value is None else bool(value >= target.at_least)})
+        targets.append(
+            {
+                "target": target.describe(),
+                "baseline": target.baseline,
+                "at_least": target.at_least,
+                "value": value,
+                "met": None if value is None else bool(value >= target.at_least),
+            }
+        )
     return {
-        "family": case.family, "op": case.op, "shape": case.shape, "unit": case.unit, "work": case.work,
+        "family": case.family,
+        "op": case.op,
+        "shape": case.shape,
+        "unit": case.unit,
+        "work": case.work,
         "times": {s: timings[s].as_dict() if s in timings else None for s in systems},
-        "rates": rates, "floor_fraction": fraction, "speedup": speedup, "targets": targets, "met": _met(targets),
+        "rates": rates,
+        "floor_fraction": fraction,
+        "speedup": speedup,
+        "targets": targets,
+        "met": _met(targets),
     }
 
 
@@ -70,19 +85,26 @@ def _verdict(row) -> str:
 
 def columns(systems) -> list:
     baselines = [s for s in systems if s != "ranvier"]
-    return (["op", "shape"] + [f"{s} time" for s in systems] + ["ranvier rate", "unit", "% peak/BW"]
-            + [f"vs {s}" for s in baselines] + ["target", "met"])
+    return (
+        ["op", "shape"]
+        + [f"{s} time" for s in systems]
+        + ["ranvier rate", "unit", "% peak/BW"]
+        + [f"vs {s}" for s in baselines]
+        + ["target", "met"]
+    )
 
 
 def cells(row, systems) -> list:
     baselines = [s for s in systems if s != "ranvier"]
     times = [format_seconds(row["times"][s]["median_s"] if row["times"][s] else None) for s in systems]
     fraction = row["floor_fraction"]
-    return ([row["op"], row["shape"]] + times
-            + [_number(row["rates"]["ranvier"], ".1f"), row["unit"],
-               NOT_RUN if fraction is None else f"{fraction:.0%}"]
-            + [NOT_RUN if row["speedup"][s] is None else f"{row['speedup'][s]:.2f}x" for s in baselines]
-            + [", ".join(t["target"] for t in row["targets"]) or NOT_RUN, _verdict(row)])
+    return (
+        [row["op"], row["shape"]]
+        + times
+        + [_number(row["rates"]["ranvier"], ".1f"), row["unit"], NOT_RUN if fraction is None else f"{fraction:.0%}"]
+        + [NOT_RUN if row["speedup"][s] is None else f"{row['speedup'][s]:.2f}x" for s in baselines]
+        + [", ".join(t["target"] for t in row["targets"]) or NOT_RUN, _verdict(row)]
+    )
 
 
 def table(rows, systems) -> str:
@@ -99,13 +121,22 @@ def table(rows, systems) -> str:
 
 def markdown(rows, systems, environment: dict, settings: dict, notes) -> str:
     head = columns(systems)
-    lines = ["# ranvier benchmark", "", f"Run {settings['date']}; " + ", ".join(
-        f"{k} {v}" for k, v in settings.items() if k != "date") + ".", "",
-        "| " + " | ".join(head) + " |", "|" + "|".join("---" if i < 2 else "---:" for i in range(len(head))) + "|"]
+    lines = [
+        "# ranvier benchmark",
+        "",
+        f"Run {settings['date']}; " + ", ".join(f"{k} {v}" for k, v in settings.items() if k != "date") + ".",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "|".join("---" if i < 2 else "---:" for i in range(len(head))) + "|",
+    ]
     lines += ["| " + " | ".join(cells(r, systems)) + " |" for r in rows]
-    lines += ["", "Times are medians per call. `vs X` is X's time over ranvier's (above 1: ranvier is faster). "
-              "`% peak/BW` is ranvier's rate over the machine's fp32 peak (GFLOP/s rows) or STREAM "
-              "bandwidth (GB/s rows). `-`: not run (not installed, or no meaningful version).", ""]
+    lines += [
+        "",
+        "Times are medians per call. `vs X` is X's time over ranvier's (above 1: ranvier is faster). "
+        "`% peak/BW` is ranvier's rate over the machine's fp32 peak (GFLOP/s rows) or STREAM "
+        "bandwidth (GB/s rows). `-`: not run (not installed, or no meaningful version).",
+        "",
+    ]
     lines += [f"- {n}" for n in notes]
     lines += ["", "## Environment", "", "| | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in environment.items()]
@@ -148,8 +179,9 @@ def write(out_dir: str, rows, systems, environment: dict, settings: dict, notes,
     written.append(md)
     js = os.path.join(out_dir, "bench.json")
     with open(js, "w") as f:
-        json.dump({"settings": settings, "environment": environment, "systems": list(systems), "rows": rows},
-                  f, indent=1)
+        json.dump(
+            {"settings": settings, "environment": environment, "systems": list(systems), "rows": rows}, f, indent=1
+        )
     written.append(js)
     messages = ["wrote " + ", ".join(written)]
     if plt is None:
@@ -163,4 +195,3 @@ def write(out_dir: str, rows, systems, environment: dict, settings: dict, notes,
 
 def settings_record(**settings) -> dict:
     return {"date": time.strftime("%Y-%m-%d %H:%M:%S"), **settings}
-

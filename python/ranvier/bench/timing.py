@@ -14,6 +14,7 @@ SAMPLES_PER_BUDGET, which keeps the clock's resolution out of microsecond
 calls. A system is sampled until it has at least ``min_samples`` samples and
 ``budget`` seconds of timed calls.
 """
+
 from __future__ import annotations
 
 import math
@@ -34,7 +35,7 @@ class Settings:
     rounds: int = 1  # turns the systems take
 
     @classmethod
-    def for_mode(cls, quick: bool, budget: Optional[float] = None) -> "Settings":
+    def for_mode(cls, quick: bool, budget: Optional[float] = None) -> Settings:
         default = cls(budget=0.1, min_samples=3) if quick else cls(budget=0.6, min_samples=6, rounds=3)
         return default if budget is None else cls(budget, default.min_samples, default.rounds)
 
@@ -47,8 +48,12 @@ class Timing:
     calls_per_sample: int
 
     def as_dict(self) -> dict:
-        return {"median_s": self.median, "best_s": self.best, "samples": self.samples,
-                "calls_per_sample": self.calls_per_sample}
+        return {
+            "median_s": self.median,
+            "best_s": self.best,
+            "samples": self.samples,
+            "calls_per_sample": self.calls_per_sample,
+        }
 
 
 def wall_clock(fn: Callable[[], object], number: int) -> float:
@@ -68,8 +73,11 @@ def _warm_up(fn, seconds: float, clock) -> float:
     return fastest
 
 
-def measure(fns: Dict[str, Callable[[], object]], settings: Settings,
-            clock: Callable[[Callable[[], object], int], float] = wall_clock) -> Dict[str, Timing]:
+def measure(
+    fns: Dict[str, Callable[[], object]],
+    settings: Settings,
+    clock: Callable[[Callable[[], object], int], float] = wall_clock,
+) -> Dict[str, Timing]:
     """Time each of ``fns`` (name -> zero-argument call); returns name -> Timing."""
     warmup = max(settings.budget / settings.rounds * WARMUP_FRACTION, min(SETTLE, settings.budget))
     samples = {name: [] for name in fns}

@@ -5,6 +5,7 @@
 cache under ``$RANVIER_HOME/datasets`` or ``~/.cache/ranvier/datasets``, or
 load the original files from a directory you name: ``load_data(path=DIR)``.
 """
+
 from ranvier.datasets import cifar10, digits, fashion_mnist, mnist
 
 __all__ = ["cifar10", "digits", "fashion_mnist", "mnist"]

@@ -9,6 +9,7 @@ matches, so a failed, corrupted or interrupted download leaves nothing behind.
 A file found in the cache is checked again before it is used (about 0.2 s for
 CIFAR-10's 170 MB). Every request goes through ``open_url``: tests replace it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -88,7 +89,8 @@ def fetch(dataset: str, files, path_help: str = "", verbose: bool = True) -> lis
             if actual != f.sha256:
                 raise ChecksumError(
                     f"[{dataset}] cached file {path} has SHA-256 {actual}, expected {f.sha256}; "
-                    f"delete it to download it again, or replace it with the original file")
+                    f"delete it to download it again, or replace it with the original file"
+                )
         else:
             errors = _download(dataset, f, path, verbose)
             if errors:
@@ -123,8 +125,12 @@ def _download(dataset: str, f: RemoteFile, path: Path, verbose: bool) -> list:
                 os.unlink(tmp)
     if mismatches:
         others = "\nother mirrors failed:\n" + "\n".join(errors) if errors else ""
-        raise ChecksumError(f"[{dataset}] {f.name}: checksum mismatch, expected SHA-256 {f.sha256}, got\n"
-                            + "\n".join(mismatches) + others + "\nnothing was written to the cache")
+        raise ChecksumError(
+            f"[{dataset}] {f.name}: checksum mismatch, expected SHA-256 {f.sha256}, got\n"
+            + "\n".join(mismatches)
+            + others
+            + "\nnothing was written to the cache"
+        )
     return errors
 
 
@@ -139,8 +145,11 @@ def _copy(url: str, out) -> str:
 
 
 def _offline_message(dataset, failed: RemoteFile, errors, files, folder: Path, path_help: str) -> str:
-    lines = [f"[{dataset}] could not download {failed.name}; every mirror failed:", *errors,
-             f"To work offline, put these files in {folder} (the cache; set RANVIER_HOME to move it):"]
+    lines = [
+        f"[{dataset}] could not download {failed.name}; every mirror failed:",
+        *errors,
+        f"To work offline, put these files in {folder} (the cache; set RANVIER_HOME to move it):",
+    ]
     for f in files:
         state = "present" if (folder / f.name).is_file() else "missing"
         lines.append(f"  {f.name}  ({state}; SHA-256 {f.sha256}; from {f.urls()[0]})")

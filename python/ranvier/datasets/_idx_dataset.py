@@ -1,8 +1,9 @@
 """The four IDX files that MNIST and Fashion-MNIST share, loaded as Keras returns them.
 
-    train-images-idx3-ubyte.gz  uint8 (60000, 28, 28)     train-labels-idx1-ubyte.gz  uint8 (60000,)
-    t10k-images-idx3-ubyte.gz   uint8 (10000, 28, 28)     t10k-labels-idx1-ubyte.gz   uint8 (10000,)
+train-images-idx3-ubyte.gz  uint8 (60000, 28, 28)     train-labels-idx1-ubyte.gz  uint8 (60000,)
+t10k-images-idx3-ubyte.gz   uint8 (10000, 28, 28)     t10k-labels-idx1-ubyte.gz   uint8 (10000,)
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,8 +12,12 @@ import numpy as np
 
 from ranvier.datasets import _download, idx
 
-FILE_NAMES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-              "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+FILE_NAMES = (
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+)
 PATH_HELP = " (" + ", ".join(FILE_NAMES) + "; gzip-compressed or not)"
 
 
@@ -32,15 +37,17 @@ def _find(folder: Path, name: str) -> Path:
     """``name`` in ``folder``, or its uncompressed version under either usual name
     (``train-images-idx3-ubyte``, or ``train-images.idx3-ubyte`` as some copies are named)."""
     if not folder.is_dir():
-        raise FileNotFoundError(f"{folder}: not a directory; load_data(path=DIR) needs a directory holding the "
-                                f"original files{PATH_HELP}")
+        raise FileNotFoundError(
+            f"{folder}: not a directory; load_data(path=DIR) needs a directory holding the original files{PATH_HELP}"
+        )
     plain = name[: -len(".gz")]
     candidates = (name, plain, plain.replace("-idx", ".idx"))
     for candidate in candidates:
         if (folder / candidate).is_file():
             return folder / candidate
-    raise FileNotFoundError(f"{folder}: none of {', '.join(candidates)} found; load_data(path=DIR) needs the "
-                            f"original files{PATH_HELP}")
+    raise FileNotFoundError(
+        f"{folder}: none of {', '.join(candidates)} found; load_data(path=DIR) needs the original files{PATH_HELP}"
+    )
 
 
 def _check_split(images: np.ndarray, labels: np.ndarray, images_path, labels_path) -> None:

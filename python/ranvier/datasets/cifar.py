@@ -10,6 +10,7 @@ members are read in memory, never extracted to disk. The Python version of
 CIFAR (pickled batches) is deliberately not supported: unpickling a file can
 run arbitrary code.
 """
+
 from __future__ import annotations
 
 import tarfile
@@ -29,14 +30,18 @@ TARBALL_FOLDER = "cifar-10-batches-bin"
 def parse_batch(data: bytes, name: str = "<bytes>"):
     """Binary records -> (images uint8 (N, 32, 32, 3), labels uint8 (N,)); ``name`` is used in error messages."""
     if not data or len(data) % RECORD_BYTES:
-        raise ValueError(f"{name}: not a CIFAR-10 binary batch: {len(data)} bytes is not a positive whole number "
-                         f"of {RECORD_BYTES}-byte records (1 label byte + 3x32x32 pixels)")
+        raise ValueError(
+            f"{name}: not a CIFAR-10 binary batch: {len(data)} bytes is not a positive whole number "
+            f"of {RECORD_BYTES}-byte records (1 label byte + 3x32x32 pixels)"
+        )
     records = np.frombuffer(data, np.uint8).reshape(-1, RECORD_BYTES)
     labels = records[:, 0].copy()
     bad = np.flatnonzero(labels >= NUM_CLASSES)
     if bad.size:
-        raise ValueError(f"{name}: not a CIFAR-10 binary batch: record {bad[0]} has label {labels[bad[0]]}, "
-                         f"labels must be 0..{NUM_CLASSES - 1}")
+        raise ValueError(
+            f"{name}: not a CIFAR-10 binary batch: record {bad[0]} has label {labels[bad[0]]}, "
+            f"labels must be 0..{NUM_CLASSES - 1}"
+        )
     images = records[:, 1:].reshape(-1, CHANNELS, SIDE, SIDE).transpose(0, 2, 3, 1)
     return np.ascontiguousarray(images), labels
 
@@ -55,8 +60,9 @@ def load_batches(path, names) -> dict:
             return {n: parse_batch((folder / n).read_bytes(), str(folder / n)) for n in names}
     if (path / TARBALL).is_file():
         return _from_tarball(path / TARBALL, names)
-    raise FileNotFoundError(f"{path}: found neither {TARBALL} nor all of {', '.join(names)} "
-                            f"(in the folder itself or in {TARBALL_FOLDER}/)")
+    raise FileNotFoundError(
+        f"{path}: found neither {TARBALL} nor all of {', '.join(names)} (in the folder itself or in {TARBALL_FOLDER}/)"
+    )
 
 
 def _from_tarball(path: Path, names) -> dict:

@@ -11,6 +11,7 @@ because unpickling a downloaded file can run arbitrary code.
 
 Labels: 0 airplane, 1 automobile, 2 bird, 3 cat, 4 deer, 5 dog, 6 frog, 7 horse, 8 ship, 9 truck.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,11 +26,17 @@ CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "
 # only an MD5 (c32a1d4ab5d03f1284b67883e8d87530), which ranvier does not check. Not checked here
 # by downloading: the machine this was written on has no internet.
 FILES = [
-    RemoteFile(cifar.TARBALL, "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd",
-               ("https://www.cs.toronto.edu/~kriz/",), 170052171),
+    RemoteFile(
+        cifar.TARBALL,
+        "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd",
+        ("https://www.cs.toronto.edu/~kriz/",),
+        170052171,
+    ),
 ]
-PATH_HELP = (f" ({cifar.TARBALL}, or the .bin files it holds: {', '.join(cifar.TRAIN_BATCHES)}, "
-             f"{cifar.TEST_BATCH}, directly or in {cifar.TARBALL_FOLDER}/)")
+PATH_HELP = (
+    f" ({cifar.TARBALL}, or the .bin files it holds: {', '.join(cifar.TRAIN_BATCHES)}, "
+    f"{cifar.TEST_BATCH}, directly or in {cifar.TARBALL_FOLDER}/)"
+)
 
 
 def load_data(path=None):

@@ -3,6 +3,7 @@
 The UCI "Optical Recognition of Handwritten Digits" set (1,797 images of 8x8,
 CC BY 4.0; see data/DIGITS_LICENSE.txt), the same data scikit-learn ships.
 """
+
 from __future__ import annotations
 
 from importlib import resources

@@ -7,6 +7,7 @@
 Labels: 0 T-shirt/top, 1 Trouser, 2 Pullover, 3 Dress, 4 Coat, 5 Sandal,
 6 Shirt, 7 Sneaker, 8 Bag, 9 Ankle boot. MIT licence, copyright Zalando SE.
 """
+
 from __future__ import annotations
 
 from ranvier.datasets import _idx_dataset
@@ -24,14 +25,24 @@ MIRRORS = (
 # for the third mirror); Keras' own fashion_mnist.py lists the same four SHA-256 values for the first mirror.
 # Not checked here by downloading: the machine this was written on has no internet.
 FILES = [
-    RemoteFile("train-images-idx3-ubyte.gz", "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
-               MIRRORS, 26421880),
-    RemoteFile("train-labels-idx1-ubyte.gz", "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
-               MIRRORS, 29515),
-    RemoteFile("t10k-images-idx3-ubyte.gz", "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
-               MIRRORS, 4422102),
-    RemoteFile("t10k-labels-idx1-ubyte.gz", "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
-               MIRRORS, 5148),
+    RemoteFile(
+        "train-images-idx3-ubyte.gz",
+        "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+        MIRRORS,
+        26421880,
+    ),
+    RemoteFile(
+        "train-labels-idx1-ubyte.gz", "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845", MIRRORS, 29515
+    ),
+    RemoteFile(
+        "t10k-images-idx3-ubyte.gz",
+        "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+        MIRRORS,
+        4422102,
+    ),
+    RemoteFile(
+        "t10k-labels-idx1-ubyte.gz", "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5", MIRRORS, 5148
+    ),
 ]
 
 

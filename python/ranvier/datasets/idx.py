@@ -10,6 +10,7 @@ Gzip is recognised by the file's first two bytes, not its name. Anything that
 does not match its header exactly (truncated, trailing bytes, not IDX) raises
 ``ValueError`` naming the file.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -38,18 +39,23 @@ def read_idx(path) -> np.ndarray:
 def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
     """The array stored in the uncompressed IDX bytes ``data``; ``name`` is used in error messages."""
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in ITEM_TYPES:
-        raise ValueError(f"{name}: not an IDX file (magic number {data[:4].hex() or 'missing'}; expected "
-                         f"0000 then a type code among {', '.join(f'{t:02x}' for t in ITEM_TYPES)} and the rank)")
+        raise ValueError(
+            f"{name}: not an IDX file (magic number {data[:4].hex() or 'missing'}; expected "
+            f"0000 then a type code among {', '.join(f'{t:02x}' for t in ITEM_TYPES)} and the rank)"
+        )
     ndim = data[3]
     header = 4 + 4 * ndim
     if len(data) < header:
-        raise ValueError(f"{name}: truncated IDX header: {ndim} dimensions need {header} bytes, "
-                         f"the file has {len(data)}")
+        raise ValueError(
+            f"{name}: truncated IDX header: {ndim} dimensions need {header} bytes, the file has {len(data)}"
+        )
     shape = struct.unpack(f">{ndim}I", data[4:header])
     dtype = np.dtype(ITEM_TYPES[data[2]])
     expected = header + math.prod(shape) * dtype.itemsize
     if len(data) != expected:
         what = "truncated" if len(data) < expected else "trailing bytes after the data"
-        raise ValueError(f"{name}: {what}: the IDX header says {dtype.name} {shape}, {expected} bytes in all; "
-                         f"the file has {len(data)}")
+        raise ValueError(
+            f"{name}: {what}: the IDX header says {dtype.name} {shape}, {expected} bytes in all; "
+            f"the file has {len(data)}"
+        )
     return np.frombuffer(data, dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))

@@ -8,6 +8,7 @@ Shapes and dtypes are Keras': no channel axis (add one with ``x[..., None]``
 for Conv2D). Keras reads a repackaged ``mnist.npz``; ranvier reads LeCun's four
 original IDX files instead, with the same content.
 """
+
 from __future__ import annotations
 
 from ranvier.datasets import _idx_dataset
@@ -23,14 +24,24 @@ MIRRORS = (
 # lists them for the second mirror. Not checked here by downloading: the machine this was written
 # on has no internet.
 FILES = [
-    RemoteFile("train-images-idx3-ubyte.gz", "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-               MIRRORS, 9912422),
-    RemoteFile("train-labels-idx1-ubyte.gz", "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-               MIRRORS, 28881),
-    RemoteFile("t10k-images-idx3-ubyte.gz", "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-               MIRRORS, 1648877),
-    RemoteFile("t10k-labels-idx1-ubyte.gz", "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
-               MIRRORS, 4542),
+    RemoteFile(
+        "train-images-idx3-ubyte.gz",
+        "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+        MIRRORS,
+        9912422,
+    ),
+    RemoteFile(
+        "train-labels-idx1-ubyte.gz", "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c", MIRRORS, 28881
+    ),
+    RemoteFile(
+        "t10k-images-idx3-ubyte.gz",
+        "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+        MIRRORS,
+        1648877,
+    ),
+    RemoteFile(
+        "t10k-labels-idx1-ubyte.gz", "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6", MIRRORS, 4542
+    ),
 ]
 
 

@@ -7,9 +7,30 @@ kernel family, named as in ``ranvier.ops`` and ``ranvier.reference``
 (``arithmetic`` has no kernels of its own; the optimizer updates are not
 differentiable and have no module here).
 """
+
 from ranvier.functional.activation import gelu, relu, sigmoid, tanh
-from ranvier.functional.arithmetic import (abs, add, as_tensor, clip, concatenate, div, exp, flatten, getitem, log,
-                                           mean, mul, neg, power, reshape, sqrt, stack, sub, sum, transpose)
+from ranvier.functional.arithmetic import (
+    abs,
+    add,
+    as_tensor,
+    clip,
+    concatenate,
+    div,
+    exp,
+    flatten,
+    getitem,
+    log,
+    mean,
+    mul,
+    neg,
+    power,
+    reshape,
+    sqrt,
+    stack,
+    sub,
+    sum,
+    transpose,
+)
 from ranvier.functional.attention import attention
 from ranvier.functional.conv import conv2d
 from ranvier.functional.dense import linear, matmul
@@ -21,8 +42,46 @@ from ranvier.functional.pool import avg_pool2d, global_avg_pool2d, max_pool2d
 from ranvier.functional.rnn import lstm, simple_rnn
 from ranvier.functional.softmax import log_softmax, softmax, softmax_cross_entropy
 
-__all__ = ["abs", "add", "as_tensor", "attention", "avg_pool2d", "binary_cross_entropy", "clip", "concatenate",
-           "conv2d", "div", "dropout", "embedding", "exp", "flatten", "gelu", "getitem", "global_avg_pool2d",
-           "layer_norm", "linear", "log", "log_softmax", "lstm", "matmul", "max_pool2d", "mean", "mse", "mul", "neg",
-           "power", "relu", "reshape", "sigmoid", "simple_rnn", "softmax", "softmax_cross_entropy", "sqrt", "stack",
-           "sub", "sum", "tanh", "transpose"]
+__all__ = [
+    "abs",
+    "add",
+    "as_tensor",
+    "attention",
+    "avg_pool2d",
+    "binary_cross_entropy",
+    "clip",
+    "concatenate",
+    "conv2d",
+    "div",
+    "dropout",
+    "embedding",
+    "exp",
+    "flatten",
+    "gelu",
+    "getitem",
+    "global_avg_pool2d",
+    "layer_norm",
+    "linear",
+    "log",
+    "log_softmax",
+    "lstm",
+    "matmul",
+    "max_pool2d",
+    "mean",
+    "mse",
+    "mul",
+    "neg",
+    "power",
+    "relu",
+    "reshape",
+    "sigmoid",
+    "simple_rnn",
+    "softmax",
+    "softmax_cross_entropy",
+    "sqrt",
+    "stack",
+    "sub",
+    "sum",
+    "tanh",
+    "transpose",
+]

@@ -1,4 +1,5 @@
 """The element-wise activations on Tensors: relu, sigmoid, tanh, gelu."""
+
 from __future__ import annotations
 
 from ranvier import ops

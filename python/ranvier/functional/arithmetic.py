@@ -1,4 +1,5 @@
 """Element-wise arithmetic, reductions and shape functions on Tensors (array math)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -181,4 +182,6 @@ def concatenate(tensors, axis: int = 0) -> Tensor:
 
 def stack(tensors, axis: int = 0) -> Tensor:
     tensors = [as_tensor(t) for t in tensors]
-    return concatenate([reshape(t, t.shape[:axis % (t.ndim + 1)] + (1,) + t.shape[axis % (t.ndim + 1):]) for t in tensors], axis=axis)
+    return concatenate(
+        [reshape(t, t.shape[: axis % (t.ndim + 1)] + (1,) + t.shape[axis % (t.ndim + 1) :]) for t in tensors], axis=axis
+    )

@@ -1,4 +1,5 @@
 """Scaled dot-product attention on (B, H, L, D) Tensors, flash-style (no L x L matrix kept)."""
+
 from __future__ import annotations
 
 from ranvier import ops

@@ -1,4 +1,5 @@
 """Inverted dropout on Tensors."""
+
 from __future__ import annotations
 
 from ranvier import ops, utils

@@ -1,4 +1,5 @@
 """Embedding lookup on Tensors."""
+
 from __future__ import annotations
 
 from ranvier import ops

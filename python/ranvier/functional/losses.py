@@ -1,4 +1,5 @@
 """The losses on Tensors (mse, binary cross-entropy), through the fused kernels."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -36,7 +37,8 @@ def binary_cross_entropy(pred, target, reduction: str = "mean", from_logits: boo
     loss = ops.binary_cross_entropy(pred.data, target.data, reduction=reduction, from_logits=from_logits)
 
     def backward(g):
-        return ops.binary_cross_entropy_backward(pred.data, target.data, reduction=reduction, from_logits=from_logits,
-                                                 dloss=reduced_grad(g, reduction)), None
+        return ops.binary_cross_entropy_backward(
+            pred.data, target.data, reduction=reduction, from_logits=from_logits, dloss=reduced_grad(g, reduction)
+        ), None
 
     return make_result(loss, (pred, target), backward)

@@ -1,4 +1,5 @@
 """Layer normalisation on Tensors."""
+
 from __future__ import annotations
 
 from ranvier import ops

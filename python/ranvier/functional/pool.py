@@ -1,4 +1,5 @@
 """Pooling on NHWC Tensors."""
+
 from __future__ import annotations
 
 from ranvier import ops

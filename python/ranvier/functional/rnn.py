@@ -1,4 +1,5 @@
 """LSTM and SimpleRNN over whole sequences, with backpropagation through time."""
+
 from __future__ import annotations
 
 from ranvier import ops
@@ -19,13 +20,23 @@ def lstm(x, kernel, recurrent_kernel, bias, h0=None, c0=None, return_sequences: 
     c0_t = as_tensor(c0) if c0 is not None else None
     h0d = None if h0_t is None else h0_t.data
     c0d = None if c0_t is None else c0_t.data
-    out, h_T, c_T, cache = ops.lstm(x.data, k.data, rk.data, b.data, h0=h0d, c0=c0d,
-                                    return_sequences=return_sequences, return_state=True, return_cache=True)
+    out, h_T, c_T, cache = ops.lstm(
+        x.data,
+        k.data,
+        rk.data,
+        b.data,
+        h0=h0d,
+        c0=c0d,
+        return_sequences=return_sequences,
+        return_state=True,
+        return_cache=True,
+    )
 
     def backward(grads):
         d_out, dh_T, dc_T = grads
-        dx, dk, drk, db, dh0, dc0 = ops.lstm_backward(d_out, x.data, k.data, rk.data, b.data, cache, h0=h0d, c0=c0d,
-                                                      dh_T=dh_T, dc_T=dc_T)
+        dx, dk, drk, db, dh0, dc0 = ops.lstm_backward(
+            d_out, x.data, k.data, rk.data, b.data, cache, h0=h0d, c0=c0d, dh_T=dh_T, dc_T=dc_T
+        )
         extra = ([dh0] if h0 is not None else []) + ([dc0] if c0 is not None else [])
         return (dx, dk, drk, db, *extra)
 
@@ -36,8 +47,9 @@ def simple_rnn(x, kernel, recurrent_kernel, bias, h0=None, return_sequences: boo
     """Keras SimpleRNN (tanh). Returns (output, h_T); output is (B, T, U) or (B, U)."""
     (x, k, rk, b), states = _parents(x, kernel, recurrent_kernel, bias, h0)
     h0d = None if h0 is None else as_tensor(h0).data
-    out, h_T, cache = ops.simple_rnn(x.data, k.data, rk.data, b.data, h0=h0d, return_sequences=return_sequences,
-                                     return_state=True, return_cache=True)
+    out, h_T, cache = ops.simple_rnn(
+        x.data, k.data, rk.data, b.data, h0=h0d, return_sequences=return_sequences, return_state=True, return_cache=True
+    )
 
     def backward(grads):
         d_out, dh_T = grads

@@ -1,4 +1,5 @@
 """Softmax, log-softmax and the fused softmax cross-entropy on Tensors."""
+
 from __future__ import annotations
 
 from ranvier import ops
@@ -25,7 +26,8 @@ def softmax_cross_entropy(logits, labels, reduction: str = "mean") -> Tensor:
     loss = ops.softmax_cross_entropy(logits.data, labels.data, reduction=reduction)
 
     def backward(g):
-        return ops.softmax_cross_entropy_backward(logits.data, labels.data, reduction=reduction,
-                                                  dloss=reduced_grad(g, reduction)), None
+        return ops.softmax_cross_entropy_backward(
+            logits.data, labels.data, reduction=reduction, dloss=reduced_grad(g, reduction)
+        ), None
 
     return make_result(loss, (logits, labels), backward)

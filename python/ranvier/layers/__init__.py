@@ -1,4 +1,5 @@
 """Layers with Keras names, arguments and weight layouts."""
+
 from ranvier.layers.attention import MultiHeadAttention, PositionalEncoding
 from ranvier.layers.base import Layer
 from ranvier.layers.conv import AveragePooling2D, Conv2D, GlobalAveragePooling1D, GlobalAveragePooling2D, MaxPooling2D
@@ -8,6 +9,25 @@ from ranvier.layers.normalization import BatchNormalization, LayerNormalization
 from ranvier.layers.recurrent import LSTM, SimpleRNN
 from ranvier.layers.transformer import TransformerEncoder
 
-__all__ = ["LSTM", "Activation", "AveragePooling2D", "BatchNormalization", "Conv2D", "Dense", "Dropout", "Embedding",
-           "Flatten", "GlobalAveragePooling1D", "GlobalAveragePooling2D", "Input", "Layer", "LayerNormalization", "MaxPooling2D",
-           "MultiHeadAttention", "PositionalEncoding", "Reshape", "SimpleRNN", "TransformerEncoder"]
+__all__ = [
+    "LSTM",
+    "Activation",
+    "AveragePooling2D",
+    "BatchNormalization",
+    "Conv2D",
+    "Dense",
+    "Dropout",
+    "Embedding",
+    "Flatten",
+    "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D",
+    "Input",
+    "Layer",
+    "LayerNormalization",
+    "MaxPooling2D",
+    "MultiHeadAttention",
+    "PositionalEncoding",
+    "Reshape",
+    "SimpleRNN",
+    "TransformerEncoder",
+]

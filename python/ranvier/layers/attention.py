@@ -1,10 +1,11 @@
 """Multi-head attention and sinusoidal positional encoding."""
+
 from __future__ import annotations
 
 import numpy as np
 
-from ranvier.device import array_module
 from ranvier import functional as F
+from ranvier.device import array_module
 from ranvier.layers.base import Layer
 from ranvier.tensor import Tensor
 
@@ -19,9 +20,15 @@ class MultiHeadAttention(Layer):
     attention kernel. attention_mask (B, Lq, Lk) boolean, True = attend.
     """
 
-
-    def __init__(self, num_heads: int, key_dim: int, value_dim: int | None = None, use_bias: bool = True,
-                 output_shape: int | None = None, **kwargs):
+    def __init__(
+        self,
+        num_heads: int,
+        key_dim: int,
+        value_dim: int | None = None,
+        use_bias: bool = True,
+        output_shape: int | None = None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if int(num_heads) < 1 or int(key_dim) < 1:
             raise ValueError(f"[MultiHeadAttention] num_heads and key_dim must be positive, got {num_heads}, {key_dim}")
@@ -63,8 +70,10 @@ class MultiHeadAttention(Layer):
         value = query if value is None else F.as_tensor(value)
         key = value if key is None else F.as_tensor(key)
         if value.shape[-1] != self.value_kernel.shape[0] or key.shape[-1] != self.key_kernel.shape[0]:
-            raise ValueError(f"[MultiHeadAttention '{self.name}'] key/value feature sizes {key.shape[-1]}/{value.shape[-1]} "
-                             f"differ from those it was built for ({self.key_kernel.shape[0]}/{self.value_kernel.shape[0]})")
+            raise ValueError(
+                f"[MultiHeadAttention '{self.name}'] key/value feature sizes {key.shape[-1]}/{value.shape[-1]} "
+                f"differ from those it was built for ({self.key_kernel.shape[0]}/{self.value_kernel.shape[0]})"
+            )
         q = self._heads(query, self.query_kernel, self.query_bias, self.key_dim)
         k = self._heads(key, self.key_kernel, self.key_bias, self.key_dim)
         v = self._heads(value, self.value_kernel, self.value_bias, self.value_dim)
@@ -79,8 +88,14 @@ class MultiHeadAttention(Layer):
         return F.linear(merged, w, self.output_bias)
 
     def get_config(self):
-        return {**super().get_config(), "num_heads": self.num_heads, "key_dim": self.key_dim,
-                "value_dim": self.value_dim, "use_bias": self.use_bias, "output_shape": self.out_dim}
+        return {
+            **super().get_config(),
+            "num_heads": self.num_heads,
+            "key_dim": self.key_dim,
+            "value_dim": self.value_dim,
+            "use_bias": self.use_bias,
+            "output_shape": self.out_dim,
+        }
 
 
 def sinusoidal_encoding(length: int, dim: int) -> np.ndarray:
@@ -95,7 +110,6 @@ def sinusoidal_encoding(length: int, dim: int) -> np.ndarray:
 
 class PositionalEncoding(Layer):
     """x (B, L, D) -> x + pe[:L], the fixed sinusoidal encoding of each position (no weights)."""
-
 
     def call(self, x):
         pe = array_module(x.data).asarray(sinusoidal_encoding(x.shape[1], x.shape[2]))

@@ -4,6 +4,7 @@ A layer creates its weights lazily from the first input it sees (or from
 ``input_shape``), checks later inputs against that shape, tracks sublayers
 assigned as attributes, and switches between training and inference.
 """
+
 from __future__ import annotations
 
 import re

@@ -1,7 +1,9 @@
 """Convolution and pooling layers on NHWC images (Keras' channels_last)."""
+
 from __future__ import annotations
 
-from ranvier import activations, functional as F
+from ranvier import activations
+from ranvier import functional as F
 from ranvier.layers.base import Layer
 
 
@@ -19,9 +21,19 @@ class Conv2D(Layer):
     for "valid" padding and ceil(H / stride) for "same".
     """
 
-    def __init__(self, filters: int, kernel_size, strides=(1, 1), padding: str = "valid", dilation_rate=(1, 1),
-                 activation=None, use_bias: bool = True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 **kwargs):
+    def __init__(
+        self,
+        filters: int,
+        kernel_size,
+        strides=(1, 1),
+        padding: str = "valid",
+        dilation_rate=(1, 1),
+        activation=None,
+        use_bias: bool = True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if int(filters) < 1:
             raise ValueError(f"[Conv2D] filters must be a positive integer, got {filters!r}")
@@ -40,23 +52,41 @@ class Conv2D(Layer):
     def build(self, input_shape):
         if len(input_shape) != 4:
             raise ValueError(f"[Conv2D '{self.name}'] expects images (N, H, W, C), got inputs of shape {input_shape}")
-        self.kernel = self.add_weight("kernel", self.kernel_size + (input_shape[-1], self.filters), self.kernel_initializer)
+        self.kernel = self.add_weight(
+            "kernel", self.kernel_size + (input_shape[-1], self.filters), self.kernel_initializer
+        )
         self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer) if self.use_bias else None
 
     def call_logits(self, x):
-        return F.conv2d(x, self.kernel, self.bias, stride=self.strides, padding=self.padding, dilation=self.dilation_rate)
+        return F.conv2d(
+            x, self.kernel, self.bias, stride=self.strides, padding=self.padding, dilation=self.dilation_rate
+        )
 
     def call(self, x):
         if activations.is_fused(self.activation):
             act = None if self.activation == "linear" else self.activation
-            return F.conv2d(x, self.kernel, self.bias, stride=self.strides, padding=self.padding,
-                            dilation=self.dilation_rate, activation=act)
+            return F.conv2d(
+                x,
+                self.kernel,
+                self.bias,
+                stride=self.strides,
+                padding=self.padding,
+                dilation=self.dilation_rate,
+                activation=act,
+            )
         return activations.get(self.activation)(self.call_logits(x))
 
     def get_config(self):
-        return {**super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
-                "strides": list(self.strides), "padding": self.padding, "dilation_rate": list(self.dilation_rate),
-                "activation": self.activation, "use_bias": self.use_bias}
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": list(self.kernel_size),
+            "strides": list(self.strides),
+            "padding": self.padding,
+            "dilation_rate": list(self.dilation_rate),
+            "activation": self.activation,
+            "use_bias": self.use_bias,
+        }
 
 
 class _Pooling2D(Layer):
@@ -75,8 +105,12 @@ class _Pooling2D(Layer):
         return type(self).function(x, self.pool_size, self.strides, self.padding)
 
     def get_config(self):
-        return {**super().get_config(), "pool_size": list(self.pool_size), "strides": list(self.strides),
-                "padding": self.padding}
+        return {
+            **super().get_config(),
+            "pool_size": list(self.pool_size),
+            "strides": list(self.strides),
+            "padding": self.padding,
+        }
 
 
 class MaxPooling2D(_Pooling2D):
@@ -100,7 +134,6 @@ class GlobalAveragePooling2D(Layer):
 
 class GlobalAveragePooling1D(Layer):
     """(N, L, C) -> (N, C): the mean over the sequence axis."""
-
 
     def call(self, x):
         return F.mean(x, axis=1)

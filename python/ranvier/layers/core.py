@@ -1,10 +1,13 @@
 """Core layers: Input, Dense, Activation, Flatten, Reshape, Dropout."""
+
 from __future__ import annotations
 
 import numpy as np
 
-from ranvier import activations, functional as F
+from ranvier import activations
+from ranvier import functional as F
 from ranvier.layers.base import Layer
+
 
 class Input(Layer):
     """Declares the input shape (without the batch axis) of a Sequential model."""
@@ -27,8 +30,15 @@ class Dense(Layer):
     after it (and fused with cross-entropy by ``Model.compile``).
     """
 
-    def __init__(self, units: int, activation=None, use_bias: bool = True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
+    def __init__(
+        self,
+        units: int,
+        activation=None,
+        use_bias: bool = True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if int(units) < 1:
             raise ValueError(f"[Dense] units must be a positive integer, got {units!r}")

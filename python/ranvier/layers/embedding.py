@@ -1,4 +1,5 @@
 """Embedding: integer ids to learned vectors."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Normalisation layers."""
+
 from __future__ import annotations
 
 from ranvier import functional as F
@@ -14,8 +15,15 @@ class BatchNormalization(Layer):
     Inference (``model.eval()``, ``predict``): the moving statistics are used.
     """
 
-    def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True,
-                 scale: bool = True, **kwargs):
+    def __init__(
+        self,
+        axis: int = -1,
+        momentum: float = 0.99,
+        epsilon: float = 1e-3,
+        center: bool = True,
+        scale: bool = True,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if axis != -1:
             raise ValueError(f"[BatchNormalization] only axis=-1 (channels last) is supported, got {axis}")
@@ -49,8 +57,13 @@ class BatchNormalization(Layer):
         return y
 
     def get_config(self):
-        return {**super().get_config(), "momentum": self.momentum, "epsilon": self.epsilon, "center": self.center,
-                "scale": self.scale}
+        return {
+            **super().get_config(),
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+        }
 
 
 class LayerNormalization(Layer):

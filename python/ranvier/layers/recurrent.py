@@ -1,4 +1,5 @@
 """Recurrent layers over (batch, timesteps, features) sequences, Keras layouts."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -10,9 +11,16 @@ from ranvier.layers.base import Layer
 class _Recurrent(Layer):
     gates = 1
 
-    def __init__(self, units: int, return_sequences: bool = False, return_state: bool = False,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
-                 **kwargs):
+    def __init__(
+        self,
+        units: int,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if int(units) < 1:
             raise ValueError(f"[{type(self).__name__}] units must be a positive integer, got {units!r}")
@@ -24,8 +32,10 @@ class _Recurrent(Layer):
 
     def build(self, input_shape):
         if len(input_shape) != 3:
-            raise ValueError(f"[{type(self).__name__} '{self.name}'] expects (batch, timesteps, features), "
-                             f"got inputs of shape {input_shape}")
+            raise ValueError(
+                f"[{type(self).__name__} '{self.name}'] expects (batch, timesteps, features), "
+                f"got inputs of shape {input_shape}"
+            )
         cols = self.gates * self.units
         self.kernel = self.add_weight("kernel", (input_shape[-1], cols), self.kernel_initializer)
         self.recurrent_kernel = self.add_weight("recurrent_kernel", (self.units, cols), self.recurrent_initializer)
@@ -35,8 +45,12 @@ class _Recurrent(Layer):
         return (out, *states) if self.return_state else out
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units, "return_sequences": self.return_sequences,
-                "return_state": self.return_state}
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "return_sequences": self.return_sequences,
+            "return_state": self.return_state,
+        }
 
 
 class SimpleRNN(_Recurrent):
@@ -48,7 +62,11 @@ class SimpleRNN(_Recurrent):
     """
 
     def call(self, x, initial_state=None):
-        h0 = None if initial_state is None else (initial_state[0] if isinstance(initial_state, (list, tuple)) else initial_state)
+        h0 = (
+            None
+            if initial_state is None
+            else (initial_state[0] if isinstance(initial_state, (list, tuple)) else initial_state)
+        )
         out, h = F.simple_rnn(x, self.kernel, self.recurrent_kernel, self.bias, h0, self.return_sequences)
         return self._result(out, (h,))
 
@@ -71,7 +89,7 @@ class LSTM(_Recurrent):
     def build(self, input_shape):
         super().build(input_shape)
         if self.unit_forget_bias:
-            self.bias.data[self.units:2 * self.units] = np.float32(1.0)
+            self.bias.data[self.units : 2 * self.units] = np.float32(1.0)
 
     def call(self, x, initial_state=None):
         h0, c0 = (None, None) if initial_state is None else tuple(initial_state)

@@ -1,4 +1,5 @@
 """The Transformer encoder block ("Attention Is All You Need", post-norm by default)."""
+
 from __future__ import annotations
 
 from ranvier.layers.attention import MultiHeadAttention
@@ -17,9 +18,16 @@ class TransformerEncoder(Layer):
     (pre-norm). Heads split D: key_dim = D // num_heads.
     """
 
-
-    def __init__(self, num_heads: int, intermediate_dim: int, dropout: float = 0.0, activation="relu",
-                 layer_norm_epsilon: float = 1e-5, normalize_first: bool = False, **kwargs):
+    def __init__(
+        self,
+        num_heads: int,
+        intermediate_dim: int,
+        dropout: float = 0.0,
+        activation="relu",
+        layer_norm_epsilon: float = 1e-5,
+        normalize_first: bool = False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.num_heads, self.intermediate_dim = int(num_heads), int(intermediate_dim)
         self.dropout_rate, self.activation = float(dropout), activation
@@ -28,7 +36,9 @@ class TransformerEncoder(Layer):
     def build(self, input_shape):
         d = input_shape[-1]
         if d % self.num_heads:
-            raise ValueError(f"[TransformerEncoder '{self.name}'] feature size {d} is not divisible by num_heads={self.num_heads}")
+            raise ValueError(
+                f"[TransformerEncoder '{self.name}'] feature size {d} is not divisible by num_heads={self.num_heads}"
+            )
         self.self_attention = MultiHeadAttention(self.num_heads, d // self.num_heads, name=f"{self.name}_attention")
         self.attention_norm = LayerNormalization(epsilon=self.layer_norm_epsilon, name=f"{self.name}_attention_norm")
         self.intermediate = Dense(self.intermediate_dim, activation=self.activation, name=f"{self.name}_intermediate")
@@ -50,6 +60,12 @@ class TransformerEncoder(Layer):
         return y if self.normalize_first else self.output_norm(y)
 
     def get_config(self):
-        return {**super().get_config(), "num_heads": self.num_heads, "intermediate_dim": self.intermediate_dim,
-                "dropout": self.dropout_rate, "activation": self.activation,
-                "layer_norm_epsilon": self.layer_norm_epsilon, "normalize_first": self.normalize_first}
+        return {
+            **super().get_config(),
+            "num_heads": self.num_heads,
+            "intermediate_dim": self.intermediate_dim,
+            "dropout": self.dropout_rate,
+            "activation": self.activation,
+            "layer_norm_epsilon": self.layer_norm_epsilon,
+            "normalize_first": self.normalize_first,
+        }

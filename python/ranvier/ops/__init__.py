@@ -7,15 +7,16 @@ kernel. ``ranvier.reference`` holds the plain NumPy specification of every op
 under the same name. One module per kernel family; each lists its ops in
 ``__all__``.
 """
+
 from ranvier.ops.activation import *  # noqa: F401,F403
 from ranvier.ops.attention import *  # noqa: F401,F403
-from ranvier.ops.dense import *  # noqa: F401,F403
-from ranvier.ops.norm import *  # noqa: F401,F403
-from ranvier.ops.embedding import *  # noqa: F401,F403
-from ranvier.ops.dropout import *  # noqa: F401,F403
-from ranvier.ops.optim import *  # noqa: F401,F403
-from ranvier.ops.rnn import *  # noqa: F401,F403
-from ranvier.ops.losses import *  # noqa: F401,F403
-from ranvier.ops.pool import *  # noqa: F401,F403
-from ranvier.ops.softmax import *  # noqa: F401,F403
 from ranvier.ops.conv import *  # noqa: F401,F403
+from ranvier.ops.dense import *  # noqa: F401,F403
+from ranvier.ops.dropout import *  # noqa: F401,F403
+from ranvier.ops.embedding import *  # noqa: F401,F403
+from ranvier.ops.losses import *  # noqa: F401,F403
+from ranvier.ops.norm import *  # noqa: F401,F403
+from ranvier.ops.optim import *  # noqa: F401,F403
+from ranvier.ops.pool import *  # noqa: F401,F403
+from ranvier.ops.rnn import *  # noqa: F401,F403
+from ranvier.ops.softmax import *  # noqa: F401,F403

@@ -4,6 +4,7 @@ The backward of relu, sigmoid and tanh takes the forward *output* ``y``; that
 of gelu takes the forward *input* ``x`` (the derivative of gelu is not a
 function of its output).
 """
+
 from __future__ import annotations
 
 from ranvier import backend

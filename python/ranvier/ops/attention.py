@@ -17,6 +17,7 @@ from which ``attention_backward`` recomputes the probabilities tile by tile.
 q, k, v may be strided views (e.g. a (B, L, H, D) array transposed to
 (B, H, L, D)); they are read in place.
 """
+
 from __future__ import annotations
 
 from ranvier import backend

@@ -6,6 +6,7 @@ the odd one on the bottom/right), or explicit: an int, a pair (ph, pw), or
 ((top, bottom), (left, right)). The arguments are checked by the compiled
 modules (cpp/args/conv.h).
 """
+
 from __future__ import annotations
 
 from ranvier import backend

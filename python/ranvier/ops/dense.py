@@ -1,4 +1,5 @@
 """Matrix products and the dense layer."""
+
 from __future__ import annotations
 
 from ranvier import backend

@@ -1,4 +1,5 @@
 """Inverted dropout with a reproducible, counter-based mask."""
+
 from __future__ import annotations
 
 from ranvier import backend

@@ -1,4 +1,5 @@
 """Embedding lookup and its backward (a scatter-add)."""
+
 from __future__ import annotations
 
 from ranvier import backend

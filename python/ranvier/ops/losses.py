@@ -5,6 +5,7 @@ mean over its elements (Keras' convention), and reduction "none" gives those
 (N,) losses, "mean" their mean (= the mean over all elements) and "sum" their
 sum, as 0-d arrays. The backward returns dL/dpred.
 """
+
 from __future__ import annotations
 
 from ranvier import backend

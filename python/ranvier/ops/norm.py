@@ -1,4 +1,5 @@
 """Layer normalisation over the last axis and its backward."""
+
 from __future__ import annotations
 
 from ranvier import backend

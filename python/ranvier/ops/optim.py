@@ -4,6 +4,7 @@ Every array that is updated (param, velocity, m, v, mean_grad) must be a C-conti
 writeable float32 array: anything else is an error, because a converted copy
 would silently drop the update. The ops return the same arrays they updated.
 """
+
 from __future__ import annotations
 
 from ranvier import backend
@@ -26,8 +27,7 @@ def sgd_update(param, grad, velocity=None, lr=0.01, momentum=0.0, nesterov=False
     return param, velocity
 
 
-def adam_update(param, grad, m, v, step, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-7, weight_decay=0.0,
-                decoupled=False):
+def adam_update(param, grad, m, v, step, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-7, weight_decay=0.0, decoupled=False):
     """One Adam step in place (Kingma & Ba, Algorithm 1, as PyTorch computes it):
 
         g = grad + weight_decay * param          (decoupled=False: L2 in the gradient)

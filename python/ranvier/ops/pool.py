@@ -7,6 +7,7 @@ the image evenly (the extra element at the end). Padding never takes part:
 max ignores it, avg divides by the number of elements inside the image.
 The arguments are checked by the compiled modules (cpp/args/pool.h).
 """
+
 from __future__ import annotations
 
 from ranvier import backend

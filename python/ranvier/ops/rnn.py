@@ -17,6 +17,7 @@ The arrays are those the forward computed anyway (the h sequence is needed
 for the recurrence even when only the last output is returned), so keeping
 the cache costs no extra work.
 """
+
 from __future__ import annotations
 
 from ranvier import backend
@@ -25,8 +26,9 @@ from ranvier.reference.rnn import rnn_outputs
 __all__ = ["lstm", "lstm_backward", "simple_rnn", "simple_rnn_backward"]
 
 
-def lstm(x, kernel, recurrent_kernel, bias, h0=None, c0=None, return_sequences=True,
-         return_state=False, return_cache=False):
+def lstm(
+    x, kernel, recurrent_kernel, bias, h0=None, c0=None, return_sequences=True, return_state=False, return_cache=False
+):
     """Keras LSTM over a whole sequence.
 
     z_t = x_t @ kernel + h_{t-1} @ recurrent_kernel + bias, split into (i, f, c, o);
@@ -41,8 +43,7 @@ def lstm(x, kernel, recurrent_kernel, bias, h0=None, c0=None, return_sequences=T
     return rnn_outputs(h, (h[:, -1], c[:, -1]), cache, return_sequences, return_state, return_cache)
 
 
-def lstm_backward(dh_seq, x, kernel, recurrent_kernel, bias, cache, h0=None, c0=None, dh_T=None,
-                  dc_T=None):
+def lstm_backward(dh_seq, x, kernel, recurrent_kernel, bias, cache, h0=None, c0=None, dh_T=None, dc_T=None):
     """Backpropagation through time of ``lstm``.
 
     dh_seq: gradient of the output, (B, T, U), or (B, U) when the forward ran
@@ -54,8 +55,9 @@ def lstm_backward(dh_seq, x, kernel, recurrent_kernel, bias, cache, h0=None, c0=
     return backend.kernels(x).lstm_backward(dh_seq, x, kernel, recurrent_kernel, bias, cache, h0, c0, dh_T, dc_T)
 
 
-def simple_rnn(x, kernel, recurrent_kernel, bias, h0=None, return_sequences=True,
-               return_state=False, return_cache=False):
+def simple_rnn(
+    x, kernel, recurrent_kernel, bias, h0=None, return_sequences=True, return_state=False, return_cache=False
+):
     """Keras SimpleRNN with tanh: h_t = tanh(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias).
 
     x (B, T, F), kernel (F, U), recurrent_kernel (U, U), bias (U,), h0 (B, U) or

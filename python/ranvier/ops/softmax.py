@@ -6,6 +6,7 @@ axis last (a copy) and the result back (a view). Every row is shifted by its
 maximum, so any finite input, ±1e4 included, gives finite results. A NaN in a
 row makes the whole row NaN.
 """
+
 from __future__ import annotations
 
 from ranvier import backend

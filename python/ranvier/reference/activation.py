@@ -1,4 +1,5 @@
 """Activations, plainly: the specification the kernels are tested against."""
+
 from __future__ import annotations
 
 import math

@@ -4,6 +4,7 @@ Same conventions as ``ranvier.ops.attention``: mask True = attend, causal
 lets query i see keys j <= i + (Lk - Lq) (bottom-right aligned), a query with
 no allowed key outputs zeros, has lse = -inf and gets zero gradient.
 """
+
 from __future__ import annotations
 
 import math

@@ -4,6 +4,7 @@ x (N, H, W, C), w (KH, KW, C, K). Padding as in Keras/TensorFlow: "valid",
 "same" (out = ceil(in / stride), the odd pad on the bottom/right), an int, a
 pair (ph, pw) or ((top, bottom), (left, right)).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -45,9 +46,15 @@ def _taps(x, w, stride, padding, dilation):
     xp = np.pad(x, ((0, 0), pads[0], pads[1], (0, 0)))
     ho = (xp.shape[1] - span[0]) // sh + 1
     wo = (xp.shape[2] - span[1]) // sw + 1
-    taps = {(i, j): (slice(None), slice(i * dh, i * dh + (ho - 1) * sh + 1, sh),
-                     slice(j * dw, j * dw + (wo - 1) * sw + 1, sw))
-            for i in range(kh) for j in range(kw)}
+    taps = {
+        (i, j): (
+            slice(None),
+            slice(i * dh, i * dh + (ho - 1) * sh + 1, sh),
+            slice(j * dw, j * dw + (wo - 1) * sw + 1, sw),
+        )
+        for i in range(kh)
+        for j in range(kw)
+    }
     return xp, pads, taps
 
 
@@ -77,5 +84,5 @@ def conv2d_backward(dy, x, w, stride=1, padding="valid", dilation=1, activation=
         dxp[s] += np.einsum("nhwk,ck->nhwc", dz, w[i, j])
         dw[i, j] = np.einsum("nhwc,nhwk->ck", xp[s], dz)
     h, wd = x.shape[1:3]
-    dx = dxp[:, pads[0][0]:pads[0][0] + h, pads[1][0]:pads[1][0] + wd]
+    dx = dxp[:, pads[0][0] : pads[0][0] + h, pads[1][0] : pads[1][0] + wd]
     return dx, dw, dz.sum(axis=(0, 1, 2))

@@ -1,4 +1,5 @@
 """Matrix products and the dense layer, plainly."""
+
 from __future__ import annotations
 
 import numpy as np

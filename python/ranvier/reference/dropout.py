@@ -1,4 +1,5 @@
 """Dropout, plainly, with the same counter-based mask as the kernels."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Embedding, plainly."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,5 +1,6 @@
 """Mean squared error and binary cross-entropy, plainly: per-element loss,
 mean over each sample's elements, then the reduction over samples."""
+
 from __future__ import annotations
 
 import numpy as np

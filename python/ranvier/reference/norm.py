@@ -1,4 +1,5 @@
 """Layer normalisation, plainly."""
+
 from __future__ import annotations
 
 import numpy as np

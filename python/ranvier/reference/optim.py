@@ -1,4 +1,5 @@
 """Optimizer updates, plainly: they return updated copies."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -15,8 +16,7 @@ def sgd_update(param, grad, velocity=None, lr=0.01, momentum=0.0, nesterov=False
     return param - lr * update, velocity
 
 
-def adam_update(param, grad, m, v, step, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-7, weight_decay=0.0,
-                decoupled=False):
+def adam_update(param, grad, m, v, step, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-7, weight_decay=0.0, decoupled=False):
     if decoupled:
         decayed = param - lr * weight_decay * param
     else:

@@ -1,4 +1,5 @@
 """Pooling, plainly: one window at a time, clipped to the image."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -13,6 +13,7 @@ that cache; ``dh_seq`` is the gradient of the output sequence (B, T, U), or of
 the last output only (B, U) when the forward ran with
 ``return_sequences=False``, or None.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -47,8 +48,9 @@ def _sequence_grad(dh_seq, shape, dtype):
     return full
 
 
-def lstm(x, kernel, recurrent_kernel, bias, h0=None, c0=None, return_sequences=True,
-         return_state=False, return_cache=False):
+def lstm(
+    x, kernel, recurrent_kernel, bias, h0=None, c0=None, return_sequences=True, return_state=False, return_cache=False
+):
     """Keras LSTM: x (B, T, F), kernel (F, 4U), recurrent_kernel (U, 4U), bias (4U,)."""
     batch, steps, _ = x.shape
     units = recurrent_kernel.shape[0]
@@ -70,8 +72,7 @@ def lstm(x, kernel, recurrent_kernel, bias, h0=None, c0=None, return_sequences=T
     return rnn_outputs(h_seq, (h, c), cache, return_sequences, return_state, return_cache)
 
 
-def lstm_backward(dh_seq, x, kernel, recurrent_kernel, bias, cache, h0=None, c0=None, dh_T=None,
-                  dc_T=None):
+def lstm_backward(dh_seq, x, kernel, recurrent_kernel, bias, cache, h0=None, c0=None, dh_T=None, dc_T=None):
     """(dx, dkernel, drecurrent_kernel, dbias, dh0, dc0) of lstm, by BPTT over the cache."""
     batch, steps, _ = x.shape
     units = recurrent_kernel.shape[0]
@@ -92,8 +93,9 @@ def lstm_backward(dh_seq, x, kernel, recurrent_kernel, bias, cache, h0=None, c0=
         tc = np.tanh(cache["c"][:, t])
         dh = dh_seq[:, t] + dh_next
         dc = dc_next + dh * o * (1 - tc * tc)
-        dz = np.concatenate([dc * g * i * (1 - i), dc * c_prev * f * (1 - f),
-                             dc * i * (1 - g * g), dh * tc * o * (1 - o)], axis=-1)
+        dz = np.concatenate(
+            [dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g * g), dh * tc * o * (1 - o)], axis=-1
+        )
         dx[:, t] = dz @ kernel.T
         dkernel += x[:, t].T @ dz
         drecurrent += h_prev.T @ dz
@@ -103,8 +105,9 @@ def lstm_backward(dh_seq, x, kernel, recurrent_kernel, bias, cache, h0=None, c0=
     return dx, dkernel, drecurrent, dbias, dh_next, dc_next
 
 
-def simple_rnn(x, kernel, recurrent_kernel, bias, h0=None, return_sequences=True,
-               return_state=False, return_cache=False):
+def simple_rnn(
+    x, kernel, recurrent_kernel, bias, h0=None, return_sequences=True, return_state=False, return_cache=False
+):
     """Keras SimpleRNN (tanh): x (B, T, F), kernel (F, U), recurrent_kernel (U, U), bias (U,)."""
     batch, steps, _ = x.shape
     units = recurrent_kernel.shape[0]

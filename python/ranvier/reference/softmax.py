@@ -1,4 +1,5 @@
 """Softmax, log-softmax and softmax cross-entropy, plainly."""
+
 from __future__ import annotations
 
 import numpy as np

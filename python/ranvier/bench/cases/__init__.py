@@ -1,10 +1,22 @@
 """The CPU benchmark cases: one module per kernel family, each with ``cases(quick)``."""
+
 from __future__ import annotations
 
 from dataclasses import replace
 
-from ranvier.bench.cases import (activations, adam, attention, conv, gemm, layer_norm, linear, lstm, pool,
-                                 rmsprop, softmax_ce)
+from ranvier.bench.cases import (
+    activations,
+    adam,
+    attention,
+    conv,
+    gemm,
+    layer_norm,
+    linear,
+    lstm,
+    pool,
+    rmsprop,
+    softmax_ce,
+)
 from ranvier.bench.cases.base import BYTES, FLOPS, Case, Target
 
 FAMILIES = (gemm, linear, conv, pool, softmax_ce, attention, lstm, adam, rmsprop, activations, layer_norm)

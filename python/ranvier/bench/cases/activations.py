@@ -2,6 +2,7 @@
 x read and y written forward; dy and the saved array (y for relu, x for
 gelu) read and dx written backward (5 floats per element). NumPy has no erf,
 so no plain NumPy gelu."""
+
 from __future__ import annotations
 
 import numpy as np

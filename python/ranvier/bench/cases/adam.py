@@ -1,5 +1,6 @@
 """One Adam step on 10M parameters, in place. Bytes: param, grad, m and v
 read, param, m and v written (7 floats per parameter)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,7 +18,7 @@ def _numpy_adam(p, g, m, v):
     m += (1 - BETA1) * g
     v *= BETA2
     v += (1 - BETA2) * g * g
-    p -= (LR / (1 - BETA1 ** STEP)) * m / (np.sqrt(v / (1 - BETA2 ** STEP)) + EPS)
+    p -= (LR / (1 - BETA1**STEP)) * m / (np.sqrt(v / (1 - BETA2**STEP)) + EPS)
 
 
 def _case() -> Case:
@@ -26,8 +27,10 @@ def _case() -> Case:
         p, g = randn(rng, PARAMS), randn(rng, PARAMS)
         m, v = np.zeros(PARAMS, np.float32), np.zeros(PARAMS, np.float32)
         p2, m2, v2 = p.copy(), m.copy(), v.copy()
-        fns = {"ranvier": lambda: ops.adam_update(p, g, m, v, STEP, lr=LR, beta1=BETA1, beta2=BETA2, eps=EPS),
-               "numpy": lambda: _numpy_adam(p2, g, m2, v2)}
+        fns = {
+            "ranvier": lambda: ops.adam_update(p, g, m, v, STEP, lr=LR, beta1=BETA1, beta2=BETA2, eps=EPS),
+            "numpy": lambda: _numpy_adam(p2, g, m2, v2),
+        }
         if torch is not None:
             tp = tensor(torch, p, True)
             tp.grad = tensor(torch, g)

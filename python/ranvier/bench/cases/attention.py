@@ -1,6 +1,7 @@
 """Scaled dot-product attention, forward+backward, against PyTorch's SDPA.
 FLOPs as flash-attention counts them: 4 B H L^2 D forward (half when causal),
 and the backward 2.5 times the forward. NumPy has no meaningful version."""
+
 from __future__ import annotations
 
 import numpy as np

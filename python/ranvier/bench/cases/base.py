@@ -6,6 +6,7 @@ how to build each system's call.
 op is left out and shows as "-". ``torch`` is the module, or None when
 PyTorch is not installed.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -43,8 +44,9 @@ class Case:
 
     def matches(self, filters, shapes=()) -> bool:
         """Its op or family contains one of ``filters`` and its shape one of ``shapes`` (empty: any)."""
-        return ((not filters or any(f in self.op or f in self.family for f in filters))
-                and (not shapes or any(s in self.shape for s in shapes)))
+        return (not filters or any(f in self.op or f in self.family for f in filters)) and (
+            not shapes or any(s in self.shape for s in shapes)
+        )
 
 
 def randn(rng: np.random.Generator, *shape, scale: float = 1.0) -> np.ndarray:

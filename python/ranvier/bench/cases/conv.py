@@ -2,6 +2,7 @@
 FLOPs: 2 N H W K 9 C forward, three times that with dx and dw. PyTorch runs
 on its native NCHW layout (converted before timing); NumPy has no
 meaningful version."""
+
 from __future__ import annotations
 
 import numpy as np

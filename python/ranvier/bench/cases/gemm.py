@@ -1,5 +1,6 @@
 """GEMM c = a @ b: large squares (>= 0.95x OpenBLAS) and the classic networks'
 layer shapes (>= 1.1x OpenBLAS). FLOPs: 2 m k n."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,5 +27,6 @@ def _case(m: int, k: int, n: int, target: Target) -> Case:
 
 def cases(quick: bool):
     squares = SQUARES[:1] if quick else SQUARES
-    return ([_case(n, n, n, Target("numpy", 0.95)) for n in squares]
-            + [_case(m, k, n, Target("numpy", 1.1)) for m, k, n in LAYERS])
+    return [_case(n, n, n, Target("numpy", 0.95)) for n in squares] + [
+        _case(m, k, n, Target("numpy", 1.1)) for m, k, n in LAYERS
+    ]

@@ -1,6 +1,7 @@
 """layer_norm over the last axis, forward+backward. Bytes: x read and y
 written forward; dy and x read and dx written backward (5 floats per
 element; the statistics and the (D,) parameters are negligible)."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,5 +1,6 @@
 """linear + bias + relu, forward and forward+backward, at the MLP's layer
 shapes. FLOPs: 2 B I O forward, 6 B I O forward+backward (dx and dw)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,12 +25,14 @@ def _numpy_forward_backward(x, w, b, dy):
 def _case(batch: int, n_in: int, n_out: int, backward: bool) -> Case:
     def build(torch):
         rng = np.random.default_rng(0)
-        x, w, b = randn(rng, batch, n_in), randn(rng, n_in, n_out, scale=n_in ** -0.5), randn(rng, n_out)
+        x, w, b = randn(rng, batch, n_in), randn(rng, n_in, n_out, scale=n_in**-0.5), randn(rng, n_out)
         dy = randn(rng, batch, n_out)
         if backward:
+
             def ours():
                 y = ops.linear(x, w, b, activation="relu")
                 return ops.linear_backward(dy, x, w, activation="relu", y=y)
+
             fns = {"ranvier": ours, "numpy": lambda: _numpy_forward_backward(x, w, b, dy)}
         else:
             fns = {"ranvier": lambda: ops.linear(x, w, b, activation="relu"), "numpy": lambda: _numpy_forward(x, w, b)}
@@ -38,17 +41,20 @@ def _case(batch: int, n_in: int, n_out: int, backward: bool) -> Case:
             tx, tw, tb = (tensor(torch, a, backward) for a in (x, w.T, b))  # weight in torch's (out, in)
             tdy = tensor(torch, dy)
             if backward:
+
                 def theirs():
                     y = F.relu(F.linear(tx, tw, tb))
                     return torch.autograd.grad(y, (tx, tw, tb), tdy)
+
                 fns["torch"] = theirs
             else:
                 fns["torch"] = lambda: F.relu(F.linear(tx, tw, tb))
         return fns
 
     flops = (6.0 if backward else 2.0) * batch * n_in * n_out
-    return Case("linear+relu " + ("fwd+bwd" if backward else "fwd"), f"{batch}x{n_in}->{n_out}", flops, FLOPS,
-                build, TARGETS)
+    return Case(
+        "linear+relu " + ("fwd+bwd" if backward else "fwd"), f"{batch}x{n_in}->{n_out}", flops, FLOPS, build, TARGETS
+    )
 
 
 def cases(quick: bool):

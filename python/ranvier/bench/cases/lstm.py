@@ -1,6 +1,7 @@
 """LSTM over a whole sequence, forward+backward (BPTT), against torch.nn.LSTM.
 FLOPs: the gate GEMMs, 2 T B (F + U) 4U forward, three times that with the
 backward. NumPy has no meaningful version (a Python loop over time steps)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,8 +19,8 @@ def _case() -> Case:
     def build(torch):
         rng = np.random.default_rng(0)
         x, dout = randn(rng, batch, steps, features), randn(rng, batch, steps, units)
-        kernel = randn(rng, features, 4 * units, scale=features ** -0.5)
-        recurrent = randn(rng, units, 4 * units, scale=units ** -0.5)
+        kernel = randn(rng, features, 4 * units, scale=features**-0.5)
+        recurrent = randn(rng, units, 4 * units, scale=units**-0.5)
         bias = randn(rng, 4 * units, scale=0.1)
 
         def ours():

@@ -1,6 +1,7 @@
 """max and avg pooling 2x2 stride 2, forward+backward. Bytes, with S the
 elements of x: max reads x, writes y, then reads dy and x and writes dx
 (3.5 S floats); avg does not read x again (2.5 S floats)."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,6 +1,7 @@
 """One RMSprop step on 10M parameters, in place (Keras' defaults: no momentum,
 uncentered). Bytes: param, grad and v read, param and v written (5 floats per
 parameter)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,8 +26,10 @@ def _case() -> Case:
         p, g = randn(rng, PARAMS), randn(rng, PARAMS)
         v = np.zeros(PARAMS, np.float32)
         p2, v2 = p.copy(), v.copy()
-        fns = {"ranvier": lambda: ops.rmsprop_update(p, g, v, lr=LR, rho=RHO, eps=EPS),
-               "numpy": lambda: _numpy_rmsprop(p2, g, v2)}
+        fns = {
+            "ranvier": lambda: ops.rmsprop_update(p, g, v, lr=LR, rho=RHO, eps=EPS),
+            "numpy": lambda: _numpy_rmsprop(p2, g, v2),
+        }
         if torch is not None:  # the same formula: eps added to sqrt(v)
             tp = tensor(torch, p, True)
             tp.grad = tensor(torch, g)

@@ -1,5 +1,6 @@
 """softmax cross-entropy with integer labels, mean reduction, forward+backward.
 Bytes: the logits read twice, dlogits written, the labels read twice."""
+
 from __future__ import annotations
 
 import numpy as np
