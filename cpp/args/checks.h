@@ -183,17 +183,43 @@ std::optional<A> read_optional(const char* op, const char* name, py::handle obj)
   return A::read(op, name, obj);
 }
 
+// The forward array an activation's derivative needs, dense, of shape `want`:
+// the output y for relu, sigmoid and tanh, the pre-activation z for gelu,
+// nothing without an activation.
+template <class A>
+std::optional<A> saved_for_backward(const char* op, Activation act, py::handle y_obj, py::handle z_obj,
+                                    const Dims& want) {
+  if (act == Activation::none) return std::nullopt;
+  const bool gelu = act == Activation::gelu;
+  const char* name = gelu ? "z" : "y";
+  const py::handle saved = gelu ? z_obj : y_obj;
+  if (saved.is_none())
+    fail(op, std::string("activation '") + kActivationNames[static_cast<int>(act)] + "' needs " + name +
+                 "= (the forward " + (gelu ? "pre-activation" : "output") + ")");
+  A a = A::read(op, name, saved);
+  require_float32(op, name, a);
+  require_float32_dims(op, name, a, want);
+  dense(a);
+  return a;
+}
+
 // ---- scalars ---------------------------------------------------------------
 
 inline std::string type_name(py::handle v) { return Py_TYPE(v.ptr())->tp_name; }
 
-// An int (Python or NumPy, not bool) in [low, high): "must be an integer >= 1".
-inline std::int64_t integer(const char* op, const char* name, py::handle v, std::int64_t low,
-                            std::optional<std::int64_t> high = std::nullopt) {
+// v as a Python int: any integer (Python or NumPy), not a bool.
+inline py::object integer_object(const char* op, const char* name, py::handle v) {
   if (PyBool_Check(v.ptr()) || !PyIndex_Check(v.ptr()))
     type_fail(op, std::string(name) + " must be an integer, got " + type_name(v));
   const py::object index = py::reinterpret_steal<py::object>(PyNumber_Index(v.ptr()));
   if (!index) throw py::error_already_set();
+  return index;
+}
+
+// An int (Python or NumPy, not bool) in [low, high): "must be an integer >= 1".
+inline std::int64_t integer(const char* op, const char* name, py::handle v, std::int64_t low,
+                            std::optional<std::int64_t> high = std::nullopt) {
+  const py::object index = integer_object(op, name, v);
   int overflow = 0;
   const long long x = PyLong_AsLongLongAndOverflow(index.ptr(), &overflow);
   if (overflow || x < low || (high && x >= *high)) {
@@ -206,10 +232,7 @@ inline std::int64_t integer(const char* op, const char* name, py::handle v, std:
 
 // An int in [0, 2^64), such as a seed.
 inline std::uint64_t uint64(const char* op, const char* name, py::handle v) {
-  if (PyBool_Check(v.ptr()) || !PyIndex_Check(v.ptr()))
-    type_fail(op, std::string(name) + " must be an integer, got " + type_name(v));
-  const py::object index = py::reinterpret_steal<py::object>(PyNumber_Index(v.ptr()));
-  if (!index) throw py::error_already_set();
+  const py::object index = integer_object(op, name, v);
   const unsigned long long x = PyLong_AsUnsignedLongLong(index.ptr());
   if (PyErr_Occurred()) {
     PyErr_Clear();

@@ -199,20 +199,9 @@ ConvBackwardArgs<A> conv_backward_args(const char* op, py::handle dy_obj, py::ha
   const Dims& out = a.conv.out;
   require_float32(op, "dy", a.dy);
   require_float32_dims(op, "dy", a.dy, out, " to match x, w and the padding");
-  const Activation act = a.conv.act;
-  if (act != Activation::none) {
-    const bool gelu = act == Activation::gelu;
-    const char* name = gelu ? "z" : "y";
-    const py::handle saved = gelu ? z_obj : y_obj;
-    if (saved.is_none())
-      fail(op, std::string("activation '") + kActivationNames[static_cast<int>(act)] + "' needs " + name +
-                   "= (the forward " + (gelu ? "pre-activation" : "output") + ")");
-    a.saved = A::read(op, name, saved);
-    require_float32(op, name, *a.saved);
-    require_float32_dims(op, name, *a.saved, out);
-  }
+  a.saved = saved_for_backward<A>(op, a.conv.act, y_obj, z_obj, out);
   a.dy_data = dense(a.dy);
-  a.saved_data = dense(a.saved);
+  a.saved_data = data_or_null(a.saved);
   return a;
 }
 

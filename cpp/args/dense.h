@@ -215,19 +215,8 @@ LinearBackwardArgs<A> linear_backward_args(const char* op, py::handle dy_obj, py
   if (!has_dims(*a.dy, a.y_dims))
     fail(op, "dy must be " + dims_str(a.y_dims) + " float32 to match x and w, got " + describe(*a.dy));
   a.dy_data = dense(*a.dy);
-  a.saved_data = nullptr;
-  if (act == Activation::none) return a;
-  const bool gelu = act == Activation::gelu;
-  const char* name = gelu ? "z" : "y";
-  const py::handle saved = gelu ? z_obj : y_obj;
-  if (saved.is_none())
-    fail(op, std::string("activation '") + kActivationNames[static_cast<int>(act)] + "' needs " + name +
-                 "= (the forward " + (gelu ? "pre-activation" : "output") + ")");
-  a.saved = A::read(op, name, saved);
-  require_float32(op, name, *a.saved);
-  if (!has_dims(*a.saved, a.y_dims))
-    fail(op, std::string(name) + " must be " + dims_str(a.y_dims) + " float32, got " + describe(*a.saved));
-  a.saved_data = dense(*a.saved);
+  a.saved = saved_for_backward<A>(op, act, y_obj, z_obj, a.y_dims);
+  a.saved_data = data_or_null(a.saved);
   return a;
 }
 

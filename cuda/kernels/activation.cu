@@ -10,16 +10,13 @@ namespace {
 
 // x (n) -> y (n)
 __global__ void activation_forward_kernel(float* y, const float* x, std::int64_t n, Activation act) {
-  const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
-  for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride)
-    y[i] = activate(act, x[i]);
+  for (std::int64_t i = grid_start<std::int64_t>(); i < n; i += grid_stride<std::int64_t>()) y[i] = activate(act, x[i]);
 }
 
 // dy (n), saved (n) -> dx (n)
 __global__ void activation_backward_kernel(float* dx, const float* dy, const float* saved, std::int64_t n,
                                            Activation act) {
-  const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
-  for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride)
+  for (std::int64_t i = grid_start<std::int64_t>(); i < n; i += grid_stride<std::int64_t>())
     dx[i] = activate_backward(act, dy[i], saved[i]);
 }
 

@@ -23,8 +23,7 @@ float keep_scale(double rate) { return static_cast<float>(1.0 / (1.0 - rate)); }
 __global__ void dropout_kernel(float* y, std::uint8_t* mask, const float* x, std::int64_t n, std::uint64_t key,
                                std::uint32_t threshold, float scale) {
   const std::int64_t pairs = (n + 1) / 2;
-  const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
-  for (std::int64_t p = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; p < pairs; p += stride) {
+  for (std::int64_t p = grid_start<std::int64_t>(); p < pairs; p += grid_stride<std::int64_t>()) {
     const std::uint64_t z = mix64(key + kGolden * static_cast<std::uint64_t>(p));
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
@@ -42,8 +41,7 @@ __global__ void dropout_kernel(float* y, std::uint8_t* mask, const float* x, std
 // dy (n,), mask (n,) -> dx (n,)
 __global__ void dropout_backward_kernel(float* dx, const float* dy, const std::uint8_t* mask, std::int64_t n,
                                         float scale) {
-  const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
-  for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride)
+  for (std::int64_t i = grid_start<std::int64_t>(); i < n; i += grid_stride<std::int64_t>())
     dx[i] = dy[i] * (static_cast<float>(mask[i]) * scale);
 }
 

@@ -131,8 +131,7 @@ __global__ void column_partials_kernel(float* partial, const float* dy, const fl
 // (zeros when there are none).
 __global__ void sum_partials_kernel(float* dgamma, float* dbeta, const float* partial, std::int64_t d,
                                     std::int64_t chunks) {
-  const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
-  for (std::int64_t col = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; col < d; col += stride) {
+  for (std::int64_t col = grid_start<std::int64_t>(); col < d; col += grid_stride<std::int64_t>()) {
     float g = 0.0f, b = 0.0f;
     for (std::int64_t c = 0; c < chunks; ++c) {
       g += partial[c * 2 * d + col];

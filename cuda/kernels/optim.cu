@@ -2,27 +2,19 @@
 // per-call scalars (bias corrections in double) come from
 // AdamCoefficients::for_step, shared with the CPU.
 #include "ranvier/optim.h"
+#include "ranvier_cuda/launch.cuh"
 #include "ranvier_cuda/optim.h"
 
 namespace ranvier::cuda {
 
 namespace {
 
-constexpr int kThreads = 256;
-constexpr std::int64_t kMaxBlocks = 1 << 16;
-
-unsigned blocks_for(std::int64_t n) {
-  const std::int64_t blocks = (n + kThreads - 1) / kThreads;
-  return static_cast<unsigned>(blocks < kMaxBlocks ? blocks : kMaxBlocks);
-}
-
 // param, velocity (n) or null, grad (n). The velocity and Nesterov choices
 // are template parameters, so the loop carries no branch per element.
 template <bool kVelocity, bool kNesterov>
 __global__ void sgd_kernel(float* param, float* velocity, const float* grad, std::int64_t n, float lr, float momentum,
                            float weight_decay) {
-  const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
-  for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
+  for (std::int64_t i = grid_start<std::int64_t>(); i < n; i += grid_stride<std::int64_t>()) {
     const float p = param[i];
     const float g = fmaf(weight_decay, p, grad[i]);
     float update = g;
@@ -38,8 +30,7 @@ __global__ void sgd_kernel(float* param, float* velocity, const float* grad, std
 // param, m, v, grad (n)
 __global__ void adam_kernel(float* param, float* m, float* v, const float* grad, std::int64_t n, AdamCoefficients c) {
   const float one_b1 = 1.0f - c.beta1, one_b2 = 1.0f - c.beta2;
-  const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
-  for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
+  for (std::int64_t i = grid_start<std::int64_t>(); i < n; i += grid_stride<std::int64_t>()) {
     const float p = param[i];
     const float g = fmaf(c.l2, p, grad[i]);
     const float mi = fmaf(c.beta1, m[i], one_b1 * g);
@@ -57,8 +48,7 @@ template <bool kVelocity, bool kCentered>
 __global__ void rmsprop_kernel(float* param, float* v, float* velocity, float* mean_grad, const float* grad,
                                std::int64_t n, float lr, float rho, float eps, float momentum) {
   const float one_rho = 1.0f - rho;
-  const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
-  for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
+  for (std::int64_t i = grid_start<std::int64_t>(); i < n; i += grid_stride<std::int64_t>()) {
     const float g = grad[i];
     const float vi = fmaf(rho, v[i], one_rho * g * g);
     v[i] = vi;
@@ -81,7 +71,7 @@ template <bool kVelocity, bool kCentered>
 void launch_rmsprop(float* param, float* v, float* velocity, float* mean_grad, const float* grad, std::int64_t n,
                     float lr, float rho, float eps, float momentum, cudaStream_t stream) {
   rmsprop_kernel<kVelocity, kCentered>
-      <<<blocks_for(n), kThreads, 0, stream>>>(param, v, velocity, mean_grad, grad, n, lr, rho, eps, momentum);
+      <<<grid_for(n), kBlock, 0, stream>>>(param, v, velocity, mean_grad, grad, n, lr, rho, eps, momentum);
 }
 
 }  // namespace
@@ -89,13 +79,13 @@ void launch_rmsprop(float* param, float* v, float* velocity, float* mean_grad, c
 cudaError_t sgd_update(float* param, float* velocity, const float* grad, std::int64_t n, float lr, float momentum,
                        bool nesterov, float weight_decay, cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
-  const unsigned blocks = blocks_for(n);
+  const unsigned blocks = grid_for(n);
   if (velocity == nullptr) {
-    sgd_kernel<false, false><<<blocks, kThreads, 0, stream>>>(param, velocity, grad, n, lr, momentum, weight_decay);
+    sgd_kernel<false, false><<<blocks, kBlock, 0, stream>>>(param, velocity, grad, n, lr, momentum, weight_decay);
   } else if (nesterov) {
-    sgd_kernel<true, true><<<blocks, kThreads, 0, stream>>>(param, velocity, grad, n, lr, momentum, weight_decay);
+    sgd_kernel<true, true><<<blocks, kBlock, 0, stream>>>(param, velocity, grad, n, lr, momentum, weight_decay);
   } else {
-    sgd_kernel<true, false><<<blocks, kThreads, 0, stream>>>(param, velocity, grad, n, lr, momentum, weight_decay);
+    sgd_kernel<true, false><<<blocks, kBlock, 0, stream>>>(param, velocity, grad, n, lr, momentum, weight_decay);
   }
   return cudaGetLastError();
 }
@@ -105,7 +95,7 @@ cudaError_t adam_update(float* param, float* m, float* v, const float* grad, std
                         cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
   const AdamCoefficients c = AdamCoefficients::for_step(step, lr, beta1, beta2, eps, weight_decay, decoupled);
-  adam_kernel<<<blocks_for(n), kThreads, 0, stream>>>(param, m, v, grad, n, c);
+  adam_kernel<<<grid_for(n), kBlock, 0, stream>>>(param, m, v, grad, n, c);
   return cudaGetLastError();
 }
 
