@@ -14,6 +14,7 @@ import numpy as np
 
 import ranvier
 from ranvier import datasets, optimizers
+from ranvier.device import DEVICES
 from ranvier.layers import (
     LSTM,
     Conv2D,
@@ -84,7 +85,7 @@ def parse_args(argv=None):
     p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--batch-size", type=int, default=16)  # small sets learn better in more steps
     p.add_argument("--learning-rate", type=float, default=2e-3)
-    p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    p.add_argument("--device", default="cpu", choices=DEVICES)
     p.add_argument("--save", default=None, metavar="PATH", help="save the trained model (safetensors)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--verbose", type=int, default=None, help="0 silent, 1 progress bar, 2 one line per epoch")
