@@ -62,6 +62,19 @@ class History(Callback):
             self.history.setdefault(key, []).append(value)
 
 
+class TerminateOnNaN(Callback):
+    """Stops training at the batch whose loss is NaN or infinite, and says so (Keras semantics)."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(loss):
+            print(f"Epoch {self.epoch + 1}, batch {batch + 1}: invalid loss {loss}, terminating training")
+            self.model.stop_training = True
+
+
 def _improvement(mode: str, monitor: str):
     if mode == "auto":
         mode = "max" if "acc" in monitor else "min"

@@ -10,6 +10,9 @@ loss.backward(); opt.step(); opt.zero_grad()``. ``fit`` is that loop, batched.
 
 from __future__ import annotations
 
+import math
+import warnings
+
 import numpy as np
 
 from ranvier import activations, saving, utils
@@ -17,21 +20,43 @@ from ranvier import callbacks as callbacks_mod
 from ranvier import losses as losses_mod
 from ranvier import metrics as metrics_mod
 from ranvier import optimizers as optimizers_mod
-from ranvier.device import array_module, check_device, device_of, is_gpu_array, to_device
+from ranvier.device import array_module, device_of, is_gpu_array, to_device
 from ranvier.layers.base import Layer, layer_from_config, layer_to_config, shape_str
 from ranvier.progress import Progbar
 from ranvier.tensor import Tensor, no_grad
 
 
-def _as_input_array(x, device: str):
-    """User data as an array for the model: floats become float32 (Keras' default), ints stay."""
+def _as_array(x, device: str, op: str, what: str):
+    """User data as a numeric array on ``device`` (moved before any conversion: uint8 travels light)."""
     if isinstance(x, Tensor):
         x = x.data
     if not is_gpu_array(x):
         x = np.asarray(x)
-        if x.dtype.kind == "f" and x.dtype != np.float32:
-            x = x.astype(np.float32)
-    return to_device(x, device, "fit")
+    if x.dtype.kind not in "biuf":
+        raise TypeError(f"[{op}] {what} must hold numbers (bool, integer or float), got {x.dtype}")
+    return to_device(x, device, op)
+
+
+def _as_model_input(model, x, op: str):
+    """x in the dtype the model takes (Layer.input_dtype): float32 features, integer ids left as they are."""
+    x = _as_array(x, model.device, op, "x")
+    dtype = np.dtype(model.input_dtype)
+    return x.astype(dtype) if dtype.kind == "f" and x.dtype != dtype else x
+
+
+def _as_targets(y, device: str, op: str):
+    """Targets: floats become float32, integer labels stay."""
+    y = _as_array(y, device, op, "y")
+    return y.astype(np.float32) if y.dtype.kind == "f" and y.dtype != np.float32 else y
+
+
+def _warn_non_finite(op: str, loss: float, where: str, stacklevel: int) -> None:
+    warnings.warn(
+        f"[{op}] the loss is {loss} at {where}: the weights or the data hold NaN/inf (check the data, "
+        "lower the learning rate); callbacks.TerminateOnNaN() stops training at such a batch",
+        RuntimeWarning,
+        stacklevel=stacklevel + 1,
+    )
 
 
 def _num_samples(x) -> int:
@@ -46,20 +71,16 @@ class Model(Layer):
         self.optimizer = None
         self.loss = None
         self.stop_training = False
-        self.device = "cpu"
         self._metrics: list = []
         self._fused_loss = None
 
     # ---- device ------------------------------------------------------------------------
     def to(self, device: str):
-        """Move every weight to "cpu" or "cuda" in place (optimizer references stay valid)."""
-        check_device(f"{self.name}.to", device)
-        for w in self.weights:
-            w.data = w.to(device).data
-            w.grad = None
+        """Move every weight to "cpu" or "cuda" in place (optimizer references stay valid);
+        an unbuilt model creates its weights there."""
+        super().to(device)
         if self.optimizer is not None:
             self.optimizer._state.clear()
-        self.device = device
         return self
 
     # ---- compile / train ------------------------------------------------------------------
@@ -106,8 +127,9 @@ class Model(Layer):
         """One optimizer step on a batch; returns the batch's loss and metrics."""
         loss, preds = self.compute_loss(x, y)
         self.optimizer.zero_grad()
-        loss.backward()
-        self.optimizer.step()
+        if loss.requires_grad:  # else every weight is frozen
+            loss.backward()
+            self.optimizer.step()
         return self._logs(loss, preds, y)
 
     def _logs(self, loss, preds, y) -> dict:
@@ -130,7 +152,16 @@ class Model(Layer):
         initial_epoch: int = 0,
         device: str | None = None,
     ):
-        """Train for ``epochs``; returns a ``History`` whose ``history`` maps each log name to a list per epoch."""
+        """Train for ``epochs``; returns a ``History`` whose ``history`` maps each log name to a list per epoch.
+
+        x may hold any numbers: it is moved to the model's device and converted
+        once to the compute dtype float32 (uint8 images, float64, float16, int
+        and bool features alike), as Keras does; a model whose first layer takes
+        ids (``Embedding``, see ``Layer.input_dtype``) gets integers unchanged.
+        y keeps integer labels and converts floats to float32. A non-finite loss
+        raises a RuntimeWarning naming the epoch and batch, once per epoch;
+        ``callbacks.TerminateOnNaN()`` stops training there instead.
+        """
         if device is not None:
             self.to(device)
         if batch_size < 1:
@@ -154,7 +185,7 @@ class Model(Layer):
             if verbose:
                 print(f"Epoch {epoch + 1}/{epochs}")
             bar = Progbar(steps, verbose=verbose) if verbose else None
-            logs.update(self._train_epoch(x, y, batch_size, shuffle, cbs, bar))
+            logs.update(self._train_epoch(x, y, batch_size, shuffle, cbs, bar, f"epoch {epoch + 1}/{epochs}"))
             if validation_data is not None:
                 val = self.evaluate(*validation_data, batch_size=batch_size, verbose=0, return_dict=True)
                 logs.update({f"val_{k}": v for k, v in val.items()})
@@ -170,7 +201,7 @@ class Model(Layer):
 
     def _fit_data(self, x, y, validation_split: float, validation_data):
         """(x, y, validation_data) as arrays on the model's device; a split takes the last samples, as Keras."""
-        x, y = _as_input_array(x, self.device), _as_input_array(y, self.device)
+        x, y = _as_model_input(self, x, "fit"), _as_targets(y, self.device, "fit")
         if _num_samples(x) != _num_samples(y):
             raise ValueError(f"[fit] x has {_num_samples(x)} samples but y has {_num_samples(y)}")
         if validation_data is None and validation_split:
@@ -179,19 +210,27 @@ class Model(Layer):
             split = int(_num_samples(x) * (1 - validation_split))
             x, y, validation_data = x[:split], y[:split], (x[split:], y[split:])
         if validation_data is not None:
-            validation_data = tuple(_as_input_array(v, self.device) for v in validation_data[:2])
+            validation_data = (
+                _as_model_input(self, validation_data[0], "fit"),
+                _as_targets(validation_data[1], self.device, "fit"),
+            )
         return x, y, validation_data
 
-    def _train_epoch(self, x, y, batch_size: int, shuffle: bool, cbs, bar) -> dict:
-        """One pass over (x, y) in batches; returns the epoch's mean of each batch log."""
+    def _train_epoch(self, x, y, batch_size: int, shuffle: bool, cbs, bar, epoch_label: str) -> dict:
+        """One pass over (x, y) in batches (until a callback stops training); returns the mean of each batch log."""
         n = _num_samples(x)
         order = utils.rng().permutation(n) if shuffle else np.arange(n)
         totals: dict = {}
         seen = 0
-        for step in range(-(-n // batch_size)):
+        steps = -(-n // batch_size)
+        warned = False
+        for step in range(steps):
             idx = to_device(order[step * batch_size : (step + 1) * batch_size], device_of(x))
             cbs.on_train_batch_begin(step)
             batch_logs = self.train_step(x[idx], y[idx])
+            if not warned and not math.isfinite(batch_logs["loss"]):
+                warned = True
+                _warn_non_finite("fit", batch_logs["loss"], f"{epoch_label}, batch {step + 1}/{steps}", stacklevel=3)
             seen += len(idx)
             for key, value in batch_logs.items():
                 totals[key] = totals.get(key, 0.0) + value * len(idx)
@@ -199,22 +238,29 @@ class Model(Layer):
             cbs.on_train_batch_end(step, running)
             if bar:
                 bar.update(step + 1, running)
+            if self.stop_training:
+                break
         return {k: v / max(seen, 1) for k, v in totals.items()}
 
     def evaluate(self, x, y, batch_size: int = 32, verbose="auto", return_dict: bool = False):
         """Loss and metrics over (x, y), in inference mode."""
         if self.loss is None:
             raise RuntimeError(f"[{self.name}] call compile(loss=...) before evaluate")
-        x, y = _as_input_array(x, self.device), _as_input_array(y, self.device)
+        x, y = _as_model_input(self, x, "evaluate"), _as_targets(y, self.device, "evaluate")
         was_training = self.training
         self.eval()
         totals: dict = {}
         n = _num_samples(x)
+        steps = -(-n // batch_size)
+        warned = False
         with no_grad():
-            for start in range(0, n, batch_size):
+            for step, start in enumerate(range(0, n, batch_size)):
                 xb, yb = x[start : start + batch_size], y[start : start + batch_size]
-                loss, preds = self.compute_loss(xb, yb)
-                for key, value in self._logs(loss, preds, yb).items():
+                batch_logs = self._logs(*self.compute_loss(xb, yb), yb)
+                if not warned and not math.isfinite(batch_logs["loss"]):
+                    warned = True
+                    _warn_non_finite("evaluate", batch_logs["loss"], f"batch {step + 1}/{steps}", stacklevel=2)
+                for key, value in batch_logs.items():
                     totals[key] = totals.get(key, 0.0) + value * len(xb)
         self.train(was_training)
         result = {k: v / max(n, 1) for k, v in totals.items()}
@@ -227,7 +273,7 @@ class Model(Layer):
 
     def predict(self, x, batch_size: int = 32, verbose=0) -> np.ndarray:
         """The model's outputs for x in inference mode, as a NumPy array (CuPy on the GPU)."""
-        x = _as_input_array(x, self.device)
+        x = _as_model_input(self, x, "predict")
         was_training = self.training
         self.eval()
         outputs = []
@@ -242,7 +288,7 @@ class Model(Layer):
 
     def __call__(self, x, *args, **kwargs):
         if not isinstance(x, Tensor):
-            x = Tensor(_as_input_array(x, self.device))
+            x = Tensor(_as_model_input(self, x, f"{type(self).__name__} '{self.name}'"))
         return super().__call__(x, *args, **kwargs)
 
     # ---- description ---------------------------------------------------------------------
@@ -305,6 +351,7 @@ class Sequential(Model):
     def add(self, layer: Layer) -> None:
         if not isinstance(layer, Layer):
             raise TypeError(f"[Sequential.add] expected a Layer, got {type(layer).__name__}")
+        self._adopt(layer)
         self.layers.append(layer)
         self.built = False
         shape = self._declared_input_shape()
@@ -319,7 +366,8 @@ class Sequential(Model):
             return self._init_input_shape
         return self.layers[0]._init_input_shape if self.layers else None
 
-    def _dummy_dtype(self):
+    @property
+    def input_dtype(self):
         return self.layers[0].input_dtype if self.layers else np.float32
 
     def build_from(self, shape) -> None:
@@ -343,8 +391,13 @@ class Sequential(Model):
         return last.call_logits(x)
 
     def get_config(self) -> dict:
-        return {"name": self.name, "layers": [layer_to_config(layer) for layer in self.layers]}
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "layers": [layer_to_config(layer) for layer in self.layers],
+        }
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None):
-        return cls([layer_from_config(spec, custom_objects) for spec in config["layers"]], name=config["name"])
+        layers = [layer_from_config(spec, custom_objects) for spec in config["layers"]]
+        return cls(layers, name=config["name"], trainable=config.get("trainable", True))

@@ -13,7 +13,7 @@ from collections import defaultdict
 import numpy as np
 
 from ranvier import initializers
-from ranvier.device import array_module
+from ranvier.device import array_module, check_device, to_device
 from ranvier.tensor import Tensor, no_grad
 
 _name_counts: defaultdict = defaultdict(int)
@@ -40,13 +40,25 @@ def shape_str(shape) -> str:
     return f"({dims},)" if len(shape) == 1 else f"({dims})"
 
 
+def _flag(layer, value) -> bool:
+    """``trainable`` as a bool: a string such as 'False' would silently mean True."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"[{type(layer).__name__} '{layer.name}'] trainable must be True or False, got {value!r}")
+    return bool(value)
+
+
 class Layer:
     """Base class. Subclasses implement ``build(input_shape)`` (optional) and ``call(x)``.
 
     ``input_shape`` (without the batch axis) builds the layer at once, as in Keras.
+    ``trainable = False`` freezes the layer and its sublayers (Keras 3): no
+    gradient, no optimizer update, and a frozen BatchNormalization runs in
+    inference mode. Weights are created on the layer's ``device`` ("cpu" until
+    ``to`` moves it); a sublayer takes its parent's device and frozen state.
     """
 
-    # dtype of the dummy sample build_for() runs through (Embedding takes ids)
+    # what the layer takes: float32 features or integer ids (Embedding); a model
+    # converts its inputs to a float input_dtype, and build_for's dummy sample has it
     input_dtype = np.float32
 
     def __init_subclass__(cls, **kwargs):
@@ -63,11 +75,13 @@ class Layer:
             raise TypeError(f"[{type(self).__name__}] unexpected argument(s): {', '.join(sorted(kwargs))}")
         object.__setattr__(self, "_sublayers", {})
         self.name = name or unique_name(_snake_case(type(self).__name__))
-        self.trainable = trainable
         self.training = True
         self.built = False
+        self.device = "cpu"
         self._weights: list[Tensor] = []
         self._weight_names: list[str] = []
+        self._weight_trainable: list[bool] = []  # as created; requires_grad also follows the layer's freezing
+        self._trainable = _flag(self, trainable)  # nothing to propagate yet
         self.input_spec: tuple | None = None  # what inputs must match, without the batch axis
         self.build_input_shape: tuple | None = None  # the first input's shape, without the batch axis
         self.output_shape: tuple | None = None
@@ -77,13 +91,37 @@ class Layer:
     def __setattr__(self, key, value):
         if isinstance(value, Layer):
             self._sublayers[key] = value
+            self._adopt(value)
         object.__setattr__(self, key, value)
+
+    def _adopt(self, layer: Layer) -> None:
+        """A sublayer lives on its parent's device and is frozen with it."""
+        if layer.device != self.device:
+            layer.to(self.device)
+        if not self.trainable:
+            layer.trainable = False
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = _flag(self, value)
+        for w, own in zip(self._weights, self._weight_trainable):
+            w.requires_grad = own and self._trainable
+            if not w.requires_grad:
+                w.grad = None
+        for layer in self.sublayers():
+            layer.trainable = self._trainable
 
     def add_weight(self, name: str, shape, initializer="glorot_uniform", trainable: bool = True) -> Tensor:
         value = np.ascontiguousarray(initializers.get(initializer)(tuple(int(d) for d in shape)), dtype=np.float32)
-        w = Tensor(value, requires_grad=trainable, name=f"{self.name}/{name}")
+        value = to_device(value, self.device, f"{self.name}.add_weight")
+        w = Tensor(value, requires_grad=trainable and self.trainable, name=f"{self.name}/{name}")
         self._weights.append(w)
         self._weight_names.append(name)
+        self._weight_trainable.append(trainable)
         return w
 
     def sublayers(self) -> list:
@@ -106,11 +144,17 @@ class Layer:
 
     @property
     def trainable_weights(self) -> list:
-        return [w for w in self.weights if w.requires_grad] if self.trainable else []
+        """The weights an optimizer updates: none of a frozen layer, sublayers' included."""
+        if not self.trainable:
+            return []
+        own = [w for w, trainable in zip(self._weights, self._weight_trainable) if trainable]
+        return own + [w for layer in self.sublayers() for w in layer.trainable_weights]
 
     @property
     def non_trainable_weights(self) -> list:
-        return [w for w in self.weights if not w.requires_grad or not self.trainable]
+        """Frozen weights and those never trained by gradients (BatchNormalization's moving statistics)."""
+        trainable = {id(w) for w in self.trainable_weights}
+        return [w for w in self.weights if id(w) not in trainable]
 
     def parameters(self) -> list:
         """Trainable weights (PyTorch name), for ``optimizer = Adam(model.parameters())``."""
@@ -132,7 +176,18 @@ class Layer:
                 raise ValueError(f"[{self.name}] weight {path} has shape {w.shape}, got {v.shape}")
             w.data[...] = array_module(w.data).asarray(v)
 
-    # ---- modes ---------------------------------------------------------------------
+    # ---- device and modes ---------------------------------------------------------------
+    def to(self, device: str):
+        """Move every weight to "cpu" or "cuda" in place; weights built later are created there too."""
+        check_device(f"{self.name}.to", device)
+        for w in self._weights:
+            w.data = to_device(w.data, device, f"{self.name}.to")
+            w.grad = None
+        self.device = device
+        for layer in self.sublayers():
+            layer.to(device)
+        return self
+
     def train(self, mode: bool = True):
         self.training = mode
         for layer in self.sublayers():
@@ -192,12 +247,9 @@ class Layer:
         self.eval()  # a dummy sample must not move batch-norm statistics
         try:
             with no_grad():
-                self(np.zeros((1,) + tuple(input_shape), self._dummy_dtype()))
+                self(to_device(np.zeros((1,) + tuple(input_shape), self.input_dtype), self.device, "build_for"))
         finally:
             self.train(was_training)
-
-    def _dummy_dtype(self):
-        return self.input_dtype
 
     # ---- saving ------------------------------------------------------------------------
     def get_config(self) -> dict:

@@ -12,7 +12,8 @@ class BatchNormalization(Layer):
 
     Training: y = gamma (x - mean_B) / sqrt(var_B + epsilon) + beta, and the
     moving statistics move toward the batch's: m = momentum m + (1 - momentum) b.
-    Inference (``model.eval()``, ``predict``): the moving statistics are used.
+    Inference (``model.eval()``, ``predict``) and a frozen layer (``trainable =
+    False``, as Keras 3): the moving statistics are used and left unchanged.
     """
 
     def __init__(
@@ -38,7 +39,7 @@ class BatchNormalization(Layer):
 
     def call(self, x):
         axes = tuple(range(x.ndim - 1))
-        if self.training:
+        if self.training and self.trainable:
             mean = F.mean(x, axis=axes)
             centered = x - mean
             var = F.mean(centered * centered, axis=axes)
