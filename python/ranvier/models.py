@@ -347,4 +347,8 @@ class Sequential(Model):
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None):
-        return cls([layer_from_config(spec, custom_objects) for spec in config["layers"]], name=config["name"])
+        config = dict(config)
+        layers = config.pop("layers")
+        if not isinstance(layers, list):
+            raise ValueError(f"[Sequential] layers must be a list of layer configs, got {type(layers).__name__}")
+        return cls([layer_from_config(spec, custom_objects) for spec in layers], **config)
