@@ -48,6 +48,12 @@ def write_idx_dataset(folder, rng, compress=True, names=None):
     return (x_train, y_train), (x_test, y_test)
 
 
+def publish(monkeypatch, module, folder):
+    """Make the tiny files in ``folder`` the published originals of ``module`` (their SHA-256 in FILES)."""
+    files = [RemoteFile(f.name, _download.sha256_of(folder / f.name), f.mirrors) for f in module.FILES]
+    monkeypatch.setattr(module, "FILES", files)
+
+
 def cifar_records(images: np.ndarray, labels: np.ndarray) -> bytes:
     """NHWC images -> CIFAR binary records (label byte, then the R, G and B planes)."""
     planes = images.transpose(0, 3, 1, 2).reshape(len(images), -1)
@@ -151,9 +157,10 @@ def test_cifar_record_layout():
     assert cifar_records(images, labels) == bytes(record)
 
 
-def test_cifar_tarball_is_read_without_extracting(tmp_path, rng):
+def test_cifar_tarball_is_read_without_extracting(tmp_path, rng, monkeypatch):
     batches = tiny_cifar(rng)
     write_cifar_tarball(tmp_path / cifar.TARBALL, batches)
+    publish(monkeypatch, cifar10, tmp_path)
     assert_cifar_split(cifar10.load_data(path=tmp_path / cifar.TARBALL), batches)
     assert_cifar_split(cifar10.load_data(path=tmp_path), batches)  # a folder holding the tarball
     assert sorted(p.name for p in tmp_path.iterdir()) == [cifar.TARBALL]
@@ -166,7 +173,7 @@ def test_cifar_bin_files_in_a_folder(tmp_path, rng, subfolder):
     folder.mkdir(exist_ok=True)
     for name, xy in batches.items():
         (folder / name).write_bytes(cifar_records(*xy))
-    assert_cifar_split(cifar10.load_data(path=str(tmp_path)), batches)
+    assert_cifar_split(cifar10.load_data(path=str(tmp_path), verify=False), batches)
 
 
 def test_cifar_rejects_bad_batches_naming_them(tmp_path, rng):
@@ -175,12 +182,12 @@ def test_cifar_rejects_bad_batches_naming_them(tmp_path, rng):
         (tmp_path / name).write_bytes(cifar_records(*xy))
     (tmp_path / "data_batch_3.bin").write_bytes(cifar_records(*batches["data_batch_3.bin"])[:-5])
     with pytest.raises(ValueError, match="data_batch_3.bin.*not a CIFAR-10 binary batch"):
-        cifar10.load_data(path=tmp_path)
+        cifar10.load_data(path=tmp_path, verify=False)
     bad_label = bytearray(cifar_records(*batches["data_batch_3.bin"]))
     bad_label[cifar.RECORD_BYTES] = 10  # second record
     (tmp_path / "data_batch_3.bin").write_bytes(bytes(bad_label))
     with pytest.raises(ValueError, match="data_batch_3.bin.*record 1 has label 10"):
-        cifar10.load_data(path=tmp_path)
+        cifar10.load_data(path=tmp_path, verify=False)
 
 
 def test_cifar_rejects_bad_tarballs_naming_them(tmp_path, rng):
@@ -197,7 +204,7 @@ def test_cifar_rejects_bad_tarballs_naming_them(tmp_path, rng):
         ("partial.tar.gz", "lacks test_batch.bin"),
     ]:
         with pytest.raises(ValueError, match=message) as e:
-            cifar10.load_data(path=tmp_path / name)
+            cifar10.load_data(path=tmp_path / name, verify=False)
         assert name in str(e.value)
 
 
@@ -211,9 +218,11 @@ def test_cifar_folder_without_files(tmp_path):
 
 @pytest.mark.parametrize("module", [mnist, fashion_mnist])
 @pytest.mark.parametrize("compress", [True, False])
-def test_idx_datasets_from_a_folder(tmp_path, rng, module, compress):
+def test_idx_datasets_from_a_folder(tmp_path, rng, monkeypatch, module, compress):
     expected = write_idx_dataset(tmp_path, rng, compress)
-    loaded = module.load_data(path=tmp_path)
+    if compress:
+        publish(monkeypatch, module, tmp_path)
+    loaded = module.load_data(path=tmp_path, verify=compress)
     for (x, y), (x_ref, y_ref) in zip(loaded, expected):
         assert x.dtype == np.uint8 and x.shape == x_ref.shape and x.shape[1:] == (28, 28)  # Keras: no channel axis
         assert y.dtype == np.uint8 and y.shape == (len(x),)
@@ -224,7 +233,7 @@ def test_idx_datasets_from_a_folder(tmp_path, rng, module, compress):
 def test_mnist_accepts_dotted_names(tmp_path, rng):
     names = ["train-images.idx3-ubyte", "train-labels.idx1-ubyte", "t10k-images.idx3-ubyte", "t10k-labels.idx1-ubyte"]
     (_, _), (x_test, _) = write_idx_dataset(tmp_path, rng, compress=False, names=names)
-    np.testing.assert_array_equal(mnist.load_data(path=tmp_path)[1][0], x_test)
+    np.testing.assert_array_equal(mnist.load_data(path=tmp_path, verify=False)[1][0], x_test)
 
 
 def test_mnist_folder_errors(tmp_path, rng):
@@ -235,7 +244,60 @@ def test_mnist_folder_errors(tmp_path, rng):
     write_idx_dataset(tmp_path, rng)
     (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(idx_bytes(np.zeros(4, np.uint8))))
     with pytest.raises(ValueError, match="3 images but .*t10k-labels-idx1-ubyte.gz holds 4 labels"):
+        mnist.load_data(path=tmp_path, verify=False)
+
+
+@pytest.mark.parametrize("module", [mnist, fashion_mnist])
+def test_idx_folder_is_checked_against_the_published_sha256(tmp_path, rng, monkeypatch, module):
+    write_idx_dataset(tmp_path, rng)
+    publish(monkeypatch, module, tmp_path)
+    module.load_data(path=tmp_path)
+    image_file = tmp_path / "t10k-images-idx3-ubyte.gz"
+    data = bytearray(image_file.read_bytes())
+    data[-20] ^= 1  # one flipped bit inside the compressed pixels
+    image_file.write_bytes(bytes(data))
+    with pytest.raises(ChecksumError, match=r"t10k-images-idx3-ubyte.gz has SHA-256 \w+, expected .*verify=False"):
+        module.load_data(path=tmp_path)
+
+
+def test_idx_folder_refuses_extracted_copies_unless_unverified(tmp_path, rng):
+    write_idx_dataset(tmp_path, rng, compress=False)
+    with pytest.raises(ChecksumError, match="extracted copy of train-images-idx3-ubyte.gz.*verify=False"):
         mnist.load_data(path=tmp_path)
+    mnist.load_data(path=tmp_path, verify=False)
+
+
+def test_idx_labels_out_of_range_are_refused(tmp_path, rng, monkeypatch):
+    write_idx_dataset(tmp_path, rng)
+    publish(monkeypatch, mnist, tmp_path)
+    labels = tmp_path / "train-labels-idx1-ubyte.gz"
+    labels.write_bytes(gzip.compress(idx_bytes(np.array([1, 2, 250, 3, 4], np.uint8))))
+    with pytest.raises(ChecksumError, match=labels.name):  # the published SHA-256 catches it first
+        mnist.load_data(path=tmp_path)
+    with pytest.raises(ValueError, match=rf"{labels.name}: labels must be 0..9, label 2 is 250"):
+        mnist.load_data(path=tmp_path, verify=False)
+
+
+def test_cifar_tarball_in_a_folder_is_checked_and_bin_files_need_verify_false(tmp_path, rng, monkeypatch):
+    batches = tiny_cifar(rng)
+    write_cifar_tarball(tmp_path / cifar.TARBALL, batches)
+    publish(monkeypatch, cifar10, tmp_path)
+    data = bytearray((tmp_path / cifar.TARBALL).read_bytes())
+    data[len(data) // 2] ^= 0x10
+    (tmp_path / "flipped.tar.gz").write_bytes(bytes(data))
+    with pytest.raises(ChecksumError, match=r"flipped.tar.gz has SHA-256 \w+, expected"):
+        cifar10.load_data(path=tmp_path / "flipped.tar.gz")
+    extracted = tmp_path / "extracted"
+    extracted.mkdir()
+    for name, xy in batches.items():
+        (extracted / name).write_bytes(cifar_records(*xy))
+    with pytest.raises(ChecksumError, match="extracted .bin files.*verify=False"):
+        cifar10.load_data(path=extracted)
+    bad_label = bytearray(cifar_records(*batches[cifar.TEST_BATCH]))
+    bad_label[0] = 250
+    (extracted / cifar.TEST_BATCH).write_bytes(bytes(bad_label))
+    with pytest.raises(ValueError, match="test_batch.bin.*record 0 has label 250"):
+        cifar10.load_data(path=extracted, verify=False)
 
 
 # ---- download cache -------------------------------------------------------------------------------

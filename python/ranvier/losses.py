@@ -27,6 +27,10 @@ class Loss:
     def call(self, y_true, y_pred) -> Tensor:
         raise NotImplementedError
 
+    def get_config(self) -> dict:
+        """Constructor arguments (saved with a compiled model)."""
+        return {"reduction": self.reduction}
+
     # Set for losses that can take logits instead of a softmax/sigmoid output.
     def from_logits_version(self):
         return None
@@ -65,6 +69,9 @@ class BinaryCrossentropy(Loss):
         super().__init__(reduction)
         self.from_logits = from_logits
 
+    def get_config(self):
+        return {**super().get_config(), "from_logits": self.from_logits}
+
     def call(self, y_true, y_pred):
         return F.binary_cross_entropy(
             y_pred, _like_prediction(y_true, y_pred), reduction=self.reduction, from_logits=self.from_logits
@@ -82,6 +89,9 @@ class CategoricalCrossentropy(Loss):
     def __init__(self, from_logits: bool = False, reduction: str = "mean"):
         super().__init__(reduction)
         self.from_logits = from_logits
+
+    def get_config(self):
+        return {**super().get_config(), "from_logits": self.from_logits}
 
     def call(self, y_true, y_pred):
         if self.from_logits:

@@ -399,5 +399,8 @@ class Sequential(Model):
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None):
-        layers = [layer_from_config(spec, custom_objects) for spec in config["layers"]]
-        return cls(layers, name=config["name"], trainable=config.get("trainable", True))
+        config = dict(config)
+        layers = config.pop("layers")
+        if not isinstance(layers, list):
+            raise ValueError(f"[Sequential] layers must be a list of layer configs, got {type(layers).__name__}")
+        return cls([layer_from_config(spec, custom_objects) for spec in layers], **config)

@@ -38,6 +38,9 @@ class RemoteFile:
         return [mirror + self.name for mirror in self.mirrors]
 
 
+ORIGINAL_ADVICE = "a corrupt or modified copy: replace it with the original, or pass verify=False to read it"
+
+
 class DownloadError(OSError):
     """No mirror delivered a file (offline, or every server failed); the message says how to supply it by hand."""
 
@@ -73,6 +76,26 @@ def sha256_of(path) -> str:
     return digest.hexdigest()
 
 
+def check_sha256(dataset: str, path: Path, f: RemoteFile, advice: str) -> None:
+    """Raise ``ChecksumError`` (ending with ``advice``) unless ``path`` holds exactly the published ``f``."""
+    actual = sha256_of(path)
+    if actual != f.sha256:
+        raise ChecksumError(
+            f"[{dataset}] {path} has SHA-256 {actual}, expected {f.sha256} (the published {f.name}); {advice}"
+        )
+
+
+def check_original(dataset: str, path: Path, f: RemoteFile) -> None:
+    """A file given with ``load_data(path=...)``: the published original, checked like a cached download.
+    An extracted copy has no published checksum, so it is read only with ``verify=False``."""
+    if path.name != f.name:
+        raise ChecksumError(
+            f"[{dataset}] {path} is an extracted copy of {f.name}, which has no published SHA-256 to check it "
+            f"against; put the original {f.name} beside it, or pass verify=False to read it unchecked"
+        )
+    check_sha256(dataset, path, f, ORIGINAL_ADVICE)
+
+
 def fetch(dataset: str, files, path_help: str = "", verbose: bool = True) -> list:
     """Paths of ``files`` in ``dataset``'s cache, downloading the missing ones.
 
@@ -85,12 +108,7 @@ def fetch(dataset: str, files, path_help: str = "", verbose: bool = True) -> lis
     for f in files:
         path = folder / f.name
         if path.is_file():
-            actual = sha256_of(path)
-            if actual != f.sha256:
-                raise ChecksumError(
-                    f"[{dataset}] cached file {path} has SHA-256 {actual}, expected {f.sha256}; "
-                    f"delete it to download it again, or replace it with the original file"
-                )
+            check_sha256(dataset, path, f, "this cached file is corrupt: delete it to download it again, or replace it")
         else:
             errors = _download(dataset, f, path, verbose)
             if errors:

@@ -14,10 +14,12 @@ Labels: 0 airplane, 1 automobile, 2 bird, 3 cat, 4 deer, 5 dog, 6 frog, 7 horse,
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from ranvier.datasets import cifar
-from ranvier.datasets._download import RemoteFile, fetch
+from ranvier.datasets._download import ORIGINAL_ADVICE, ChecksumError, RemoteFile, check_sha256, fetch
 
 CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
@@ -33,23 +35,44 @@ FILES = [
         170052171,
     ),
 ]
+_BATCHES = cifar.TRAIN_BATCHES + (cifar.TEST_BATCH,)
 PATH_HELP = (
     f" ({cifar.TARBALL}, or the .bin files it holds: {', '.join(cifar.TRAIN_BATCHES)}, "
     f"{cifar.TEST_BATCH}, directly or in {cifar.TARBALL_FOLDER}/)"
 )
 
 
-def load_data(path=None):
+def load_data(path=None, verify: bool = True):
     """``(x_train, y_train), (x_test, y_test)`` as ``keras.datasets.cifar10.load_data()``.
 
     ``path=None`` downloads the binary tarball (170 MB) once into
     ``$RANVIER_HOME/datasets/cifar10`` (default ``~/.cache/ranvier/datasets/cifar10``) and
     checks its SHA-256. ``path`` may instead name the tarball, or a directory holding it
-    or its .bin files, read without network.
+    or its .bin files, read without network; the tarball's SHA-256 is checked alike, and
+    the extracted .bin files, which have no published checksum, are read only with
+    ``verify=False``.
     """
-    source = fetch("cifar10", FILES, PATH_HELP)[0] if path is None else path
-    batches = cifar.load_batches(source, cifar.TRAIN_BATCHES + (cifar.TEST_BATCH,))
+    if path is None:
+        source = fetch("cifar10", FILES, PATH_HELP)[0]
+    else:
+        source = _checked_source(Path(path)) if verify else path
+    batches = cifar.load_batches(source, _BATCHES)
     x_train = np.concatenate([batches[n][0] for n in cifar.TRAIN_BATCHES])
     y_train = np.concatenate([batches[n][1] for n in cifar.TRAIN_BATCHES])
     x_test, y_test = batches[cifar.TEST_BATCH]
     return (x_train, y_train[:, None]), (x_test, y_test[:, None])
+
+
+def _checked_source(path: Path) -> Path:
+    """The tarball ``path`` names or holds, its SHA-256 checked; extracted .bin files are refused (unverifiable)."""
+    tarball = path / cifar.TARBALL if path.is_dir() else path
+    if tarball.is_file():
+        check_sha256("cifar10", tarball, FILES[0], ORIGINAL_ADVICE)
+        return tarball
+    folders = (path, path / cifar.TARBALL_FOLDER)
+    if path.is_dir() and any((folder / name).is_file() for folder in folders for name in _BATCHES):
+        raise ChecksumError(
+            f"[cifar10] {path} holds extracted .bin files, which have no published SHA-256 to check them against; "
+            f"put the original {cifar.TARBALL} there, or pass verify=False to read them unchecked"
+        )
+    return path  # load_batches says what is missing

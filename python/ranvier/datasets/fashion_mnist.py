@@ -46,12 +46,13 @@ FILES = [
 ]
 
 
-def load_data(path=None):
+def load_data(path=None, verify: bool = True):
     """``(x_train, y_train), (x_test, y_test)`` as ``keras.datasets.fashion_mnist.load_data()``.
 
     ``path=None`` downloads the four files once into ``$RANVIER_HOME/datasets/fashion_mnist``
     (default ``~/.cache/ranvier/datasets/fashion_mnist``) and checks their SHA-256.
-    ``path=DIR`` reads the original files from ``DIR`` instead, without network: the
-    names above, gzip-compressed or not.
+    ``path=DIR`` reads the original files from ``DIR`` instead, without network, and
+    checks them alike; extracted (uncompressed) copies have no published SHA-256 and
+    are read only with ``verify=False``.
     """
-    return _idx_dataset.load("fashion_mnist", FILES, path)
+    return _idx_dataset.load("fashion_mnist", FILES, path, verify)

@@ -45,12 +45,13 @@ FILES = [
 ]
 
 
-def load_data(path=None):
+def load_data(path=None, verify: bool = True):
     """``(x_train, y_train), (x_test, y_test)`` as ``keras.datasets.mnist.load_data()``.
 
     ``path=None`` downloads the four files once into ``$RANVIER_HOME/datasets/mnist``
     (default ``~/.cache/ranvier/datasets/mnist``) and checks their SHA-256. ``path=DIR``
-    reads the original files from ``DIR`` instead, without network: the names above,
-    gzip-compressed or not. (Keras' ``path`` names a cache file instead.)
+    reads the original files from ``DIR`` instead, without network, and checks them
+    alike; extracted (uncompressed) copies have no published SHA-256 and are read only
+    with ``verify=False``. (Keras' ``path`` names a cache file instead.)
     """
-    return _idx_dataset.load("mnist", FILES, path)
+    return _idx_dataset.load("mnist", FILES, path, verify)

@@ -6,7 +6,7 @@ import numpy as np
 
 from ranvier import functional as F
 from ranvier.device import array_module
-from ranvier.layers.base import Layer
+from ranvier.layers.base import Layer, check_bool, check_int
 from ranvier.tensor import Tensor
 
 
@@ -30,12 +30,11 @@ class MultiHeadAttention(Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if int(num_heads) < 1 or int(key_dim) < 1:
-            raise ValueError(f"[MultiHeadAttention] num_heads and key_dim must be positive, got {num_heads}, {key_dim}")
-        self.num_heads, self.key_dim = int(num_heads), int(key_dim)
-        self.value_dim = int(value_dim) if value_dim else self.key_dim
-        self.use_bias = use_bias
-        self.out_dim = output_shape
+        name = "MultiHeadAttention"
+        self.num_heads, self.key_dim = check_int(num_heads, name, "num_heads"), check_int(key_dim, name, "key_dim")
+        self.value_dim = self.key_dim if value_dim is None else check_int(value_dim, name, "value_dim")
+        self.use_bias = check_bool(use_bias, name, "use_bias")
+        self.out_dim = None if output_shape is None else check_int(output_shape, name, "output_shape")
 
     def __call__(self, query, value=None, key=None, **kwargs):
         if not self.built:  # key and value may have other feature sizes than query

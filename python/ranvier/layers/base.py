@@ -7,8 +7,12 @@ assigned as attributes, and switches between training and inference.
 
 from __future__ import annotations
 
+import math
+import numbers
 import re
 from collections import defaultdict
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import numpy as np
 
@@ -18,9 +22,16 @@ from ranvier.tensor import Tensor, no_grad
 
 _name_counts: defaultdict = defaultdict(int)
 
-# Every Layer subclass by class name (Sequential and Model too): what
-# layer_from_config may build, so saving needs no import of the models.
+# ranvier's own public layer classes by name (Sequential too; not the
+# abstract Layer and Model): the closed set a file may name. Other classes
+# load only through custom_objects.
 _registry: dict = {}
+
+# Largest size argument (units, filters, dims): what an int32 index holds.
+MAX_DIM = 2**31 - 1
+
+# While a file is loaded: the parameters its layers may still create (see parameter_budget).
+_budget: ContextVar = ContextVar("parameter_budget", default=None)
 
 
 def _snake_case(name: str) -> str:
@@ -35,16 +46,64 @@ def unique_name(prefix: str) -> str:
     return prefix if count == 0 else f"{prefix}_{count}"
 
 
+def check_int(value, layer: str, what: str, minimum: int = 1, maximum: int = MAX_DIM) -> int:
+    """``value`` as an int in [minimum, maximum]; bools, floats and strings are refused, not rounded."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"[{layer}] {what} must be an integer in [{minimum}, {maximum}], got {value!r}")
+    if not minimum <= value <= maximum:
+        raise ValueError(f"[{layer}] {what} must be an integer in [{minimum}, {maximum}], got {value!r}")
+    return int(value)
+
+
+def check_float(value, layer: str, what: str, low: float, high: float) -> float:
+    """``value`` as a finite float in [low, high] (ints accepted, bools and strings not)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"[{layer}] {what} must be a number in [{low}, {high}], got {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"[{layer}] {what} must be a number in [{low}, {high}], got {value!r}")
+    return float(value)
+
+
+def check_bool(value, layer: str, what: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"[{layer}] {what} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_activation(value, layer: str):
+    """An activation name, None or a callable (the name is checked against the registry)."""
+    if not (value is None or isinstance(value, str) or callable(value)):
+        raise TypeError(f"[{layer}] activation must be a name, None or a callable, got {value!r}")
+    return value
+
+
+def check_shape(value, layer: str, what: str, allow_unknown: bool = False) -> tuple:
+    """A shape without the batch axis: positive ints (and None where ``allow_unknown``)."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise TypeError(f"[{layer}] {what} must be a tuple of positive integers, got {value!r}")
+    dims = tuple(value)
+    return tuple(None if d is None and allow_unknown else check_int(d, layer, f"{what} entry") for d in dims)
+
+
+class _Budget:
+    def __init__(self, left: int, limit: str):
+        self.left, self.limit = left, limit
+
+
+@contextmanager
+def parameter_budget(count: int, limit: str):
+    """Layers built inside may create at most ``count`` parameters in all; ``limit`` says why, in errors.
+    Checked in add_weight before anything is allocated."""
+    token = _budget.set(_Budget(count, limit))
+    try:
+        yield
+    finally:
+        _budget.reset(token)
+
+
 def shape_str(shape) -> str:
     dims = ", ".join("None" if d is None else str(d) for d in shape)
     return f"({dims},)" if len(shape) == 1 else f"({dims})"
-
-
-def _flag(layer, value) -> bool:
-    """``trainable`` as a bool: a string such as 'False' would silently mean True."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"[{type(layer).__name__} '{layer.name}'] trainable must be True or False, got {value!r}")
-    return bool(value)
 
 
 class Layer:
@@ -63,7 +122,9 @@ class Layer:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        _registry.setdefault(cls.__name__, cls)
+        public = cls.__module__.startswith("ranvier.") and not cls.__name__.startswith("_")
+        if public and cls.call is not Layer.call:
+            _registry.setdefault(cls.__name__, cls)
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None):
@@ -74,6 +135,8 @@ class Layer:
         if kwargs:
             raise TypeError(f"[{type(self).__name__}] unexpected argument(s): {', '.join(sorted(kwargs))}")
         object.__setattr__(self, "_sublayers", {})
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"[{type(self).__name__}] name must be a string, got {name!r}")
         self.name = name or unique_name(_snake_case(type(self).__name__))
         self.training = True
         self.built = False
@@ -81,11 +144,17 @@ class Layer:
         self._weights: list[Tensor] = []
         self._weight_names: list[str] = []
         self._weight_trainable: list[bool] = []  # as created; requires_grad also follows the layer's freezing
-        self._trainable = _flag(self, trainable)  # nothing to propagate yet
+        self._trainable = check_bool(
+            trainable, f"{type(self).__name__} '{self.name}'", "trainable"
+        )  # nothing to propagate yet
         self.input_spec: tuple | None = None  # what inputs must match, without the batch axis
         self.build_input_shape: tuple | None = None  # the first input's shape, without the batch axis
         self.output_shape: tuple | None = None
-        self._init_input_shape = tuple(input_shape) if input_shape is not None else None
+        self._init_input_shape = (
+            None
+            if input_shape is None
+            else check_shape(input_shape, type(self).__name__, "input_shape", allow_unknown=True)
+        )
 
     # ---- tracking ------------------------------------------------------------------
     def __setattr__(self, key, value):
@@ -107,7 +176,7 @@ class Layer:
 
     @trainable.setter
     def trainable(self, value: bool) -> None:
-        self._trainable = _flag(self, value)
+        self._trainable = check_bool(value, f"{type(self).__name__} '{self.name}'", "trainable")
         for w, own in zip(self._weights, self._weight_trainable):
             w.requires_grad = own and self._trainable
             if not w.requires_grad:
@@ -116,7 +185,17 @@ class Layer:
             layer.trainable = self._trainable
 
     def add_weight(self, name: str, shape, initializer="glorot_uniform", trainable: bool = True) -> Tensor:
-        value = np.ascontiguousarray(initializers.get(initializer)(tuple(int(d) for d in shape)), dtype=np.float32)
+        shape = tuple(int(d) for d in shape)
+        budget = _budget.get()
+        if budget is not None:
+            size = math.prod(shape)
+            if size > budget.left:
+                raise ValueError(
+                    f"[{type(self).__name__} '{self.name}'] weight '{name}' of shape {shape} ({size:,} parameters) "
+                    f"goes beyond {budget.limit}"
+                )
+            budget.left -= size
+        value = np.ascontiguousarray(initializers.get(initializer)(shape), dtype=np.float32)
         value = to_device(value, self.device, f"{self.name}.add_weight")
         w = Tensor(value, requires_grad=trainable and self.trainable, name=f"{self.name}/{name}")
         self._weights.append(w)
@@ -263,14 +342,58 @@ class Layer:
         return f"<{type(self).__name__} '{self.name}'>"
 
 
+class ConfigError(ValueError):
+    """An architecture that cannot be rebuilt; the message names the layer and what is wrong."""
+
+
+class ConfigTypeError(TypeError):
+    """A layer argument of the wrong type in an architecture; the message names the layer."""
+
+
 def layer_to_config(layer: Layer) -> dict:
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+    """``{"class_name", "config"}``: refused for a class that could not be rebuilt from it (a class outside
+    ranvier that defines no get_config, such as a subclassed Model)."""
+    cls = type(layer)
+    if _registry.get(cls.__name__) is not cls and cls.get_config is Layer.get_config:
+        raise ConfigError(
+            f"[save] {cls.__name__} '{layer.name}' cannot be rebuilt from a file: it does not define get_config "
+            f"(and from_config when its constructor differs). Save its weights with save_weights and rebuild "
+            f"the model in code, or define get_config"
+        )
+    return {"class_name": cls.__name__, "config": layer.get_config()}
 
 
-def layer_from_config(spec: dict, custom_objects: dict | None = None) -> Layer:
-    """The layer ``layer_to_config`` described: its class from ``custom_objects`` or the registry."""
-    name = spec["class_name"]
-    cls = (custom_objects or {}).get(name) or _registry.get(name)
-    if cls is None:
-        raise ValueError(f"[load_model] unknown layer class {name!r}; pass it in custom_objects")
-    return cls.from_config(dict(spec["config"]), custom_objects)
+def layer_class(name, custom_objects: dict | None = None) -> type:
+    """The class a file names: from ``custom_objects``, else ranvier's closed registry; nothing else."""
+    custom = (custom_objects or {}).get(name) if isinstance(name, str) else None
+    if custom is not None:
+        if not (isinstance(custom, type) and issubclass(custom, Layer)):
+            raise TypeError(f"[load_model] custom_objects[{name!r}] must be a Layer subclass, got {custom!r}")
+        return custom
+    if not isinstance(name, str) or name not in _registry:
+        known = ", ".join(sorted(_registry))
+        raise ConfigError(
+            f"[load_model] unknown layer class {name!r}; a file may name ranvier's layers ({known}) "
+            f"or a class passed in custom_objects"
+        )
+    return _registry[name]
+
+
+def layer_from_config(spec, custom_objects: dict | None = None) -> Layer:
+    """The layer ``layer_to_config`` described. Errors name the layer's class and name: a missing or
+    unknown argument, a value of the wrong type or out of range."""
+    if not (isinstance(spec, dict) and set(spec) == {"class_name", "config"} and isinstance(spec["config"], dict)):
+        raise ConfigError(f"[load_model] a layer must be {{'class_name': str, 'config': dict}}, got {str(spec)[:200]}")
+    cls = layer_class(spec["class_name"], custom_objects)
+    config = spec["config"]
+    label = f"{cls.__name__} {config.get('name', '(unnamed)')!r}"
+    try:
+        return cls.from_config(dict(config), custom_objects)
+    except (ConfigError, ConfigTypeError):
+        raise
+    except KeyError as e:
+        raise ConfigError(f"[load_model] {label}: its config has no key {e}") from None
+    except TypeError as e:
+        raise ConfigTypeError(f"[load_model] {label}: {e}") from None
+    except ValueError as e:
+        raise ConfigError(f"[load_model] {label}: {e}") from None

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from ranvier import activations
 from ranvier import functional as F
-from ranvier.layers.base import Layer
+from ranvier.layers.base import Layer, check_activation, check_bool, check_int
 
 
 def _pair(value, what: str, layer: str) -> tuple:
-    pair = (value, value) if isinstance(value, int) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, int) and v >= 1 for v in pair):
+    pair = (value, value) if not isinstance(value, (list, tuple)) else tuple(value)
+    if len(pair) != 2:
         raise ValueError(f"[{layer}] {what} must be a positive int or a pair of them, got {value!r}")
-    return pair
+    return tuple(check_int(v, layer, what) for v in pair)
 
 
 class Conv2D(Layer):
@@ -35,18 +35,16 @@ class Conv2D(Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if int(filters) < 1:
-            raise ValueError(f"[Conv2D] filters must be a positive integer, got {filters!r}")
-        self.filters = int(filters)
+        self.filters = check_int(filters, "Conv2D", "filters")
         self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2D")
         self.strides = _pair(strides, "strides", "Conv2D")
         self.dilation_rate = _pair(dilation_rate, "dilation_rate", "Conv2D")
         if str(padding).lower() not in ("valid", "same"):
             raise ValueError(f"[Conv2D] padding must be 'valid' or 'same', got {padding!r}")
         self.padding = str(padding).lower()
-        activations.get(activation)
+        activations.get(check_activation(activation, "Conv2D"))
         self.activation = activation
-        self.use_bias = use_bias
+        self.use_bias = check_bool(use_bias, "Conv2D", "use_bias")
         self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
 
     def build(self, input_shape):

@@ -6,15 +6,16 @@ import numpy as np
 
 from ranvier import activations
 from ranvier import functional as F
-from ranvier.layers.base import Layer
+from ranvier.layers.base import Layer, check_activation, check_bool, check_float, check_int, check_shape
 
 
 class Input(Layer):
     """Declares the input shape (without the batch axis) of a Sequential model."""
 
     def __init__(self, shape, name=None, **kwargs):
-        super().__init__(name=name, input_shape=tuple(shape), **kwargs)
-        self.shape = tuple(shape)
+        shape = check_shape(shape, "Input", "shape", allow_unknown=True)
+        super().__init__(name=name, input_shape=shape, **kwargs)
+        self.shape = shape
 
     def call(self, x):
         return x
@@ -40,12 +41,10 @@ class Dense(Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if int(units) < 1:
-            raise ValueError(f"[Dense] units must be a positive integer, got {units!r}")
-        self.units = int(units)
-        activations.get(activation)  # fail early on unknown names
+        self.units = check_int(units, "Dense", "units")
+        activations.get(check_activation(activation, "Dense"))  # fail early on unknown names
         self.activation = activation
-        self.use_bias = use_bias
+        self.use_bias = check_bool(use_bias, "Dense", "use_bias")
         self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
 
     def build(self, input_shape):
@@ -71,7 +70,7 @@ class Activation(Layer):
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
-        self.fn = activations.get(activation)
+        self.fn = activations.get(check_activation(activation, "Activation"))
         self.activation = activation
 
     def call(self, x):
@@ -96,7 +95,11 @@ class Reshape(Layer):
 
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
-        self.target_shape = tuple(target_shape)
+        if not isinstance(target_shape, (list, tuple)):
+            raise TypeError(f"[Reshape] target_shape must be a tuple of positive integers or -1, got {target_shape!r}")
+        self.target_shape = tuple(
+            -1 if type(d) is int and d == -1 else check_int(d, "Reshape", "target_shape entry") for d in target_shape
+        )
 
     def call(self, x):
         return F.reshape(x, (x.shape[0],) + self.target_shape)
@@ -111,9 +114,9 @@ class Dropout(Layer):
 
     def __init__(self, rate: float, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
-        if not 0 <= rate < 1:
+        self.rate = check_float(rate, "Dropout", "rate", 0.0, 1.0)
+        if self.rate == 1.0:
             raise ValueError(f"[Dropout] rate must be in [0, 1), got {rate}")
-        self.rate = float(rate)
         # a seeded layer draws a new mask each step from its own generator
         self._rng = np.random.default_rng(seed) if seed is not None else None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ranvier import functional as F
-from ranvier.layers.base import Layer
+from ranvier.layers.base import Layer, check_int
 
 
 class Embedding(Layer):
@@ -19,9 +19,8 @@ class Embedding(Layer):
     def __init__(self, input_dim: int, output_dim: int, embeddings_initializer="uniform", **kwargs):
         kwargs.pop("input_length", None)  # Keras 2 argument: lengths are inferred
         super().__init__(**kwargs)
-        if int(input_dim) < 1 or int(output_dim) < 1:
-            raise ValueError(f"[Embedding] input_dim and output_dim must be positive, got {input_dim}, {output_dim}")
-        self.input_dim, self.output_dim = int(input_dim), int(output_dim)
+        self.input_dim = check_int(input_dim, "Embedding", "input_dim")
+        self.output_dim = check_int(output_dim, "Embedding", "output_dim")
         self.embeddings_initializer = embeddings_initializer
 
     def input_spec_for(self, shape):

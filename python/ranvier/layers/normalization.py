@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ranvier import functional as F
-from ranvier.layers.base import Layer
+from ranvier.layers.base import Layer, check_bool, check_float
 from ranvier.tensor import no_grad
 
 
@@ -28,7 +28,10 @@ class BatchNormalization(Layer):
         super().__init__(**kwargs)
         if axis != -1:
             raise ValueError(f"[BatchNormalization] only axis=-1 (channels last) is supported, got {axis}")
-        self.momentum, self.epsilon, self.center, self.scale = momentum, epsilon, center, scale
+        name = "BatchNormalization"
+        self.momentum = check_float(momentum, name, "momentum", 0.0, 1.0)
+        self.epsilon = check_float(epsilon, name, "epsilon", 0.0, 1.0)
+        self.center, self.scale = check_bool(center, name, "center"), check_bool(scale, name, "scale")
 
     def build(self, input_shape):
         c = input_shape[-1]
@@ -77,7 +80,7 @@ class LayerNormalization(Layer):
         super().__init__(**kwargs)
         if axis != -1:
             raise ValueError(f"[LayerNormalization] only axis=-1 is supported, got {axis}")
-        self.epsilon = epsilon
+        self.epsilon = check_float(epsilon, "LayerNormalization", "epsilon", 0.0, 1.0)
 
     def build(self, input_shape):
         self.gamma = self.add_weight("gamma", (input_shape[-1],), "ones")

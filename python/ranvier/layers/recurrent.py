@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ranvier import functional as F
-from ranvier.layers.base import Layer
+from ranvier.layers.base import Layer, check_bool, check_int
 
 
 class _Recurrent(Layer):
@@ -22,10 +22,10 @@ class _Recurrent(Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if int(units) < 1:
-            raise ValueError(f"[{type(self).__name__}] units must be a positive integer, got {units!r}")
-        self.units = int(units)
-        self.return_sequences, self.return_state = return_sequences, return_state
+        name = type(self).__name__
+        self.units = check_int(units, name, "units")
+        self.return_sequences = check_bool(return_sequences, name, "return_sequences")
+        self.return_state = check_bool(return_state, name, "return_state")
         self.kernel_initializer = kernel_initializer
         self.recurrent_initializer = recurrent_initializer
         self.bias_initializer = bias_initializer
@@ -84,7 +84,7 @@ class LSTM(_Recurrent):
 
     def __init__(self, units: int, unit_forget_bias: bool = True, **kwargs):
         super().__init__(units, **kwargs)
-        self.unit_forget_bias = unit_forget_bias
+        self.unit_forget_bias = check_bool(unit_forget_bias, "LSTM", "unit_forget_bias")
 
     def build(self, input_shape):
         super().build(input_shape)

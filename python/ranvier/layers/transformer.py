@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ranvier.layers.attention import MultiHeadAttention
-from ranvier.layers.base import Layer
+from ranvier.layers.base import Layer, check_activation, check_bool, check_float, check_int
 from ranvier.layers.core import Dense, Dropout
 from ranvier.layers.normalization import LayerNormalization
 
@@ -29,9 +29,13 @@ class TransformerEncoder(Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.num_heads, self.intermediate_dim = int(num_heads), int(intermediate_dim)
-        self.dropout_rate, self.activation = float(dropout), activation
-        self.layer_norm_epsilon, self.normalize_first = layer_norm_epsilon, normalize_first
+        name = "TransformerEncoder"
+        self.num_heads = check_int(num_heads, name, "num_heads")
+        self.intermediate_dim = check_int(intermediate_dim, name, "intermediate_dim")
+        self.dropout_rate = check_float(dropout, name, "dropout", 0.0, 1.0)
+        self.activation = check_activation(activation, name)
+        self.layer_norm_epsilon = check_float(layer_norm_epsilon, name, "layer_norm_epsilon", 0.0, 1.0)
+        self.normalize_first = check_bool(normalize_first, name, "normalize_first")
 
     def build(self, input_shape):
         d = input_shape[-1]
