@@ -172,6 +172,45 @@ def test_large_logits_stay_finite(backend, causal, rng):
     check_against_reference(backend, q, k, f32(rng, b, h, lk, d), rng, causal=causal, rel=4e-4)
 
 
+@pytest.mark.parametrize("causal", [False, True])
+def test_huge_logits_are_exact(backend, isa, causal, rng):
+    """q, k ~ 1e5 with D = 12: logits ~ 1e10, whose float32 rounding (~1e3) must not reach the
+    exponent: each row's maximum gets exp(0) = 1, so the rows of P sum to 1 (out = 1 for v = 1)
+    and out is v at the row's best key, as in float64."""
+    b, h, lq, lk, d = 2, 3, 40, 50, 12
+    q, k = f32(rng, b, h, lq, d, scale=1e5), f32(rng, b, h, lk, d, scale=1e5)
+    v = f32(rng, b, h, lk, d)
+    qb, kb = backend.asarray(q), backend.asarray(k)
+    ones = backend.numpy(ops.attention(qb, kb, backend.asarray(np.ones_like(v)), causal=causal))
+    assert_close(ones, np.ones_like(ones), atol=1e-6, rtol=0, what="rows of P sum to 1")
+    out, lse = ops.attention(qb, kb, backend.asarray(v), causal=causal, return_lse=True)
+    want, want_lse = reference.attention(
+        q.astype(np.float64), k.astype(np.float64), v.astype(np.float64), causal=causal, return_lse=True
+    )
+    assert_close(backend.numpy(out), want, atol=1e-6, rtol=0, what="out")
+    assert_close(backend.numpy(lse), want_lse, atol=0, rtol=1e-6, what="lse")
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_nan_in_q_or_k_gives_nan_rows(backend, isa, causal, rng):
+    """A NaN logit makes its row NaN (out and lse), as in the reference; a NaN key that a
+    row may not see (causal) leaves that row alone; the other rows stay exact."""
+    b, h, lq, lk, d = 1, 2, 9, 9, 8
+    q, k, v = f32(rng, b, h, lq, d), f32(rng, b, h, lk, d), f32(rng, b, h, lk, d)
+    q[0, 0, 2, 3] = np.nan
+    k[0, 1, 6, 0] = np.nan
+    out, lse = ops.attention(*map(backend.asarray, (q, k, v)), causal=causal, return_lse=True)
+    out, lse = backend.numpy(out), backend.numpy(lse)
+    want, want_lse = reference.attention(*(a.astype(np.float64) for a in (q, k, v)), causal=causal, return_lse=True)
+    nan_rows = np.zeros((b, h, lq), bool)
+    nan_rows[0, 0, 2] = True
+    nan_rows[0, 1, 6 if causal else 0 :] = True
+    assert np.array_equal(np.isnan(want_lse), nan_rows)  # the reference says the same
+    assert np.array_equal(np.isnan(lse), nan_rows)
+    assert np.all(np.isnan(out[nan_rows]))
+    assert_close(out[~nan_rows], want[~nan_rows], atol=1e-5, rtol=1e-5, what="finite rows")
+
+
 def test_explicit_scale(backend, rng):
     check_against_reference(
         backend, f32(rng, 2, 2, 33, 8), f32(rng, 2, 2, 65, 8), f32(rng, 2, 2, 65, 4), rng, scale=0.7
@@ -298,11 +337,12 @@ def test_bad_mask_dtype(dtype):
         ops.attention(*_qkv(), mask=np.ones((4, 5), dtype))
 
 
-@pytest.mark.parametrize("scale", [0.0, -1.0, float("nan"), float("inf")])
+@pytest.mark.parametrize("scale", [0.0, -1.0, float("nan"), float("inf"), 1e300, 1e-50])
 def test_bad_scale_value(scale):
-    with pytest.raises(ValueError, match=r"\[attention\] scale must be finite and > 0"):
+    """The kernels compute in float32: a scale that would become inf or 0 there is refused."""
+    with pytest.raises(ValueError, match=r"\[attention\] scale must be a finite float32 > 0, got "):
         ops.attention(*_qkv(), scale=scale)
-    with pytest.raises(ValueError, match=r"\[attention_backward\] scale must be finite and > 0"):
+    with pytest.raises(ValueError, match=r"\[attention_backward\] scale must be a finite float32 > 0"):
         q, k, v = _qkv()
         ops.attention_backward(
             np.zeros((2, 3, 4, 7), np.float32),
@@ -370,7 +410,7 @@ def test_raw_kernels_refuse_bad_arrays():
         _cpu.attention(q.astype(np.float64), k, v, None, False, 1.0)
     with pytest.raises(ValueError, match=r"\[attention\] q must be \(B, H, Lq, D\) float32, got \(3, 4, 6\) float32"):
         _cpu.attention(q[0], k, v, None, False, 1.0)
-    with pytest.raises(ValueError, match=r"\[attention\] scale must be finite and > 0, got nan"):
+    with pytest.raises(ValueError, match=r"\[attention\] scale must be a finite float32 > 0, got nan"):
         _cpu.attention(q, k, v, None, False, float("nan"))
     with pytest.raises(TypeError, match=r"\[attention\] scale must be None or a real number, got str"):
         _cpu.attention(q, k, v, None, False, "1")

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -54,7 +55,8 @@ cpu::AttentionMask attention_mask(const char* op, const A& m, const Dims& want) 
   return {m.template data<std::uint8_t>(), strides[0], strides[1], strides[2], strides[3]};
 }
 
-// None: 1 / sqrt(d); otherwise a finite real number > 0.
+// None: 1 / sqrt(d); otherwise a real number > 0 that is finite as a float32
+// (the kernels' precision: 1e300 would become inf, 1e-50 zero).
 inline float attention_scale(const char* op, py::handle s, std::int64_t d) {
   if (s.is_none()) return static_cast<float>(1.0 / std::sqrt(static_cast<double>(d)));
   PyObject* p = s.ptr();
@@ -62,8 +64,8 @@ inline float attention_scale(const char* op, py::handle s, std::int64_t d) {
     type_fail(op, "scale must be None or a real number, got " + type_name(s));
   const double x = PyFloat_AsDouble(p);
   if (x == -1.0 && PyErr_Occurred()) throw py::error_already_set();
-  if (!(std::isfinite(x) && x > 0.0))
-    fail(op, "scale must be finite and > 0, got " + std::string(py::str(py::float_(x))));
+  if (!(x > 0.0 && x <= std::numeric_limits<float>::max() && static_cast<float>(x) > 0.0f))
+    fail(op, "scale must be a finite float32 > 0, got " + std::string(py::str(py::float_(x))));
   return static_cast<float>(x);
 }
 

@@ -11,7 +11,7 @@ template <class V>
 inline V activate(Activation act, V x) {
   switch (act) {
     case Activation::relu:
-      return max(x, V::zero());
+      return max(V::zero(), x);  // x second: NaN stays NaN
     case Activation::sigmoid:
       return sigmoid(x);
     case Activation::tanh:
@@ -28,8 +28,8 @@ template <class V>
 inline V activate_backward(Activation act, V dy, V saved) {
   V one = V::set1(1.0f);
   switch (act) {
-    case Activation::relu:
-      return select(saved > V::zero(), dy, V::zero());
+    case Activation::relu:  // dy * step(y): the step is NaN where y is (min/max keep their second operand's NaN)
+      return dy * max(select(saved > V::zero(), one, V::zero()), min(V::zero(), saved));
     case Activation::sigmoid:
       return dy * saved * (one - saved);
     case Activation::tanh:

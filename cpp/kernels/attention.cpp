@@ -4,8 +4,9 @@
 //
 // Forward, per (b, h) and block of kFwdQ queries: for each block of kFwdK
 // keys, S = Q K^T; masked logits become -inf; the running row max m and sum l
-// are updated, the output rows rescaled by exp(m_old - m_new), and
-// O += exp(scale S - m) V. At the end O /= l and lse = m + log l.
+// (in logits, unscaled) are updated, the output rows rescaled by
+// exp(scale (m_old - m_new)), and O += exp(scale (S - m)) V. At the end
+// O /= l and lse = scale m + log l.
 //
 // Backward, per (b, h), in transposed tiles (kBwdK keys x kBwdQ queries): for
 // each key block and each query block that can see it, P^T = exp(scale K Q^T
@@ -141,11 +142,11 @@ struct Forward {
       gemm_packed_b(o + r0 * shape.dv, shape.dv, {sr0, kFwdK, 1}, vp + jb * v_stride(), rows, shape.dv, bk, {}, true);
     }
     for (std::int64_t r = 0; r < bq; ++r) {
-      if (row_sum[r] > 0.0f) {
-        kern.scale_row(o + r * shape.dv, shape.dv, 1.0f / row_sum[r]);
-        lse[row + r] = row_max[r] + std::log(row_sum[r]);
-      } else {
+      if (row_sum[r] == 0.0f) {
         lse[row + r] = -kInf;  // no allowed key: the output row stays 0
+      } else {                 // a NaN sum (a NaN logit) makes the row and its lse NaN
+        kern.scale_row(o + r * shape.dv, shape.dv, 1.0f / row_sum[r]);
+        lse[row + r] = shape.scale * row_max[r] + std::log(row_sum[r]);
       }
     }
   }

@@ -10,12 +10,12 @@ namespace ranvier::cpu {
 
 struct AttentionKernels {
   // One key block of the forward's online softmax. s (rows, cols), leading
-  // dimension lds: the block's logits (masked ones -inf), replaced by
-  // exp(scale * s - m_new) where m_new = max(m, scale * rowmax(s)) (0 instead
-  // of m_new while a row has seen no allowed key). Per row, m (row_max) and
-  // l (row_sum) become m_new and l * exp(m - m_new) + rowsum(exp(...)), and
-  // the output row o (dv, leading dimension ldo) is rescaled by
-  // exp(m - m_new). tmp: 2 * rows floats.
+  // dimension lds: the block's unscaled logits (masked ones -inf), replaced by
+  // exp(scale * (s - m_new)) where m_new = max(m, rowmax(s)) (0 instead of
+  // m_new while a row has seen no allowed key). Per row, m (row_max, unscaled)
+  // and l (row_sum) become m_new and l * exp(scale * (m - m_new)) +
+  // rowsum(exp(...)), and the output row o (dv, leading dimension ldo) is
+  // rescaled by exp(scale * (m - m_new)). tmp: 2 * rows floats.
   void (*online_softmax)(float* s, std::int64_t lds, std::int64_t rows, std::int64_t cols, float scale, float* row_max,
                          float* row_sum, float* o, std::int64_t ldo, std::int64_t dv, float* tmp);
   // x (n) *= a.

@@ -29,18 +29,21 @@ float row_max(const float* s, std::int64_t n) {
   return m;
 }
 
-// p (n) = exp(scale * s - shift) in place; returns sum(p).
+// p (n) = exp(scale * (s - shift)) in place; returns sum(p). The shift is a
+// logit of the row, so s - shift is exact near the maximum (0 at it) however
+// large the logits: scale * s - scale * shift would leave the rounding error
+// of scale * shift, which is huge for huge logits, in the exponent.
 float exp_row(float* p, std::int64_t n, float scale, float shift) {
-  const V vs = V::set1(scale), vneg = V::set1(-shift);
+  const V vs = V::set1(scale), vshift = V::set1(shift);
   V sum = V::zero();
   std::int64_t i = 0;
   for (; i + V::kLanes <= n; i += V::kLanes) {
-    V e = simd::exp(fmadd(V::load(p + i), vs, vneg));
+    V e = simd::exp((V::load(p + i) - vshift) * vs);
     e.store(p + i);
     sum = sum + e;
   }
   if (i < n) {
-    simd::exp(fmadd(V::load_partial(p + i, n - i), vs, vneg)).store_partial(p + i, n - i);
+    simd::exp((V::load_partial(p + i, n - i) - vshift) * vs).store_partial(p + i, n - i);
     sum = sum + V::load_partial(p + i, n - i);  // reloaded: the unused lanes read as 0
   }
   return reduce_sum(sum);
@@ -54,13 +57,13 @@ void scale_row(float* x, std::int64_t n, float a) {
 
 // In three passes over the rows, so that the rows' reductions and the
 // rescale factors (one exp for 16 rows at once) overlap instead of forming
-// one long dependency chain per row.
+// one long dependency chain per row. row_max_io holds unscaled logits.
 void online_softmax(float* s, std::int64_t lds, std::int64_t rows, std::int64_t cols, float scale, float* row_max_io,
                     float* row_sum, float* o, std::int64_t ldo, std::int64_t dv, float* tmp) {
   float* shift = tmp;
   float* alpha = tmp + rows;
-  for (std::int64_t r = 0; r < rows; ++r) shift[r] = scale * row_max(s + r * lds, cols);
-  const V below_all = V::set1(-std::numeric_limits<float>::max());
+  for (std::int64_t r = 0; r < rows; ++r) shift[r] = row_max(s + r * lds, cols);
+  const V below_all = V::set1(-std::numeric_limits<float>::max()), vs = V::set1(scale);
   for_blocks<V>(rows, [&](std::int64_t r, std::int64_t lanes) {
     const V m_old = load_block<V>(row_max_io + r, lanes);
     const V m_new = max(m_old, load_block<V>(shift + r, lanes));
@@ -69,7 +72,7 @@ void online_softmax(float* s, std::int64_t lds, std::int64_t rows, std::int64_t 
     const V sh = select(m_new < below_all, V::zero(), m_new);
     store_block(m_new, row_max_io + r, lanes);
     store_block(sh, shift + r, lanes);
-    store_block(simd::exp(m_old - sh), alpha + r, lanes);
+    store_block(simd::exp((m_old - sh) * vs), alpha + r, lanes);
   });
   for (std::int64_t r = 0; r < rows; ++r) {
     const float sum = exp_row(s + r * lds, cols, scale, shift[r]);

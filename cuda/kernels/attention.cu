@@ -255,7 +255,9 @@ __global__ void __launch_bounds__(kThreads) forward_kernel(float* out, float* ls
 #pragma unroll
       for (int j = 0; j < kSub; ++j) {
         const std::int64_t col = j0 + tx + kGroup * j;
-        x[i][j] = allowed(mask, s, b, h, row, col) ? s.scale * x[i][j] : -kInf;
+        // Rounded once and kept (never fused into the exponent's argument),
+        // so that x - shift is exact for the row's maximum.
+        x[i][j] = allowed(mask, s, b, h, row, col) ? __fmul_rn(s.scale, x[i][j]) : -kInf;
         tile_max = fmaxf(tile_max, x[i][j]);
       }
       const float m_new = fmaxf(m[i], row_group_max(tile_max));
@@ -282,7 +284,7 @@ __global__ void __launch_bounds__(kThreads) forward_kernel(float* out, float* ls
     const std::int64_t row = t.row0 + ty + kGroup * i;
     if (row >= s.lq) continue;
     const std::int64_t out_row = t.head * s.lq + row;
-    const bool any = l[i] > 0.0f;  // else no allowed key: out 0, lse -inf
+    const bool any = l[i] != 0.0f;  // else no allowed key: out 0, lse -inf; a NaN sum gives NaN
     const float inv = any ? 1.0f / l[i] : 0.0f;
 #pragma unroll
     for (int j = 0; j < kSub; ++j) {

@@ -6,11 +6,12 @@
 
 namespace ranvier::simd {
 
-// e^x; 0 below -87.3 (where float32 would go subnormal), clamped above 88.7.
+// e^x; 0 below -87.3 (where float32 would go subnormal), clamped above 88.7,
+// NaN for NaN (the clamp keeps it: see max/min in vec.h).
 template <class V>
 inline V exp(V x) {
   const V hi = V::set1(88.7f), lo = V::set1(-87.3f);
-  V xc = min(max(x, lo), hi);
+  V xc = min(hi, max(lo, x));
   V n = round_nearest(xc * V::set1(1.44269504088896341f));
   V r = fnmadd(n, V::set1(0.693359375f), xc);
   r = fnmadd(n, V::set1(-2.12194440e-4f), r);
@@ -70,17 +71,25 @@ inline V normal_cdf(V x) {
   return select(x < V::zero(), half_tail, V::set1(1.0f) - half_tail);
 }
 
+// Where |x| > 20, Phi(x) is 0 or 1 and phi(x) is 0 in float32: the factor x
+// of the formulas below is clamped there, so that x = -inf gives the limit 0
+// (not -inf * 0 = NaN); NaN stays NaN.
+template <class V>
+inline V clamp_tail(V x) {
+  return min(V::set1(20.0f), max(V::set1(-20.0f), x));
+}
+
 // GELU (exact, erf form, as Keras and PyTorch default to): x * Phi(x).
 template <class V>
 inline V gelu(V x) {
-  return x * normal_cdf(x);
+  return max(V::set1(-20.0f), x) * normal_cdf(x);
 }
 
 // d/dx GELU = Phi(x) + x * phi(x), phi the standard normal density.
 template <class V>
 inline V gelu_grad(V x) {
   V density = V::set1(0.3989422804014327f) * exp(V::set1(-0.5f) * x * x);
-  return fmadd(x, density, normal_cdf(x));
+  return fmadd(clamp_tail(x), density, normal_cdf(x));
 }
 
 }  // namespace ranvier::simd

@@ -3,6 +3,8 @@
 // RANVIER_TARGET_AVX512 / RANVIER_TARGET_AVX2 defined, or neither for the
 // generic build; they write their kernels once against `Vec` and put their
 // tables in namespace RANVIER_ISA_NS so the three copies never collide.
+// Every Vec's max(a, b) and min(a, b) follow x86's rule: b where either is
+// NaN. So max(lo, x) keeps a NaN in x and max(x, lo) drops it.
 #pragma once
 
 #if defined(RANVIER_TARGET_AVX512)

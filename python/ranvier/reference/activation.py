@@ -1,4 +1,10 @@
-"""Activations, plainly: the specification the kernels are tested against."""
+"""Activations, plainly: the specification the kernels are tested against.
+
+NaN in gives NaN out, forward and backward (a NaN ``dy`` or saved array);
+an infinite input gives the function's limit: relu(-inf) = 0,
+sigmoid(+-inf) = 1, 0, tanh(+-inf) = +-1, gelu(-inf) = 0, gelu(inf) = inf,
+and their derivatives there 0 (gelu'(inf) = 1).
+"""
 
 from __future__ import annotations
 
@@ -31,11 +37,13 @@ def normal_cdf(x):
 
 
 def gelu(x):
-    return x * normal_cdf(x)
+    # -inf * Phi(-inf) would be NaN; the limit is 0 (Phi is 0 from -40 down)
+    return np.maximum(x, -40.0) * normal_cdf(x)
 
 
 def relu_backward(dy, y):
-    return dy * (y > 0)
+    step = np.where(np.isnan(y), np.nan, y > 0)
+    return dy * step
 
 
 def sigmoid_backward(dy, y):
@@ -48,7 +56,7 @@ def tanh_backward(dy, y):
 
 def gelu_backward(dy, x):
     density = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
-    return dy * (normal_cdf(x) + x * density)
+    return dy * (normal_cdf(x) + np.clip(x, -40.0, 40.0) * density)  # phi is 0 beyond 40: limits, not inf * 0
 
 
 FORWARD = {"none": lambda x: x, "relu": relu, "sigmoid": sigmoid, "tanh": tanh, "gelu": gelu}

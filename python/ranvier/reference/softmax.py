@@ -43,7 +43,11 @@ def _reduce(losses, reduction):
 
 
 def softmax_cross_entropy(logits, labels, reduction="mean"):
-    losses = -np.sum(_targets(labels, logits) * log_softmax(logits), axis=1)
+    log_p = log_softmax(logits)
+    if np.issubdtype(labels.dtype, np.integer):  # picked, so a -inf logit elsewhere adds nothing (not 0 * -inf)
+        losses = -log_p[np.arange(len(labels)), labels]
+    else:
+        losses = -np.sum(labels * log_p, axis=1)
     return _reduce(losses, reduction)
 
 
