@@ -233,3 +233,36 @@ def test_attention(rng, causal):
         lambda q, k, v: reference.attention(q, k, v, mask=mask, causal=causal),
         [q, k, v],
     )
+
+
+def test_a_leaf_used_again_by_a_later_node_gets_every_contribution(rng):
+    """x - mean(x): the leaf's first user is explored before mean, which also uses it."""
+    x = f32(rng, 4, 3)
+    check_autograd(lambda a: (a - a.mean(axis=0)) * a, lambda a: (a - a.mean(axis=0)) * a, [x])
+
+
+def test_backward_observers_hear_each_leaf_as_soon_as_its_gradient_is_final():
+    """W2 is used last, first in the argument list: its gradient is final right after out's backward."""
+    from ranvier.tensor import add_backward_observer, remove_backward_observer
+
+    x = ranvier.tensor(np.ones((2, 3), np.float32))
+    w1 = ranvier.tensor(np.ones((3, 3), np.float32), requires_grad=True)
+    w2 = ranvier.tensor(np.ones((2, 3), np.float32), requires_grad=True)
+    heard = []
+
+    class Listener:
+        def grad_ready(self, leaf):
+            heard.append((leaf, leaf.grad.numpy().copy()))
+
+        def backward_done(self):
+            heard.append("done")
+
+    listener = Listener()
+    add_backward_observer(listener)
+    try:
+        (w2 * (x @ w1).relu()).sum().backward()
+    finally:
+        remove_backward_observer(listener)
+    assert [h if h == "done" else h[0] for h in heard] == [w2, w1, "done"]
+    np.testing.assert_array_equal(heard[0][1], w2.grad.numpy())
+    np.testing.assert_array_equal(heard[1][1], w1.grad.numpy())

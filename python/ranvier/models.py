@@ -21,6 +21,7 @@ from ranvier import losses as losses_mod
 from ranvier import metrics as metrics_mod
 from ranvier import optimizers as optimizers_mod
 from ranvier.device import array_module, device_of, is_gpu_array, to_device
+from ranvier.distributed.strategy import Strategy
 from ranvier.layers.base import Layer, layer_from_config, layer_to_config, shape_str
 from ranvier.progress import Progbar
 from ranvier.tensor import Tensor, no_grad
@@ -73,6 +74,7 @@ class Model(Layer):
         self.stop_training = False
         self._metrics: list = []
         self._fused_loss = None
+        self.distribute = Strategy()
 
     # ---- device ------------------------------------------------------------------------
     def to(self, device: str):
@@ -84,7 +86,9 @@ class Model(Layer):
         return self
 
     # ---- compile / train ------------------------------------------------------------------
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None):
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, distribute=None):
+        """``distribute``: a ``ranvier.distributed`` strategy (``DataParallel()``) to train on many processes."""
+        self.distribute = distribute if distribute is not None else Strategy()
         self.optimizer = optimizers_mod.get(optimizer)
         self.loss = losses_mod.get(loss) if loss is not None else None
         loss_name = getattr(self.loss, "name", "")
@@ -171,10 +175,11 @@ class Model(Layer):
         if not self.built:
             self.build_for(x.shape[1:])
         self._bind_optimizer()
+        callbacks, verbose = self.distribute.begin_fit(self, list(callbacks or []), verbose)
         history = callbacks_mod.History()
         steps = -(-_num_samples(x) // batch_size)
         cbs = callbacks_mod.CallbackList(
-            list(callbacks or []) + [history], self, {"epochs": epochs, "steps": steps, "verbose": verbose}
+            callbacks + [history], self, {"epochs": epochs, "steps": steps, "verbose": verbose}
         )
         self.stop_training = False
         self.train()
@@ -190,6 +195,7 @@ class Model(Layer):
                 val = self.evaluate(*validation_data, batch_size=batch_size, verbose=0, return_dict=True)
                 logs.update({f"val_{k}": v for k, v in val.items()})
                 self.train()
+            logs = self.distribute.agree(logs)
             if bar:
                 bar.finish(logs)
             cbs.on_epoch_end(epoch, logs)
@@ -219,18 +225,21 @@ class Model(Layer):
     def _train_epoch(self, x, y, batch_size: int, shuffle: bool, cbs, bar, epoch_label: str) -> dict:
         """One pass over (x, y) in batches (until a callback stops training); returns the mean of each batch log."""
         n = _num_samples(x)
-        order = utils.rng().permutation(n) if shuffle else np.arange(n)
+        order = self.distribute.agree(utils.rng().permutation(n) if shuffle else np.arange(n))
         totals: dict = {}
         seen = 0
         steps = -(-n // batch_size)
         warned = False
         for step in range(steps):
-            idx = to_device(order[step * batch_size : (step + 1) * batch_size], device_of(x))
+            idx = to_device(
+                self.distribute.shard_batch(order[step * batch_size : (step + 1) * batch_size]), device_of(x)
+            )
             cbs.on_train_batch_begin(step)
-            batch_logs = self.train_step(x[idx], y[idx])
-            if not warned and not math.isfinite(batch_logs["loss"]):
+            batch_logs = self.distribute.train_step(self, x[idx], y[idx])
+            loss = batch_logs.get("loss")  # none for a rank's empty piece of a data-parallel batch
+            if not warned and loss is not None and not math.isfinite(loss):
                 warned = True
-                _warn_non_finite("fit", batch_logs["loss"], f"{epoch_label}, batch {step + 1}/{steps}", stacklevel=3)
+                _warn_non_finite("fit", loss, f"{epoch_label}, batch {step + 1}/{steps}", stacklevel=3)
             seen += len(idx)
             for key, value in batch_logs.items():
                 totals[key] = totals.get(key, 0.0) + value * len(idx)
@@ -240,6 +249,7 @@ class Model(Layer):
                 bar.update(step + 1, running)
             if self.stop_training:
                 break
+        totals, seen = self.distribute.end_epoch(self, totals, seen)
         return {k: v / max(seen, 1) for k, v in totals.items()}
 
     def evaluate(self, x, y, batch_size: int = 32, verbose="auto", return_dict: bool = False):

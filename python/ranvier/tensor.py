@@ -16,6 +16,21 @@ from ranvier.device import array_module, check_device, device_of, is_gpu_array, 
 
 _state = threading.local()
 
+# Objects told about every backward pass (gradient reducers of ranvier.distributed):
+# grad_ready(leaf) once a leaf's gradient is final, backward_done() at the end.
+_backward_observers: list = []
+
+
+def add_backward_observer(observer) -> None:
+    """Call ``observer.grad_ready(leaf)`` as each leaf's gradient is complete and
+    ``observer.backward_done()`` after every backward pass, until removed."""
+    _backward_observers.append(observer)
+
+
+def remove_backward_observer(observer) -> None:
+    if observer in _backward_observers:
+        _backward_observers.remove(observer)
+
 
 def is_grad_enabled() -> bool:
     return getattr(_state, "grad_enabled", True)
@@ -210,12 +225,16 @@ class Tensor:
                 continue
             if node._backward is None:  # a leaf
                 node.grad = Tensor(g) if node.grad is None else Tensor(node.grad.data + g)
+                for observer in _backward_observers:
+                    observer.grad_ready(node)
                 continue
             for parent, pg in zip(node._parents, node._backward(g)):
                 if pg is None or not parent.requires_grad:
                     continue
                 key = id(parent)
                 grads[key] = pg if key not in grads else grads[key] + pg
+        for observer in _backward_observers:
+            observer.backward_done()
 
     # Arithmetic and shape methods are attached by ranvier.functional.
 
@@ -234,18 +253,26 @@ def _functional():
 
 
 def _topological_order(root: Tensor) -> list:
-    """Nodes reachable from root, each after all of its parents (iterative DFS)."""
+    """Nodes reachable from root, each after all of its parents (iterative DFS).
+
+    A leaf goes just before the first node that uses it, so in reverse its
+    gradient is final (and handed to observers) as early as possible.
+    """
     order, seen = [], {id(root)}
     stack = [(root, iter(root._parents))]
     while stack:
         node, parents = stack[-1]
         for parent in parents:
-            if parent.requires_grad and id(parent) not in seen:
+            if parent.requires_grad and parent._backward is not None and id(parent) not in seen:
                 seen.add(id(parent))
                 stack.append((parent, iter(parent._parents)))
                 break
         else:
             stack.pop()
+            for parent in node._parents:
+                if parent.requires_grad and parent._backward is None and id(parent) not in seen:
+                    seen.add(id(parent))
+                    order.append(parent)
             order.append(node)
     return order
 

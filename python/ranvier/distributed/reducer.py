@@ -1,0 +1,166 @@
+"""Gradient averaging that overlaps with the backward pass (PyTorch DDP's buckets, Horovod's fusion).
+
+The parameters are grouped, in the order backward finishes them (the
+reverse of creation order), into buckets of about ``bucket_bytes``. As
+``Tensor.backward`` reports each parameter's gradient final, it is scaled
+into its bucket's flat buffer; a full bucket starts a non-blocking sum over
+the ranks (MPI ``Iallreduce``) while backward goes on with earlier layers.
+The end of backward waits for every bucket and points each ``p.grad`` at
+its slice of the reduced buffer. Buckets start in index order on every rank
+(MPI needs collectives in the same order), and a parameter that got no
+gradient counts as zeros.
+
+MPI progresses a non-blocking collective only inside MPI calls, so while
+buckets are in flight a helper thread pokes MPI every few tens of
+microseconds; the kernels release the GIL, so it runs beside them.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+
+from ranvier.device import array_module, is_gpu_array
+from ranvier.distributed import collectives
+from ranvier.tensor import Tensor, add_backward_observer, remove_backward_observer
+
+DEFAULT_BUCKET_BYTES = 512 * 1024
+_POKE_SECONDS = 20e-6
+
+
+class _Bucket:
+    def __init__(self, params: list, xp):
+        self.params = params
+        self.offsets = np.cumsum([0] + [p.size for p in params])
+        self.buffer = xp.zeros(int(self.offsets[-1]), np.float32)
+        self.ready: set = set()
+
+    def slice_of(self, index: int):
+        return self.buffer[self.offsets[index] : self.offsets[index + 1]]
+
+
+class GradientReducer:
+    """Sums ``weight * p.grad`` over the ranks for every parameter, once per armed backward."""
+
+    def __init__(self, params, bucket_bytes: int = DEFAULT_BUCKET_BYTES):
+        params = list(params)
+        for p in params:
+            if p.dtype != np.float32:
+                raise TypeError(f"[GradientReducer] parameters must be float32, got {p.name} {p.dtype}")
+        xp = array_module(params[0].data) if params else np
+        self.on_gpu = bool(params) and is_gpu_array(params[0].data)
+        self.buckets: list[_Bucket] = []
+        current: list = []
+        for p in reversed(params):
+            current.append(p)
+            if sum(q.size for q in current) * 4 >= bucket_bytes:
+                self.buckets.append(_Bucket(current, xp))
+                current = []
+        if current:
+            self.buckets.append(_Bucket(current, xp))
+        self._where = {id(p): (b, i) for b in self.buckets for i, p in enumerate(b.params)}
+        self._armed = False
+        self._requests: list = []
+        self._started = 0
+        self._weight = 1.0
+        self.wait_seconds = 0.0  # time spent waiting for buckets: communication backward did not hide
+        self._poker = None if self.on_gpu else _shared_poker()
+        add_backward_observer(self)
+
+    def close(self) -> None:
+        """Stop listening to backward passes."""
+        remove_backward_observer(self)
+
+    def arm(self, weight: float) -> None:
+        """Reduce the gradients of the next backward pass, each scaled by ``weight`` first."""
+        self._weight = float(weight)
+        for bucket in self.buckets:
+            bucket.ready.clear()
+        self._requests, self._started, self._armed = [], 0, True
+
+    # ---- the backward observer --------------------------------------------------------
+    def grad_ready(self, leaf) -> None:
+        where = self._where.get(id(leaf)) if self._armed else None
+        if where is None:
+            return
+        bucket, index = where
+        array_module(leaf.grad.data).multiply(leaf.grad.data.reshape(-1), self._weight, out=bucket.slice_of(index))
+        bucket.ready.add(index)
+        self._start_full_buckets()
+
+    def backward_done(self) -> None:
+        if self._armed:
+            self.finish()
+
+    # ---- reduction ---------------------------------------------------------------------
+    def _start_full_buckets(self) -> None:
+        while self._started < len(self.buckets):
+            bucket = self.buckets[self._started]
+            if len(bucket.ready) < len(bucket.params):
+                return
+            self._start(bucket)
+            self._started += 1
+
+    def _start(self, bucket: _Bucket) -> None:
+        if self.on_gpu:
+            from ranvier.distributed import nccl
+
+            nccl.all_reduce_sum(bucket.buffer)  # stream-ordered: nothing to wait for
+            return
+        MPI = collectives._mpi()
+        self._requests.append(collectives.communicator().Iallreduce(MPI.IN_PLACE, bucket.buffer, op=MPI.SUM))
+        self._poker.start()
+
+    def finish(self) -> None:
+        """Reduce what is left (missing gradients as zeros), wait, and set every ``p.grad``."""
+        for bucket in self.buckets[self._started :]:
+            for index in set(range(len(bucket.params))) - bucket.ready:
+                bucket.slice_of(index)[...] = 0
+            bucket.ready.update(range(len(bucket.params)))
+        self._start_full_buckets()
+        start = time.perf_counter()
+        if self._requests:
+            collectives._mpi().Request.Waitall(self._requests)
+            self._poker.stop()
+        self.wait_seconds += time.perf_counter() - start
+        self._armed = False
+        for bucket in self.buckets:
+            for index, p in enumerate(bucket.params):
+                p.grad = Tensor(bucket.slice_of(index).reshape(p.shape))
+
+
+_pokers: list = []
+
+
+def _shared_poker():
+    """One poking thread per process, whatever the number of reducers."""
+    if not _pokers:
+        _pokers.append(_ProgressPoker())
+    return _pokers[0]
+
+
+class _ProgressPoker:
+    """A daemon thread that calls into MPI while requests are in flight, so they progress."""
+
+    def __init__(self):
+        self._wake = threading.Event()
+        self._active = False
+        self._comm = collectives.communicator()
+        threading.Thread(target=self._loop, name="ranvier-mpi-progress", daemon=True).start()
+
+    def start(self) -> None:
+        self._active = True
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._active = False
+
+    def _loop(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            while self._active:
+                self._comm.Iprobe()  # any MPI call drives the progress engine
+                time.sleep(_POKE_SECONDS)
