@@ -1,21 +1,31 @@
-"""Shared fixtures: backends (CPU always, CUDA when a GPU is present) and ISAs."""
+"""Shared fixtures: backends (CPU always, CUDA when a GPU is present) and ISAs.
+
+RANVIER_REQUIRE_CUDA=1 (for a machine with a GPU) turns every CUDA skip into
+a failure that says why CUDA is unavailable: a broken build must not pass as
+a machine without a GPU.
+"""
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 import pytest
 
 import ranvier
 
+REQUIRE_CUDA = os.environ.get("RANVIER_REQUIRE_CUDA") == "1"
 
-def _cuda_ready() -> bool:
-    if not ranvier.cuda.is_available():
-        return False
+
+def _cuda_unready_reason() -> str | None:
+    reason = ranvier.cuda.unavailable_reason()
+    if reason:
+        return reason
     try:
         import cupy  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    except ImportError as e:
+        return f"CuPy cannot be imported ({e})"
+    return None
 
 
 class Backend:
@@ -44,8 +54,12 @@ class Backend:
 
 @pytest.fixture(params=["cpu", "cuda"])
 def backend(request):
-    if request.param == "cuda" and not _cuda_ready():
-        pytest.skip("CUDA backend needs a GPU and CuPy")
+    reason = _cuda_unready_reason() if request.param == "cuda" else None
+    if reason:
+        message = f"CUDA backend needs a GPU and CuPy: {reason}"
+        if REQUIRE_CUDA:
+            pytest.fail(f"{message} (RANVIER_REQUIRE_CUDA=1)")
+        pytest.skip(message)
     return Backend(request.param)
 
 

@@ -95,3 +95,16 @@ def check_autograd(fn, ref_fn, inputs, atol=1e-4, rtol=1e-3):
         want = numerical_grad(f, x)
         assert t.grad is not None, f"input {i} got no gradient"
         assert_close(t.grad.numpy(), want, atol=atol, rtol=rtol, what=f"grad of input {i}")
+
+
+def all_op_names() -> set:
+    """Every op of ranvier.ops: the union of its family modules' __all__."""
+    import importlib
+    import pkgutil
+
+    import ranvier.ops
+
+    names = set()
+    for module in pkgutil.iter_modules(ranvier.ops.__path__):
+        names.update(importlib.import_module(f"ranvier.ops.{module.name}").__all__)
+    return names

@@ -138,3 +138,52 @@ def test_ops_accept_tensors_and_return_numpy(torch):
 def test_wrong_dtype_tensor_is_refused(torch):
     with pytest.raises(TypeError, match=r"\[relu\] x must be a float32 array, got \(3,\) float64"):
         ops.relu(torch.zeros(3, dtype=torch.float64))
+
+
+_BROKEN_CUDA = """
+import importlib.abc, sys
+
+class Broken(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == "ranvier._cuda":
+            raise ImportError("libcudart.so.13: cannot open shared object file")
+
+sys.meta_path.insert(0, Broken())
+from ranvier.__main__ import main
+main(["info"])
+import numpy, ranvier
+print("built", ranvier.cuda.is_built(), "available", ranvier.cuda.is_available())
+"""
+
+
+def test_a_cuda_module_that_fails_to_load_says_why():
+    out = subprocess.run([sys.executable, "-c", _BROKEN_CUDA], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "the CUDA module failed to load: ImportError: libcudart.so.13: cannot open" in out.stdout
+    assert "built True available False" in out.stdout
+
+
+def test_cuda_unavailable_has_a_reason():
+    reason = ranvier.cuda.unavailable_reason()
+    assert (reason is None) == ranvier.cuda.is_available()
+    if ranvier.cuda.is_built() and reason and "failed to load" not in reason:
+        # the runtime's own words (cudaErrorNoDevice, cudaErrorInsufficientDriver, ...) or no GPU at all
+        assert "cudaError" in reason or "sees no GPU" in reason, reason
+
+
+def test_require_cuda_turns_the_cuda_skips_into_failures():
+    cuda_test = "tests/test_activation.py::test_non_contiguous_and_nd_inputs"
+    env = dict(os.environ, RANVIER_REQUIRE_CUDA="1")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "cuda", cuda_test],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=root,
+    )
+    reason = ranvier.cuda.unavailable_reason()
+    if reason is None:
+        assert out.returncode == 0, out.stdout
+    else:
+        assert out.returncode == 1 and "RANVIER_REQUIRE_CUDA=1" in out.stdout, out.stdout

@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import numpy as np
+from helpers import all_op_names
 
 import ranvier
 from ranvier import selfcheck
@@ -15,6 +16,13 @@ def test_every_op_passes_on_every_isa():
     assert not failures, failures
     backends = {r[1] for r in rows}
     assert backends >= {f"cpu/{isa}" for isa in ranvier.supported_isas()}
+
+
+def test_every_op_is_checked_on_every_backend():
+    rows = selfcheck.run(seed=1)
+    ops = all_op_names()
+    for backend in {r[1] for r in rows}:
+        assert {r[0] for r in rows if r[1] == backend} == ops, backend
 
 
 def test_error_measure_catches_wrong_results():

@@ -16,14 +16,20 @@ namespace ranvier::args {
 
 using Pair = std::array<std::int64_t, 2>;  // (along H, along W)
 
-// An int (Python or NumPy, not bool) into *out; false for anything else.
-inline bool int_value(const char* op, const char* name, py::handle v, std::int64_t* out) {
+// Sizes, strides, dilations and paddings stay below 2^31 (as
+// Conv2dShape::problem says) before the arithmetic of spans and padding uses them.
+constexpr std::int64_t kMaxGeometry = std::int64_t{1} << 31;
+
+// An int (Python or NumPy, not bool) into *out, saturated to the int64 range
+// (every caller's range check then refuses it); false for anything else.
+inline bool int_value(py::handle v, std::int64_t* out) {
   if (PyBool_Check(v.ptr()) || !PyIndex_Check(v.ptr())) return false;
   const py::object index = py::reinterpret_steal<py::object>(PyNumber_Index(v.ptr()));
   if (!index) throw py::error_already_set();
   int overflow = 0;
   *out = PyLong_AsLongLongAndOverflow(index.ptr(), &overflow);
-  if (overflow) fail(op, std::string(name) + " is out of range, got " + std::string(py::repr(v)));
+  if (overflow)
+    *out = overflow > 0 ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min();
   return true;
 }
 
@@ -41,26 +47,28 @@ inline bool two_items(py::handle v, py::handle* first, py::handle* second) {
 }
 
 // Two ints as a tuple or list.
-inline bool two_ints(const char* op, const char* name, py::handle v, Pair* out) {
+inline bool two_ints(py::handle v, Pair* out) {
   py::handle a, b;
-  return two_items(v, &a, &b) && int_value(op, name, a, &(*out)[0]) && int_value(op, name, b, &(*out)[1]);
+  return two_items(v, &a, &b) && int_value(a, &(*out)[0]) && int_value(b, &(*out)[1]);
 }
 
 // A pair of ints from `v`, an int (both) or two ints; false for anything else.
-inline bool int_pair(const char* op, const char* name, py::handle v, Pair* out) {
-  if (int_value(op, name, v, &(*out)[0])) {
+inline bool int_pair(py::handle v, Pair* out) {
+  if (int_value(v, &(*out)[0])) {
     (*out)[1] = (*out)[0];
     return true;
   }
-  return two_ints(op, name, v, out);
+  return two_ints(v, out);
 }
 
-// An int or a pair of ints, both >= 1; `positive` words that in the message.
+// An int or a pair of ints in [1, 2^31); `positive` words ">= 1" in the message.
 inline Pair positive_pair(const char* op, const char* name, py::handle v, const char* positive) {
   Pair p;
-  if (!int_pair(op, name, v, &p))
+  if (!int_pair(v, &p))
     type_fail(op, std::string(name) + " must be an int or a pair of ints, got " + std::string(py::repr(v)));
   if (p[0] < 1 || p[1] < 1) fail(op, std::string(name) + " must be " + positive + ", got " + std::string(py::repr(v)));
+  if (p[0] >= kMaxGeometry || p[1] >= kMaxGeometry)
+    fail(op, std::string(name) + " must be in [1, 2^31), got " + std::string(py::repr(v)));
   return p;
 }
 
@@ -83,25 +91,21 @@ inline std::int64_t same_total_padding(std::int64_t size, std::int64_t span, std
   return span > covered ? span - covered : 0;
 }
 
-// Stride and dilation stay below 2^31 (as Conv2dShape::problem says) before
-// the arithmetic of spans and padding uses them.
-inline void below_2_31(const char* op, const char* name, const Pair& p) {
-  for (std::int64_t v : p)
-    if (v >= std::int64_t{1} << 31) fail(op, std::string(name) + " must be in [1, 2^31), got " + std::to_string(v));
-}
-
 // (top, bottom, left, right) from an explicit padding, each >= 0.
 inline std::array<std::int64_t, 4> explicit_padding(const char* op, py::handle v) {
   Pair hw, top_bottom, left_right;
   py::handle h, w;
   std::optional<std::array<std::int64_t, 4>> pads;
-  if (int_pair(op, "padding", v, &hw)) {
+  if (int_pair(v, &hw)) {
     pads = {hw[0], hw[0], hw[1], hw[1]};
-  } else if (two_items(v, &h, &w) && two_ints(op, "padding", h, &top_bottom) &&
-             two_ints(op, "padding", w, &left_right)) {
+  } else if (two_items(v, &h, &w) && two_ints(h, &top_bottom) && two_ints(w, &left_right)) {
     pads = {top_bottom[0], top_bottom[1], left_right[0], left_right[1]};
   }
-  if (pads && (*pads)[0] >= 0 && (*pads)[1] >= 0 && (*pads)[2] >= 0 && (*pads)[3] >= 0) return *pads;
+  if (pads && (*pads)[0] >= 0 && (*pads)[1] >= 0 && (*pads)[2] >= 0 && (*pads)[3] >= 0) {
+    for (std::int64_t p : *pads)
+      if (p >= kMaxGeometry) fail(op, "padding must be in [0, 2^31), got " + std::string(py::repr(v)));
+    return *pads;
+  }
   const std::string bad =
       "padding must be 'valid', 'same', an int, a pair (ph, pw) or ((top, bottom), (left, right)) "
       "of ints >= 0, got " +
@@ -143,8 +147,6 @@ ConvArgs<A> conv_args(const char* op, py::handle x_obj, py::handle w_obj, py::ha
     fail(op, "b must be (" + std::to_string(s.k) + ",) to match w " + shape_str(a.w) + ", got " + shape_str(*a.b));
   const Pair stride = positive_pair(op, "stride", stride_obj, ">= 1");
   const Pair dilation = positive_pair(op, "dilation", dilation_obj, ">= 1");
-  below_2_31(op, "stride", stride);
-  below_2_31(op, "dilation", dilation);
   const Pair size = {s.h, s.w}, span = {(s.kh - 1) * dilation[0] + 1, (s.kw - 1) * dilation[1] + 1};
   std::array<std::int64_t, 4> pads{};
   if (const auto mode = padding_mode(padding_obj)) {
@@ -159,8 +161,6 @@ ConvArgs<A> conv_args(const char* op, py::handle x_obj, py::handle w_obj, py::ha
   } else {
     pads = explicit_padding(op, padding_obj);
   }
-  for (std::int64_t p : pads)
-    if (p >= std::int64_t{1} << 31) fail(op, "padding must be in [0, 2^31), got " + std::to_string(p));
   const Pair padded = {s.h + pads[0] + pads[1], s.w + pads[2] + pads[3]};
   if (span[0] > padded[0] || span[1] > padded[1])
     fail(op, "the kernel (" + std::to_string(s.kh) + ", " + std::to_string(s.kw) + ") with dilation " +

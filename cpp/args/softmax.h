@@ -89,6 +89,7 @@ struct CrossEntropyArgs {
   std::optional<A> index, prob;
   std::int64_t n, c;
   cpu::Labels labels;
+  bool unsigned_labels = false;  // uint64 labels, read as int64: a label >= 2^63 is shown as itself
 };
 
 template <class A>
@@ -105,6 +106,7 @@ CrossEntropyArgs<A> cross_entropy_args(const char* op, py::handle logits_obj, py
     if (!has_dims(labels, {e.n}))
       fail(op, "integer labels must be " + dims_str({e.n}) + " to match logits " + dims_str({e.n, e.c}) + ", got " +
                    describe(labels));
+    e.unsigned_labels = labels.dtype() == DType::uint64;
     if (labels.dtype() != DType::int64) labels = A::read(op, "labels", labels.object().attr("astype")("int64"));
     e.labels.index = dense<std::int64_t>(labels);
     e.index = labels;
@@ -121,9 +123,12 @@ CrossEntropyArgs<A> cross_entropy_args(const char* op, py::handle logits_obj, py
 }
 
 // "[op] labels must be class indices in [0, C), got <label> at position <i>".
-[[noreturn]] inline void bad_label(const char* op, std::int64_t c, std::int64_t label, std::int64_t row) {
-  fail(op, "labels must be class indices in [0, " + std::to_string(c) + "), got " + std::to_string(label) +
-               " at position " + std::to_string(row));
+template <class A>
+[[noreturn]] void bad_label(const char* op, const CrossEntropyArgs<A>& e, std::int64_t label, std::int64_t row) {
+  const std::string shown =
+      e.unsigned_labels ? std::to_string(static_cast<std::uint64_t>(label)) : std::to_string(label);
+  fail(op, "labels must be class indices in [0, " + std::to_string(e.c) + "), got " + shown + " at position " +
+               std::to_string(row));
 }
 
 }  // namespace ranvier::args

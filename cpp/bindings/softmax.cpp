@@ -46,7 +46,7 @@ args::CrossEntropyArgs<A> checked_cross_entropy_args(const char* op, py::handle 
   auto e = args::cross_entropy_args<A>(op, logits, labels, any_nan);
   const std::int64_t* index = e.labels.index;
   for (std::int64_t i = 0; index && i < e.n; ++i)
-    if (index[i] < 0 || index[i] >= e.c) args::bad_label(op, e.c, index[i], i);
+    if (index[i] < 0 || index[i] >= e.c) args::bad_label(op, e, index[i], i);
   return e;
 }
 

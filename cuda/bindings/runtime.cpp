@@ -1,5 +1,6 @@
 // Device queries. None of them raises on a machine without a GPU or driver:
-// is_available() is False there and device_count() is 0.
+// is_available() is False there, device_count() is 0 and device_count_error()
+// says why (a broken driver must not look like a machine without a GPU).
 #include <cuda_runtime_api.h>
 #include <pybind11/pybind11.h>
 
@@ -12,10 +13,13 @@ namespace ranvier::bindings {
 
 namespace {
 
-int device_count() {
+// The GPU count, and in *error the runtime's words when it cannot count.
+int device_count(std::string* error = nullptr) {
   int n = 0;
-  if (cudaGetDeviceCount(&n) != cudaSuccess) {
+  const cudaError_t err = cudaGetDeviceCount(&n);
+  if (err != cudaSuccess) {
     cudaGetLastError();  // clear it, so that it is not reported by a later launch check
+    if (error) *error = std::string(cudaGetErrorName(err)) + ": " + cudaGetErrorString(err);
     return 0;
   }
   return n;
@@ -37,7 +41,15 @@ void bind_runtime(py::module_& m) {
   m.def(
       "is_available", [] { return device_count() > 0; },
       "True when the CUDA driver is usable and sees at least one GPU");
-  m.def("device_count", &device_count, "Number of usable GPUs (0 without a driver)");
+  m.def("device_count", [] { return device_count(); }, "Number of usable GPUs (0 without a driver)");
+  m.def(
+      "device_count_error",
+      []() -> py::object {
+        std::string error;
+        device_count(&error);
+        return error.empty() ? py::object(py::none()) : py::object(py::str(error));
+      },
+      "None when the runtime can count the GPUs, else its error (such as cudaErrorNoDevice: ...)");
   m.def("device_name", &device_name, py::arg("index") = 0);
   m.def(
       "cuda_runtime_version",

@@ -75,7 +75,7 @@ void check_labels(const char* op, const args::CrossEntropyArgs<A>& e, const Cros
     err = cuda::find_bad_label(scratch.bad_label, e.labels.index, &found, &row, &label, stream);
   }
   check_cuda(op, err);
-  if (found) args::bad_label(op, e.c, label, row);
+  if (found) args::bad_label(op, e, label, row);
 }
 
 py::object softmax_cross_entropy(py::handle logits, py::handle labels, py::handle reduction) {

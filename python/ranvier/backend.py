@@ -14,18 +14,31 @@ from ranvier import _cpu
 from ranvier.device import is_gpu_array
 
 _cuda_module = None
+_cuda_load_error: str | None = None
+_cuda_imported = False
 
 
 def cuda_module():
-    """The compiled CUDA module, or None when this build has none."""
-    global _cuda_module
-    if _cuda_module is None:
+    """The compiled CUDA module, or None when this build has none or it failed to load."""
+    global _cuda_module, _cuda_load_error, _cuda_imported
+    if not _cuda_imported:
+        _cuda_imported = True
         try:
             from ranvier import _cuda
-        except ImportError:
-            return None
-        _cuda_module = _cuda
+
+            _cuda_module = _cuda
+        except ImportError as e:
+            # A build without CUDA has no module; any other ImportError (a missing
+            # libcudart, an undefined symbol) is kept for `ranvier info` and errors.
+            if not (isinstance(e, ModuleNotFoundError) and e.name == "ranvier._cuda"):
+                _cuda_load_error = f"{type(e).__name__}: {e}"
     return _cuda_module
+
+
+def cuda_load_error() -> str | None:
+    """Why the installed CUDA module failed to import, or None."""
+    cuda_module()
+    return _cuda_load_error
 
 
 def kernels(x):
@@ -34,6 +47,8 @@ def kernels(x):
         return _cpu
     mod = cuda_module()
     if mod is None:
+        if _cuda_load_error:
+            raise RuntimeError(f"a CuPy array was passed, but ranvier's CUDA module failed to load: {_cuda_load_error}")
         raise RuntimeError(
             "a CuPy array was passed, but this ranvier was built without CUDA; "
             "reinstall with nvcc on PATH (RANVIER_CUDA=ON pip install .)"

@@ -40,6 +40,7 @@ def collect() -> dict:
         "cuda_built": built,
         "cuda_available": available,
         "cuda_device": cuda.device_name(0) if available else "(none)",
+        "cuda_error": cuda.unavailable_reason() or "(none)",
     }
 
 

@@ -83,12 +83,18 @@ def _case_conv_pool(rng):
 def _case_softmax_losses(rng):
     z, dy = _f(rng, 33, 17, scale=3), _f(rng, 33, 17)
     y = reference.softmax(z).astype(np.float32)
+    log_y = reference.log_softmax(z).astype(np.float32)
     labels = rng.integers(0, 17, 33)
     t = rng.random((33, 17)).astype(np.float32)
     return [
         ("softmax", lambda o: o.softmax(z), lambda: reference.softmax(z)),
         ("softmax_backward", lambda o: o.softmax_backward(dy, y), lambda: reference.softmax_backward(dy, y)),
         ("log_softmax", lambda o: o.log_softmax(z), lambda: reference.log_softmax(z)),
+        (
+            "log_softmax_backward",
+            lambda o: o.log_softmax_backward(dy, log_y),
+            lambda: reference.log_softmax_backward(dy, log_y),
+        ),
         (
             "softmax_cross_entropy",
             lambda o: o.softmax_cross_entropy(z, labels),
@@ -132,6 +138,8 @@ def _case_recurrent(rng):
     x, kern, rk, b = _f(rng, 3, 7, 5), _f(rng, 5, 36, scale=0.4), _f(rng, 9, 36, scale=0.4), _f(rng, 36)
     seq, cache = reference.lstm(x, kern, rk, b, return_cache=True)
     dh = _f(rng, *seq.shape)
+    s_kern, s_rk, s_b = _f(rng, 5, 9, scale=0.4), _f(rng, 9, 9, scale=0.4), _f(rng, 9)
+    s_cache = reference.simple_rnn(x, s_kern, s_rk, s_b, return_cache=True)[1]
     return [
         ("lstm", lambda o: o.lstm(x, kern, rk, b), lambda: reference.lstm(x, kern, rk, b)),
         (
@@ -139,10 +147,83 @@ def _case_recurrent(rng):
             lambda o: o.lstm_backward(dh, x, kern, rk, b, o.lstm(x, kern, rk, b, return_cache=True)[1]),
             lambda: reference.lstm_backward(dh, x, kern, rk, b, cache),
         ),
+        (
+            "simple_rnn",
+            lambda o: o.simple_rnn(x, s_kern, s_rk, s_b),
+            lambda: reference.simple_rnn(x, s_kern, s_rk, s_b),
+        ),
+        (
+            "simple_rnn_backward",
+            lambda o: o.simple_rnn_backward(
+                dh, x, s_kern, s_rk, s_b, o.simple_rnn(x, s_kern, s_rk, s_b, return_cache=True)[1]
+            ),
+            lambda: reference.simple_rnn_backward(dh, x, s_kern, s_rk, s_b, s_cache),
+        ),
     ]
 
 
-CASES = [_case_dense, _case_activations, _case_conv_pool, _case_softmax_losses, _case_attention, _case_recurrent]
+def _case_norm_embedding_dropout(rng):
+    x, gamma, beta, dy = _f(rng, 7, 33), _f(rng, 33), _f(rng, 33), _f(rng, 7, 33)
+    _, mean, rstd = reference.layer_norm(x, gamma, beta, return_stats=True)
+    ids, table, demb = rng.integers(0, 50, (4, 6)), _f(rng, 50, 8), _f(rng, 4, 6, 8)
+    mask = reference.dropout(x, 0.3, seed=7)[1]
+    return [
+        ("layer_norm", lambda o: o.layer_norm(x, gamma, beta), lambda: reference.layer_norm(x, gamma, beta)),
+        (
+            "layer_norm_backward",
+            lambda o: o.layer_norm_backward(dy, x, gamma, *o.layer_norm(x, gamma, beta, return_stats=True)[1:]),
+            lambda: reference.layer_norm_backward(dy, x, gamma, mean, rstd),
+        ),
+        ("embedding", lambda o: o.embedding(ids, table), lambda: reference.embedding(ids, table)),
+        (
+            "embedding_backward",
+            lambda o: o.embedding_backward(demb, ids, 50),
+            lambda: reference.embedding_backward(demb, ids, 50),
+        ),
+        ("dropout", lambda o: o.dropout(x, 0.3, seed=7), lambda: reference.dropout(x, 0.3, seed=7)),
+        (
+            "dropout_backward",
+            lambda o: o.dropout_backward(dy, mask, 0.3),
+            lambda: reference.dropout_backward(dy, mask, 0.3),
+        ),
+    ]
+
+
+def _case_optimizers(rng):
+    """The in-place updates run on copies (each backend starts from the same state)."""
+    p, g, s1, s2 = _f(rng, 301), _f(rng, 301), _f(rng, 301), np.abs(_f(rng, 301))
+    sgd = dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)
+    adam = dict(lr=0.01, weight_decay=0.01, decoupled=True)
+    rms = dict(lr=0.01, momentum=0.9)
+    return [
+        (
+            "sgd_update",
+            lambda o: o.sgd_update(p.copy(), g, s1.copy(), **sgd),
+            lambda: reference.sgd_update(p, g, s1, **sgd),
+        ),
+        (
+            "adam_update",
+            lambda o: o.adam_update(p.copy(), g, s1.copy(), s2.copy(), 3, **adam),
+            lambda: reference.adam_update(p, g, s1, s2, 3, **adam),
+        ),
+        (
+            "rmsprop_update",
+            lambda o: o.rmsprop_update(p.copy(), g, s2.copy(), s1.copy(), s1.copy() * 0.1, **rms),
+            lambda: reference.rmsprop_update(p, g, s2, s1, s1 * 0.1, **rms),
+        ),
+    ]
+
+
+CASES = [
+    _case_dense,
+    _case_activations,
+    _case_conv_pool,
+    _case_softmax_losses,
+    _case_attention,
+    _case_recurrent,
+    _case_norm_embedding_dropout,
+    _case_optimizers,
+]
 
 
 def _to_numpy(a):

@@ -33,6 +33,7 @@ def linear_backward(dy, x, w, activation=None, y=None, z=None):
         dz = _act.gelu_backward(dy, z)
     else:
         dz = getattr(_act, f"{act}_backward")(dy, y)
-    x2 = x.reshape(-1, x.shape[-1])
-    dz2 = dz.reshape(-1, w.shape[1])
+    rows = int(np.prod(x.shape[:-1]))  # not -1: ambiguous when a size is 0
+    x2 = x.reshape(rows, x.shape[-1])
+    dz2 = dz.reshape(rows, w.shape[1])
     return (dz @ w.T).reshape(x.shape), x2.T @ dz2, dz2.sum(axis=0)

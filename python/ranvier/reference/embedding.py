@@ -13,5 +13,5 @@ def embedding(ids, table):
 
 def embedding_backward(dy, ids, num_embeddings):
     dtable = np.zeros((num_embeddings, dy.shape[-1]), dtype=dy.dtype)
-    np.add.at(dtable, np.reshape(ids, -1), dy.reshape(-1, dy.shape[-1]))
+    np.add.at(dtable, np.reshape(ids, -1), dy.reshape(np.size(ids), dy.shape[-1]))  # -1 is ambiguous when D is 0
     return dtable

@@ -13,7 +13,9 @@ EPSILON = 1e-7  # Keras' clip of probabilities
 
 
 def _per_sample(elementwise, reduction):
-    losses = elementwise.reshape(elementwise.shape[0], -1).mean(axis=1)
+    losses = elementwise.reshape(elementwise.shape[0], int(np.prod(elementwise.shape[1:]))).mean(
+        axis=1
+    )  # not -1: N may be 0
     return {"none": lambda v: v, "mean": np.mean, "sum": np.sum}[reduction](losses)
 
 

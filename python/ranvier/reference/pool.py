@@ -52,7 +52,7 @@ def max_pool2d_backward(dy, x, pool_size=2, stride=None, padding="valid"):
     n, c = np.arange(x.shape[0])[:, None], np.arange(x.shape[3])[None, :]
     for oh, ow, rows, cols in _windows(x.shape, pool_size, stride, padding)[1]:
         win = x[:, rows, cols, :]
-        first = np.argmax(win.reshape(x.shape[0], -1, x.shape[3]), axis=1)  # (N, C)
+        first = np.argmax(win.reshape(x.shape[0], win.shape[1] * win.shape[2], x.shape[3]), axis=1)  # (N, C)
         r, q = np.divmod(first, win.shape[2])
         dx[n, rows.start + r, cols.start + q, c] += dy[:, oh, ow, :]
     return dx

@@ -15,7 +15,7 @@ __all__ = [
 
 
 def log_softmax(x, axis=-1):
-    shifted = x - np.max(x, axis=axis, keepdims=True)
+    shifted = x - np.max(x, axis=axis, keepdims=True, initial=-np.inf)  # initial: an empty axis has no maximum
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 

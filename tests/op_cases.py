@@ -1,0 +1,231 @@
+"""A valid call of every op in ranvier.ops, built from sizes that the caller draws.
+
+``CASES[op](size, arr)`` returns the op's keyword arguments: ``size(low)``
+draws one dimension (>= low; zero sizes are allowed where the op allows
+them), ``arr(*shape)`` makes a float32 array of that shape (the property tests
+make some of them strided). Arguments computed from a forward pass (an LSTM
+cache, attention's out and lse, layer_norm's statistics, a dropout mask)
+come from the reference in float64, rounded to float32, so that ranvier and
+the reference read the same inputs. The property tests and the bad-input
+table share these calls.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ranvier import reference
+
+
+def _f32(a):
+    if isinstance(a, dict):
+        return {k: _f32(v) for k, v in a.items()}
+    return np.asarray(a, np.float32)
+
+
+def _activation(name, derivative_of):
+    def make(size, arr):
+        shape = (size(0), size(0))
+        if derivative_of is None:
+            return {"x": arr(*shape)}
+        x = arr(*shape)
+        saved = x if name == "gelu" else _f32(getattr(reference, name)(np.float64(x)))
+        return {"dy": arr(*shape), derivative_of: saved}
+
+    return make
+
+
+def _matmul(size, arr):
+    m, k, n = size(0), size(0), size(0)
+    return {"a": arr(m, k), "b": arr(k, n)}
+
+
+def _linear(size, arr):
+    m, k, n = size(0), size(0), size(0)
+    return {"x": arr(m, k), "w": arr(k, n), "b": arr(n), "activation": "tanh"}
+
+
+def _linear_backward(size, arr):
+    m, k, n = size(0), size(0), size(0)
+    x, w = arr(m, k), arr(k, n)
+    y = _f32(reference.linear(np.float64(x), np.float64(w), None, "tanh"))
+    return {"dy": arr(m, n), "x": x, "w": w, "activation": "tanh", "y": y}
+
+
+def _conv_shapes(size):
+    n, h, w, c, k = size(0), size(2), size(2), size(1), size(1)
+    return (n, h, w, c), (2, 2, c, k)
+
+
+def _conv2d(size, arr):
+    xs, ws = _conv_shapes(size)
+    return {"x": arr(*xs), "w": arr(*ws), "b": arr(ws[3]), "stride": 2, "padding": "same", "activation": "relu"}
+
+
+def _conv2d_backward(size, arr):
+    xs, ws = _conv_shapes(size)
+    x, w = arr(*xs), arr(*ws)
+    y = _f32(reference.conv2d(np.float64(x), np.float64(w), None, stride=2, padding="same", activation="relu"))
+    return {"dy": arr(*y.shape), "x": x, "w": w, "stride": 2, "padding": "same", "activation": "relu", "y": y}
+
+
+def _pool(backward):
+    def make(size, arr):
+        x = arr(size(0), size(2), size(2), size(0))
+        if not backward:
+            return {"x": x, "pool_size": 2, "stride": 1, "padding": "same"}
+        out = reference.max_pool2d(np.float64(x), 2, stride=1, padding="same")
+        return {"dy": arr(*out.shape), "x": x, "pool_size": 2, "stride": 1, "padding": "same"}
+
+    return make
+
+
+def _softmax(backward, log):
+    def make(size, arr):
+        x = arr(size(0), size(1))
+        if not backward:
+            return {"x": x, "axis": 0}
+        y = (reference.log_softmax if log else reference.softmax)(np.float64(x), axis=0)
+        return {"dy": arr(*x.shape), "y": _f32(y), "axis": 0}
+
+    return make
+
+
+def _cross_entropy(size, arr):
+    n, c = size(0), size(1)
+    labels = np.arange(n, dtype=np.int64) % c
+    return {"logits": arr(n, c), "labels": labels, "reduction": "sum"}
+
+
+def _regression_loss(name):
+    def make(size, arr):
+        shape = (size(0), size(1))
+        pred = arr(*shape)
+        if name.startswith("binary"):
+            pred = _f32(1 / (1 + np.exp(-np.float64(pred))))  # probabilities
+        target = _f32(np.abs(np.tanh(arr(*shape))))
+        return {"pred": pred, "target": target, "reduction": "sum"}
+
+    return make
+
+
+def _attention_inputs(size, arr):
+    b, h, lq, lk, d, dv = size(0), size(1), size(0), size(0), size(1), size(1)
+    return {"q": arr(b, h, lq, d), "k": arr(b, h, lk, d), "v": arr(b, h, lk, dv), "causal": True}
+
+
+def _attention_backward(size, arr):
+    a = _attention_inputs(size, arr)
+    out, lse = reference.attention(*(np.float64(a[n]) for n in "qkv"), causal=True, return_lse=True)
+    return {"dout": arr(*out.shape), **a, "out": _f32(out), "lse": _f32(lse)}
+
+
+def _rnn(name, backward):
+    gates = 4 if name == "lstm" else 1
+
+    def make(size, arr):
+        n, t, f, u = size(0), size(1), size(1), size(1)  # at least one time step
+        w = {
+            "x": arr(n, t, f),
+            "kernel": arr(f, gates * u),
+            "recurrent_kernel": arr(u, gates * u),
+            "bias": arr(gates * u),
+        }
+        if not backward:
+            return w
+        forward = getattr(reference, name)
+        seq, cache = forward(*(np.float64(w[k]) for k in w), return_cache=True)
+        return {"dh_seq": arr(*seq.shape), **w, "cache": _f32(cache)}
+
+    return make
+
+
+def _layer_norm(size, arr):
+    d = size(1)
+    return {"x": arr(size(0), d), "gamma": arr(d), "beta": arr(d)}
+
+
+def _layer_norm_backward(size, arr):
+    a = _layer_norm(size, arr)
+    _, mean, rstd = reference.layer_norm(*(np.float64(a[k]) for k in a), return_stats=True)
+    return {"dy": arr(*a["x"].shape), "x": a["x"], "gamma": a["gamma"], "mean": _f32(mean), "rstd": _f32(rstd)}
+
+
+def _embedding(size, arr):
+    v, n = size(1), size(0)
+    return {"ids": np.arange(n, dtype=np.int64) % v, "table": arr(v, size(0))}
+
+
+def _embedding_backward(size, arr):
+    v, n, d = size(1), size(0), size(0)
+    return {"dy": arr(n, d), "ids": np.arange(n, dtype=np.int64) % v, "num_embeddings": v}
+
+
+def _dropout(size, arr):
+    return {"x": arr(size(0), size(0)), "rate": 0.25, "seed": 5}
+
+
+def _dropout_backward(size, arr):
+    dy = arr(size(0), size(0))
+    return {"dy": dy, "mask": reference.dropout(np.float64(dy), 0.25, 5)[1], "rate": 0.25}
+
+
+def _sgd_update(size, arr):
+    n = size(0)
+    return {"param": arr(n), "grad": arr(n), "velocity": arr(n), "lr": 0.1, "momentum": 0.9, "nesterov": True}
+
+
+def _adam_update(size, arr):
+    n = size(0)
+    return {"param": arr(n), "grad": arr(n), "m": arr(n), "v": np.abs(arr(n)), "step": 3, "weight_decay": 0.01}
+
+
+def _rmsprop_update(size, arr):
+    n = size(0)
+    return {"param": arr(n), "grad": arr(n), "v": np.abs(arr(n)), "velocity": arr(n), "lr": 0.01, "momentum": 0.9}
+
+
+CASES = {
+    **{name: _activation(name, None) for name in ("relu", "sigmoid", "tanh", "gelu")},
+    **{
+        f"{name}_backward": _activation(name, "x" if name == "gelu" else "y")
+        for name in ("relu", "sigmoid", "tanh", "gelu")
+    },
+    "matmul": _matmul,
+    "linear": _linear,
+    "linear_backward": _linear_backward,
+    "conv2d": _conv2d,
+    "conv2d_backward": _conv2d_backward,
+    "max_pool2d": _pool(False),
+    "avg_pool2d": _pool(False),
+    "max_pool2d_backward": _pool(True),
+    "avg_pool2d_backward": _pool(True),
+    "softmax": _softmax(False, False),
+    "log_softmax": _softmax(False, True),
+    "softmax_backward": _softmax(True, False),
+    "log_softmax_backward": _softmax(True, True),
+    "softmax_cross_entropy": _cross_entropy,
+    "softmax_cross_entropy_backward": _cross_entropy,
+    "mse": _regression_loss("mse"),
+    "mse_backward": _regression_loss("mse"),
+    "binary_cross_entropy": _regression_loss("binary"),
+    "binary_cross_entropy_backward": _regression_loss("binary"),
+    "attention": _attention_inputs,
+    "attention_backward": _attention_backward,
+    "lstm": _rnn("lstm", False),
+    "lstm_backward": _rnn("lstm", True),
+    "simple_rnn": _rnn("simple_rnn", False),
+    "simple_rnn_backward": _rnn("simple_rnn", True),
+    "layer_norm": _layer_norm,
+    "layer_norm_backward": _layer_norm_backward,
+    "embedding": _embedding,
+    "embedding_backward": _embedding_backward,
+    "dropout": _dropout,
+    "dropout_backward": _dropout_backward,
+    "sgd_update": _sgd_update,
+    "adam_update": _adam_update,
+    "rmsprop_update": _rmsprop_update,
+}
+
+# The ops that update their first arguments in place (the tests pass copies).
+IN_PLACE = {"sgd_update", "adam_update", "rmsprop_update"}
