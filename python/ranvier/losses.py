@@ -22,6 +22,7 @@ class Loss:
         self.reduction = reduction
 
     def __call__(self, y_true, y_pred) -> Tensor:
+        _check_keras_order(type(self).__name__, y_true, y_pred)
         return self.call(_target(y_true, y_pred), y_pred)
 
     def call(self, y_true, y_pred) -> Tensor:
@@ -34,6 +35,17 @@ class Loss:
     # Set for losses that can take logits instead of a softmax/sigmoid output.
     def from_logits_version(self):
         return None
+
+
+def _check_keras_order(loss: str, y_true, y_pred) -> None:
+    """A prediction passed first (PyTorch's order) would be taken as the target and train nothing right."""
+    requires_grad = lambda v: isinstance(v, Tensor) and v.requires_grad  # noqa: E731
+    if requires_grad(y_true) and not requires_grad(y_pred):
+        raise ValueError(
+            f"[{loss}] takes Keras' order loss(y_true, y_pred), but y_true is a Tensor that requires grad (a "
+            "model's output?) and y_pred is a constant: call loss(targets, model(x)), or use ranvier.nn's "
+            "losses (CrossEntropyLoss, MSELoss, BCELoss, BCEWithLogitsLoss), which take PyTorch's (input, target)"
+        )
 
 
 def _target(y, like):

@@ -76,6 +76,12 @@ class Model(Layer):
         self._fused_loss = None
         self.distribute = Strategy()
 
+    def _build_declared(self) -> None:
+        """A model given its input shape builds at construction by running one zero sample through."""
+        shape = self._declared_input_shape()
+        if not self.built and shape is not None:
+            self.build_for(tuple(1 if d is None else d for d in shape))
+
     # ---- device ------------------------------------------------------------------------
     def to(self, device: str):
         """Move every weight to "cpu" or "cuda" in place (optimizer references stay valid);

@@ -27,7 +27,7 @@ class Optimizer:
         self.iterations = 0
         self._state: dict = {}
         if params is not None:
-            self.set_params(params)
+            self.set_params(_given_parameters(type(self).__name__, params))
 
     @property
     def lr(self) -> float:
@@ -67,6 +67,23 @@ class Optimizer:
 
     def get_config(self) -> dict:
         return {"learning_rate": self.learning_rate}
+
+
+def _given_parameters(optimizer: str, params) -> list:
+    """The parameters handed to an optimizer's constructor: never nothing, never a model's partial list."""
+    unbuilt = getattr(params, "unbuilt", ())
+    if unbuilt:
+        raise ValueError(
+            f"[{optimizer}] the model has layers that create their weights from the first input they see, "
+            f"and have not seen one: {', '.join(unbuilt)}. Their weights would not be trained. Give the "
+            "first layer its input size (Dense(128, input_dim=784), input_shape=(784,), or ranvier.nn.Linear"
+            "(784, 128)), or build the model first (model.build_for((784,)) or one call on a batch), then "
+            "create the optimizer"
+        )
+    params = list(params)
+    if not params:
+        raise ValueError(f"[{optimizer}] got an empty parameter list: there is nothing to train")
+    return params
 
 
 class SGD(Optimizer):

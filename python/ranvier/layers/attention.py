@@ -46,6 +46,17 @@ class MultiHeadAttention(Layer):
             self.built = True
         return super().__call__(query, value, key, **kwargs)
 
+    def _builds_weights(self) -> bool:
+        return True  # in __call__, from the query, key and value sizes
+
+    def _build_declared(self) -> None:
+        """``input_shape`` builds self-attention projections (key and value the query's size)."""
+        declared = self._init_input_shape
+        if not self.built and declared and declared[-1] is not None:
+            self.input_spec = (None, declared[-1])
+            self._build_projections(declared[-1], declared[-1], declared[-1])
+            self.built = True
+
     def _build_projections(self, dq, dk, dv):
         h = self.num_heads
         self.query_kernel = self.add_weight("query/kernel", (dq, h, self.key_dim))

@@ -1,8 +1,9 @@
 """Layer: the base of every layer and model.
 
-A layer creates its weights lazily from the first input it sees (or from
-``input_shape``), checks later inputs against that shape, tracks sublayers
-assigned as attributes, and switches between training and inference.
+A layer creates its weights at construction when it is given its input size
+(``input_shape``), else lazily from the first input it sees; it checks later
+inputs against that shape, tracks sublayers assigned as attributes, and
+switches between training and inference.
 """
 
 from __future__ import annotations
@@ -106,10 +107,29 @@ def shape_str(shape) -> str:
     return f"({dims},)" if len(shape) == 1 else f"({dims})"
 
 
-class Layer:
+class Parameters(list):
+    """What ``parameters()`` returns: the trainable weights, and the layers that have not created theirs
+    yet (``unbuilt``), so that an optimizer made over them can refuse instead of training nothing."""
+
+    def __init__(self, weights, unbuilt=()):
+        super().__init__(weights)
+        self.unbuilt = tuple(unbuilt)
+
+
+class _BuildsWhenDeclared(type):
+    """Builds a layer once its whole ``__init__`` has run (subclasses set their sizes after Layer's)."""
+
+    def __call__(cls, *args, **kwargs):
+        layer = super().__call__(*args, **kwargs)
+        layer._build_declared()
+        return layer
+
+
+class Layer(metaclass=_BuildsWhenDeclared):
     """Base class. Subclasses implement ``build(input_shape)`` (optional) and ``call(x)``.
 
-    ``input_shape`` (without the batch axis) builds the layer at once, as in Keras.
+    ``input_shape`` (without the batch axis) builds the layer at construction,
+    as in Keras, so its ``parameters()`` are complete before any call.
     ``trainable = False`` freezes the layer and its sublayers (Keras 3): no
     gradient, no optimizer update, and a frozen BatchNormalization runs in
     inference mode. Weights are created on the layer's ``device`` ("cpu" until
@@ -122,7 +142,12 @@ class Layer:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        public = cls.__module__.startswith("ranvier.") and not cls.__name__.startswith("_")
+        # ranvier.nn's PyTorch-named classes are not in the file format: a file names Keras' classes only
+        public = (
+            cls.__module__.startswith("ranvier.")
+            and not cls.__module__.startswith("ranvier.nn")
+            and not cls.__name__.startswith("_")
+        )
         if public and cls.call is not Layer.call:
             _registry.setdefault(cls.__name__, cls)
 
@@ -235,9 +260,44 @@ class Layer:
         trainable = {id(w) for w in self.trainable_weights}
         return [w for w in self.weights if id(w) not in trainable]
 
-    def parameters(self) -> list:
-        """Trainable weights (PyTorch name), for ``optimizer = Adam(model.parameters())``."""
-        return self.trainable_weights
+    def parameters(self) -> Parameters:
+        """Trainable weights (PyTorch name), for ``optimizer = Adam(model.parameters())``; the list also
+        names the layers still unbuilt (``.unbuilt``), which an optimizer refuses."""
+        return Parameters(self.trainable_weights, (f"{type(x).__name__} '{x.name}'" for x in self.unbuilt_layers()))
+
+    def named_parameters(self, prefix: str = ""):
+        """(dotted path, weight) for every trainable weight (PyTorch name): attribute names for sublayers
+        ("fc1.kernel"), list positions for those held in a list ("layers.0.kernel")."""
+        if not self.trainable:
+            return
+        for name, w, trainable in zip(self._weight_names, self._weights, self._weight_trainable):
+            if trainable:
+                yield prefix + name.replace("/", "."), w
+        for key, layer in self.named_children():
+            yield from layer.named_parameters(f"{prefix}{key}.")
+
+    def named_children(self) -> list:
+        """(attribute name, sublayer), sublayers held in a list or tuple as "attribute.index"."""
+        found = list(self._sublayers.items())
+        seen = {id(layer) for _, layer in found}
+        for key, value in vars(self).items():
+            if isinstance(value, (list, tuple)):
+                for i, layer in enumerate(value):
+                    if isinstance(layer, Layer) and id(layer) not in seen:
+                        seen.add(id(layer))
+                        found.append((f"{key}.{i}", layer))
+        return found
+
+    def unbuilt_layers(self) -> list:
+        """This layer or its sublayers that will create trainable weights from the first input they see."""
+        if not self.trainable:
+            return []
+        if not self.built and self._builds_weights():
+            return [self]
+        return [x for layer in self.sublayers() for x in layer.unbuilt_layers()]
+
+    def _builds_weights(self) -> bool:
+        return type(self).build is not Layer.build
 
     def count_params(self) -> int:
         return int(sum(w.size for w in self.weights))
@@ -294,6 +354,16 @@ class Layer:
         first = y[0] if isinstance(y, (tuple, list)) else y
         self.output_shape = (None,) + tuple(first.shape[1:])
         return y
+
+    def _build_declared(self) -> None:
+        """Build at construction from ``input_shape`` when its feature (last) axis is known; a layer whose
+        sublayers are made in build (and build from their first input) then runs one zero sample through."""
+        declared = self._init_input_shape
+        if self.built or not declared or declared[-1] is None:
+            return
+        self.build_from((None,) + declared)
+        if self.unbuilt_layers() and None not in declared:
+            self.build_for(declared)
 
     def build_from(self, shape) -> None:
         """Build for inputs of ``shape`` (with the batch axis)."""

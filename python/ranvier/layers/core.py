@@ -28,7 +28,8 @@ class Dense(Layer):
     """y = activation(x @ kernel + bias): x (..., in), kernel (in, units), bias (units,).
 
     relu, sigmoid, tanh and gelu are fused into the GEMM; softmax is applied
-    after it (and fused with cross-entropy by ``Model.compile``).
+    after it (and fused with cross-entropy by ``Model.compile``). ``input_dim=784``
+    (Keras 2) is ``input_shape=(784,)``: the weights exist at construction.
     """
 
     def __init__(
@@ -38,8 +39,13 @@ class Dense(Layer):
         use_bias: bool = True,
         kernel_initializer="glorot_uniform",
         bias_initializer="zeros",
+        input_dim: int | None = None,
         **kwargs,
     ):
+        if input_dim is not None:
+            if kwargs.get("input_shape") is not None:
+                raise ValueError("[Dense] give input_dim or input_shape, not both")
+            kwargs["input_shape"] = (check_int(input_dim, "Dense", "input_dim"),)
         super().__init__(**kwargs)
         self.units = check_int(units, "Dense", "units")
         activations.get(check_activation(activation, "Dense"))  # fail early on unknown names

@@ -1,0 +1,55 @@
+"""PyTorch's names over ranvier's kernels, where the semantics match.
+
+    import ranvier.nn as nn
+    import ranvier.functional as F
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1 = nn.Linear(784, 128)
+            self.fc2 = nn.Linear(128, 10)
+        def forward(self, x):
+            return self.fc2(F.relu(self.fc1(x)))
+
+The modules own their weights at construction (their sizes are given), so
+``Adam(model.parameters())`` sees them all. Layouts stay ranvier's: images
+NHWC, dense kernels (in, out), conv kernels (kh, kw, in, out); each class says
+where it differs from PyTorch. Losses take PyTorch's ``(input, target)`` order.
+GRU is not here: ranvier has no GRU kernel. There is no ``nn.functional``:
+``ranvier.functional`` takes ranvier's layouts (``linear``'s weight is (in, out)).
+"""
+
+from ranvier.nn.layers import (
+    LSTM,
+    AvgPool2d,
+    Conv2d,
+    Dropout,
+    Embedding,
+    Flatten,
+    LayerNorm,
+    Linear,
+    MaxPool2d,
+    MultiheadAttention,
+    ReLU,
+)
+from ranvier.nn.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
+from ranvier.nn.module import Module, Sequential
+
+__all__ = [
+    "LSTM",
+    "AvgPool2d",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "Conv2d",
+    "CrossEntropyLoss",
+    "Dropout",
+    "Embedding",
+    "Flatten",
+    "LayerNorm",
+    "Linear",
+    "MSELoss",
+    "MaxPool2d",
+    "Module",
+    "MultiheadAttention",
+    "ReLU",
+    "Sequential",
+]
