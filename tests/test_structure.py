@@ -74,8 +74,8 @@ def _family_modules(folder: str) -> set:
 def test_functional_mirrors_ops_and_reference():
     ops = _family_modules("ops")
     assert ops == _family_modules("reference")
-    # optimizer updates are not differentiable; arithmetic has no kernels
-    assert _family_modules("functional") == (ops - {"optim"}) | {"arithmetic"}
+    # optimizer updates are not differentiable; arithmetic and shape have no kernels
+    assert _family_modules("functional") == (ops - {"optim"}) | {"arithmetic", "shape"}
 
 
 def test_kernel_families_have_one_name_in_cpp_cuda_and_python():

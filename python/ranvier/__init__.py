@@ -25,9 +25,12 @@ from ranvier._runtime import (
     supported_isas,
 )
 from ranvier._version import __version__
+from ranvier.functional import concatenate as cat
+from ranvier.functional import stack, where
 from ranvier.models import Model, Sequential
 from ranvier.saving import load_model
-from ranvier.tensor import Tensor, no_grad, tensor
+from ranvier.serialization import load, save
+from ranvier.tensor import Tensor, from_dlpack, no_grad, tensor
 
 __all__ = [
     "Model",
@@ -44,7 +47,10 @@ __all__ = [
     "__version__",
     "Tensor",
     "backend",
+    "cat",
     "cuda",
+    "from_dlpack",
+    "load",
     "functional",
     "get_isa",
     "get_num_threads",
@@ -52,9 +58,12 @@ __all__ = [
     "no_grad",
     "ops",
     "reference",
+    "save",
     "set_isa",
     "set_num_threads",
     "set_output_cache_limit",
+    "stack",
     "supported_isas",
     "tensor",
+    "where",
 ]

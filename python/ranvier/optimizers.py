@@ -68,6 +68,52 @@ class Optimizer:
     def get_config(self) -> dict:
         return {"learning_rate": self.learning_rate}
 
+    def state_dict(self) -> dict:
+        """Everything a resumed run needs: hyperparameters, step count and each parameter's slots
+        (by the parameter's index in ``params``; arrays shared with the optimizer, as PyTorch)."""
+        index = {id(p): i for i, p in enumerate(self.params)}
+        state: dict = {}
+        for (pid, slot), value in self._state.items():
+            if pid in index:
+                state.setdefault(index[pid], {})[slot] = value
+        return {
+            "class_name": type(self).__name__,
+            "config": self.get_config(),
+            "iterations": self.iterations,
+            "state": state,
+        }
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore ``state_dict()`` of the same optimizer class over parameters of the same shapes;
+        everything is checked before anything changes."""
+        where = f"[{type(self).__name__}] load_state_dict"
+        if not isinstance(state_dict, dict) or not {"class_name", "config", "iterations", "state"} <= set(state_dict):
+            raise ValueError(f"{where}: expected the dict of Optimizer.state_dict(), got {state_dict!r:.200}")
+        if state_dict["class_name"] != type(self).__name__:
+            raise ValueError(f"{where}: the state is of a {state_dict['class_name']}")
+        config = state_dict["config"]
+        known = self.get_config()
+        for key, value in config.items():
+            if key not in known or not isinstance(value, (bool, numbers.Real)):
+                raise ValueError(f"{where}: config entry {key!r}={value!r:.100} is not a {type(self).__name__} setting")
+        slots = {}
+        for index, per_slot in state_dict["state"].items():
+            if not (isinstance(index, int) and 0 <= index < len(self.params)):
+                raise ValueError(f"{where}: state for parameter {index!r}, the optimizer has {len(self.params)}")
+            p = self.params[index]
+            for slot, value in per_slot.items():
+                value = value.data if isinstance(value, Tensor) else value
+                if tuple(value.shape) != p.shape or value.dtype != p.dtype:
+                    raise ValueError(
+                        f"{where}: slot '{slot}' of parameter {index} is {value.dtype} {tuple(value.shape)}, "
+                        f"the parameter {p.dtype} {p.shape}"
+                    )
+                slots[(id(p), slot)] = array_module(p.data).array(value)  # a copy: the loaded dict stays apart
+        for key, value in config.items():
+            setattr(self, key, type(known[key])(value))
+        self.iterations = int(state_dict["iterations"])
+        self._state = slots
+
 
 def _given_parameters(optimizer: str, params) -> list:
     """The parameters handed to an optimizer's constructor: never nothing, never a model's partial list."""

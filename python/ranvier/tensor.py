@@ -47,6 +47,16 @@ def no_grad():
         _state.grad_enabled = previous
 
 
+def _comparison(op: str):
+    """The Tensor method for comparison ``op`` ("eq", "lt", ...)."""
+
+    def method(self, other):
+        return _functional().compare(self, other, op)
+
+    method.__name__ = f"__{op}__"
+    return method
+
+
 class Tensor:
     """An array with an optional gradient.
 
@@ -55,7 +65,17 @@ class Tensor:
     ``requires_grad=True``, accumulating across calls until cleared.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "name", "__weakref__")
+    __slots__ = (
+        "data",
+        "grad",
+        "requires_grad",
+        "_parents",
+        "_backward",
+        "_version",
+        "_saved_versions",
+        "name",
+        "__weakref__",
+    )
     __array_priority__ = 1000  # make ndarray + Tensor call Tensor.__radd__
 
     def __init__(self, data, requires_grad: bool = False, name: str | None = None):
@@ -70,6 +90,8 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self._parents: tuple = ()
         self._backward = None
+        self._version = 0  # bumped by every in-place write (t[i] = v)
+        self._saved_versions: tuple = ()  # the parents' versions when this node was recorded
         self.name = name
 
     # ---- array-like properties -------------------------------------------------
@@ -107,11 +129,22 @@ class Tensor:
     def item(self):
         return self.numpy().item()
 
+    def tolist(self):
+        return self.numpy().tolist()
+
     def __array__(self, dtype=None, copy=None):
         a = self.numpy()
         return a if dtype is None else a.astype(dtype)
 
+    def __dlpack__(self, **kwargs):
+        """The data's DLPack capsule (zero-copy): ``torch.from_dlpack(t)``, ``np.from_dlpack(t)``."""
+        return self.data.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self):
+        return self.data.__dlpack_device__()
+
     def detach(self) -> Tensor:
+        """The same data (not copied) outside the graph."""
         return Tensor(self.data)
 
     def to(self, device: str) -> Tensor:
@@ -152,26 +185,120 @@ class Tensor:
     def __pow__(self, exponent):
         return _functional().power(self, exponent)
 
+    def __rpow__(self, base):
+        return _functional().power(_functional().as_tensor(base, like=self), self)
+
     def __matmul__(self, other):
         return _functional().matmul(self, other)
 
     def __rmatmul__(self, other):
         return _functional().matmul(other, self)
 
+    # comparisons give bool Tensors without grad, as PyTorch; hashing stays by identity
+    __eq__ = _comparison("eq")
+    __ne__ = _comparison("ne")
+    __lt__ = _comparison("lt")
+    __le__ = _comparison("le")
+    __gt__ = _comparison("gt")
+    __ge__ = _comparison("ge")
+    __hash__ = object.__hash__
+
+    def __bool__(self) -> bool:
+        if self.size != 1:
+            raise RuntimeError(f"[Tensor] the truth value of a tensor of shape {self.shape} is ambiguous")
+        return bool(self.data.reshape(()))
+
     def __getitem__(self, index):
         return _functional().getitem(self, index)
 
-    def sum(self, axis=None, keepdims=False):
-        return _functional().sum(self, axis, keepdims)
+    def __setitem__(self, index, value) -> None:
+        """In-place write, where autograd allows it: a tensor that needs no grad, or a leaf inside
+        ``no_grad()`` (a parameter's update). A graph that saved this tensor refuses a later backward."""
+        if self.requires_grad and (self._backward is not None or is_grad_enabled()):
+            where = "a result of the graph" if self._backward is not None else "a leaf that requires grad"
+            raise RuntimeError(
+                f"[Tensor.__setitem__] cannot write in place into {where}: its gradient would be wrong; "
+                "write inside ranvier.no_grad() (a leaf only), or into t.detach().clone()"
+            )
+        if isinstance(value, Tensor):
+            if value.requires_grad and is_grad_enabled():
+                raise RuntimeError(
+                    "[Tensor.__setitem__] the value requires grad, and writing it in place is not recorded; "
+                    "assign value.detach(), or build the result with ranvier.where / ranvier.cat"
+                )
+            value = value.data
+        self.data[index] = array_module(self.data).asarray(value, dtype=self.dtype)
+        self._version += 1
 
-    def mean(self, axis=None, keepdims=False):
-        return _functional().mean(self, axis, keepdims)
+    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Over ``axis`` (NumPy name) or ``dim`` (PyTorch name)."""
+        return _functional().sum(self, _either(axis, dim), _either(keepdims, keepdim))
+
+    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return _functional().mean(self, _either(axis, dim), _either(keepdims, keepdim))
+
+    def max(self, dim=None, keepdim=False):
+        """The largest value, or ``(values, indices)`` along ``dim`` (PyTorch's)."""
+        return _functional().max(self, dim, keepdim)
+
+    def min(self, dim=None, keepdim=False):
+        return _functional().min(self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        return _functional().argmax(self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        return _functional().argmin(self, dim, keepdim)
+
+    def clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's argument names
+        return _functional().clamp(self, min, max)
+
+    clip = clamp
+
+    def abs(self):
+        return _functional().abs(self)
+
+    def sqrt(self):
+        return _functional().sqrt(self)
+
+    def pow(self, exponent):
+        return _functional().power(self, exponent)
+
+    def clone(self):
+        """A copy of the data that stays in the graph (PyTorch's clone)."""
+        return _functional().clone(self)
 
     def reshape(self, *shape):
         return _functional().reshape(self, *shape)
 
-    def flatten(self, start_axis=1):
-        return _functional().flatten(self, start_axis)
+    def view(self, *shape):
+        """As ``reshape`` (ranvier's arrays carry no strides of their own: a view where NumPy can make one)."""
+        return _functional().reshape(self, *shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        """Axes start_dim..end_dim merged (PyTorch's defaults: everything, to 1-D)."""
+        return _functional().flatten(self, start_dim, end_dim)
+
+    def squeeze(self, dim=None):
+        return _functional().squeeze(self, dim)
+
+    def unsqueeze(self, dim):
+        return _functional().unsqueeze(self, dim)
+
+    def expand(self, *sizes):
+        return _functional().expand(self, *sizes)
+
+    def repeat(self, *repeats):
+        return _functional().repeat(self, *repeats)
+
+    def split(self, split_size_or_sections, dim=0):
+        return _functional().split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks, dim=0):
+        return _functional().chunk(self, chunks, dim)
+
+    def gather(self, dim, index):
+        return _functional().gather(self, dim, index)
 
     def exp(self):
         return _functional().exp(self)
@@ -188,11 +315,16 @@ class Tensor:
     def tanh(self):
         return _functional().tanh(self)
 
+    def permute(self, *dims):
+        return _functional().transpose(self, _sizes(dims))
+
     def transpose(self, *axes):
-        """Axes reversed, or permuted as given (``t.transpose(1, 0)`` or ``t.transpose((1, 0))``)."""
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = axes[0]
-        return _functional().transpose(self, tuple(axes) or None)
+        """Two axes: swapped, as PyTorch's ``transpose(dim0, dim1)`` (on a matrix both (0, 1) and (1, 0)
+        transpose). Otherwise NumPy's: no axes reverses them, a permutation of every axis permutes."""
+        axes = _sizes(axes)
+        if len(axes) == 2:
+            return _functional().swapaxes(self, *axes)
+        return _functional().transpose(self, axes or None)
 
     @property
     def T(self):
@@ -228,6 +360,7 @@ class Tensor:
                 for observer in _backward_observers:
                     observer.grad_ready(node)
                 continue
+            _check_versions(node)
             for parent, pg in zip(node._parents, node._backward(g)):
                 if pg is None or not parent.requires_grad:
                     continue
@@ -237,6 +370,25 @@ class Tensor:
             observer.backward_done()
 
     # Arithmetic and shape methods are attached by ranvier.functional.
+
+
+def _either(numpy_value, torch_value):
+    return numpy_value if torch_value is None else torch_value
+
+
+def _sizes(sizes) -> tuple:
+    """``f(2, 3)`` and ``f((2, 3))`` alike."""
+    return tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else tuple(sizes)
+
+
+def _check_versions(node: Tensor) -> None:
+    """Refuse a backward through values that were written in place after the graph saved them."""
+    for parent, saved in zip(node._parents, node._saved_versions):
+        if parent._version != saved:
+            raise RuntimeError(
+                f"[backward] a tensor of shape {parent.shape} used in the forward pass was modified in place "
+                "(t[...] = v) since; its gradient would be wrong. Write into a clone instead"
+            )
 
 
 _functional_module = None
@@ -278,13 +430,34 @@ def _topological_order(root: Tensor) -> list:
 
 
 def tensor(data, requires_grad: bool = False, dtype=None, device: str = "cpu") -> Tensor:
-    """A new leaf Tensor from array-like data (float64 input becomes float32)."""
+    """A new leaf Tensor from array-like data, float32 unless ``dtype`` says otherwise (float64 input
+    becomes float32; integers and bools keep their dtype). The data is copied, as ``torch.tensor``."""
     if isinstance(data, Tensor):
         data = data.data
-    if dtype is not None:
-        data = array_module(data).asarray(data, dtype=dtype)
+    xp = array_module(data) if is_gpu_array(data) else np
+    data = xp.array(data, dtype=dtype)
+    if dtype is None and data.dtype == np.float64:
+        data = data.astype(np.float32)
     t = Tensor(data, requires_grad=requires_grad)
     return t.to(device) if device != t.device else t
+
+
+def from_dlpack(x, requires_grad: bool = False) -> Tensor:
+    """A Tensor over the memory of any DLPack array (PyTorch, CuPy, JAX, NumPy), without a copy:
+    NumPy for a CPU array, CuPy for a CUDA one."""
+    if not hasattr(x, "__dlpack__"):
+        raise TypeError(f"[from_dlpack] x must support DLPack (have __dlpack__), got {type(x).__name__}")
+    device_type = int(x.__dlpack_device__()[0])
+    if device_type == _DLPACK_CPU:
+        return Tensor(np.from_dlpack(x), requires_grad=requires_grad)
+    if device_type == _DLPACK_CUDA:
+        import cupy
+
+        return Tensor(cupy.from_dlpack(x), requires_grad=requires_grad)
+    raise ValueError(f"[from_dlpack] x must be on the CPU or a CUDA device, got DLPack device type {device_type}")
+
+
+_DLPACK_CPU, _DLPACK_CUDA = 1, 2
 
 
 def make_result(data, parents: tuple, backward) -> Tensor:
@@ -298,6 +471,7 @@ def make_result(data, parents: tuple, backward) -> Tensor:
         out.requires_grad = True
         out._parents = parents
         out._backward = backward
+        out._saved_versions = tuple(p._version for p in parents)
     return out
 
 
@@ -333,6 +507,7 @@ def make_results(datas: tuple, parents: tuple, backward) -> tuple:
     node.requires_grad = True
     node._parents = parents
     node._backward = lambda grads: backward(grads.slots)
+    node._saved_versions = tuple(p._version for p in parents)
     for i, out in enumerate(outs):
         out.requires_grad = True
         out._parents = (node,)

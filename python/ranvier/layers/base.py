@@ -17,7 +17,7 @@ from contextvars import ContextVar
 
 import numpy as np
 
-from ranvier import initializers
+from ranvier import initializers, state
 from ranvier.device import array_module, check_device, to_device
 from ranvier.tensor import Tensor, no_grad
 
@@ -314,6 +314,14 @@ class Layer(metaclass=_BuildsWhenDeclared):
             if v.shape != w.shape:
                 raise ValueError(f"[{self.name}] weight {path} has shape {w.shape}, got {v.shape}")
             w.data[...] = array_module(w.data).asarray(v)
+
+    def state_dict(self) -> dict:
+        """Every weight by its attribute path (``fc1/kernel``), as PyTorch's; see ranvier.state."""
+        return state.state_dict(self)
+
+    def load_state_dict(self, state_dict: dict, strict: bool = True):
+        """Copy a ``state_dict`` in (checked first); returns (missing_keys, unexpected_keys)."""
+        return state.load_state_dict(self, state_dict, strict)
 
     # ---- device and modes ---------------------------------------------------------------
     def to(self, device: str):
