@@ -2,7 +2,9 @@
 
 import json
 import sys
+import time
 
+import numpy as np
 import pytest
 
 import ranvier
@@ -143,3 +145,73 @@ def test_systems_take_turns_and_meet_budget_and_sample_count():
         assert t.samples * t.calls_per_sample * seconds[name] >= settings.budget - 1e-12
         assert t.median == pytest.approx(seconds[name]) and t.best == pytest.approx(seconds[name])
     assert timing.Settings.for_mode(quick=False).rounds > 1
+
+
+def test_ceilings_are_measured_quickly_and_plausibly():
+    from ranvier import _cpu
+
+    start = time.perf_counter()
+    peak = _cpu.measure_fma_peak(0.02)
+    bandwidth = _cpu.measure_triad_bandwidth(0.01)
+    assert time.perf_counter() - start < 5  # generous: a shared host; about 0.1 s alone
+    assert 0.1 < peak < 1e6 and 0.1 < bandwidth < 1e5
+
+
+def test_floors_are_the_measured_ceilings(tmp_path, capsys, monkeypatch):
+    from ranvier.bench import environment
+
+    monkeypatch.setattr(environment, "measure_ceilings", lambda: {"peak_gflops": 1e-6, "stream_gbps": 1e-6})
+    out = _run(tmp_path, capsys)
+    assert "fp32 FMA peak 0 GFLOP/s, STREAM triad 0.0 GB/s" in out
+    result = json.loads((tmp_path / "bench.json").read_text())
+    assert result["environment"]["peak_gflops"] == 0 and result["environment"]["stream_gbps"] == 0
+    for row in result["rows"]:
+        assert row["floor_fraction"] == pytest.approx(row["rates"]["ranvier"] / 1e-6)
+
+
+TRAIN = ["--train", "--budget", "0.001", "--filter", "MLP", "--filter", "LSTM"]
+
+
+def test_train_table_and_files(tmp_path, capsys, monkeypatch):
+    from ranvier.bench import environment
+
+    monkeypatch.setattr(environment, "measure_ceilings", lambda: {"peak_gflops": 100.0, "stream_gbps": 10.0})
+    assert bench.run([*TRAIN, "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for column in ("network", "ranvier samples/s", "torch samples/s", "ratio", "ranvier % peak"):
+        assert column in out
+    assert "MLP 784-128-10" in out and "stacked LSTM 64-64 T32" in out and "CIFAR" not in out
+    result = json.loads((tmp_path / "bench.json").read_text())
+    assert result["settings"]["train"] is True
+    mlp = result["networks"][0]
+    assert mlp["flops_per_sample"] == 2 * (3 * (784 * 128 + 1280) - 784 * 128)
+    rate = mlp["samples_per_s"]["ranvier"]
+    assert rate > 0 and mlp["peak_share"]["ranvier"] == pytest.approx(mlp["flops_per_sample"] * rate / 100e9)
+    if mlp["samples_per_s"]["torch"] is not None:
+        assert mlp["ratio"] == pytest.approx(rate / mlp["samples_per_s"]["torch"])
+    assert "| MLP 784-128-10 | 32, adam |" in (tmp_path / "bench.md").read_text()
+
+
+def test_train_without_torch(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)
+    assert bench.run(["--train", "--budget", "0.001", "--filter", "MLP", "--out", str(tmp_path)]) == 0
+    assert "PyTorch is not installed" in capsys.readouterr().out
+    row = json.loads((tmp_path / "bench.json").read_text())["networks"][0]
+    assert row["samples_per_s"]["torch"] is None and row["ratio"] is None and row["samples_per_s"]["ranvier"] > 0
+
+
+def test_every_seed_network_builds_and_matches_its_torch_twin():
+    from ranvier.bench import environment, networks
+
+    torch = environment.import_torch()
+    for network in networks.NETWORKS:
+        model = network.build_ranvier()
+        x, _ = network.data(np.random.default_rng(0), 2)
+        assert model.predict(x, verbose=0).shape == (2, network.classes)
+        if torch is not None:
+            twin = network.build_torch(torch)
+            ours = sum(w.data.size for w in model.trainable_weights)
+            # PyTorch's LSTM has a second bias (bias_hh) that adds to the first: same math
+            theirs = sum(p.numel() for name, p in twin.named_parameters() if "bias_hh" not in name)
+            assert ours == theirs, network.name
+            assert twin(networks.torch_input(torch, network, x)).shape == (2, network.classes)

@@ -84,6 +84,10 @@ void bind_runtime(py::module_& m) {
   m.def("set_isa", [](const std::string& name) {
     if (!set_isa(isa_arg(name))) throw py::value_error("[set_isa] this CPU cannot run the '" + name + "' kernels");
   });
+  m.def("measure_fma_peak", &measure_fma_peak, py::arg("seconds"), "fp32 FMA peak, GFLOP/s",
+        py::call_guard<py::gil_scoped_release>());
+  m.def("measure_triad_bandwidth", &measure_triad_bandwidth, py::arg("seconds"), "STREAM triad, GB/s",
+        py::call_guard<py::gil_scoped_release>());
   m.def("empty", &cached_empty, py::arg("shape"), py::arg("dtype"),
         "an uninitialised C-ordered array whose memory comes from the output cache");
   m.attr("CACHED_OUTPUT_MIN_BYTES") = kCachedOutputMinBytes;

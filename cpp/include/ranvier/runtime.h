@@ -40,6 +40,14 @@ void parallel_for(std::int64_t n, std::int64_t grain, const std::function<void(s
 // `grain` tasks (parallel_for's rule: a thread gets at least grain of them).
 void parallel_tasks(std::int64_t tasks, std::int64_t grain, const std::function<void(std::int64_t)>& task);
 
+// ---- ceilings -------------------------------------------------------------------
+// The selected ISA's fp32 FMA peak on num_threads() threads, in GFLOP/s, from
+// independent FMA chains on every thread for about `seconds`.
+double measure_fma_peak(double seconds);
+// STREAM triad bandwidth on num_threads() threads, in GB/s: the best pass over
+// 3 arrays of 64 MB within about `seconds` (at least one pass).
+double measure_triad_bandwidth(double seconds);
+
 // ---- output buffers --------------------------------------------------------------
 // Host memory for the large arrays ops return. A buffer its array no longer
 // needs is kept, up to a limit of bytes held, for the next output of the same

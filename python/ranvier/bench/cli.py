@@ -13,10 +13,8 @@ import os
 import sys
 
 import ranvier
-from ranvier.bench import environment, gpu, loop, report, timing
+from ranvier.bench import environment, gpu, loop, networks, report, timing, training
 from ranvier.bench.cases import BYTES, FLOPS, SYSTEMS, select
-
-FLOORS = {FLOPS: environment.PEAK_GFLOPS, BYTES: environment.STREAM_GBPS}
 
 
 def _positive_int(text: str) -> int:
@@ -71,6 +69,12 @@ def parser() -> argparse.ArgumentParser:
         default="cpu",
         help="cuda: ranvier's CUDA kernels against CuPy and PyTorch CUDA",
     )
+    p.add_argument(
+        "--train",
+        action="store_true",
+        help="time training of the seed networks (MNIST and CIFAR CNNs, MLP, stacked LSTM, Transformer encoder) "
+        "against the same networks in PyTorch eager; --filter picks networks by name",
+    )
     p.add_argument("--budget", type=float, default=None, help=argparse.SUPPRESS)  # seconds per system and case
     return p
 
@@ -90,7 +94,13 @@ def run(argv) -> int:
         if args.loop is not None:
             parser().error("--loop times the CPU kernels only")
         return gpu.run(args, settings)
-    cases = select(args.quick, args.filter, args.shape)
+    if args.train:
+        if args.loop is not None:
+            parser().error("--loop times the kernel cases only, not --train")
+        settings = training.settings_for(args.quick, args.budget)
+        cases = networks.select(args.filter)
+    else:
+        cases = select(args.quick, args.filter, args.shape)
     if not cases:
         print(f"no case matches --filter {' '.join(args.filter)} --shape {' '.join(args.shape)}")
         return 2
@@ -106,7 +116,8 @@ def run(argv) -> int:
         print(notes[-1])
     else:
         torch.set_num_threads(threads)
-    env = environment.collect(torch, openblas)
+    ceilings = environment.measure_ceilings()
+    env = environment.collect(torch, openblas, ceilings)
     notes.append(
         f"NumPy's OpenBLAS ran on core type {env['numpy_blas_core']} "
         f"(OPENBLAS_CORETYPE: {env['openblas_coretype_env']})."
@@ -120,15 +131,21 @@ def run(argv) -> int:
         f"ranvier {env['ranvier']} ({env['isa']}), numpy {env['numpy']} (OpenBLAS {env['numpy_blas_core']}), "
         f"torch {env['torch']}; {threads} threads on {env['cpu']}; load average {env['load_average']}"
     )
+    notes.append(environment.describe_ceilings(ceilings, env["isa"], threads))
+    print(notes[-1])
 
     if args.loop is not None:
         return loop.run(cases, args.system, args.loop, torch)
 
+    if args.train:
+        return _train(args, cases, settings, torch, env, ceilings, notes, threads)
+
+    floors = {FLOPS: ceilings["peak_gflops"], BYTES: ceilings["stream_gbps"]}
     rows = []
     for i, case in enumerate(cases, 1):
         print(f"[{i}/{len(cases)}] {case.op} {case.shape}", file=sys.stderr, flush=True)
         fns = case.build(torch)
-        rows.append(report.evaluate(case, timing.measure(fns, settings), SYSTEMS, FLOORS))
+        rows.append(report.evaluate(case, timing.measure(fns, settings), SYSTEMS, floors))
         del fns
     print(report.table(rows, SYSTEMS))
     record = report.settings_record(
@@ -143,4 +160,20 @@ def run(argv) -> int:
     )
     for message in report.write(args.out, rows, SYSTEMS, env, record, notes, environment.import_matplotlib_pyplot()):
         print(message)
+    return 0
+
+
+def _train(args, chosen, settings, torch, env, ceilings, notes, threads) -> int:
+    rows = training.run(chosen, torch, settings, ceilings["peak_gflops"])
+    print(training.table(rows))
+    record = report.settings_record(
+        device="cpu",
+        train=True,
+        budget_s=settings.budget,
+        rounds=settings.rounds,
+        steps_per_call=training.STEPS_PER_CALL,
+        threads=threads,
+        filters=args.filter,
+    )
+    print(training.write(args.out, rows, env, record, notes))
     return 0

@@ -1,8 +1,8 @@
-"""What a benchmark ran on, and the machine's floor figures.
+"""What a benchmark ran on, and the host's ceilings.
 
-The floor figures are this machine's (DESIGN.md, "Performance method"): the
-measured fp32 FMA peak of both cores and the STREAM triad bandwidth that the
-bandwidth targets are fractions of. They live here and nowhere else.
+The ceilings are measured at the start of every run (DESIGN.md, "Performance
+method"): the fp32 FMA peak of the selected ISA on the threads in use and the
+STREAM triad bandwidth, which every "% peak" and "% BW" divides by.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import ctypes
 import os
 import sys
 
-PEAK_GFLOPS = 479.0  # fp32 FMA peak, 2 Zen 5 cores with AVX-512
-STREAM_GBPS = 43.0  # STREAM triad, GB/s
+FMA_SECONDS = 0.15  # of FMA chains on every thread
+TRIAD_SECONDS = 0.1  # of triad passes, after the arrays' first touch
 
 CORETYPE = "OPENBLAS_CORETYPE"
 REEXEC_MARK = "RANVIER_BENCH_REEXEC"  # set in the re-executed process's environment
@@ -107,8 +107,27 @@ class OpenBLAS:
             self._fn("set_num_threads", None)(ctypes.c_int(n))
 
 
-def collect(torch, openblas: OpenBLAS) -> dict:
-    """ranvier.info.collect() plus the baselines' versions, threads and the floor figures."""
+def measure_ceilings() -> dict:
+    """The host's fp32 FMA peak (GFLOP/s, selected ISA) and STREAM triad bandwidth (GB/s) on
+    ranvier's threads: about half a second."""
+    from ranvier import _cpu
+
+    return {
+        "peak_gflops": _cpu.measure_fma_peak(FMA_SECONDS),
+        "stream_gbps": _cpu.measure_triad_bandwidth(TRIAD_SECONDS),
+    }
+
+
+def describe_ceilings(ceilings: dict, isa: str, threads: int) -> str:
+    """The header line of the ceilings."""
+    return (
+        f"host ceilings ({isa}, {threads} threads): fp32 FMA peak {ceilings['peak_gflops']:.0f} GFLOP/s, "
+        f"STREAM triad {ceilings['stream_gbps']:.1f} GB/s"
+    )
+
+
+def collect(torch, openblas: OpenBLAS, ceilings: dict) -> dict:
+    """ranvier.info.collect() plus the baselines' versions, threads and the host's ceilings."""
     import numpy as np
 
     from ranvier import info
@@ -126,6 +145,6 @@ def collect(torch, openblas: OpenBLAS) -> dict:
     env["torch"] = torch.__version__ if torch is not None else "not installed"
     env["torch_threads"] = torch.get_num_threads() if torch is not None else None
     env["load_average"] = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "(unknown)"
-    env["peak_gflops"] = PEAK_GFLOPS
-    env["stream_gbps"] = STREAM_GBPS
+    env["peak_gflops"] = round(ceilings["peak_gflops"], 1)
+    env["stream_gbps"] = round(ceilings["stream_gbps"], 1)
     return env

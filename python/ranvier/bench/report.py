@@ -109,8 +109,11 @@ def cells(row, systems) -> list:
 
 def table(rows, systems) -> str:
     """A fixed-width text table."""
-    head = columns(systems)
-    body = [cells(r, systems) for r in rows]
+    return fixed_width(columns(systems), [cells(r, systems) for r in rows])
+
+
+def fixed_width(head, body) -> str:
+    """head and body (lists of cells) aligned: the first two columns left, the rest right."""
     widths = [max(len(line[i]) for line in [head] + body) for i in range(len(head))]
 
     def line(values):
@@ -120,23 +123,29 @@ def table(rows, systems) -> str:
 
 
 def markdown(rows, systems, environment: dict, settings: dict, notes) -> str:
-    head = columns(systems)
+    legend = (
+        "Times are medians per call. `vs X` is X's time over ranvier's (above 1: ranvier is faster). "
+        "`% peak/BW` is ranvier's rate over the host's fp32 FMA peak (GFLOP/s rows) or STREAM triad "
+        "bandwidth (GB/s rows), both measured at the start of the run. "
+        "`-`: not run (not installed, or no meaningful version)."
+    )
+    body = [cells(r, systems) for r in rows]
+    return markdown_page("ranvier benchmark", columns(systems), body, legend, environment, settings, notes)
+
+
+def markdown_page(title: str, head, body, legend: str, environment: dict, settings: dict, notes) -> str:
+    """A results page: the run's settings, the table (head, body: lists of cells), its legend,
+    the notes and the environment."""
     lines = [
-        "# ranvier benchmark",
+        f"# {title}",
         "",
         f"Run {settings['date']}; " + ", ".join(f"{k} {v}" for k, v in settings.items() if k != "date") + ".",
         "",
         "| " + " | ".join(head) + " |",
         "|" + "|".join("---" if i < 2 else "---:" for i in range(len(head))) + "|",
     ]
-    lines += ["| " + " | ".join(cells(r, systems)) + " |" for r in rows]
-    lines += [
-        "",
-        "Times are medians per call. `vs X` is X's time over ranvier's (above 1: ranvier is faster). "
-        "`% peak/BW` is ranvier's rate over the machine's fp32 peak (GFLOP/s rows) or STREAM "
-        "bandwidth (GB/s rows). `-`: not run (not installed, or no meaningful version).",
-        "",
-    ]
+    lines += ["| " + " | ".join(cells) + " |" for cells in body]
+    lines += ["", legend, ""]
     lines += [f"- {n}" for n in notes]
     lines += ["", "## Environment", "", "| | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in environment.items()]
