@@ -13,17 +13,8 @@ import ranvier
 from ranvier.layers import Conv2D, Dense, Flatten, MaxPooling2D
 
 
-def main(argv=None) -> float:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--dataset", default="digits")
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--limit", type=int, default=None, help="train on the first N images only")
-    args = parser.parse_args(argv)
-    ranvier.utils.set_seed(0)
-    (x_train, y_train), (x_test, y_test) = load_images(args.dataset, args.data_dir)
-    x_train, y_train = x_train[: args.limit], y_train[: args.limit]
-    model = ranvier.Sequential(
+def build_model() -> ranvier.Sequential:
+    return ranvier.Sequential(
         [
             Conv2D(32, (3, 3), activation="relu", input_shape=(28, 28, 1)),
             MaxPooling2D((2, 2)),
@@ -34,6 +25,19 @@ def main(argv=None) -> float:
             Dense(10, activation="softmax"),
         ]
     )
+
+
+def main(argv=None) -> float:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--dataset", default="digits")
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--limit", type=int, default=None, help="train on the first N images only")
+    args = parser.parse_args(argv)
+    ranvier.utils.set_seed(0)
+    (x_train, y_train), (x_test, y_test) = load_images(args.dataset, args.data_dir)
+    x_train, y_train = x_train[: args.limit], y_train[: args.limit]
+    model = build_model()
     model.compile(
         optimizer=ranvier.optimizers.SGD(learning_rate=0.01, momentum=0.9),
         loss="sparse_categorical_crossentropy",

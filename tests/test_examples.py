@@ -55,3 +55,11 @@ def test_cpu_vs_gpu_table(capsys):
     rates = run_example("cpu_vs_gpu.py", "--steps", "2", "--batch-size", "16")
     out = capsys.readouterr().out
     assert rates["cpu"] > 0 and "samples/s" in out and out.count("\n") >= 2
+
+
+def test_export_onnx_runs_in_onnxruntime(capsys):
+    pytest.importorskip("onnxruntime")
+    accuracy = run_example("export_onnx.py", "--epochs", "3", "--limit", "800")
+    out = capsys.readouterr().out
+    difference = float(out.split("max difference ")[1].split()[0])
+    assert difference < 1e-5 and accuracy > 0.75, out

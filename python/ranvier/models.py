@@ -354,6 +354,14 @@ class Model(Layer):
     def save(self, path: str) -> None:
         saving.save_model(self, path)
 
+    def export(self, path, format: str = "onnx", input_shape=None) -> None:
+        """Write the model for another runtime (Keras 3's name). ``format="onnx"`` (needs ``pip install
+        ranvier[onnx]``): input (batch, *input_shape) in ranvier's layout (NHWC), opset 17, inference mode.
+        ``input_shape`` (without the batch axis) is needed only when the model has not seen data."""
+        from ranvier.export import export_model
+
+        export_model(self, path, format=format, input_shape=input_shape)
+
 
 class Sequential(Model):
     """A stack of layers, each feeding the next: ``Sequential([layer, ...])`` or ``.add(layer)``."""

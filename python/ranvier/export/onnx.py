@@ -1,0 +1,404 @@
+"""ONNX export: one forward pass on a zero sample, recorded layer by layer.
+
+The trace runs the model once in inference mode. Each call of a layer that
+has an exporter (``_EXPORTERS``, matched by class and its bases) becomes
+its ONNX nodes; a ``Model`` (Sequential or subclassed) without one is
+entered, so its ``call`` may mix layers with the functional ops in
+``_FUNCTIONAL`` (``F.relu(self.fc1(x))``, ``x + y``, ``x.reshape(...)``).
+Any other layer, or a value made by an op the trace does not record, is an
+error naming it: an exported file never silently lacks a step.
+
+Tensors keep ranvier's layouts in the graph (images NHWC); Conv and the
+pools, which ONNX defines on NCHW, are wrapped in a pair of Transposes.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+
+import numpy as np
+
+from ranvier import functional as F
+from ranvier import layers as L
+from ranvier.device import to_device, to_host
+from ranvier.layers.base import Layer
+from ranvier.tensor import Tensor, no_grad
+
+OPSET = 17  # LayerNormalization; every op here has had its current meaning since 17
+_TO_NCHW, _TO_NHWC = [0, 3, 1, 2], [0, 2, 3, 1]
+_SAMPLE_BATCH = 2  # not 1, so a functional reshape can tell the batch axis from a size-1 one
+
+
+def _onnx():
+    try:
+        import onnx
+    except ImportError as e:
+        raise ImportError("[export] ONNX export needs the onnx package: pip install ranvier[onnx]") from e
+    return onnx
+
+
+class _Graph:
+    """Nodes, initializers and the name of each traced Tensor's value."""
+
+    def __init__(self):
+        self.onnx = _onnx()
+        self.nodes: list = []
+        self.initializers: list = []
+        self.names: dict = {}  # id(Tensor) -> value name
+        self.keep: list = []  # the traced Tensors stay alive, so their ids stay unique
+        self.count = 0
+
+    def fresh(self, hint: str) -> str:
+        self.count += 1
+        return f"{hint}_{self.count}"
+
+    def const(self, value, hint: str = "const") -> str:
+        name = self.fresh(hint)
+        array = to_host(value)  # a constant of a model on the GPU
+        array = array.astype(np.float32) if array.dtype.kind == "f" else array.astype(np.int64)
+        self.initializers.append(self.onnx.numpy_helper.from_array(np.ascontiguousarray(array), name))
+        return name
+
+    def op(self, op_type: str, inputs: list, hint: str, outputs: int = 1, **attrs):
+        names = [self.fresh(hint) for _ in range(outputs)]
+        self.nodes.append(self.onnx.helper.make_node(op_type, inputs, names, **attrs))
+        return names[0] if outputs == 1 else names
+
+    def name_of(self, t, user: str) -> str:
+        if not isinstance(t, Tensor) or id(t) not in self.names:
+            raise ValueError(
+                f"[export] {user} takes a value the ONNX export did not record: only ranvier layers and "
+                f"the functional ops {', '.join(sorted(_FUNCTIONAL))} are exported"
+            )
+        return self.names[id(t)]
+
+    def bind(self, t: Tensor, name: str) -> None:
+        self.keep.append(t)
+        self.names[id(t)] = name
+
+
+def _w(weight: Tensor) -> np.ndarray:
+    """A weight as a NumPy array (a model on the GPU is copied into the file)."""
+    return to_host(weight.data)
+
+
+# ---- activations ---------------------------------------------------------------------------------------
+def _gelu(g: _Graph, x: str) -> str:
+    """0.5 x (1 + erf(x / sqrt 2)): the exact GELU ranvier computes (ONNX's Gelu op needs opset 20)."""
+    erf = g.op("Erf", [g.op("Div", [x, g.const(math.sqrt(2.0))], "gelu")], "gelu")
+    return g.op("Mul", [g.op("Mul", [x, g.const(0.5)], "gelu"), g.op("Add", [erf, g.const(1.0)], "gelu")], "gelu")
+
+
+def _activation(g: _Graph, x: str, activation, where: str) -> str:
+    if activation in (None, "linear"):
+        return x
+    if activation == "gelu":
+        return _gelu(g, x)
+    simple = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh"}
+    if activation in simple:
+        return g.op(simple[activation], [x], activation)
+    if activation == "softmax":
+        return g.op("Softmax", [x], "softmax", axis=-1)
+    raise ValueError(f"[export] {where}: activation {activation!r} has no ONNX exporter")
+
+
+# ---- layers: each takes (graph, layer, input name, input Tensor, output Tensor) and returns the output name
+def _dense(g, layer, x, xt, yt):
+    y = g.op("MatMul", [x, g.const(_w(layer.kernel), "kernel")], "dense")
+    if layer.bias is not None:
+        y = g.op("Add", [y, g.const(_w(layer.bias), "bias")], "dense")
+    return _activation(g, y, layer.activation, _label(layer))
+
+
+def _nchw(g, x, make):
+    """make(NCHW name) -> NCHW name, run between Transposes so the graph stays NHWC."""
+    return g.op("Transpose", [make(g.op("Transpose", [x], "nchw", perm=_TO_NCHW))], "nhwc", perm=_TO_NHWC)
+
+
+def _same_pads(size, kernel, stride, dilation) -> list:
+    """ranvier's "same" (out = ceil(in / stride), the odd pad at the end) as ONNX pads [top, left, bottom, right]."""
+    begins, ends = [], []
+    for n, k, s, d in zip(size, kernel, stride, dilation):
+        total = max((-(-n // s) - 1) * s + (k - 1) * d + 1 - n, 0)
+        begins.append(total // 2)
+        ends.append(total - total // 2)
+    return begins + ends
+
+
+def _window_attrs(layer, xt, kernel, dilation) -> dict:
+    pads = [0, 0, 0, 0]
+    if layer.padding == "same":
+        pads = _same_pads(xt.shape[1:3], kernel, layer.strides, dilation)
+    return {"kernel_shape": list(kernel), "strides": list(layer.strides), "pads": pads}
+
+
+def _conv2d(g, layer, x, xt, yt):
+    attrs = _window_attrs(layer, xt, layer.kernel_size, layer.dilation_rate)
+    weight = g.const(np.transpose(_w(layer.kernel), (3, 2, 0, 1)), "kernel")  # HWIO -> OIHW
+    inputs = [weight] + ([g.const(_w(layer.bias), "bias")] if layer.bias is not None else [])
+    y = _nchw(g, x, lambda t: g.op("Conv", [t] + inputs, "conv", dilations=list(layer.dilation_rate), **attrs))
+    return _activation(g, y, layer.activation, _label(layer))
+
+
+def _pool(op_type: str, **extra):
+    def export(g, layer, x, xt, yt):
+        attrs = _window_attrs(layer, xt, layer.pool_size, (1, 1))
+        return _nchw(g, x, lambda t: g.op(op_type, [t], "pool", **attrs, **extra))
+
+    return export
+
+
+def _reduce_mean(axes):
+    return lambda g, layer, x, xt, yt: g.op("ReduceMean", [x], "mean", axes=axes, keepdims=0)
+
+
+def _reshape_to_traced(g, layer, x, xt, yt):
+    """Flatten and Reshape keep the batch axis (0 copies it) and take the traced sizes for the rest."""
+    return g.op("Reshape", [x, g.const(np.array((0,) + tuple(yt.shape[1:]), np.int64), "shape")], "reshape")
+
+
+def _batch_norm(g, layer, x, xt, yt):
+    """Inference form, in ranvier's order of operations: (x - mean) / sqrt(var + eps) * gamma + beta."""
+    std = np.sqrt(_w(layer.moving_variance) + np.float32(layer.epsilon))
+    y = g.op("Div", [g.op("Sub", [x, g.const(_w(layer.moving_mean))], "bn"), g.const(std)], "bn")
+    if layer.gamma is not None:
+        y = g.op("Mul", [y, g.const(_w(layer.gamma), "gamma")], "bn")
+    if layer.beta is not None:
+        y = g.op("Add", [y, g.const(_w(layer.beta), "beta")], "bn")
+    return y
+
+
+def _layer_norm(g, layer, x, xt, yt):
+    inputs = [x, g.const(_w(layer.gamma), "gamma"), g.const(_w(layer.beta), "beta")]
+    return g.op("LayerNormalization", inputs, "layer_norm", axis=-1, epsilon=float(layer.epsilon))
+
+
+def _embedding(g, layer, x, xt, yt):
+    ids = x if xt.dtype.kind in "iu" else g.op("Cast", [x], "ids", to=g.onnx.TensorProto.INT64)
+    return g.op("Gather", [g.const(_w(layer.embeddings), "embeddings"), ids], "embedding", axis=0)
+
+
+def _lstm(g, layer, x, xt, yt):
+    """ONNX LSTM (time-major, gates i, o, f, c) from Keras' (batch-major, gates i, f, c, o)."""
+    if layer.return_state:
+        raise ValueError(f"[export] {_label(layer)}: return_state=True has no ONNX exporter")
+    u = layer.units
+    i, f, c, o = (slice(k * u, (k + 1) * u) for k in range(4))
+
+    def onnx_gates(w):  # (rows, 4u) Keras -> (1, 4u, rows) ONNX
+        return np.concatenate([w[..., i], w[..., o], w[..., f], w[..., c]], axis=-1).T[None]
+
+    bias = onnx_gates(_w(layer.bias)[None])[..., 0]
+    inputs = [
+        g.op("Transpose", [x], "time_major", perm=[1, 0, 2]),
+        g.const(onnx_gates(_w(layer.kernel)), "W"),
+        g.const(onnx_gates(_w(layer.recurrent_kernel)), "R"),
+        g.const(np.concatenate([bias, np.zeros_like(bias)], axis=1), "B"),
+    ]
+    seq, last, _ = g.op("LSTM", inputs, "lstm", outputs=3, hidden_size=u)
+    if layer.return_sequences:  # (T, 1, N, u) -> (N, T, u)
+        return g.op("Transpose", [g.op("Squeeze", [seq, g.const(np.array([1]))], "lstm")], "lstm", perm=[1, 0, 2])
+    return g.op("Squeeze", [last, g.const(np.array([0]))], "lstm")
+
+
+def _activation_layer(g, layer, x, xt, yt):
+    return _activation(g, x, layer.activation, _label(layer))
+
+
+def _identity(g, layer, x, xt, yt):
+    return x
+
+
+def _relu_layer(g, layer, x, xt, yt):
+    return g.op("Relu", [x], "relu")
+
+
+def _nn_exporters() -> dict:
+    from ranvier import nn
+
+    return {nn.ReLU: _relu_layer, nn.Flatten: _reshape_to_traced}
+
+
+_EXPORTERS = {
+    L.Input: _identity,
+    L.Dense: _dense,
+    L.Conv2D: _conv2d,
+    L.MaxPooling2D: _pool("MaxPool"),
+    L.AveragePooling2D: _pool("AveragePool", count_include_pad=0),
+    L.GlobalAveragePooling2D: _reduce_mean([1, 2]),
+    L.GlobalAveragePooling1D: _reduce_mean([1]),
+    L.Flatten: _reshape_to_traced,
+    L.Reshape: _reshape_to_traced,
+    L.Dropout: _identity,
+    L.Activation: _activation_layer,
+    L.BatchNormalization: _batch_norm,
+    L.LayerNormalization: _layer_norm,
+    L.Embedding: _embedding,
+    L.LSTM: _lstm,
+}
+
+
+def _exporter(layer):
+    table = {**_EXPORTERS, **_nn_exporters()}
+    for cls in type(layer).__mro__:
+        if cls in table:
+            return table[cls]
+    return None
+
+
+def _label(layer) -> str:
+    return f"{type(layer).__name__} '{layer.name}'"
+
+
+# ---- functional ops a subclassed model's call may use between layers: name -> (graph, inputs, args) -> output
+def _functional_activation(name):
+    return lambda g, xs, args, kwargs: _activation(g, xs[0], name, f"functional {name}")
+
+
+def _functional_shape(g, xs, xt, yt):
+    """The traced shape, with 0 (ONNX: copy the input's size) where the sample's batch axis stays first."""
+    shape = list(yt.shape)
+    if shape and shape[0] == xt.shape[0] == _SAMPLE_BATCH:
+        shape[0] = 0
+    return g.op("Reshape", [xs[0], g.const(np.array(shape, np.int64), "shape")], "reshape")
+
+
+_FUNCTIONAL = {
+    "relu": _functional_activation("relu"),
+    "sigmoid": _functional_activation("sigmoid"),
+    "tanh": _functional_activation("tanh"),
+    "gelu": _functional_activation("gelu"),
+    "softmax": lambda g, xs, args, kwargs: g.op(
+        "Softmax", [xs[0]], "softmax", axis=int(kwargs.get("axis", args[1] if len(args) > 1 else -1))
+    ),
+    "add": lambda g, xs, args, kwargs: g.op("Add", xs, "add"),
+    "flatten": None,  # a reshape to the traced shape
+    "reshape": None,
+}
+
+
+class _Trace:
+    """Patches Layer.__call__ and ranvier.functional's recorded ops for the length of one forward pass."""
+
+    def __init__(self, graph: _Graph):
+        self.g = graph
+        self.inside_exported = 0  # > 0 while an exported layer runs: its own ops are already covered
+        self.saved: dict = {}
+
+    def __enter__(self):
+        self.saved["__call__"] = Layer.__call__
+        original_call = Layer.__call__
+        trace = self
+
+        def traced_call(layer, x, *args, **kwargs):
+            return trace.layer(original_call, layer, x, *args, **kwargs)
+
+        Layer.__call__ = traced_call
+        for name in _FUNCTIONAL:
+            self.saved[name] = getattr(F, name)
+            setattr(F, name, self.functional(name, self.saved[name]))
+        return self
+
+    def __exit__(self, *exc):
+        Layer.__call__ = self.saved.pop("__call__")
+        for name, fn in self.saved.items():
+            setattr(F, name, fn)
+
+    def layer(self, original_call, layer, x, *args, **kwargs):
+        if self.inside_exported:
+            return original_call(layer, x, *args, **kwargs)
+        export = _exporter(layer)
+        if export is None:
+            from ranvier.models import Model
+
+            if isinstance(layer, Model):
+                return original_call(layer, x, *args, **kwargs)
+            raise ValueError(
+                f"[export] {_label(layer)} has no ONNX exporter; exported layers: "
+                + ", ".join(sorted(c.__name__ for c in _EXPORTERS))
+            )
+        if args or kwargs:
+            raise ValueError(f"[export] {_label(layer)}: extra call arguments have no ONNX exporter")
+        name = self.g.name_of(x, _label(layer))
+        self.inside_exported += 1
+        try:
+            y = original_call(layer, x)
+        finally:
+            self.inside_exported -= 1
+        self.g.bind(y, export(self.g, layer, name, x, y))
+        return y
+
+    def functional(self, name, fn):
+        def traced(*args, **kwargs):
+            y = fn(*args, **kwargs)
+            if self.inside_exported:
+                return y
+            tensors = [a for a in args if isinstance(a, Tensor)]
+            if name == "add":  # x + constant: the constant becomes an initializer
+                inputs = [self.g.name_of(a, "add") if isinstance(a, Tensor) else self.g.const(a) for a in args[:2]]
+            else:
+                inputs = [self.g.name_of(t, f"functional {name}") for t in tensors]
+            if _FUNCTIONAL[name] is None:
+                out = _functional_shape(self.g, inputs, tensors[0], y)
+            else:
+                out = _FUNCTIONAL[name](self.g, inputs, args, kwargs)
+            self.g.bind(y, out)
+            return y
+
+        return traced
+
+
+def _sample_shape(model, input_shape) -> tuple:
+    shape = input_shape or model._declared_input_shape() or getattr(model, "build_input_shape", None)
+    if shape is None or None in tuple(shape):
+        raise ValueError(
+            f"[export] {_label(model)}: the input shape is unknown; call the model on data first, "
+            "give the first layer input_shape=, or pass input_shape= to export"
+        )
+    return tuple(shape)
+
+
+def export_onnx(model, path, input_shape=None, opset: int = OPSET) -> None:
+    """Write ``model`` as an ONNX file whose input is (batch, *input_shape) in ranvier's layout (NHWC)."""
+    onnx = _onnx()
+    shape = _sample_shape(model, input_shape)
+    dtype = np.dtype(model.input_dtype)
+    g = _Graph()
+    x = Tensor(to_device(np.zeros((_SAMPLE_BATCH,) + shape, dtype), model.device, "export"))
+    g.bind(x, "input")
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad(), _Trace(g):
+            y = model(x)
+    finally:
+        model.train(was_training)
+    if isinstance(y, (tuple, list)):
+        raise ValueError(f"[export] {_label(model)} returns several outputs; ONNX export takes models with one")
+    output = g.name_of(y, f"the output of {_label(model)}")
+    g.nodes.append(onnx.helper.make_node("Identity", [output], ["output"]))
+    elem = onnx.helper.np_dtype_to_tensor_dtype(dtype)
+    graph = onnx.helper.make_graph(
+        g.nodes,
+        model.name,
+        [onnx.helper.make_tensor_value_info("input", elem, ["batch", *shape])],
+        [onnx.helper.make_tensor_value_info("output", onnx.TensorProto.FLOAT, ["batch", *y.shape[1:]])],
+        g.initializers,
+    )
+    proto = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", opset)], producer_name="ranvier")
+    onnx.checker.check_model(proto)
+    _write_atomic(proto.SerializeToString(), os.fspath(path))
+
+
+def _write_atomic(data: bytes, path: str) -> None:
+    """As saving.py: a temporary file beside the target, replaced over it when complete."""
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
