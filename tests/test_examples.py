@@ -55,3 +55,11 @@ def test_cpu_vs_gpu_table(capsys):
     rates = run_example("cpu_vs_gpu.py", "--steps", "2", "--batch-size", "16")
     out = capsys.readouterr().out
     assert rates["cpu"] > 0 and "samples/s" in out and out.count("\n") >= 2
+
+
+def test_torch_weights_in_ranvier(capsys):
+    pytest.importorskip("torch")
+    agreement, max_difference = run_example("torch_weights_in_ranvier.py", "--epochs", "2")
+    assert agreement == 1.0 and max_difference < 1e-4
+    out = capsys.readouterr().out
+    assert "ranvier test accuracy" in out and "same predictions: 100.00%" in out
