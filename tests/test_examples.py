@@ -63,3 +63,11 @@ def test_export_onnx_runs_in_onnxruntime(capsys):
     out = capsys.readouterr().out
     difference = float(out.split("max difference ")[1].split()[0])
     assert difference < 1e-5 and accuracy > 0.75, out
+
+
+def test_torch_weights_in_ranvier(capsys):
+    pytest.importorskip("torch")
+    agreement, max_difference = run_example("torch_weights_in_ranvier.py", "--epochs", "2")
+    assert agreement == 1.0 and max_difference < 1e-4
+    out = capsys.readouterr().out
+    assert "ranvier test accuracy" in out and "same predictions: 100.00%" in out

@@ -1,12 +1,14 @@
 """ranvier: deep learning with readable C++/CUDA kernels under a familiar API."""
 
 from ranvier import (
+    autograd,
     backend,
     callbacks,
     cuda,
     datasets,
     functional,
     initializers,
+    interop,
     layers,
     losses,
     metrics,
@@ -38,6 +40,7 @@ __all__ = [
     "callbacks",
     "datasets",
     "initializers",
+    "interop",
     "layers",
     "load_model",
     "losses",
@@ -46,6 +49,7 @@ __all__ = [
     "utils",
     "__version__",
     "Tensor",
+    "autograd",
     "backend",
     "cat",
     "cuda",

@@ -334,38 +334,17 @@ class Tensor:
         self.grad = None
 
     # ---- autograd ----------------------------------------------------------------
-    def backward(self, gradient=None) -> None:
+    def backward(self, gradient=None, retain_graph=None, create_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
 
-        ``gradient`` defaults to 1 for a tensor of one element.
+        ``gradient`` defaults to 1 for a tensor of one element. The graph is always
+        kept (``retain_graph`` changes nothing); ``create_graph=True`` is refused
+        (see ``ranvier.autograd``).
         """
+        check_create_graph("backward", create_graph)
         if not self.requires_grad:
             raise RuntimeError("[backward] this tensor does not require grad: no input of it has requires_grad=True")
-        xp = array_module(self.data)
-        if gradient is None:
-            if self.size != 1:
-                raise RuntimeError(f"[backward] gradient must be given for a non-scalar tensor of shape {self.shape}")
-            seed = xp.ones_like(self.data)
-        else:
-            seed = gradient.data if isinstance(gradient, Tensor) else xp.asarray(gradient, dtype=self.data.dtype)
-            if tuple(seed.shape) != self.shape:
-                raise ValueError(f"[backward] gradient has shape {tuple(seed.shape)}, the tensor {self.shape}")
-        grads = {id(self): seed}
-        for node in reversed(_topological_order(self)):
-            g = grads.pop(id(node), None)
-            if g is None:
-                continue
-            if node._backward is None:  # a leaf
-                node.grad = Tensor(g) if node.grad is None else Tensor(node.grad.data + g)
-                for observer in _backward_observers:
-                    observer.grad_ready(node)
-                continue
-            _check_versions(node)
-            for parent, pg in zip(node._parents, node._backward(g)):
-                if pg is None or not parent.requires_grad:
-                    continue
-                key = id(parent)
-                grads[key] = pg if key not in grads else grads[key] + pg
+        propagate([self], [seed_gradient("backward", self, gradient)])
         for observer in _backward_observers:
             observer.backward_done()
 
@@ -391,6 +370,57 @@ def _check_versions(node: Tensor) -> None:
             )
 
 
+def check_create_graph(op: str, create_graph: bool) -> None:
+    if create_graph:
+        raise NotImplementedError(
+            f"[{op}] create_graph=True (double backward) is not supported: ranvier's gradients are computed "
+            "on arrays by its kernels, outside the graph, so they cannot be differentiated again"
+        )
+
+
+def seed_gradient(op: str, output: Tensor, gradient):
+    """The array that starts backward at ``output``: ``gradient``, or 1 for a one-element output."""
+    xp = array_module(output.data)
+    if gradient is None:
+        if output.size != 1:
+            raise RuntimeError(f"[{op}] gradient must be given for a non-scalar tensor of shape {output.shape}")
+        return xp.ones_like(output.data)
+    seed = gradient.data if isinstance(gradient, Tensor) else xp.asarray(gradient, dtype=output.data.dtype)
+    if tuple(seed.shape) != output.shape:
+        raise ValueError(f"[{op}] gradient has shape {tuple(seed.shape)}, the tensor {output.shape}")
+    return seed
+
+
+def propagate(roots: list, seeds: list, capture: dict | None = None) -> None:
+    """Carry the seeds' gradients from ``roots`` back through the graph.
+
+    Without ``capture`` each leaf's gradient is added to its ``.grad`` (and told to
+    the observers). With it, ``capture`` maps id(tensor) -> None for the tensors
+    whose gradient is wanted (leaves or not) and receives them; no ``.grad`` changes.
+    """
+    grads: dict = {}
+    for root, seed in zip(roots, seeds):
+        grads[id(root)] = seed if id(root) not in grads else grads[id(root)] + seed
+    for node in reversed(_topological_order(roots)):
+        g = grads.pop(id(node), None)
+        if g is None:
+            continue
+        if capture is not None and id(node) in capture:
+            capture[id(node)] = g
+        if node._backward is None:  # a leaf
+            if capture is None:
+                node.grad = Tensor(g) if node.grad is None else Tensor(node.grad.data + g)
+                for observer in _backward_observers:
+                    observer.grad_ready(node)
+            continue
+        _check_versions(node)
+        for parent, pg in zip(node._parents, node._backward(g)):
+            if pg is None or not parent.requires_grad:
+                continue
+            key = id(parent)
+            grads[key] = pg if key not in grads else grads[key] + pg
+
+
 _functional_module = None
 
 
@@ -404,28 +434,32 @@ def _functional():
     return _functional_module
 
 
-def _topological_order(root: Tensor) -> list:
-    """Nodes reachable from root, each after all of its parents (iterative DFS).
+def _topological_order(roots: list) -> list:
+    """Nodes reachable from the roots, each after all of its parents (iterative DFS).
 
     A leaf goes just before the first node that uses it, so in reverse its
     gradient is final (and handed to observers) as early as possible.
     """
-    order, seen = [], {id(root)}
-    stack = [(root, iter(root._parents))]
-    while stack:
-        node, parents = stack[-1]
-        for parent in parents:
-            if parent.requires_grad and parent._backward is not None and id(parent) not in seen:
-                seen.add(id(parent))
-                stack.append((parent, iter(parent._parents)))
-                break
-        else:
-            stack.pop()
-            for parent in node._parents:
-                if parent.requires_grad and parent._backward is None and id(parent) not in seen:
+    order, seen = [], set()
+    for root in roots:
+        if id(root) in seen:
+            continue
+        seen.add(id(root))
+        stack = [(root, iter(root._parents))]
+        while stack:
+            node, parents = stack[-1]
+            for parent in parents:
+                if parent.requires_grad and parent._backward is not None and id(parent) not in seen:
                     seen.add(id(parent))
-                    order.append(parent)
-            order.append(node)
+                    stack.append((parent, iter(parent._parents)))
+                    break
+            else:
+                stack.pop()
+                for parent in node._parents:
+                    if parent.requires_grad and parent._backward is None and id(parent) not in seen:
+                        seen.add(id(parent))
+                        order.append(parent)
+                order.append(node)
     return order
 
 

@@ -1,0 +1,260 @@
+"""Weights from PyTorch: a torch ``state_dict`` copied into a ranvier model, each layout converted.
+
+Pairs each ranvier layer that owns weights with the torch module that holds
+its parameters: by name when the model is a ``ranvier.nn.Module`` whose
+attribute paths (``fc1``, ``features.0``) are torch's module names, otherwise
+by order (the layers with weights in model order against the torch modules
+with parameters in ``state_dict`` order). Conversions:
+
+    Linear.weight (out, in)               -> Dense kernel (in, out)
+    Conv2d.weight (out, in, kh, kw)       -> Conv2D kernel (kh, kw, in, out)
+    LSTM/RNN weight_ih_lK (G*U, F)        -> kernel (F, G*U); weight_hh_lK -> recurrent_kernel (U, G*U);
+                                             bias_ih_lK + bias_hh_lK -> bias (gate order i, f, g, o is Keras')
+    BatchNorm weight, bias, running_*     -> gamma, beta, moving_mean, moving_variance
+    LayerNorm weight, bias                -> gamma, beta;   Embedding.weight -> embeddings
+    MultiheadAttention in_proj (3E, E)    -> query/key/value kernels (E, heads, E / heads); out_proj likewise
+
+A state dict records no hyperparameters: strides, padding, epsilon,
+activations and MultiheadAttention's head count must be set alike by hand.
+``num_batches_tracked`` has no ranvier counterpart and is skipped.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Mapping
+
+import numpy as np
+
+from ranvier import layers, nn
+from ranvier.device import array_module
+from ranvier.state import IncompatibleKeys, _named_children, _require_built
+
+WHERE = "[load_torch_state_dict]"
+
+
+def load_torch_state_dict(model, state_dict, strict: bool = True) -> IncompatibleKeys:
+    """Copy PyTorch's ``state_dict`` into ``model`` (a built ranvier layer or model), converting layouts.
+
+    Every value is converted and checked (floating, the weight's shape) before
+    any is copied; a layer paired with a torch module of another kind is refused,
+    naming both. Matching by name, ``strict`` refuses ranvier layers and torch
+    modules without a partner; ``strict=False`` returns them (module names,
+    not keys) as ``(missing_keys, unexpected_keys)``. Matching by order needs
+    the same number on both sides.
+    """
+    if not isinstance(state_dict, Mapping):
+        hint = " (pass module.state_dict())" if hasattr(state_dict, "state_dict") else ""
+        raise TypeError(
+            f"{WHERE} state_dict must be a mapping of names to tensors, got {type(state_dict).__name__}{hint}"
+        )
+    _require_built(model, "load_torch_state_dict")
+    modules = _torch_modules(state_dict)
+    units = []
+    _collect_units(model, "", units)
+    pairs, missing, unexpected = _pair(model, units, modules, strict)
+    copies = []
+    for (_, layer), (module, params) in pairs:
+        where = f"{WHERE} ranvier {type(layer).__name__} '{layer.name}' against torch module '{module}'"
+        copies += _CONVERTERS[_converter_type(layer)](layer, params, _Side(where, module, params))
+    for weight, value in copies:
+        weight.data[...] = array_module(weight.data).asarray(value, dtype=weight.dtype)
+    return IncompatibleKeys(missing, unexpected)
+
+
+def _torch_modules(state_dict) -> dict:
+    """Module name -> {parameter name: NumPy array}, in state_dict order; out_proj joins its attention."""
+    modules: dict = collections.OrderedDict()
+    for key, value in state_dict.items():
+        if not isinstance(key, str):
+            raise TypeError(f"{WHERE} state_dict keys must be strings, got {key!r}")
+        module, _, param = key.rpartition(".")
+        if param == "num_batches_tracked":
+            continue
+        modules.setdefault(module, {})[param] = _to_numpy(key, value)
+    for name in list(modules):
+        out_proj = f"{name}.out_proj" if name else "out_proj"
+        if name in modules and ({"in_proj_weight", "q_proj_weight"} & set(modules[name])) and out_proj in modules:
+            modules[name].update({f"out_proj.{k}": v for k, v in modules.pop(out_proj).items()})
+    return modules
+
+
+def _to_numpy(key: str, value) -> np.ndarray:
+    if hasattr(value, "detach"):  # a torch tensor: off the graph and onto the host
+        value = value.detach().cpu()
+        value = value.float() if str(value.dtype) in ("torch.bfloat16", "torch.float16") else value
+        value = value.numpy()
+    array = np.asarray(value)
+    if array.dtype.kind != "f":
+        raise TypeError(f"{WHERE} '{key}' must be a floating tensor, got {array.dtype}")
+    return array
+
+
+def _collect_units(layer, path: str, out: list) -> None:
+    """(dotted path, layer) for every layer a converter handles, in model order."""
+    if _converter_type(layer) is not None:
+        out.append((path, layer))
+        return
+    if layer._weights:
+        raise ValueError(
+            f"{WHERE} ranvier {type(layer).__name__} '{layer.name}' owns weights that have no PyTorch counterpart "
+            f"here (known: {', '.join(t.__name__ for t in _CONVERTERS)})"
+        )
+    for child_name, child in _named_children(layer):
+        _collect_units(child, f"{path}.{child_name}" if path else child_name.replace("/", "."), out)
+
+
+def _converter_type(layer):
+    return next((t for t in _CONVERTERS if isinstance(layer, t)), None)
+
+
+def _pair(model, units: list, modules: dict, strict: bool):
+    names = [path.replace("/", ".") for path, _ in units]
+    if isinstance(model, nn.Module) and set(names) & set(modules):
+        missing = [n for n in names if n not in modules]
+        unexpected = [m for m in modules if m not in names]
+        if strict and (missing or unexpected):
+            raise ValueError(
+                f"{WHERE} by name: ranvier layers without a torch module {missing}, torch modules without a "
+                f"ranvier layer {unexpected} (pass strict=False to load those that match)"
+            )
+        pairs = [(unit, (n, modules[n])) for unit, n in zip(units, names) if n in modules]
+        return pairs, missing, unexpected
+    if len(units) != len(modules):
+        ours = ", ".join(f"{type(layer).__name__} '{layer.name}'" for _, layer in units)
+        theirs = ", ".join(f"'{m}' ({', '.join(p)})" for m, p in modules.items())
+        raise ValueError(
+            f"{WHERE} by order: ranvier has {len(units)} layers with weights [{ours}], torch {len(modules)} modules "
+            f"with parameters [{theirs}]"
+        )
+    return list(zip(units, modules.items())), [], []
+
+
+class _Side:
+    """One pairing's checks, each message naming the ranvier layer and the torch module."""
+
+    def __init__(self, where: str, module: str, params: dict):
+        self.where, self.module, self.params = where, module, params
+
+    def expect(self, required: list, optional: tuple = ()) -> None:
+        have = set(self.params)
+        if not set(required) <= have or not have <= set(required) | set(optional):
+            raise ValueError(
+                f"{self.where}: torch has {sorted(have)}, this layer takes {sorted(required)}"
+                + (f" (optionally {sorted(optional)})" if optional else "")
+                + ": the two are different kinds of layer or configured differently (bias, affine)"
+            )
+
+    def fit(self, weight, value: np.ndarray, key: str):
+        if tuple(value.shape) != weight.shape:
+            raise ValueError(
+                f"{self.where}: torch '{key}' {tuple(self.params[key].shape)} converts to {tuple(value.shape)}, "
+                f"the ranvier weight is {weight.shape}"
+            )
+        return weight, value
+
+
+def _bias_keys(use_bias: bool, *keys) -> list:
+    return list(keys) if use_bias else []
+
+
+def _dense(layer, p, side):
+    side.expect(["weight"] + _bias_keys(layer.use_bias, "bias"))
+    out = [side.fit(layer.kernel, p["weight"].T, "weight")]
+    return out + ([side.fit(layer.bias, p["bias"], "bias")] if layer.use_bias else [])
+
+
+def _conv(layer, p, side):
+    side.expect(["weight"] + _bias_keys(layer.use_bias, "bias"))
+    out = [side.fit(layer.kernel, p["weight"].transpose(2, 3, 1, 0), "weight")]
+    return out + ([side.fit(layer.bias, p["bias"], "bias")] if layer.use_bias else [])
+
+
+def _batch_norm(layer, p, side):
+    side.expect(["running_mean", "running_var"] + _bias_keys(layer.scale, "weight") + _bias_keys(layer.center, "bias"))
+    out = [side.fit(layer.moving_mean, p["running_mean"], "running_mean")]
+    out.append(side.fit(layer.moving_variance, p["running_var"], "running_var"))
+    out += [side.fit(layer.gamma, p["weight"], "weight")] if layer.scale else []
+    return out + ([side.fit(layer.beta, p["bias"], "bias")] if layer.center else [])
+
+
+def _layer_norm(layer, p, side):
+    side.expect(["weight", "bias"])
+    return [side.fit(layer.gamma, p["weight"], "weight"), side.fit(layer.beta, p["bias"], "bias")]
+
+
+def _embedding(layer, p, side):
+    side.expect(["weight"])
+    return [side.fit(layer.embeddings, p["weight"], "weight")]
+
+
+def _recurrent_layers(layer, p, side, cells: list):
+    """Torch's layers l0, l1, ... into ranvier's recurrent layers (one per torch layer)."""
+    keys = [f"{w}_l{i}" for i in range(len(cells)) for w in ("weight_ih", "weight_hh")]
+    biases = [f"{b}_l{i}" for i in range(len(cells)) for b in ("bias_ih", "bias_hh")]
+    side.expect(keys, optional=tuple(biases))
+    if set(biases) & set(p) and not set(biases) <= set(p):
+        side.expect(keys + biases)
+    out = []
+    for i, cell in enumerate(cells):
+        ih, hh = f"weight_ih_l{i}", f"weight_hh_l{i}"
+        out.append(side.fit(cell.kernel, p[ih].T, ih))
+        out.append(side.fit(cell.recurrent_kernel, p[hh].T, hh))
+        bias = p[f"bias_ih_l{i}"] + p[f"bias_hh_l{i}"] if f"bias_ih_l{i}" in p else np.zeros(cell.bias.shape)
+        out.append(side.fit(cell.bias, bias, f"bias_ih_l{i}" if f"bias_ih_l{i}" in p else ih))
+    return out
+
+
+def _recurrent(layer, p, side):
+    return _recurrent_layers(layer, p, side, [layer])
+
+
+def _lstm_stack(layer, p, side):
+    return _recurrent_layers(layer, p, side, layer.layers)
+
+
+def _attention(layer, p, side):
+    bias = _bias_keys(layer.use_bias, "in_proj_bias", "out_proj.bias")
+    packed = "in_proj_weight" in p
+    side.expect(
+        (["in_proj_weight"] if packed else ["q_proj_weight", "k_proj_weight", "v_proj_weight"])
+        + ["out_proj.weight"]
+        + bias
+    )
+    if packed:
+        wq, wk, wv = np.split(p["in_proj_weight"], 3)
+        weights = {"q": (wq, "in_proj_weight"), "k": (wk, "in_proj_weight"), "v": (wv, "in_proj_weight")}
+    else:
+        weights = {n: (p[f"{n}_proj_weight"], f"{n}_proj_weight") for n in "qkv"}
+    heads = layer.num_heads
+    if p["out_proj.weight"].shape[1] % heads:
+        raise ValueError(
+            f"{side.where}: torch's embed_dim {p['out_proj.weight'].shape[1]} does not split into the ranvier "
+            f"layer's {heads} heads"
+        )
+    out = []
+    for n, kernel in (("q", layer.query_kernel), ("k", layer.key_kernel), ("v", layer.value_kernel)):
+        w, key = weights[n]
+        out.append(side.fit(kernel, w.T.reshape(w.shape[1], heads, -1), key))
+    wo = p["out_proj.weight"]
+    out.append(side.fit(layer.output_kernel, wo.T.reshape(heads, -1, wo.shape[0]), "out_proj.weight"))
+    if layer.use_bias:
+        bq, bk, bv = np.split(p["in_proj_bias"], 3)
+        for b, target in ((bq, layer.query_bias), (bk, layer.key_bias), (bv, layer.value_bias)):
+            out.append(side.fit(target, b.reshape(heads, -1), "in_proj_bias"))
+        out.append(side.fit(layer.output_bias, p["out_proj.bias"], "out_proj.bias"))
+    return out
+
+
+# The most specific class first: ranvier.nn.LSTM holds ranvier LSTM layers.
+_CONVERTERS = {
+    nn.LSTM: _lstm_stack,
+    layers.LSTM: _recurrent,
+    layers.SimpleRNN: _recurrent,
+    layers.Dense: _dense,
+    layers.Conv2D: _conv,
+    layers.BatchNormalization: _batch_norm,
+    layers.LayerNormalization: _layer_norm,
+    layers.Embedding: _embedding,
+    layers.MultiHeadAttention: _attention,
+}

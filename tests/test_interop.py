@@ -1,0 +1,169 @@
+"""ranvier.interop.load_torch_state_dict: the same network in PyTorch and ranvier gives the same outputs."""
+
+import numpy as np
+import pytest
+
+import ranvier
+from ranvier import layers
+from ranvier import nn as rnn
+from ranvier.interop import load_torch_state_dict
+
+torch = pytest.importorskip("torch")
+tnn = torch.nn
+
+
+def randomize(module):
+    """Non-trivial values everywhere, BatchNorm's running statistics included."""
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for value in module.state_dict().values():
+            if value.dtype.is_floating_point:
+                value.copy_(torch.rand(value.shape, generator=gen) * 0.5 + 0.25)
+
+
+def ranvier_out(model, x):
+    return model(ranvier.tensor(x)).numpy()
+
+
+def test_conv_batchnorm_pool_flatten_dense_sequential():
+    """Keras-style Sequential by order; Flatten joins NHWC in (H, W, C) order, PyTorch's NCHW in (C, H, W),
+    so the Linear's columns are permuted to (H, W, C) before loading."""
+    torch.manual_seed(0)
+    net = tnn.Sequential(
+        tnn.Conv2d(3, 4, 3),
+        tnn.BatchNorm2d(4),
+        tnn.ReLU(),
+        tnn.MaxPool2d(2),
+        tnn.Conv2d(4, 5, 3, padding=1),
+        tnn.ReLU(),
+        tnn.Flatten(),
+        tnn.Linear(5 * 3 * 3, 6),
+        tnn.ReLU(),
+        tnn.Linear(6, 3),
+    ).eval()
+    randomize(net)
+    model = ranvier.Sequential(
+        [
+            layers.Conv2D(4, 3, input_shape=(8, 8, 3)),
+            layers.BatchNormalization(epsilon=1e-5),
+            layers.Activation("relu"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(5, 3, padding="same", activation="relu"),
+            layers.Flatten(),
+            layers.Dense(6, activation="relu"),
+            layers.Dense(3),
+        ]
+    )
+    sd = net.state_dict()
+    sd["7.weight"] = sd["7.weight"].reshape(6, 5, 3, 3).permute(0, 2, 3, 1).reshape(6, -1)
+    assert load_torch_state_dict(model, sd) == ([], [])
+    model.eval()
+    x = np.random.default_rng(0).standard_normal((2, 3, 8, 8)).astype(np.float32)
+    want = net(torch.from_numpy(x)).detach().numpy()
+    np.testing.assert_allclose(ranvier_out(model, x.transpose(0, 2, 3, 1)), want, rtol=1e-4, atol=1e-5)
+
+
+def test_lstm_and_dense_by_order_keep_the_gate_order():
+    class TorchNet(tnn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = tnn.LSTM(5, 7, batch_first=True)
+            self.head = tnn.Linear(7, 2)
+
+        def forward(self, x):
+            return self.head(self.lstm(x)[0])
+
+    torch.manual_seed(1)
+    net = TorchNet()
+    model = ranvier.Sequential([layers.LSTM(7, return_sequences=True, input_shape=(6, 5)), layers.Dense(2)])
+    load_torch_state_dict(model, net.state_dict())
+    x = np.random.default_rng(1).standard_normal((3, 6, 5)).astype(np.float32)
+    want = net(torch.from_numpy(x)).detach().numpy()
+    np.testing.assert_allclose(ranvier_out(model, x), want, rtol=1e-4, atol=1e-5)
+
+
+class TorchTokens(tnn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = tnn.Linear(6, 3)  # defined first: matching goes by name
+        self.emb = tnn.Embedding(20, 8)
+        self.attn = tnn.MultiheadAttention(8, 2, batch_first=True)
+        self.norm = tnn.LayerNorm(8)
+        self.lstm = tnn.LSTM(8, 6, num_layers=2, batch_first=True)
+
+    def forward(self, ids):
+        x = self.emb(ids)
+        x = self.norm(x + self.attn(x, x, x)[0])
+        return self.fc(self.lstm(x)[0][:, -1])
+
+
+class RanvierTokens(rnn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = rnn.Embedding(20, 8)
+        self.attn = rnn.MultiheadAttention(8, 2, batch_first=True)
+        self.norm = rnn.LayerNorm(8)
+        self.lstm = rnn.LSTM(8, 6, num_layers=2, batch_first=True)
+        self.fc = rnn.Linear(6, 3)
+
+    def forward(self, ids):
+        x = self.emb(ids)
+        x = self.norm(x + self.attn(x, x, x)[0])
+        return self.fc(self.lstm(x)[0][:, -1])
+
+
+def test_nn_module_by_name_embedding_attention_layernorm_stacked_lstm():
+    torch.manual_seed(2)
+    net = TorchTokens().eval()
+    randomize(net.norm)
+    model = RanvierTokens()
+    load_torch_state_dict(model, net.state_dict())
+    ids = np.random.default_rng(2).integers(0, 20, (3, 5))
+    want = net(torch.from_numpy(ids)).detach().numpy()
+    got = model(ranvier.tensor(ids)).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+def test_by_name_strict_names_both_sides_and_non_strict_returns_them():
+    sd = TorchTokens().state_dict()
+    del sd["fc.weight"], sd["fc.bias"]
+    sd["extra.weight"] = torch.zeros(3, 3)
+    model = RanvierTokens()
+    with pytest.raises(ValueError, match=r"ranvier layers without a torch module \['fc'\], torch modules without a "):
+        load_torch_state_dict(model, sd)
+    before = model.fc.kernel.numpy().copy()
+    assert load_torch_state_dict(model, sd, strict=False) == (["fc"], ["extra"])
+    np.testing.assert_array_equal(model.fc.kernel.numpy(), before)
+    np.testing.assert_array_equal(model.emb.embeddings.numpy(), sd["emb.weight"].numpy())
+
+
+def test_mismatches_are_refused_naming_both_sides_before_any_copy():
+    model = ranvier.Sequential([layers.Dense(4, input_shape=(3,)), layers.Dense(2)])
+    kernel = model.layers[0].kernel.numpy().copy()
+    with pytest.raises(ValueError, match=r"by order: ranvier has 2 layers with weights \[Dense .*torch 1 modules"):
+        load_torch_state_dict(model, tnn.Sequential(tnn.Linear(3, 4)).state_dict())
+    wrong_kind = tnn.Sequential(tnn.Linear(3, 4), tnn.Conv2d(4, 2, 1)).state_dict()
+    wrong_kind["1.weight"] = wrong_kind["1.weight"][:, :, 0, 0]  # a conv kernel of a Linear's rank... and no bias
+    del wrong_kind["1.bias"]
+    with pytest.raises(ValueError, match=r"ranvier Dense '.*' against torch module '1': torch has \['weight'\]"):
+        load_torch_state_dict(model, wrong_kind)
+    with pytest.raises(ValueError, match=r"torch 'weight' \(5, 4\) converts to \(4, 5\), the ranvier weight is"):
+        load_torch_state_dict(model, tnn.Sequential(tnn.Linear(3, 4), tnn.Linear(4, 5)).state_dict())
+    np.testing.assert_array_equal(model.layers[0].kernel.numpy(), kernel)  # nothing copied
+
+
+def test_a_gru_is_not_an_lstm():
+    model = ranvier.Sequential([layers.LSTM(4, input_shape=(3, 2))])
+    with pytest.raises(ValueError, match=r"torch 'weight_ih_l0' \(12, 2\) converts to \(2, 12\)"):
+        load_torch_state_dict(model, tnn.GRU(2, 4, batch_first=True).state_dict())
+
+
+def test_arguments_are_checked():
+    model = ranvier.Sequential([layers.Dense(4, input_shape=(3,))])
+    with pytest.raises(TypeError, match=r"state_dict must be a mapping.*pass module.state_dict\(\)"):
+        load_torch_state_dict(model, tnn.Linear(3, 4))
+    with pytest.raises(TypeError, match=r"'0.weight' must be a floating tensor, got int64"):
+        load_torch_state_dict(model, {"0.weight": torch.zeros(4, 3, dtype=torch.int64)})
+    unbuilt = ranvier.Sequential([layers.Dense(4)])
+    with pytest.raises(ValueError, match=r"load_torch_state_dict: the layer has no weights yet"):
+        load_torch_state_dict(unbuilt, tnn.Linear(3, 4).state_dict())
