@@ -1,4 +1,7 @@
-"""Weights from PyTorch: a torch ``state_dict`` copied into a ranvier model, each layout converted.
+"""Weights from PyTorch and Keras: a torch ``state_dict`` or a Keras 3 ``.weights.h5`` copied into a ranvier model.
+
+Keras (``load_keras_weights``) already has ranvier's layouts and gate order:
+its weights are copied as they are, layer by layer, checked first. PyTorch's:
 
 Pairs each ranvier layer that owns weights with the torch module that holds
 its parameters: by name when the model is a ``ranvier.nn.Module`` whose
@@ -31,6 +34,7 @@ from ranvier.device import array_module
 from ranvier.state import IncompatibleKeys, _named_children, _require_built
 
 WHERE = "[load_torch_state_dict]"
+KERAS_WHERE = "[load_keras_weights]"
 
 
 def load_torch_state_dict(model, state_dict, strict: bool = True) -> IncompatibleKeys:
@@ -258,3 +262,113 @@ _CONVERTERS = {
     layers.Embedding: _embedding,
     layers.MultiHeadAttention: _attention,
 }
+
+
+# Keras' group name stem for each layer class (snake case of its class name), and the weights in the
+# order its ``vars`` lists them; a weight that a layer's options drop (bias, gamma) is absent from both.
+_KERAS_LAYERS = {
+    layers.LSTM: ("lstm", ("kernel", "recurrent_kernel", "bias")),
+    layers.SimpleRNN: ("simple_rnn", ("kernel", "recurrent_kernel", "bias")),
+    layers.Dense: ("dense", ("kernel", "bias")),
+    layers.Conv2D: ("conv2d", ("kernel", "bias")),
+    layers.BatchNormalization: ("batch_normalization", ("gamma", "beta", "moving_mean", "moving_variance")),
+    layers.LayerNormalization: ("layer_normalization", ("gamma", "beta")),
+    layers.Embedding: ("embedding", ("embeddings",)),
+}
+
+
+def load_keras_weights(model, path) -> None:
+    """Copy a Keras 3 ``model.save_weights("x.weights.h5")`` file into ``model`` (a built ranvier layer or model).
+
+    The file names each layer group by Keras class and rank (``layers/dense``,
+    ``layers/dense_1``): the k-th ranvier Dense in model order reads
+    ``dense_k``, and so on for Conv2D, BatchNormalization, LayerNormalization,
+    Embedding, LSTM and SimpleRNN (a recurrent layer's weights are in its
+    ``cell``). Every group with weights must have its ranvier layer and the
+    reverse; every array must be floating and of the weight's shape; all is
+    checked before any copy, each error naming the ranvier layer and the group.
+    Hyperparameters (padding, epsilon, activations) are not in the file: set them alike.
+    """
+    try:
+        import h5py
+    except ImportError as e:
+        raise ImportError(f"{KERAS_WHERE} needs h5py (pip install 'ranvier[h5]')") from e
+    _require_built(model, "load_keras_weights")
+    units = []
+    _collect_keras_units(model, units)
+    with h5py.File(path, "r") as file:
+        groups = _keras_groups(file, path)
+        copies, taken = [], set()
+        counts: dict = collections.Counter()
+        for layer in units:
+            stem, names = _KERAS_LAYERS[_keras_type(layer)]
+            group = f"layers/{stem}" + (f"_{counts[stem]}" if counts[stem] else "")
+            counts[stem] += 1
+            where = f"{KERAS_WHERE} ranvier {type(layer).__name__} '{layer.name}' against the file's group '{group}'"
+            if group not in groups:
+                raise ValueError(
+                    f"{where}: the file has no such group (its groups with weights: {sorted(groups)}); "
+                    "the two models differ"
+                )
+            taken.add(group)
+            copies += _keras_copies(layer, names, groups[group], where)
+        left = sorted(set(groups) - taken)
+        if left:
+            raise ValueError(
+                f"{KERAS_WHERE} the file's groups {left} have no ranvier layer (ranvier has "
+                f"{', '.join(f'{type(u).__name__} {u.name!r}' for u in units) or 'none'}); the two models differ"
+            )
+    for weight, value in copies:
+        weight.data[...] = array_module(weight.data).asarray(value, dtype=weight.dtype)
+
+
+def _keras_type(layer):
+    return next((t for t in _KERAS_LAYERS if isinstance(layer, t)), None)
+
+
+def _collect_keras_units(layer, out: list) -> None:
+    """The layers with a Keras counterpart, in model order; any other layer with weights is refused."""
+    if _keras_type(layer) is not None:
+        out.append(layer)
+        return
+    if layer._weights:
+        raise ValueError(
+            f"{KERAS_WHERE} ranvier {type(layer).__name__} '{layer.name}' owns weights that have no Keras "
+            f"counterpart here (known: {', '.join(t.__name__ for t in _KERAS_LAYERS)})"
+        )
+    for _, child in _named_children(layer):
+        _collect_keras_units(child, out)
+
+
+def _keras_groups(file, path) -> dict:
+    """'layers/<name>' -> [(dataset path, NumPy array)] in ``vars`` order, for each top-level group with weights."""
+    if "layers" not in file:
+        raise ValueError(f"{KERAS_WHERE} '{path}' has no 'layers' group: not a Keras 3 .weights.h5 file")
+    groups = {}
+    for name, group in file["layers"].items():
+        if "layers" in group:
+            raise ValueError(
+                f"{KERAS_WHERE} the file's group 'layers/{name}' is a nested Keras model; only flat models load"
+            )
+        for holder in (f"layers/{name}/vars", f"layers/{name}/cell/vars"):
+            if holder in file and len(file[holder]):
+                data = file[holder]
+                groups[f"layers/{name}"] = [(f"{holder}/{i}", data[str(i)][()]) for i in range(len(data))]
+    return groups
+
+
+def _keras_copies(layer, names: tuple, arrays: list, where: str) -> list:
+    weights = [(n, getattr(layer, n)) for n in names if getattr(layer, n, None) is not None]
+    if len(weights) != len(arrays):
+        raise ValueError(
+            f"{where}: the file holds {len(arrays)} arrays {[tuple(a.shape) for _, a in arrays]}, this layer "
+            f"{len(weights)} ({', '.join(n for n, _ in weights)}): configured differently (use_bias, center, scale)"
+        )
+    out = []
+    for (name, weight), (key, value) in zip(weights, arrays):
+        if value.dtype.kind != "f":
+            raise TypeError(f"{where}: '{key}' must be floating for {name}, got {value.dtype}")
+        if tuple(value.shape) != weight.shape:
+            raise ValueError(f"{where}: '{key}' is {tuple(value.shape)}, the ranvier {name} is {weight.shape}")
+        out.append((weight, value))
+    return out

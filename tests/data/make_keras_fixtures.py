@@ -1,0 +1,71 @@
+"""Regenerate the Keras fixtures of tests/test_interop_keras.py (run by hand; the tests only read the files).
+
+    pip install keras h5py torch
+    KERAS_BACKEND=torch python tests/data/make_keras_fixtures.py
+
+Writes, next to this script, for each model: ``keras_<name>.weights.h5`` (what
+``model.save_weights`` writes) and ``keras_<name>.npz`` (``x``, an input batch,
+and ``y``, Keras' predictions for it in inference mode).
+"""
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+HERE = Path(__file__).parent
+
+
+def conv_model():
+    return keras.Sequential(
+        [
+            keras.Input((8, 8, 3)),
+            keras.layers.Conv2D(4, 3, activation="relu"),
+            keras.layers.BatchNormalization(),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Flatten(),
+            keras.layers.Dense(6, activation="relu"),
+            keras.layers.LayerNormalization(),
+            keras.layers.Dense(3),
+        ]
+    )
+
+
+def sequence_model():
+    return keras.Sequential(
+        [
+            keras.Input((5,), dtype="int32"),
+            keras.layers.Embedding(10, 4),
+            keras.layers.LSTM(6, return_sequences=True),
+            keras.layers.SimpleRNN(5),
+            keras.layers.Dense(2),
+        ]
+    )
+
+
+def randomize(model, rng):
+    """Every weight random (BatchNorm's moving variance positive), so a misplaced one changes the outputs."""
+    for weight in model.weights:
+        value = rng.normal(0.0, 0.5, weight.shape).astype("float32")
+        weight.assign(np.abs(value) + 0.5 if "variance" in weight.path else value)
+
+
+def main():
+    rng = np.random.default_rng(0)
+    inputs = {
+        "conv": rng.normal(size=(2, 8, 8, 3)).astype("float32"),
+        "sequence": rng.integers(0, 10, size=(3, 5)).astype("int32"),
+    }
+    for name, build in (("conv", conv_model), ("sequence", sequence_model)):
+        model = build()
+        randomize(model, rng)
+        model.save_weights(HERE / f"keras_{name}.weights.h5")
+        x = inputs[name]
+        np.savez(HERE / f"keras_{name}.npz", x=x, y=np.asarray(model.predict(x, verbose=0)))
+
+
+if __name__ == "__main__":
+    main()
