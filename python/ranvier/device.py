@@ -52,3 +52,12 @@ def to_device(x, device: str, op: str = "to_device"):
     import cupy
 
     return cupy.asarray(x)
+
+
+def array_from_dlpack(x, gpu: bool):
+    """A NumPy (host) or CuPy (GPU) array viewing ``x``'s memory through DLPack."""
+    if not gpu:
+        return np.from_dlpack(x)
+    import cupy
+
+    return cupy.from_dlpack(x)

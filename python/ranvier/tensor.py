@@ -12,7 +12,7 @@ import threading
 
 import numpy as np
 
-from ranvier.device import array_module, check_device, device_of, is_gpu_array, to_device, to_host
+from ranvier.device import array_from_dlpack, array_module, check_device, device_of, is_gpu_array, to_device, to_host
 
 _state = threading.local()
 
@@ -482,12 +482,8 @@ def from_dlpack(x, requires_grad: bool = False) -> Tensor:
     if not hasattr(x, "__dlpack__"):
         raise TypeError(f"[from_dlpack] x must support DLPack (have __dlpack__), got {type(x).__name__}")
     device_type = int(x.__dlpack_device__()[0])
-    if device_type == _DLPACK_CPU:
-        return Tensor(np.from_dlpack(x), requires_grad=requires_grad)
-    if device_type == _DLPACK_CUDA:
-        import cupy
-
-        return Tensor(cupy.from_dlpack(x), requires_grad=requires_grad)
+    if device_type in (_DLPACK_CPU, _DLPACK_CUDA):
+        return Tensor(array_from_dlpack(x, gpu=device_type == _DLPACK_CUDA), requires_grad=requires_grad)
     raise ValueError(f"[from_dlpack] x must be on the CPU or a CUDA device, got DLPack device type {device_type}")
 
 
