@@ -59,11 +59,8 @@ cpu::AttentionMask attention_mask(const char* op, const A& m, const Dims& want) 
 // (the kernels' precision: 1e300 would become inf, 1e-50 zero).
 inline float attention_scale(const char* op, py::handle s, std::int64_t d) {
   if (s.is_none()) return static_cast<float>(1.0 / std::sqrt(static_cast<double>(d)));
-  PyObject* p = s.ptr();
-  if (PyBool_Check(p) || !(PyFloat_Check(p) || PyLong_Check(p) || is_real_number(s)))
-    type_fail(op, "scale must be None or a real number, got " + type_name(s));
-  const double x = PyFloat_AsDouble(p);
-  if (x == -1.0 && PyErr_Occurred()) throw py::error_already_set();
+  double x = 0.0;
+  if (!real_value(s, &x)) type_fail(op, "scale must be None or a real number, got " + type_name(s));
   if (!(x > 0.0 && x <= std::numeric_limits<float>::max() && static_cast<float>(x) > 0.0f))
     fail(op, "scale must be a finite float32 > 0, got " + std::string(py::str(py::float_(x))));
   return static_cast<float>(x);

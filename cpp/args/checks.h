@@ -207,32 +207,39 @@ std::optional<A> saved_for_backward(const char* op, Activation act, py::handle y
 
 inline std::string type_name(py::handle v) { return Py_TYPE(v.ptr())->tp_name; }
 
-// v as a Python int: any integer (Python or NumPy), not a bool.
-inline py::object integer_object(const char* op, const char* name, py::handle v) {
-  if (PyBool_Check(v.ptr()) || !PyIndex_Check(v.ptr()))
-    type_fail(op, std::string(name) + " must be an integer, got " + type_name(v));
+// v as an int64 when it is an integer (Python or NumPy, not a bool); false for
+// anything else. Values beyond int64 saturate and set *overflow.
+inline bool int64_value(py::handle v, std::int64_t* out, bool* overflow = nullptr) {
+  if (PyBool_Check(v.ptr()) || !PyIndex_Check(v.ptr())) return false;
   const py::object index = py::reinterpret_steal<py::object>(PyNumber_Index(v.ptr()));
   if (!index) throw py::error_already_set();
-  return index;
+  int over = 0;
+  const long long x = PyLong_AsLongLongAndOverflow(index.ptr(), &over);
+  *out = over ? (over > 0 ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min()) : x;
+  if (overflow) *overflow = over != 0;
+  return true;
 }
 
 // An int (Python or NumPy, not bool) in [low, high): "must be an integer >= 1".
 inline std::int64_t integer(const char* op, const char* name, py::handle v, std::int64_t low,
                             std::optional<std::int64_t> high = std::nullopt) {
-  const py::object index = integer_object(op, name, v);
-  int overflow = 0;
-  const long long x = PyLong_AsLongLongAndOverflow(index.ptr(), &overflow);
+  std::int64_t x = 0;
+  bool overflow = false;
+  if (!int64_value(v, &x, &overflow)) type_fail(op, std::string(name) + " must be an integer, got " + type_name(v));
   if (overflow || x < low || (high && x >= *high)) {
     const std::string want =
         high ? "in [" + std::to_string(low) + ", " + std::to_string(*high) + ")" : ">= " + std::to_string(low);
-    fail(op, std::string(name) + " must be an integer " + want + ", got " + std::string(py::str(index)));
+    fail(op, std::string(name) + " must be an integer " + want + ", got " + std::string(py::str(v)));
   }
   return x;
 }
 
 // An int in [0, 2^64), such as a seed.
 inline std::uint64_t uint64(const char* op, const char* name, py::handle v) {
-  const py::object index = integer_object(op, name, v);
+  if (PyBool_Check(v.ptr()) || !PyIndex_Check(v.ptr()))
+    type_fail(op, std::string(name) + " must be an integer, got " + type_name(v));
+  const py::object index = py::reinterpret_steal<py::object>(PyNumber_Index(v.ptr()));
+  if (!index) throw py::error_already_set();
   const unsigned long long x = PyLong_AsUnsignedLongLong(index.ptr());
   if (PyErr_Occurred()) {
     PyErr_Clear();
@@ -251,15 +258,22 @@ inline std::string number_str(double x) {
 // isinstance(v, numbers.Real): NumPy's scalars and other registered types.
 inline bool is_real_number(py::handle v) { return py::isinstance(v, py::module_::import("numbers").attr("Real")); }
 
+// v as a double when it is a real number (Python or NumPy, not a bool); false
+// for anything else.
+inline bool real_value(py::handle v, double* out) {
+  PyObject* p = v.ptr();
+  if (PyBool_Check(p) || !(PyFloat_Check(p) || PyLong_Check(p) || is_real_number(v))) return false;
+  *out = PyFloat_AsDouble(p);
+  if (*out == -1.0 && PyErr_Occurred()) throw py::error_already_set();
+  return true;
+}
+
 // A finite real number (Python or NumPy, not bool) in [low, high] (or [low,
 // high) when high_open); its value as a double.
 inline double real(const char* op, const char* name, py::handle v, std::optional<double> low = std::nullopt,
                    std::optional<double> high = std::nullopt, bool high_open = false) {
-  PyObject* p = v.ptr();
-  if (PyBool_Check(p) || !(PyFloat_Check(p) || PyLong_Check(p) || is_real_number(v)))
-    type_fail(op, std::string(name) + " must be a real number, got " + type_name(v));
-  const double x = PyFloat_AsDouble(p);
-  if (x == -1.0 && PyErr_Occurred()) throw py::error_already_set();
+  double x = 0.0;
+  if (!real_value(v, &x)) type_fail(op, std::string(name) + " must be a real number, got " + type_name(v));
   bool ok = std::isfinite(x) && (!low || x >= *low);
   if (high) ok = ok && (high_open ? x < *high : x <= *high);
   if (!ok) {

@@ -20,19 +20,6 @@ using Pair = std::array<std::int64_t, 2>;  // (along H, along W)
 // Conv2dShape::problem says) before the arithmetic of spans and padding uses them.
 constexpr std::int64_t kMaxGeometry = std::int64_t{1} << 31;
 
-// An int (Python or NumPy, not bool) into *out, saturated to the int64 range
-// (every caller's range check then refuses it); false for anything else.
-inline bool int_value(py::handle v, std::int64_t* out) {
-  if (PyBool_Check(v.ptr()) || !PyIndex_Check(v.ptr())) return false;
-  const py::object index = py::reinterpret_steal<py::object>(PyNumber_Index(v.ptr()));
-  if (!index) throw py::error_already_set();
-  int overflow = 0;
-  *out = PyLong_AsLongLongAndOverflow(index.ptr(), &overflow);
-  if (overflow)
-    *out = overflow > 0 ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min();
-  return true;
-}
-
 // A tuple or list of two items into *first, *second.
 inline bool two_items(py::handle v, py::handle* first, py::handle* second) {
   if (PyTuple_Check(v.ptr()) && PyTuple_GET_SIZE(v.ptr()) == 2) {
@@ -49,12 +36,12 @@ inline bool two_items(py::handle v, py::handle* first, py::handle* second) {
 // Two ints as a tuple or list.
 inline bool two_ints(py::handle v, Pair* out) {
   py::handle a, b;
-  return two_items(v, &a, &b) && int_value(a, &(*out)[0]) && int_value(b, &(*out)[1]);
+  return two_items(v, &a, &b) && int64_value(a, &(*out)[0]) && int64_value(b, &(*out)[1]);
 }
 
 // A pair of ints from `v`, an int (both) or two ints; false for anything else.
 inline bool int_pair(py::handle v, Pair* out) {
-  if (int_value(v, &(*out)[0])) {
+  if (int64_value(v, &(*out)[0])) {
     (*out)[1] = (*out)[0];
     return true;
   }

@@ -44,11 +44,8 @@ struct Upstream {
 // a scalar for every sample. A scalar may also be a size-1 array.
 template <class A>
 Upstream<A> upstream_gradient(const char* op, py::handle dloss, Reduction r, std::int64_t n) {
-  PyObject* p = dloss.ptr();
-  py::object scalar;
-  if (!PyBool_Check(p) && (PyFloat_Check(p) || PyLong_Check(p) || is_real_number(dloss))) {
-    scalar = py::reinterpret_borrow<py::object>(dloss);
-  } else {
+  double value = 0.0;
+  if (!real_value(dloss, &value)) {
     A a = A::read(op, "dloss", dloss);
     require_float32(op, "dloss", a);
     if (r == Reduction::none && has_dims(a, {n})) {
@@ -59,10 +56,8 @@ Upstream<A> upstream_gradient(const char* op, py::handle dloss, Reduction r, std
       const std::string want = r == Reduction::none ? "a scalar or " + dims_str({n}) : "a scalar";
       fail(op, "dloss must be " + want + " for reduction '" + reduction_name(r) + "', got " + describe(a));
     }
-    scalar = a.object().attr("reshape")(py::tuple());  // a device array's value is copied here
+    value = a.object().attr("item")().template cast<double>();  // a device array's value is copied here
   }
-  double value = PyFloat_AsDouble(scalar.ptr());
-  if (value == -1.0 && PyErr_Occurred()) throw py::error_already_set();
   if (r == Reduction::mean) value = n > 0 ? value / static_cast<double>(n) : 0.0;
   return {std::nullopt, static_cast<float>(value)};
 }

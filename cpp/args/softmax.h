@@ -12,14 +12,11 @@ namespace ranvier::args {
 
 // `axis` of an array of rank `ndim` >= 1, in [0, ndim).
 inline int softmax_axis(const char* op, py::handle axis, int ndim) {
-  if (PyBool_Check(axis.ptr()) || !PyIndex_Check(axis.ptr()))
-    type_fail(op, "axis must be an int, got " + std::string(py::repr(axis)));
-  const py::object index = py::reinterpret_steal<py::object>(PyNumber_Index(axis.ptr()));
-  if (!index) throw py::error_already_set();
-  int overflow = 0;
-  const long long a = PyLong_AsLongLongAndOverflow(index.ptr(), &overflow);
+  std::int64_t a = 0;
+  bool overflow = false;
+  if (!int64_value(axis, &a, &overflow)) type_fail(op, "axis must be an int, got " + std::string(py::repr(axis)));
   if (overflow || a < -ndim || a >= ndim)
-    fail(op, "axis " + std::string(py::str(index)) + " is out of range for an array of rank " + std::to_string(ndim));
+    fail(op, "axis " + std::string(py::str(axis)) + " is out of range for an array of rank " + std::to_string(ndim));
   return static_cast<int>(a < 0 ? a + ndim : a);
 }
 
