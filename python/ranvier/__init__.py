@@ -8,7 +8,6 @@ from ranvier import (
     datasets,
     functional,
     initializers,
-    interop,
     layers,
     losses,
     metrics,
@@ -33,6 +32,19 @@ from ranvier.models import Model, Sequential
 from ranvier.saving import load_model
 from ranvier.serialization import load, save
 from ranvier.tensor import Tensor, from_dlpack, no_grad, tensor
+
+# Loaded on first use, not by `import ranvier`: weight import and the
+# PyTorch-style modules most programs never touch.
+_ON_FIRST_USE = ("interop", "nn")
+
+
+def __getattr__(name: str):
+    if name in _ON_FIRST_USE:
+        import importlib
+
+        return importlib.import_module(f"ranvier.{name}")
+    raise AttributeError(f"module 'ranvier' has no attribute {name!r}")
+
 
 __all__ = [
     "Model",
