@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 import zlib
 
 import numpy as np
@@ -63,11 +64,14 @@ def _install_abort_hook(comm) -> None:
     previous = sys.excepthook
 
     def abort_every_rank(kind, value, traceback):
-        previous(kind, value, traceback)
+        # our line first, and a moment before Abort: mpiexec's forwarder drops what a rank wrote
+        # just before being killed, and the traceback alone would not say why every rank stopped
         sys.stderr.write(
             f"[ranvier.distributed] rank {comm.rank} of {comm.size} raised {kind.__name__}: aborting every rank\n"
         )
+        previous(kind, value, traceback)
         sys.stderr.flush()
+        time.sleep(0.2)
         comm.Abort(1)
 
     sys.excepthook = abort_every_rank
