@@ -65,6 +65,13 @@ CASES = {
     "layer_norm": ((6, 5), [L.LayerNormalization()]),
     "lstm": ((7, 3), [L.LSTM(4)]),
     "lstm_sequences": ((7, 3), [L.LSTM(4, return_sequences=True), L.LSTM(2)]),
+    "simple_rnn": ((7, 3), [L.SimpleRNN(4)]),
+    "simple_rnn_sequences": ((7, 3), [L.SimpleRNN(4, return_sequences=True), L.SimpleRNN(2)]),
+    "positional_encoding": ((6, 5), [L.PositionalEncoding()]),
+    "multi_head_attention": ((5, 8), [L.MultiHeadAttention(2, 3)]),
+    "multi_head_attention_shapes": ((5, 6), [L.MultiHeadAttention(3, 2, value_dim=4, output_shape=7)]),
+    "transformer_encoder": ((6, 8), [L.TransformerEncoder(2, 12)]),
+    "transformer_encoder_pre_norm": ((6, 8), [L.TransformerEncoder(4, 12, activation="gelu", normalize_first=True)]),
 }
 
 
@@ -158,11 +165,57 @@ def test_nn_modules(tmp_path):
     _assert_same(model, _rng().normal(size=(4, 6)).astype(np.float32), tmp_path, input_shape=(6,))
 
 
+class _Scale(L.Layer):
+    def call(self, x):
+        return x * 2.0
+
+
 def test_layer_without_exporter_is_named(tmp_path):
-    model = ranvier.Sequential([L.Input((5, 8)), L.MultiHeadAttention(2, 4)])
-    with pytest.raises(ValueError, match=r"MultiHeadAttention '.*' has no ONNX exporter"):
+    model = ranvier.Sequential([L.Input((5, 8)), _Scale()])
+    with pytest.raises(ValueError, match=r"_Scale '.*' has no ONNX exporter"):
         model.export(str(tmp_path / "m.onnx"), format="onnx")
     assert not (tmp_path / "m.onnx").exists()
+
+
+class _TwoInputAttention(ranvier.Model):
+    """Cross-attention with a causal mask: the exporter takes the layer's key/value and mask arguments."""
+
+    def __init__(self, mask=None):
+        super().__init__()
+        self.attention = L.MultiHeadAttention(2, 4)
+        self.memory = L.Dense(8)
+        self.mask = mask
+
+    def call(self, x):
+        memory = self.memory(x)
+        return self.attention(x, memory, memory, attention_mask=self.mask, use_causal_mask=self.mask is None)
+
+
+def test_cross_attention_with_causal_mask(tmp_path):
+    model = _TwoInputAttention()
+    x = _rng().normal(size=(3, 5, 6)).astype(np.float32)
+    model.predict(x)
+    _randomize(model)
+    _assert_same(model, x, tmp_path)
+
+
+def test_attention_mask_refused(tmp_path):
+    model = _TwoInputAttention(mask=np.ones((2, 5, 5), bool))
+    with pytest.raises(ValueError, match=r"MultiHeadAttention '.*': attention_mask has no ONNX exporter"):
+        model.export(str(tmp_path / "m.onnx"), format="onnx", input_shape=(5, 6))
+
+
+def test_rnn_return_state_refused(tmp_path):
+    class Net(ranvier.Model):
+        def __init__(self):
+            super().__init__()
+            self.rnn = L.SimpleRNN(3, return_state=True)
+
+        def call(self, x):
+            return self.rnn(x)[0]
+
+    with pytest.raises(ValueError, match=r"SimpleRNN '.*': return_state=True has no ONNX exporter"):
+        Net().export(str(tmp_path / "m.onnx"), format="onnx", input_shape=(4, 2))
 
 
 def test_unrecorded_functional_op_is_named(tmp_path):

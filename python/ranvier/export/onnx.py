@@ -23,6 +23,7 @@ import numpy as np
 from ranvier import functional as F
 from ranvier import layers as L
 from ranvier.device import to_device, to_host
+from ranvier.layers.attention import sinusoidal_encoding
 from ranvier.layers.base import Layer
 from ranvier.tensor import Tensor, no_grad
 
@@ -203,6 +204,72 @@ def _lstm(g, layer, x, xt, yt):
     return g.op("Squeeze", [last, g.const(np.array([0]))], "lstm")
 
 
+def _simple_rnn(g, layer, x, xt, yt):
+    """ONNX RNN (time-major, tanh): W = kernel^T, R = recurrent_kernel^T, one bias and a zero recurrent one."""
+    if layer.return_state:
+        raise ValueError(f"[export] {_label(layer)}: return_state=True has no ONNX exporter")
+    bias = _w(layer.bias)[None]
+    inputs = [
+        g.op("Transpose", [x], "time_major", perm=[1, 0, 2]),
+        g.const(_w(layer.kernel).T[None], "W"),
+        g.const(_w(layer.recurrent_kernel).T[None], "R"),
+        g.const(np.concatenate([bias, np.zeros_like(bias)], axis=1), "B"),
+    ]
+    seq, last = g.op("RNN", inputs, "rnn", outputs=2, hidden_size=layer.units, activations=["Tanh"])
+    if layer.return_sequences:  # (T, 1, N, u) -> (N, T, u)
+        return g.op("Transpose", [g.op("Squeeze", [seq, g.const(np.array([1]))], "rnn")], "rnn", perm=[1, 0, 2])
+    return g.op("Squeeze", [last, g.const(np.array([0]))], "rnn")
+
+
+def _positional_encoding(g, layer, x, xt, yt):
+    """x + pe: the encoding of the traced length is a constant (the exported input's length is fixed)."""
+    return g.op("Add", [x, g.const(sinusoidal_encoding(xt.shape[1], xt.shape[2]), "positional_encoding")], "pe")
+
+
+def _projection(g, x, kernel: np.ndarray, bias, hint):
+    """x @ kernel + bias, the kernel and bias flattened to 2-D and 1-D as MultiHeadAttention computes them."""
+    y = g.op("MatMul", [x, g.const(kernel, f"{hint}_kernel")], hint)
+    return y if bias is None else g.op("Add", [y, g.const(_w(bias).reshape(-1), f"{hint}_bias")], hint)
+
+
+def _heads(g, x, kernel, bias, dim: int, hint: str):
+    """(B, L, D) -> (B, heads, L, dim) through the (D, heads, dim) kernel."""
+    heads = kernel.shape[1]
+    y = _projection(g, x, _w(kernel).reshape(kernel.shape[0], -1), bias, hint)
+    shape = g.const(np.array([0, 0, heads, dim], np.int64), "shape")
+    return g.op("Transpose", [g.op("Reshape", [y, shape], hint)], hint, perm=[0, 2, 1, 3])
+
+
+def _multi_head_attention(g, layer, query, qt, yt, value=None, key=None, attention_mask=None, use_causal_mask=False):
+    """softmax(q k^T / sqrt(key_dim) [+ causal mask]) v per head, then the output projection.
+    value and key come as the traced Tensors (or None: key = value = query, as the layer's call)."""
+    if attention_mask is not None:
+        raise ValueError(f"[export] {_label(layer)}: attention_mask has no ONNX exporter (a causal mask has)")
+    vt = qt if value is None else value
+    kt = vt if key is None else key
+    value, key = (g.name_of(t, _label(layer)) for t in (vt, kt))
+    q = _heads(g, query, layer.query_kernel, layer.query_bias, layer.key_dim, "query")
+    k = _heads(g, key, layer.key_kernel, layer.key_bias, layer.key_dim, "key")
+    v = _heads(g, value, layer.value_kernel, layer.value_bias, layer.value_dim, "value")
+    k_transposed = g.op("Transpose", [k], "k", perm=[0, 1, 3, 2])
+    scores = g.op("MatMul", [q, k_transposed], "scores")
+    scores = g.op("Mul", [scores, g.const(1.0 / math.sqrt(layer.key_dim))], "scores")
+    if use_causal_mask:  # query i sees keys j <= i + (Lk - Lq), as ranvier's attention; -inf before the softmax
+        lq, lk = qt.shape[1], kt.shape[1]
+        if lq > lk:  # ranvier gives zeros for a query with no key; ONNX's Softmax would give NaN
+            raise ValueError(f"[export] {_label(layer)}: a causal mask with more queries than keys has no exporter")
+        blocked = np.triu(np.full((lq, lk), -np.inf, np.float32), k=1 + lk - lq)
+        scores = g.op("Add", [scores, g.const(blocked, "causal_mask")], "scores")
+    heads = g.op("MatMul", [g.op("Softmax", [scores], "softmax", axis=-1), v], "attention")
+    merged = g.op(
+        "Reshape",
+        [g.op("Transpose", [heads], "merge", perm=[0, 2, 1, 3]), g.const(np.array([0, 0, -1], np.int64), "shape")],
+        "merge",
+    )
+    out = _w(layer.output_kernel)
+    return _projection(g, merged, out.reshape(-1, out.shape[-1]), layer.output_bias, "attention_output")
+
+
 def _activation_layer(g, layer, x, xt, yt):
     return _activation(g, x, layer.activation, _label(layer))
 
@@ -237,7 +304,17 @@ _EXPORTERS = {
     L.LayerNormalization: _layer_norm,
     L.Embedding: _embedding,
     L.LSTM: _lstm,
+    L.SimpleRNN: _simple_rnn,
+    L.PositionalEncoding: _positional_encoding,
+    L.MultiHeadAttention: _multi_head_attention,
 }
+
+# exporters that take the layer's further call arguments (Tensors as they are; each checks its own)
+_TAKE_CALL_ARGUMENTS = (_multi_head_attention,)
+
+# layers without an exporter of their own whose call is traced through, as a Model's: every value they
+# make must come from exported layers and recorded functional ops, or the export stops naming it
+_ENTERED_LAYERS = (L.TransformerEncoder,)
 
 
 def _exporter(layer):
@@ -313,21 +390,21 @@ class _Trace:
         if export is None:
             from ranvier.models import Model
 
-            if isinstance(layer, Model):
+            if isinstance(layer, (Model, *_ENTERED_LAYERS)):
                 return original_call(layer, x, *args, **kwargs)
             raise ValueError(
                 f"[export] {_label(layer)} has no ONNX exporter; exported layers: "
-                + ", ".join(sorted(c.__name__ for c in _EXPORTERS))
+                + ", ".join(sorted(c.__name__ for c in (*_EXPORTERS, *_ENTERED_LAYERS)))
             )
-        if args or kwargs:
+        if (args or kwargs) and export not in _TAKE_CALL_ARGUMENTS:
             raise ValueError(f"[export] {_label(layer)}: extra call arguments have no ONNX exporter")
         name = self.g.name_of(x, _label(layer))
         self.inside_exported += 1
         try:
-            y = original_call(layer, x)
+            y = original_call(layer, x, *args, **kwargs)
         finally:
             self.inside_exported -= 1
-        self.g.bind(y, export(self.g, layer, name, x, y))
+        self.g.bind(y, export(self.g, layer, name, x, y, *args, **kwargs))
         return y
 
     def functional(self, name, fn):
