@@ -289,6 +289,17 @@ def test_early_stopping_min_delta_mode_max_and_auto_for_accuracy():
         callbacks.EarlyStopping(mode="minimum")
 
 
+def test_mode_auto_reads_the_direction_from_the_log_name():
+    from ranvier.callbacks.monitor import monitor_direction
+
+    for name in ("loss", "val_loss", "mae", "val_mean_squared_error", "kl_divergence", "squared_hinge"):
+        assert monitor_direction(name, "X") == "min", name
+    for name in ("accuracy", "val_acc", "sparse_top_k_categorical_accuracy", "val_auc", "precision", "f1_score"):
+        assert monitor_direction(name, "X") == "max", name
+    with pytest.raises(ValueError, match=r"\[X\] cannot tell whether monitor='learning_rate' should be minimized"):
+        monitor_direction("learning_rate", "X")
+
+
 def test_early_stopping_baseline_start_from_epoch_and_restore_best_weights():
     # baseline 0.5: improvements above it do not reset the wait, so the first plateau stops training
     values = [0.9, 0.8, 0.85, 0.7]

@@ -4,6 +4,7 @@ import glob
 import os
 import struct
 import sys
+import types
 
 import numpy as np
 import pytest
@@ -132,6 +133,25 @@ def test_model_checkpoint_initial_value_threshold_and_save_freq_in_batches(tmp_p
     assert sorted(os.listdir(tmp_path)) == sorted(
         ["e1-b2.safetensors", "e1-b4.safetensors", "e2-b1.safetensors", "e2-b3.safetensors", "e2-b5.safetensors"]
     )
+
+
+def test_model_checkpoint_saves_at_the_epochs_keras_saves(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_BACKEND", os.environ.get("KERAS_BACKEND", "torch"))
+    pytest.importorskip("torch")
+    keras = pytest.importorskip("keras")
+    values = [0.9, 0.95, 0.5, 0.5, 0.49, 0.7, 0.3]
+    for kwargs in ({"save_best_only": True}, {"save_best_only": True, "initial_value_threshold": 0.6}, {}):
+        saved = {"ours": [], "keras": []}
+        for name, cls, suffix in (
+            ("ours", callbacks.ModelCheckpoint, ".safetensors"),
+            ("keras", keras.callbacks.ModelCheckpoint, ".keras"),
+        ):
+            model = types.SimpleNamespace(save=lambda path, overwrite=True, into=saved[name]: into.append(path))
+            checkpoint = cls(str(tmp_path / ("e{epoch}" + suffix)), **kwargs)
+            checkpoint.set_model(model)
+            for epoch, value in enumerate(values):
+                checkpoint.on_epoch_end(epoch, {"val_loss": value})
+        assert [p.rsplit(".", 1)[0] for p in saved["ours"]] == [p.rsplit(".", 1)[0] for p in saved["keras"]], kwargs
 
 
 def test_model_checkpoint_refuses_bad_paths_and_arguments(tmp_path):

@@ -8,9 +8,20 @@ import warnings
 
 from ranvier.callbacks.callback import Callback
 
-# Logs that improve upwards / downwards, for mode="auto" (Keras reads a metric's direction).
-_UP = ("acc", "accuracy", "auc", "precision", "recall")
-_DOWN = ("loss", "mae", "mse", "error", "crossentropy", "hinge", "divergence")
+# Log names (their endings) that improve upwards / downwards, for mode="auto": Keras' metrics' directions.
+_UP = (
+    "acc",
+    "accuracy",
+    "auc",
+    "precision",
+    "recall",
+    "f1_score",
+    "fbeta_score",
+    "r2_score",
+    "iou",
+    "cosine_similarity",
+)
+_DOWN = ("loss", "mae", "mse", "error", "crossentropy", "hinge", "divergence", "poisson", "logcosh")
 
 
 def monitor_direction(monitor: str, who: str) -> str:
