@@ -445,6 +445,34 @@ def test_reduce_lr_on_plateau_reads_but_never_sets_a_schedule():
         drive(reduce, [1.0, 1.0], model=model)
 
 
+class ScheduledOptimizer:
+    """An optimizer holding a schedule that shows its value and refuses a number (as ranvier's and Keras')."""
+
+    iterations = 3
+
+    @property
+    def learning_rate(self):
+        return 0.25
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        raise TypeError("[SGD] learning_rate: this optimizer was created with a LearningRateSchedule")
+
+
+def test_callbacks_refuse_to_set_a_schedule_that_shows_its_value():
+    model = FakeModel(optimizer=ScheduledOptimizer())
+    reduce = callbacks.ReduceLROnPlateau(patience=1)
+    with pytest.raises(TypeError, match=r"\[ReduceLROnPlateau\] cannot set the learning rate: \[SGD\] learning_rate"):
+        drive(reduce, [1.0, 1.0], model=model)
+    scheduler = callbacks.LearningRateScheduler(lambda epoch, lr: lr / 2)
+    scheduler.set_model(model)
+    with pytest.raises(TypeError, match=r"\[LearningRateScheduler\] cannot set the learning rate"):
+        scheduler.on_epoch_begin(0)
+    logs = {}
+    scheduler.on_epoch_end(0, logs)
+    assert logs == {"learning_rate": 0.25}
+
+
 def test_reduce_lr_on_plateau_agrees_with_keras(keras_callbacks):
     values = [1.0, 0.99995, 1.0, 0.8, 0.8, 0.8, 0.8, 0.79, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.5]
     settings = [

@@ -17,11 +17,15 @@ def current_learning_rate(optimizer) -> float:
 
 
 def set_learning_rate(optimizer, value, who: str) -> None:
-    """Set a float learning rate; refuse (TypeError, as Keras) an optimizer whose rate is a schedule."""
+    """Set a float learning rate; refuse (TypeError, as Keras) an optimizer whose rate is a schedule,
+    whether it shows the schedule itself or its value (and refuses the setting)."""
+    advice = "create the optimizer with a float learning_rate to use this callback, or let the schedule set the rate"
     if not isinstance(optimizer.learning_rate, numbers.Real):
         raise TypeError(
             f"[{who}] the optimizer's learning_rate is a {type(optimizer.learning_rate).__name__} (a schedule), "
-            "so it cannot be set: create the optimizer with a float learning_rate to use this callback, or let "
-            "the schedule alone set the rate"
+            f"so it cannot be set: {advice}"
         )
-    optimizer.learning_rate = float(value)
+    try:
+        optimizer.learning_rate = float(value)
+    except TypeError as e:
+        raise TypeError(f"[{who}] cannot set the learning rate: {e}") from None
