@@ -328,6 +328,17 @@ def test_tensorboard_writes_epoch_and_batch_scalars_and_histograms(tmp_path):
         assert value == pytest.approx(history.history[f"val_{tag[6:]}"][step], rel=1e-6)
 
 
+def test_tensorboard_steps_per_second(tmp_path):
+    pytest.importorskip("tensorboardX")
+    board = callbacks.TensorBoard(tmp_path, write_graph=False, write_steps_per_second=True, update_freq="batch")
+    small_model().fit(*regression_data(16), batch_size=8, epochs=2, verbose=0, callbacks=[board])
+    tags = [(step, tag, value) for step, tag, _, value in read_events(tmp_path / "train")]
+    assert sorted(step for step, tag, _ in tags if tag == "batch_steps_per_second") == [1, 2, 3, 4]
+    assert sorted(step for step, tag, _ in tags if tag == "epoch_steps_per_second") == [0, 1]
+    assert all(value > 0 for _, tag, value in tags if tag.endswith("steps_per_second"))
+    assert not any(tag.startswith("keras") for _, tag, _ in tags)
+
+
 def test_tensorboard_arguments(tmp_path):
     pytest.importorskip("tensorboardX")
     with pytest.raises(ValueError, match=r"\[TensorBoard\] update_freq must be 'epoch', 'batch' or an int >= 1"):

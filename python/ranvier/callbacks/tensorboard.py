@@ -70,7 +70,8 @@ class TensorBoard(Callback):
         self._val_dir = os.path.join(self.log_dir, "validation")
         self._writers: dict = {}
         self._global_train_batch = 0
-        self._epoch_start = (0, 0.0)
+        self._epoch_start = (0, 0.0)  # (optimizer steps, time) when the epoch began
+        self._batch_start = 0.0
 
     # ---- writers, opened on first use (no empty event files)
     def _writer(self, which: str):
