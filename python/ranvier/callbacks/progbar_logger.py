@@ -1,4 +1,4 @@
-"""``ProgbarLogger``: the progress ``fit``, ``evaluate`` and ``predict`` print (added by them when verbose)."""
+"""``ProgbarLogger``: the progress fit prints (fit adds one when verbose; it also draws evaluate and predict bars)."""
 
 from __future__ import annotations
 
