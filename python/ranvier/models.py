@@ -23,7 +23,6 @@ from ranvier import optimizers as optimizers_mod
 from ranvier.device import array_module, device_of, is_gpu_array, to_device
 from ranvier.distributed.strategy import Strategy
 from ranvier.layers.base import Layer, layer_from_config, layer_to_config, shape_str
-from ranvier.progress import Progbar
 from ranvier.tensor import Tensor, no_grad
 
 
@@ -72,6 +71,7 @@ class Model(Layer):
         self.optimizer = None
         self.loss = None
         self.stop_training = False
+        self._initial_epoch = None  # set by BackupAndRestore in on_train_begin; fit starts there
         self._metrics: list = []
         self._fused_loss = None
         self.distribute = Strategy()
@@ -182,34 +182,35 @@ class Model(Layer):
             self.build_for(x.shape[1:])
         self._bind_optimizer()
         callbacks, verbose = self.distribute.begin_fit(self, list(callbacks or []), verbose)
-        history = callbacks_mod.History()
         steps = -(-_num_samples(x) // batch_size)
         cbs = callbacks_mod.CallbackList(
-            callbacks + [history], self, {"epochs": epochs, "steps": steps, "verbose": verbose}
+            callbacks,
+            add_history=True,
+            add_progbar=verbose != 0,
+            model=self,
+            epochs=epochs,
+            steps=steps,
+            verbose=verbose,
         )
         self.stop_training = False
         self.train()
         cbs.on_train_begin()
+        initial_epoch, self._initial_epoch = self._initial_epoch or initial_epoch, None
         for epoch in range(initial_epoch, epochs):
             logs: dict = {}
             cbs.on_epoch_begin(epoch, logs)
-            if verbose:
-                print(f"Epoch {epoch + 1}/{epochs}")
-            bar = Progbar(steps, verbose=verbose) if verbose else None
-            logs.update(self._train_epoch(x, y, batch_size, shuffle, cbs, bar, f"epoch {epoch + 1}/{epochs}"))
+            logs.update(self._train_epoch(x, y, batch_size, shuffle, cbs, f"epoch {epoch + 1}/{epochs}"))
             if validation_data is not None:
                 val = self.evaluate(*validation_data, batch_size=batch_size, verbose=0, return_dict=True)
                 logs.update({f"val_{k}": v for k, v in val.items()})
                 self.train()
             logs = self.distribute.agree(logs)
-            if bar:
-                bar.finish(logs)
             cbs.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
         cbs.on_train_end()
         self.eval()
-        return history
+        return self.history
 
     def _fit_data(self, x, y, validation_split: float, validation_data):
         """(x, y, validation_data) as arrays on the model's device; a split takes the last samples, as Keras."""
@@ -228,7 +229,7 @@ class Model(Layer):
             )
         return x, y, validation_data
 
-    def _train_epoch(self, x, y, batch_size: int, shuffle: bool, cbs, bar, epoch_label: str) -> dict:
+    def _train_epoch(self, x, y, batch_size: int, shuffle: bool, cbs, epoch_label: str) -> dict:
         """One pass over (x, y) in batches (until a callback stops training); returns the mean of each batch log."""
         n = _num_samples(x)
         order = self.distribute.agree(utils.rng().permutation(n) if shuffle else np.arange(n))
@@ -251,8 +252,6 @@ class Model(Layer):
                 totals[key] = totals.get(key, 0.0) + value * len(idx)
             running = {k: v / seen for k, v in totals.items()}
             cbs.on_train_batch_end(step, running)
-            if bar:
-                bar.update(step + 1, running)
             if self.stop_training:
                 break
         totals, seen = self.distribute.end_epoch(self, totals, seen)

@@ -28,6 +28,9 @@ import numpy as np
 
 from ranvier import callbacks as callbacks_mod
 
+# Callbacks that write files: rank 0's alone (every rank sees the same logs and weights).
+_RANK_0_ONLY = (callbacks_mod.ModelCheckpoint, callbacks_mod.CSVLogger, callbacks_mod.TensorBoard)
+
 
 class Strategy:
     """One process: every hook hands back what it was given."""
@@ -58,8 +61,8 @@ class DataParallel(Strategy):
     At the start of ``fit`` the ranks check they built the same model (a clear
     error on every rank if not) and take rank 0's weights; gradients are
     averaged in buckets of ``bucket_bytes`` while backward runs; logs are
-    averaged over every sample of every rank; progress and ModelCheckpoint
-    run on rank 0 only; callbacks see the same logs everywhere, so
+    averaged over every sample of every rank; progress, ModelCheckpoint, CSVLogger
+    and TensorBoard run on rank 0 only; callbacks see the same logs everywhere, so
     EarlyStopping stops every rank at the same epoch. ``verify_weights=True``
     also checks at each epoch's end that the weights are bit-identical.
     """
@@ -90,7 +93,7 @@ class DataParallel(Strategy):
             self.reducer = reducer.GradientReducer(params, self.bucket_bytes)
         if self.rank == 0:
             return callbacks, verbose
-        return [cb for cb in callbacks if not isinstance(cb, callbacks_mod.ModelCheckpoint)], 0
+        return [cb for cb in callbacks if not isinstance(cb, _RANK_0_ONLY)], 0
 
     def agree(self, value):
         from ranvier.distributed import collectives
