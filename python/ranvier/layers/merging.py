@@ -24,6 +24,9 @@ class _Merge(Layer):
 
     def __call__(self, inputs, *args, **kwargs):
         if is_symbolic((inputs, args, kwargs)):
+            if isinstance(inputs, (list, tuple)) and all(hasattr(t, "shape") for t in inputs):
+                self._check_count(inputs)
+                self.check_shapes([t.shape for t in inputs])  # named with the free batch axis
             return symbolic_call(self, inputs, args, kwargs)
         if args or kwargs:
             raise TypeError(f"[{self._label()}] takes one list of tensors, got extra arguments")
@@ -42,24 +45,32 @@ class _Merge(Layer):
     def _as_tensors(self, inputs) -> list:
         if not isinstance(inputs, (list, tuple)):
             raise TypeError(f"[{self._label()}] inputs must be a list of tensors, got {type(inputs).__name__}")
+        self._check_count(inputs)
+        return [t if isinstance(t, Tensor) else Tensor(t) for t in inputs]
+
+    def _check_count(self, inputs) -> None:
         count = len(inputs)
         if count < self.min_inputs or (self.max_inputs is not None and count > self.max_inputs):
             wanted = (
                 f"exactly {self.max_inputs}" if self.max_inputs == self.min_inputs else f"at least {self.min_inputs}"
             )
             raise ValueError(f"[{self._label()}] inputs must be a list of {wanted} tensors, got {count}")
-        return [t if isinstance(t, Tensor) else Tensor(t) for t in inputs]
 
     def check_shapes(self, shapes: list) -> None:
-        """Element-wise merges: the same rank and, per axis, equal sizes or 1 (broadcast)."""
+        """Element-wise merges: the same rank and, per axis, equal sizes or 1 (broadcast); None (a free
+        axis of a symbolic input) matches anything."""
         first = shapes[0]
         for shape in shapes[1:]:
-            ok = len(shape) == len(first) and all(a == b or a == 1 or b == 1 for a, b in zip(shape[1:], first[1:]))
-            if not ok or shape[0] != first[0]:
+            ok = len(shape) == len(first) and all(_fits(a, b) or a == 1 or b == 1 for a, b in zip(shape, first))
+            if not ok:
                 raise ValueError(
                     f"[{self._label()}] inputs must have the same shape (axes of size 1 broadcast), got "
                     f"{', '.join(shape_str(tuple(s)) for s in shapes)}"
                 )
+
+
+def _fits(a, b) -> bool:
+    return a is None or b is None or a == b
 
 
 class Add(_Merge):
@@ -121,7 +132,9 @@ class Concatenate(_Merge):
             raise ValueError(f"[{self._label()}] axis={self.axis} must name a non-batch axis of inputs of rank {rank}")
         axis = self.axis % rank
         for shape in shapes:
-            same = len(shape) == rank and all(a == b for i, (a, b) in enumerate(zip(shape, shapes[0])) if i != axis)
+            same = len(shape) == rank and all(
+                _fits(a, b) for i, (a, b) in enumerate(zip(shape, shapes[0])) if i != axis
+            )
             if not same:
                 raise ValueError(
                     f"[{self._label()}] inputs must match on every axis but axis {self.axis}, got "
