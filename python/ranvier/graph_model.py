@@ -577,7 +577,7 @@ def _per_output(value, names: list, what: str, default):
         if unknown:
             raise ValueError(f"[compile] {what} names {unknown}, which are not outputs; the outputs: {names}")
         return [value.get(n, default) for n in names]
-    if isinstance(value, (list, tuple)) and not (what == "loss_weights" and len(names) == 1 and not value):
+    if isinstance(value, (list, tuple)):
         if len(value) != len(names):
             raise ValueError(
                 f"[compile] {what} must have one entry per output ({len(names)}: {names}), got {len(value)}"

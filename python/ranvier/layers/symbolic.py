@@ -16,6 +16,11 @@ from ranvier.device import to_device
 from ranvier.tensor import Tensor, no_grad
 
 
+# Sizes a free (None) non-batch axis takes in the shape pass: large enough for valid convolutions and
+# pooling, and far enough apart that a layer's strided output still differs between the two runs.
+FREE_SIZES = (64, 96)
+
+
 class SymbolicTensor:
     """A placeholder for a batch of shape ``shape`` (``shape[0]`` is None) made by ``node``."""
 
@@ -92,7 +97,7 @@ def symbolic_call(layer, x, args: tuple, kwargs: dict):
 
     Every argument must be symbolic or a plain value: a real Tensor beside
     symbolic ones would be baked into the graph, so it is refused. A free axis
-    (None) is run at size 1 and again at 2: output axes that follow it stay None.
+    (None) is run at the two FREE_SIZES: output axes that change between them stay None.
     """
     call_args = (x, tuple(args), dict(kwargs))
     label = f"{type(layer).__name__} '{layer.name}'"
@@ -104,13 +109,20 @@ def symbolic_call(layer, x, args: tuple, kwargs: dict):
             )
     symbolic = [t for t in flatten(call_args) if isinstance(t, SymbolicTensor)]
     free = any(d is None for t in symbolic for d in t.shape[1:])
-    first = _run_on_zeros(layer, call_args, 1)
+    first = _run_on_zeros(layer, call_args, FREE_SIZES[0])
     outputs = flatten(first)
     if not all(isinstance(out, Tensor) for out in outputs):
         raise TypeError(f"[{label}] returned {type(first).__name__}, not Tensors: it cannot be used in a Model graph")
     shapes = [(None,) + tuple(out.shape[1:]) for out in outputs]
     if free:
-        second = flatten(_run_on_zeros(layer, call_args, 2))
+        try:
+            second = flatten(_run_on_zeros(layer, call_args, FREE_SIZES[1]))
+        except ValueError as e:
+            shapes_in = ", ".join(str(t.shape) for t in symbolic)
+            raise ValueError(
+                f"[{label}] cannot take inputs with a free (None) axis here ({shapes_in}): its output or "
+                f"weights depend on that axis' size ({e})"
+            ) from None
         shapes = [
             (None,) + tuple(a if a == b else None for a, b in zip(shape[1:], out.shape[1:]))
             for shape, out in zip(shapes, second)
