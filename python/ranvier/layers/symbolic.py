@@ -15,7 +15,6 @@ import numpy as np
 from ranvier.device import to_device
 from ranvier.tensor import Tensor, no_grad
 
-
 # Sizes a free (None) non-batch axis takes in the shape pass: large enough for valid convolutions and
 # pooling, and far enough apart that a layer's strided output still differs between the two runs.
 FREE_SIZES = (64, 96)
