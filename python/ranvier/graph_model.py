@@ -48,8 +48,8 @@ class Functional(Model):
                 )
         if len({id(t) for t in self.inputs}) != len(self.inputs):
             raise ValueError("[Model] the same Input appears twice in inputs")
-        self._nodes = _topological_nodes(self.inputs, self.outputs)
-        self.layers = _unique([t.layer for t in self.inputs] + [node.layer for node in self._nodes])
+        nodes, self.layers = _walk(self.inputs, self.outputs)
+        self._nodes = [node for node in nodes if not isinstance(node.layer, InputLayer)]
         names = [layer.name for layer in self.layers]
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
@@ -534,40 +534,53 @@ def _describe(value) -> str:
     return type(value).__name__
 
 
-def _topological_nodes(inputs: list, outputs: list) -> list:
-    """The nodes between inputs and outputs, each after the nodes it reads (iterative depth-first)."""
+def _walk(inputs: list, outputs: list) -> tuple:
+    """Keras 3's map_graph: (nodes in topological order, the Input nodes included; the model's layers
+    by decreasing depth from the outputs, ties in first-visit order of the depth-first walk). The
+    same order as Keras, so that ``get_weights``/``set_weights`` lists match a Keras twin's."""
     sources = {id(t) for t in inputs}
-    order, done, open_ = [], set(), set()
+    order, first_visit, done, open_ = [], {}, set(), set()
+
+    def enter(tensor):
+        node = tensor.node
+        if id(node) in done:
+            return None
+        if isinstance(node.layer, InputLayer) and id(tensor) not in sources:
+            raise ValueError(
+                f"[Model] graph disconnected: an output needs Input '{node.layer.name}', which is not in inputs "
+                f"(inputs: {', '.join(t.layer.name for t in inputs)})"
+            )
+        first_visit.setdefault(id(node.layer), (len(first_visit), node.layer))
+        open_.add(id(node))
+        return node
+
     for out in outputs:
-        stack = [(out, False)]
+        node = enter(out)
+        stack = [] if node is None else [(node, iter(node.inbound))]
         while stack:
-            tensor, expanded = stack.pop()
-            node = tensor.node
-            if id(tensor) in sources or id(node) in done:
-                continue
-            if expanded:
+            node, pending = stack[-1]
+            child = next(pending, None)
+            if child is None:
+                stack.pop()
                 open_.discard(id(node))
                 done.add(id(node))
                 order.append(node)
-                continue
-            if isinstance(node.layer, InputLayer):
-                raise ValueError(
-                    f"[Model] graph disconnected: an output needs Input '{node.layer.name}', which is not in inputs "
-                    f"(inputs: {', '.join(t.layer.name for t in inputs)})"
-                )
-            open_.add(id(node))
-            stack.append((tensor, True))
-            stack.extend((t, False) for t in reversed(node.inbound))
-    return order
-
-
-def _unique(layers: list) -> list:
-    seen, found = set(), []
-    for layer in layers:
-        if id(layer) not in seen:
-            seen.add(id(layer))
-            found.append(layer)
-    return found
+            elif (child_node := enter(child)) is not None:
+                stack.append((child_node, iter(child_node.inbound)))
+    in_graph = {id(node) for node in order}
+    node_depth, layer_depth = {}, {}
+    for node in reversed(order):
+        depth = max(node_depth.setdefault(id(node), 0), layer_depth.get(id(node.layer), 0))
+        layer_depth[id(node.layer)] = node_depth[id(node)] = depth
+        for parent in {id(t.node): t.node for t in node.inbound}.values():
+            if id(parent) in in_graph:
+                node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
+    for t in inputs:  # an Input no output reads is still one of the model's layers
+        if id(t.layer) not in layer_depth:
+            layer_depth[id(t.layer)] = 0
+            first_visit[id(t.layer)] = (-1, t.layer)
+    ranked = sorted(first_visit.values(), key=lambda item: (-layer_depth[id(item[1])], item[0]))
+    return order, [layer for _, layer in ranked]
 
 
 def _per_output(value, names: list, what: str, default):
