@@ -418,6 +418,19 @@ def test_fit_on_a_single_input_single_output_model_uses_the_fused_loss():
     assert model.predict(x[:5]).shape == (5, 2)
 
 
+def test_one_output_given_as_a_list_trains_with_fit():
+    inp = layers.Input((3,), name="lo_in")
+    model = ranvier.Model([inp], [layers.Dense(2, activation="softmax", name="lo_out")(inp)])
+    x = RNG.standard_normal((64, 3)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    assert isinstance(model(x), list) and len(model(x)) == 1  # as Keras: the structure given
+    model.compile(ranvier.optimizers.Adam(0.05), loss=["sparse_categorical_crossentropy"], loss_weights={"lo_out": 2.0})
+    loss, preds = model.compute_loss(x, [y])
+    assert loss.item() == pytest.approx(2.0 * _sparse_ce(y, preds.numpy()), rel=1e-4)
+    history = model.fit(x, y, epochs=20, batch_size=16, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+
+
 # ---- summary and saving ------------------------------------------------------------------------------------
 
 

@@ -201,6 +201,7 @@ class Functional(Model):
     def compute_loss(self, x, y):
         """(total loss Tensor, predictions) for one batch. x as ``model(x)`` takes it; y one array per
         output (an array for one output, a list in output order, or a dict keyed by output name).
+        The predictions are the output Tensor for one output, else the model's output structure.
         The total is sum(loss_weight * loss) over the outputs that have a loss; each output's own
         (unweighted) loss is kept for the logs in ``_loss_parts``."""
         names = self.output_names
@@ -208,12 +209,12 @@ class Functional(Model):
         if len(names) == 1:
             name, _, weight = self._output_losses[0] if self._output_losses else (names[0], None, 1.0)
             if self._fused_loss is not None:
-                logits = self.forward_logits(x)
+                (logits,) = flatten(self.forward_logits(x))
                 loss = self._fused_loss(targets[0], logits)
                 with no_grad():
                     preds = get_activation(self._last_layer().activation)(logits)
             else:
-                preds = self(x)
+                (preds,) = flatten(self(x))  # outputs=[out] returns a list of one, as Keras
                 loss = self.loss(targets[0], preds)
             self._loss_parts = [(name, loss)]
             return (loss * weight if weight != 1.0 else loss), preds
