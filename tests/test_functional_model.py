@@ -482,6 +482,31 @@ def test_nested_and_shared_round_trip(tmp_path):
     assert len(loaded.weights) == 2
 
 
+def test_round_trip_of_call_kwargs_several_outputs_and_dict_structures(tmp_path):
+    seq = layers.Input((None, 6), name="rt_seq")
+    out, h, c = layers.LSTM(8, return_state=True, name="rt_enc")(seq)
+    decoded = layers.LSTM(8, name="rt_dec")(seq, initial_state=[h, c])
+    model = ranvier.Model({"tokens": seq}, {"summary": out, "decoded": decoded}, name="rt")
+    path = tmp_path / "kwargs.safetensors"
+    model.save(path)
+    loaded = ranvier.load_model(path)
+    x = {"tokens": RNG.standard_normal((2, 5, 6)).astype(np.float32)}
+    got, want = loaded(x), model(x)
+    assert set(got) == {"summary", "decoded"} and loaded.input_names == ["tokens"]
+    for key in want:
+        np.testing.assert_allclose(got[key].numpy(), want[key].numpy(), rtol=1e-6)
+
+
+def test_input_arguments_are_checked():
+    with pytest.raises(TypeError, match=r"\[InputLayer\] shape must be a tuple"):
+        layers.Input(5)
+    with pytest.raises(TypeError, match=r"\[InputLayer\] dtype must be a bool, integer or float dtype"):
+        layers.Input((3,), dtype="str")
+    with pytest.raises(ValueError, match=r"\[InputLayer\] give shape or batch_shape"):
+        layers.InputLayer()
+    assert layers.Input(None, batch_shape=(None, 7)).shape == (None, 7)
+
+
 def _config(model):
     return {"class_name": "Functional", "config": model.get_config()}
 
