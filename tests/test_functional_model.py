@@ -366,6 +366,9 @@ def test_dict_loss_leaves_unnamed_outputs_without_loss_and_dict_targets():
         model.compile("sgd", loss={"nope": "mse"})
     with pytest.raises(ValueError, match=r"one entry per output \(2"):
         model.compile("sgd", loss=["mse"])
+    model.compile("sgd")
+    with pytest.raises(RuntimeError, match=r"call compile\(optimizer=..., loss=...\)"):
+        model._bind_optimizer()
     model.compile("sgd", loss={"d_price": "mse", "d_kind": "sparse_categorical_crossentropy"})
     with pytest.raises(ValueError, match=r"no target for output 'd_kind'"):
         model.compute_loss(x, {"d_price": y[0]})

@@ -189,7 +189,8 @@ class Functional(Model):
         ]
         self._output_metrics = []
         if not single:
-            self.loss = [fn for _, fn, _ in self._output_losses]
+            losses = [fn for _, fn, _ in self._output_losses]
+            self.loss = losses if any(fn is not None for fn in losses) else None  # None: fit asks for a loss
             self._fused_loss = None
             for i, (_, fn, _) in enumerate(self._output_losses):
                 loss_name = getattr(fn, "name", "")
