@@ -71,3 +71,10 @@ def test_torch_weights_in_ranvier(capsys):
     assert agreement == 1.0 and max_difference < 1e-4
     out = capsys.readouterr().out
     assert "ranvier test accuracy" in out and "same predictions: 100.00%" in out
+
+
+def test_functional_two_inputs(capsys):
+    accuracy, mse = run_example("functional_two_inputs.py", "--epochs", "8", "--samples", "1500")
+    out = capsys.readouterr().out
+    assert f"test kind accuracy: {accuracy:.4f}" in out and "Connected to" in out
+    assert accuracy > 0.85 and mse < 0.5, out

@@ -28,6 +28,7 @@ from ranvier._runtime import (
 from ranvier._version import __version__
 from ranvier.functional import concatenate as cat
 from ranvier.functional import stack, where
+from ranvier.layers import Input
 from ranvier.models import Model, Sequential
 from ranvier.saving import load_model
 from ranvier.serialization import load, save
@@ -47,6 +48,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
+    "Input",
     "Model",
     "Sequential",
     "callbacks",

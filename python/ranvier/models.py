@@ -23,6 +23,8 @@ from ranvier import optimizers as optimizers_mod
 from ranvier.device import array_module, device_of, is_gpu_array, to_device
 from ranvier.distributed.strategy import Strategy
 from ranvier.layers.base import Layer, layer_from_config, layer_to_config, shape_str
+from ranvier.layers.core import InputLayer
+from ranvier.layers.symbolic import SymbolicTensor, is_symbolic
 from ranvier.tensor import Tensor, no_grad
 
 
@@ -64,7 +66,16 @@ def _num_samples(x) -> int:
 
 
 class Model(Layer):
-    """Subclass and implement ``call(self, x)``; assign layers as attributes in ``__init__``."""
+    """Subclass and implement ``call(self, x)``; assign layers as attributes in ``__init__``.
+    ``Model(inputs, outputs)`` on symbolic tensors from ``ranvier.Input`` makes a functional model
+    (graph_model.Functional), as in Keras."""
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            from ranvier.graph_model import Functional
+
+            return object.__new__(Functional)
+        return object.__new__(cls)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -302,7 +313,7 @@ class Model(Layer):
         return xp.concatenate(outputs, axis=0)
 
     def __call__(self, x, *args, **kwargs):
-        if not isinstance(x, Tensor):
+        if not isinstance(x, Tensor) and not is_symbolic(x):
             x = Tensor(_as_model_input(self, x, f"{type(self).__name__} '{self.name}'"))
         return super().__call__(x, *args, **kwargs)
 
@@ -343,6 +354,25 @@ class Model(Layer):
     def _declared_input_shape(self):
         return self._init_input_shape
 
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """A layer of the model by ``name`` or by ``index`` (in ``model.layers`` order), as Keras."""
+        layers = getattr(self, "layers", None)
+        layers = list(layers) if isinstance(layers, list) else self.sublayers()
+        if (name is None) == (index is None):
+            raise ValueError(f"[{self.name}.get_layer] give name or index (one of them), got {name=}, {index=}")
+        if index is not None:
+            if isinstance(index, bool) or not isinstance(index, int) or not -len(layers) <= index < len(layers):
+                raise ValueError(
+                    f"[{self.name}.get_layer] index must be an integer in [0, {len(layers)}) (the model has "
+                    f"{len(layers)} layers), got {index!r}"
+                )
+            return layers[index]
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        known = ", ".join(repr(layer.name) for layer in layers) or "none"
+        raise ValueError(f"[{self.name}.get_layer] no layer named {name!r}; the model's layers: {known}")
+
     # ---- saving -------------------------------------------------------------------------------
     def save_weights(self, path: str) -> None:
         saving.save_weights(self, path)
@@ -372,6 +402,8 @@ class Sequential(Model):
             self.add(layer)
 
     def add(self, layer: Layer) -> None:
+        if isinstance(layer, SymbolicTensor) and isinstance(layer.layer, InputLayer):
+            layer = layer.layer  # Sequential([Input((20,)), ...]) as Keras 3
         if not isinstance(layer, Layer):
             raise TypeError(f"[Sequential.add] expected a Layer, got {type(layer).__name__}")
         self._adopt(layer)
@@ -380,6 +412,14 @@ class Sequential(Model):
         shape = self._declared_input_shape()
         if shape is not None:  # as Keras: with a known input shape the weights exist at once
             self.build_for(tuple(1 if d is None else d for d in shape))
+
+    def pop(self) -> Layer:
+        """Remove and return the last layer (Keras' Sequential.pop); the model rebuilds on its next input."""
+        if not self.layers:
+            raise ValueError(f"[Sequential '{self.name}'.pop] the model has no layers to remove")
+        layer = self.layers.pop()
+        self.built = False
+        return layer
 
     def sublayers(self) -> list:
         return list(self.layers)

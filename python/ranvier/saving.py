@@ -78,11 +78,29 @@ def _weight_tensors(model, op: str) -> dict:
 
 def _compile_state(model) -> dict:
     opt = model.optimizer
-    return {
+    state = {
         "optimizer": {"class_name": type(opt).__name__, "config": opt.get_config(), "iterations": opt.iterations},
-        "loss": _function_spec(model.loss) if type(model.loss) is losses.Loss else _object_spec(model.loss),
-        "metrics": [name if fn.__module__ == "ranvier.metrics" else {"function": name} for name, fn in model._metrics],
+        "loss": None if isinstance(model.loss, list) else _loss_spec(model.loss),
+        "metrics": [_metric_spec(name, fn) for name, fn in model._metrics],
     }
+    per_output = getattr(model, "_output_losses", None)
+    if per_output:  # a functional model: a loss weight per output, and with several outputs a loss each
+        state["loss_weights"] = [weight for _, _, weight in per_output]
+    if isinstance(model.loss, list):
+        state["loss"] = [None if loss is None else _loss_spec(loss) for loss in model.loss]
+        state["metrics"] = [
+            [_metric_spec(name, fn) for i, name, fn in model._output_metrics if i == output]
+            for output in range(len(model.loss))
+        ]
+    return state
+
+
+def _loss_spec(loss) -> dict:
+    return _function_spec(loss) if type(loss) is losses.Loss else _object_spec(loss)
+
+
+def _metric_spec(name: str, fn):
+    return name if fn.__module__ == "ranvier.metrics" else {"function": name}
 
 
 def _object_spec(obj) -> dict:
@@ -272,19 +290,42 @@ def _restore_compile(model, state, tensors: dict, custom_objects: dict, path) ->
     optimizer = _build(spec, _OPTIMIZERS, optimizers.Optimizer, (bool, int, float), custom_objects, "optimizer", path)
     iterations = check_int(spec.get("iterations", 0), "load_model", "optimizer iterations", 0, 2**62)
     loss = state["loss"]
-    if isinstance(loss, dict) and set(loss) == {"function"}:
-        loss = _custom_function(loss["function"], custom_objects, "loss", path)
+    if isinstance(loss, list):  # a functional model's loss per output (None: no loss on that output)
+        loss = [None if spec is None else _restored_loss(spec, custom_objects, path) for spec in loss]
     else:
-        loss = _build(loss, _LOSSES, losses.Loss, (bool, str), custom_objects, "loss", path)
+        loss = _restored_loss(loss, custom_objects, path)
     if not isinstance(state["metrics"], list):
         raise ValueError(f"[load_model] {path}: 'metrics' must be a list, got {state['metrics']!r:.200}")
     metrics = [
-        _custom_function(m["function"], custom_objects, "metric", path) if isinstance(m, dict) else m
-        for m in state["metrics"]
+        [_restored_metric(m, custom_objects, path) for m in _metric_list(entry, path)]
+        if isinstance(entry, list)
+        else _restored_metric(entry, custom_objects, path)
+        for entry in state["metrics"]
     ]
-    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+    extra = {} if "loss_weights" not in state else {"loss_weights": state["loss_weights"]}
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics, **extra)
     optimizer.iterations = iterations
     _restore_slots(model, optimizer, tensors, path)
+
+
+def _restored_loss(spec, custom_objects: dict, path):
+    if isinstance(spec, dict) and set(spec) == {"function"}:
+        return _custom_function(spec["function"], custom_objects, "loss", path)
+    return _build(spec, _LOSSES, losses.Loss, (bool, str), custom_objects, "loss", path)
+
+
+def _restored_metric(spec, custom_objects: dict, path):
+    if isinstance(spec, dict):
+        return _custom_function(spec.get("function"), custom_objects, "metric", path)
+    if not isinstance(spec, str):
+        raise ValueError(f"[load_model] {path}: a metric must be a name or {{'function': name}}, got {spec!r:.200}")
+    return spec
+
+
+def _metric_list(entry: list, path) -> list:
+    if any(isinstance(m, list) for m in entry):
+        raise ValueError(f"[load_model] {path}: metrics nest one list per output at most, got {entry!r:.200}")
+    return entry
 
 
 def _build(spec, known: dict, base: type, types: tuple, custom_objects: dict, what: str, path):

@@ -289,7 +289,7 @@ def _nn_exporters() -> dict:
 
 
 _EXPORTERS = {
-    L.Input: _identity,
+    L.InputLayer: _identity,
     L.Dense: _dense,
     L.Conv2D: _conv2d,
     L.MaxPooling2D: _pool("MaxPool"),
@@ -439,6 +439,13 @@ def _sample_shape(model, input_shape) -> tuple:
 
 def export_onnx(model, path, input_shape=None, opset: int = OPSET) -> None:
     """Write ``model`` as an ONNX file whose input is (batch, *input_shape) in ranvier's layout (NHWC)."""
+    from ranvier.graph_model import Functional
+
+    if isinstance(model, Functional):
+        raise ValueError(
+            f"[export] {_label(model)} is a functional model (ranvier.Model(inputs, outputs)): ONNX export "
+            "takes Sequential and subclassed models only; rebuild it as a Sequential if it is a plain stack"
+        )
     onnx = _onnx()
     shape = _sample_shape(model, input_shape)
     dtype = np.dtype(model.input_dtype)

@@ -232,6 +232,34 @@ def clamp(a, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's argument n
     return make_result(y, (a,), lambda g: (xp.where(outside, 0, g),))
 
 
+def maximum(a, b) -> Tensor:
+    """Element-wise larger of ``a`` and ``b`` (broadcast); NaN propagates, as NumPy and PyTorch. The
+    gradient goes to the larger side, half to each on a tie (PyTorch's rule), all to a NaN side."""
+    return _pairwise_extreme(a, b, "max")
+
+
+def minimum(a, b) -> Tensor:
+    """Element-wise smaller of ``a`` and ``b``; ties and NaN as ``maximum``."""
+    return _pairwise_extreme(a, b, "min")
+
+
+def _pairwise_extreme(a, b, which: str) -> Tensor:
+    a, b = _pair(a, b)
+    xp = array_module(a.data)
+    pick, wins = (xp.maximum, xp.greater) if which == "max" else (xp.minimum, xp.less)
+    tie = a.data == b.data
+    a_share = xp.where(tie, 0.5, wins(a.data, b.data) | xp.isnan(a.data))
+    b_share = xp.where(tie, 0.5, wins(b.data, a.data) | xp.isnan(b.data))
+
+    def backward(g):
+        return (
+            _unbroadcast((g * a_share).astype(a.dtype, copy=False), a.shape),
+            _unbroadcast((g * b_share).astype(b.dtype, copy=False), b.shape),
+        )
+
+    return make_result(pick(a.data, b.data), (a, b), backward)
+
+
 MaxMin = collections.namedtuple("MaxMin", "values indices")
 
 

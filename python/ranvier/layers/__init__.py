@@ -3,8 +3,24 @@
 from ranvier.layers.attention import MultiHeadAttention, PositionalEncoding
 from ranvier.layers.base import Layer
 from ranvier.layers.conv import AveragePooling2D, Conv2D, GlobalAveragePooling1D, GlobalAveragePooling2D, MaxPooling2D
-from ranvier.layers.core import Activation, Dense, Dropout, Flatten, Input, Reshape
+from ranvier.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Reshape
 from ranvier.layers.embedding import Embedding
+from ranvier.layers.merging import (
+    Add,
+    Average,
+    Concatenate,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
 from ranvier.layers.normalization import BatchNormalization, LayerNormalization
 from ranvier.layers.recurrent import LSTM, SimpleRNN
 from ranvier.layers.transformer import TransformerEncoder
@@ -22,6 +38,7 @@ __all__ = [
     "GlobalAveragePooling1D",
     "GlobalAveragePooling2D",
     "Input",
+    "InputLayer",
     "Layer",
     "LayerNormalization",
     "MaxPooling2D",
@@ -30,4 +47,18 @@ __all__ = [
     "Reshape",
     "SimpleRNN",
     "TransformerEncoder",
+    "Add",
+    "Average",
+    "Concatenate",
+    "Maximum",
+    "Minimum",
+    "Multiply",
+    "Subtract",
+    "add",
+    "average",
+    "concatenate",
+    "maximum",
+    "minimum",
+    "multiply",
+    "subtract",
 ]

@@ -19,6 +19,7 @@ import numpy as np
 
 from ranvier import initializers, state
 from ranvier.device import array_module, check_device, to_device
+from ranvier.layers.symbolic import is_symbolic, symbolic_call
 from ranvier.tensor import Tensor, no_grad
 
 _name_counts: defaultdict = defaultdict(int)
@@ -352,6 +353,8 @@ class Layer(metaclass=_BuildsWhenDeclared):
         raise NotImplementedError(f"{type(self).__name__}.call")
 
     def __call__(self, x, *args, **kwargs):
+        if not isinstance(x, Tensor) and is_symbolic((x, args, kwargs)):
+            return symbolic_call(self, x, args, kwargs)  # building a functional model's graph
         if not isinstance(x, Tensor):
             x = Tensor(x)
         if not self.built:

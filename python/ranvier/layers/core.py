@@ -1,4 +1,4 @@
-"""Core layers: Input, Dense, Activation, Flatten, Reshape, Dropout."""
+"""Core layers: InputLayer (and Input), Dense, Activation, Flatten, Reshape, Dropout."""
 
 from __future__ import annotations
 
@@ -6,22 +6,57 @@ import numpy as np
 
 from ranvier import activations
 from ranvier import functional as F
-from ranvier.layers.base import Layer, check_activation, check_bool, check_float, check_int, check_shape
+from ranvier.layers.base import Layer, _registry, check_activation, check_bool, check_float, check_int, check_shape
+from ranvier.layers.symbolic import Node, SymbolicTensor
 
 
-class Input(Layer):
-    """Declares the input shape (without the batch axis) of a Sequential model."""
+class InputLayer(Layer):
+    """The entry of a model: its shape (without the batch axis) and dtype. ``Input(shape)`` makes one and
+    returns its symbolic tensor; as the first layer of a Sequential it declares the input shape."""
 
-    def __init__(self, shape, name=None, **kwargs):
-        shape = check_shape(shape, "Input", "shape", allow_unknown=True)
+    def __init__(self, shape=None, dtype=None, batch_shape=None, name=None, **kwargs):
+        if (shape is None) == (batch_shape is None):
+            raise ValueError(
+                f"[InputLayer] give shape or batch_shape (with the batch axis), got {shape=}, {batch_shape=}"
+            )
+        if batch_shape is not None:
+            batch_shape = check_shape(batch_shape, "InputLayer", "batch_shape", allow_unknown=True)
+            if not batch_shape:
+                raise ValueError("[InputLayer] batch_shape needs the batch axis, got ()")
+            shape = batch_shape[1:]
+        shape = check_shape(shape, "InputLayer", "shape", allow_unknown=True)
+        try:
+            dtype = np.dtype("float32" if dtype is None else dtype)
+        except TypeError:
+            raise TypeError(f"[InputLayer] dtype must be a NumPy dtype name such as 'float32', got {dtype!r}") from None
+        if dtype.kind not in "biuf":
+            raise TypeError(f"[InputLayer] dtype must be a bool, integer or float dtype, got {dtype}")
         super().__init__(name=name, input_shape=shape, **kwargs)
         self.shape = shape
+        self.input_dtype = dtype
+        self.output = SymbolicTensor((None, *shape), dtype)
+        node = Node(self, (None, (), {}), [self.output], self.output)
+        self.output.node = node
 
     def call(self, x):
         return x
 
     def get_config(self):
-        return {"shape": list(self.shape), "name": self.name}
+        return {"shape": list(self.shape), "dtype": self.input_dtype.name, "name": self.name}
+
+
+def Input(shape, name=None, dtype=None, batch_size=None, batch_shape=None):  # noqa: N802 - Keras' name
+    """A symbolic input of ``shape`` (without the batch axis) for ``ranvier.Model(inputs, outputs)``;
+    as the first entry of ``Sequential([...])`` it declares the input shape."""
+    if batch_size is not None:
+        check_int(batch_size, "Input", "batch_size")  # the batch axis stays free: a model takes any batch
+    if batch_shape is not None:
+        return InputLayer(batch_shape=batch_shape, dtype=dtype, name=name).output
+    return InputLayer(shape=shape, dtype=dtype, name=name).output
+
+
+# files written before InputLayer name the class "Input" (config {"shape", "name"})
+_registry.setdefault("Input", InputLayer)
 
 
 class Dense(Layer):
