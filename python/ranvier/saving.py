@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ranvier import losses, optimizers
+from ranvier import losses, metrics, optimizers
 from ranvier.device import array_module, to_host
 from ranvier.layers.base import check_int, check_shape, layer_from_config, layer_to_config, parameter_budget
 
@@ -81,8 +81,18 @@ def _compile_state(model) -> dict:
     return {
         "optimizer": {"class_name": type(opt).__name__, "config": opt.get_config(), "iterations": opt.iterations},
         "loss": _function_spec(model.loss) if type(model.loss) is losses.Loss else _object_spec(model.loss),
-        "metrics": [name if fn.__module__ == "ranvier.metrics" else {"function": name} for name, fn in model._metrics],
+        "metrics": [_metric_spec(m) for m in model._metrics],
     }
+
+
+def _metric_spec(metric):
+    """A built-in metric by its name (or class name when renamed); a user function through custom_objects."""
+    if type(metric) is metrics.MeanMetricWrapper or type(metric).__module__ != "ranvier.metrics":
+        return {"function": metric.name}
+    try:
+        return metric.name if type(metrics.get(metric.name)) is type(metric) else type(metric).__name__
+    except ValueError:
+        return type(metric).__name__
 
 
 def _object_spec(obj) -> dict:
