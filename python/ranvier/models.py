@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from ranvier import activations, saving, utils
+from ranvier import activations, saving
 from ranvier import callbacks as callbacks_mod
 from ranvier import losses as losses_mod
 from ranvier import metrics as metrics_mod
@@ -281,12 +281,14 @@ class Model(Layer):
             for name, value in (("y", y), ("sample_weight", sample_weight), ("batch_size", batch_size)):
                 if value is not None:
                     raise ValueError(
-                        f"[{op}] {name} must not be given when x is a {type(x).__name__}: it yields its own "
+                        f"[{op}] {name} must not be given when x is {sources.kind_of(x)}: it yields its own "
                         "batches of (x, y) or (x, y, sample_weight)"
                     )
             return sources.stream_source(x, shuffle, op), True
         batch_size = 32 if batch_size is None else _optional_positive(batch_size, op, "batch_size")
         x = _as_model_input(self, x, op)
+        if any(a.ndim == 0 for a in structure.leaves(x)):
+            raise ValueError(f"[{op}] x needs a first (sample) axis, got {structure.describe(x)}")
         count = structure.num_samples(x)
         if op != "predict":
             if y is None:
@@ -299,12 +301,10 @@ class Model(Layer):
         if class_weight is not None:
             if sample_weight is not None:
                 raise ValueError(f"[{op}] give class_weight or sample_weight, not both (Keras refuses both)")
-            sample_weight = _as_sample_weight(
-                sources.class_weights_for(y, class_weight, op), count, self.device, op
-            )
-        counts = {
-            name: structure.num_samples(v) for name, v in (("x", x), ("y", y)) if v is not None
-        } | {f"x leaf {i}": int(a.shape[0]) for i, a in enumerate(structure.leaves(x))}
+            sample_weight = _as_sample_weight(sources.class_weights_for(y, class_weight, op), count, self.device, op)
+        counts = {name: structure.num_samples(v) for name, v in (("x", x), ("y", y)) if v is not None} | {
+            f"x leaf {i}": int(a.shape[0]) for i, a in enumerate(structure.leaves(x))
+        }
         counts |= {f"y leaf {i}": int(a.shape[0]) for i, a in enumerate(structure.leaves(y))} if y is not None else {}
         if len(set(counts.values())) > 1:
             if "y" in counts and counts["x"] != counts["y"]:
@@ -421,11 +421,12 @@ class Model(Layer):
             batches.close()
 
     def _fit_loop(self, batches, class_weight, streamed, epochs, verbose, callbacks, initial_epoch, validation):
+        if streamed:
+            first = batches.peek()
+            if first is None:
+                raise ValueError("[fit] the data yielded no batch")
         if not self.built:
             if streamed:
-                first = batches.peek()
-                if first is None:
-                    raise ValueError("[fit] the data yielded no batch")
                 self._build_on(self._prepare_batch(first, "fit")[0])
             else:
                 self._build_on(batches.source.x)
@@ -453,9 +454,7 @@ class Model(Layer):
             logs.update(epoch_logs)
             if validation_data is not None and _validation_due(validation_freq, epoch):
                 val_x, val_y, val_weight = validation_data
-                val = self._evaluate(
-                    val_x, val_y, validation_batch_size, 0, val_weight, validation_steps, cbs, "fit"
-                )
+                val = self._evaluate(val_x, val_y, validation_batch_size, 0, val_weight, validation_steps, cbs, "fit")
                 logs.update({f"val_{k}": v for k, v in val.items()})
                 self.train()
             logs = self.distribute.agree(logs)
@@ -621,7 +620,7 @@ class Model(Layer):
         verbose = _verbosity(verbose, "predict")
         steps = _optional_positive(steps, "predict", "steps")
         if sources.is_stream(x) and batch_size is not None:
-            raise ValueError(f"[predict] batch_size must not be given when x is a {type(x).__name__}")
+            raise ValueError(f"[predict] batch_size must not be given when x is {sources.kind_of(x)}")
         source, streamed = self._data_source("predict", x, None, batch_size, None, None, False, Strategy())
         batches = sources.EpochIterator(source, steps, "predict")
         cbs = callbacks_mod.CallbackList(list(callbacks or []), self, {"verbose": verbose, "steps": steps})
@@ -692,7 +691,7 @@ class Model(Layer):
     def _one_batch(self, op, x, y, sample_weight, class_weight):
         source, streamed = self._data_source(op, x, y, None, sample_weight, class_weight, False, Strategy())
         if streamed:
-            raise ValueError(f"[{op}] x must be arrays (one batch), got a {type(x).__name__}")
+            raise ValueError(f"[{op}] x must be arrays (one batch), got {sources.kind_of(x)}")
         return source.x, source.y, source.sample_weight
 
     def _on_batch_result(self, logs: dict, count: int, return_dict: bool):

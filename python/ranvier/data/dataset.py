@@ -71,8 +71,7 @@ class Dataset:
         counts = {int(a.shape[0]) for a in structure.leaves(tensors)}
         if len(counts) != 1:
             raise ValueError(
-                f"[{op}] every array needs the same number of samples (first axis), got "
-                f"{structure.describe(tensors)}"
+                f"[{op}] every array needs the same number of samples (first axis), got {structure.describe(tensors)}"
             )
         return cls(tensors, counts.pop())
 

@@ -9,6 +9,7 @@ with Keras' ``steps_per_epoch`` semantics.
 
 from __future__ import annotations
 
+import inspect
 import warnings
 
 import numpy as np
@@ -130,11 +131,7 @@ class PyDatasetSource:
 
 def is_list_of_batches(x) -> bool:
     """A list whose items are (x, y) or (x, y, sample_weight) tuples."""
-    return (
-        isinstance(x, list)
-        and len(x) > 0
-        and all(isinstance(b, tuple) and len(b) in (2, 3) for b in x)
-    )
+    return isinstance(x, list) and len(x) > 0 and all(isinstance(b, tuple) and len(b) in (2, 3) for b in x)
 
 
 def is_stream(x) -> bool:
@@ -144,6 +141,19 @@ def is_stream(x) -> bool:
     if structure.is_array(x) or isinstance(x, (list, tuple, dict, str, bytes)):
         return False
     return hasattr(x, "__iter__") or hasattr(x, "__next__")
+
+
+def kind_of(x) -> str:
+    """What a stream is, with its article, for error messages."""
+    if isinstance(x, Dataset):
+        return "a ranvier.data.Dataset"
+    if is_py_dataset(x):
+        return f"a PyDataset ({type(x).__name__})"
+    if is_list_of_batches(x):
+        return "a list of batches"
+    if inspect.isgenerator(x):
+        return "a generator"
+    return f"{'an iterator' if hasattr(x, '__next__') else 'an iterable'} ({type(x).__name__})"
 
 
 def stream_source(x, shuffle: bool, op: str):
