@@ -71,3 +71,13 @@ def test_torch_weights_in_ranvier(capsys):
     assert agreement == 1.0 and max_difference < 1e-4
     out = capsys.readouterr().out
     assert "ranvier test accuracy" in out and "same predictions: 100.00%" in out
+
+
+def test_generator_pipeline_learns_from_every_source(capsys):
+    results = run_example("generator_pipeline.py", "--epochs", "4", "--samples", "2048")
+    out = capsys.readouterr().out
+    assert set(results) == {"generator", "ranvier.data pipeline", "PyDataset, 2 workers"}
+    for name, accuracy in results.items():
+        assert f"{name}: test accuracy {accuracy:.4f}" in out
+        assert accuracy > 0.9, out
+    assert "val_loss" in out  # the Dataset validation ran at the last epoch

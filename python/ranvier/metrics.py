@@ -282,10 +282,12 @@ def _positive_int(value, metric: str, what: str) -> int:
     return int(value)
 
 
-def _thresholds(thresholds, metric: str):
+def _thresholds(thresholds, metric: str, default: float = 0.5):
     """(array of thresholds, whether one was given as a plain number)."""
     single = thresholds is None or np.ndim(thresholds) == 0
-    values = np.atleast_1d(np.asarray(0.5 if thresholds is None else thresholds, np.float64))
+    if thresholds is None:
+        return np.array([default]), True
+    values = np.atleast_1d(np.asarray(thresholds, np.float64))
     if values.ndim != 1 or not np.all((values >= 0) & (values <= 1)):
         raise ValueError(f"[{metric}] thresholds must be numbers in [0, 1], got {thresholds!r}")
     return values, single
@@ -338,8 +340,10 @@ class _ConfusionMetric(Metric):
     def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
         super().__init__(name, dtype)
         metric = type(self).__name__
-        self.thresholds, self._single = _thresholds(thresholds, metric)
         self.top_k = None if top_k is None else _positive_int(top_k, metric, "top_k")
+        # Keras: 0.5 by default, but with top_k every one of the k best counts as predicted positive
+        self._default_thresholds = thresholds is None
+        self.thresholds, self._single = _thresholds(thresholds, metric, 0.5 if top_k is None else -np.inf)
         self.class_id = None if class_id is None else int(class_id)
         self._add_state("true_positives", len(self.thresholds))
         self._add_state("false_positives", len(self.thresholds))
@@ -357,13 +361,14 @@ class _ConfusionMetric(Metric):
         return float(values[0]) if self._single else values
 
     def get_config(self) -> dict:
-        thresholds = None if self._single and self.thresholds[0] == 0.5 else self.thresholds.tolist()
+        thresholds = None if self._default_thresholds else self.thresholds.tolist()
         return {**super().get_config(), "thresholds": thresholds, "top_k": self.top_k, "class_id": self.class_id}
 
 
 class Precision(_ConfusionMetric):
     """tp / (tp + fp) at ``thresholds`` (default 0.5; a list gives one value each), 0 when nothing is
-    predicted positive. ``class_id`` picks one column, ``top_k`` counts only each row's k best."""
+    predicted positive. ``class_id`` picks one column, ``top_k`` counts only each row's k best (all of
+    them positive unless thresholds are given)."""
 
     def result(self):
         return self._out(_divide_no_nan(self.true_positives, self.true_positives + self.false_positives))
