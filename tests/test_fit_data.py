@@ -501,3 +501,55 @@ def test_evaluate_and_predict_refuse_like_fit():
         model.predict(iter([np.ones((2, FEATURES))]), batch_size=2)
     with pytest.raises(ValueError, match=r"\[train_on_batch\] x must be arrays"):
         model.train_on_batch(iter([(np.ones((2, FEATURES)), np.ones(2))]))
+
+
+def test_weighted_fused_cross_entropy_trains_as_the_plain_one():
+    """The fused softmax cross-entropy (Sequential ending in softmax) and the plain one on probabilities
+    take the same weighted steps."""
+
+    class Plain(ranvier.Model):  # no _last_layer: compile does not fuse
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def call(self, x):
+            return self.inner(x)
+
+    x, y = data()
+    w = np.random.default_rng(4).uniform(0, 3, N).astype(np.float32)
+    fused = classifier()
+    plain = Plain(classifier())
+    plain.compile(optimizer=ranvier.optimizers.SGD(learning_rate=0.1), loss="sparse_categorical_crossentropy")
+    assert fused._fused_loss is not None and plain._fused_loss is None
+    for model in (fused, plain):
+        model.fit(x, y, sample_weight=w, batch_size=BATCH, epochs=2, shuffle=False, verbose=0)
+    assert_same_weights(plain.get_weights(), fused.get_weights())
+    assert not np.allclose(fused.get_weights()[0], array_fit_weights(x, y)[0])
+
+
+@pytest.mark.parametrize(
+    "name,kind",
+    [
+        ("SparseCategoricalCrossentropy", "labels"),
+        ("CategoricalCrossentropy", "onehot"),
+        ("MeanSquaredError", "onehot"),
+        ("BinaryCrossentropy", "binary"),
+    ],
+)
+def test_weighted_losses_match_keras(name, kind):
+    pytest.importorskip("torch")
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    rng = np.random.default_rng(6)
+    probs = rng.uniform(0.05, 1, (9, CLASSES)).astype(np.float32)
+    probs /= probs.sum(1, keepdims=True)
+    labels = rng.integers(0, CLASSES, 9)
+    y = {"labels": labels, "onehot": np.eye(CLASSES, dtype=np.float32)[labels]}.get(kind)
+    if kind == "binary":
+        y = rng.integers(0, 2, (9, CLASSES)).astype(np.float32)
+    w = rng.uniform(0, 2, 9).astype(np.float32)
+    ours = getattr(losses, name)()(y, ranvier.tensor(probs), sample_weight=w).item()
+    theirs = float(getattr(keras.losses, name)()(y, probs, sample_weight=w))
+    assert ours == pytest.approx(theirs, rel=1e-5)

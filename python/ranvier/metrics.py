@@ -19,11 +19,13 @@ import re
 
 import numpy as np
 
+from ranvier.tensor import Tensor
+
 EPSILON = 1e-7  # Keras' backend.epsilon()
 
 
 def _np(a) -> np.ndarray:
-    if hasattr(a, "data") and type(a).__name__ == "Tensor":
+    if isinstance(a, Tensor):
         a = a.data
     return a.get() if hasattr(a, "get") else np.asarray(a)
 
@@ -259,7 +261,7 @@ class MeanAbsoluteError(MeanMetricWrapper):
         super().__init__(absolute_errors, name, dtype)
 
 
-class Accuracy(MeanMetricWrapper):
+class LossMatchedAccuracy(MeanMetricWrapper):
     """What ``metrics=["accuracy"]`` means, chosen at the first batch as Keras does: binary for binary
     cross-entropy or one output unit, sparse for integer labels (or sparse cross-entropy), else categorical."""
 
@@ -584,7 +586,7 @@ def get(metric, loss_name: str = "") -> Metric:
         return metric
     if isinstance(metric, str):
         if metric in ("accuracy", "acc"):
-            return Accuracy(name=metric, loss_name=loss_name)
+            return LossMatchedAccuracy(name=metric, loss_name=loss_name)
         if metric not in _BY_NAME:
             known = ", ".join(["accuracy", *sorted(n for n in _BY_NAME if n.islower())])
             raise ValueError(f"[compile] unknown metric {metric!r}; known: {known} (and the class names)")
