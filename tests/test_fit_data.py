@@ -464,12 +464,16 @@ def test_fit_verbose_2_prints_one_line_per_epoch(capsys):
         ({"x": np.ones((4, FEATURES)), "y": np.ones(4), "steps_per_epoch": 0}, ValueError, r"\[fit\] steps_per_epoch"),
         ({"x": np.ones((4, FEATURES)), "y": np.ones(4), "validation_freq": 0}, ValueError, r"\[fit\] validation_freq"),
         ({"x": np.ones((4, FEATURES)), "y": np.ones(4), "verbose": 3}, ValueError, r"\[fit\] verbose must be"),
-        ({"x": [np.ones((4, 2)), np.ones((3, 2))], "y": np.ones(4)}, ValueError, r"\[fit\] every array needs the same"),
+        (
+            {"x": [np.ones((4, 2)), np.ones((3, 2))], "y": np.ones(4)},
+            ValueError,
+            r"\[fit\] every array of x needs the same number of samples, got \[array of shape \(4, 2\), array",
+        ),
         ({"x": "gen_x_only"}, ValueError, r"\[fit\] a batch holds x only"),
         ({"x": "gen_bad_tuple"}, ValueError, r"\[fit\] each batch must be x, \(x,\), \(x, y\) or \(x, y, sample_w"),
         ({"x": "gen_empty"}, ValueError, r"\[fit\] the data yielded no batch"),
         ({"x": Batches(np.ones((4, 5)), np.ones(4), use_multiprocessing=True)}, ValueError, r"use_multiprocessing"),
-        ({"x": 3.5, "y": np.ones(4)}, ValueError, r"\[fit\]"),
+        ({"x": 3.5, "y": np.ones(4)}, ValueError, r"\[fit\] x needs a first \(sample\) axis"),
     ],
 )
 def test_fit_refuses_data_that_does_not_fit(kwargs, error, message):

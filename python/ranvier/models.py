@@ -75,6 +75,18 @@ def _as_sample_weight(sample_weight, count: int | None, device: str, op: str):
     return w.astype(np.float32)
 
 
+def _sample_count(data, op: str, what: str) -> int:
+    """The number of samples every leaf of ``data`` holds (a ValueError if they differ or have no axis)."""
+    counts = [int(a.shape[0]) if a.ndim else None for a in structure.leaves(data)]
+    if None in counts:
+        raise ValueError(f"[{op}] {what} needs a first (sample) axis, got {structure.describe(data)}")
+    if len(set(counts)) > 1:
+        raise ValueError(
+            f"[{op}] every array of {what} needs the same number of samples, got {structure.describe(data)}"
+        )
+    return counts[0]
+
+
 def _warn_non_finite(op: str, loss: float, where: str, stacklevel: int) -> None:
     warnings.warn(
         f"[{op}] the loss is {loss} at {where}: the weights or the data hold NaN/inf (check the data, "
@@ -287,9 +299,7 @@ class Model(Layer):
             return sources.stream_source(x, shuffle, op), True
         batch_size = 32 if batch_size is None else _optional_positive(batch_size, op, "batch_size")
         x = _as_model_input(self, x, op)
-        if any(a.ndim == 0 for a in structure.leaves(x)):
-            raise ValueError(f"[{op}] x needs a first (sample) axis, got {structure.describe(x)}")
-        count = structure.num_samples(x)
+        count = _sample_count(x, op, "x")
         if op != "predict":
             if y is None:
                 raise ValueError(
@@ -297,21 +307,15 @@ class Model(Layer):
                     "(or give a generator/Dataset that yields (x, y) batches)"
                 )
             y = _as_targets(y, self.device, op)
+            if _sample_count(y, op, "y") != count:
+                raise ValueError(f"[{op}] x has {count} samples but y has {structure.num_samples(y)}")
+        if count == 0:
+            raise ValueError(f"[{op}] x has no samples")
         sample_weight = _as_sample_weight(sample_weight, count, self.device, op)
         if class_weight is not None:
             if sample_weight is not None:
                 raise ValueError(f"[{op}] give class_weight or sample_weight, not both (Keras refuses both)")
             sample_weight = _as_sample_weight(sources.class_weights_for(y, class_weight, op), count, self.device, op)
-        counts = {name: structure.num_samples(v) for name, v in (("x", x), ("y", y)) if v is not None} | {
-            f"x leaf {i}": int(a.shape[0]) for i, a in enumerate(structure.leaves(x))
-        }
-        counts |= {f"y leaf {i}": int(a.shape[0]) for i, a in enumerate(structure.leaves(y))} if y is not None else {}
-        if len(set(counts.values())) > 1:
-            if "y" in counts and counts["x"] != counts["y"]:
-                raise ValueError(f"[{op}] x has {counts['x']} samples but y has {counts['y']}")
-            raise ValueError(f"[{op}] every array needs the same number of samples, got {counts}")
-        if count == 0:
-            raise ValueError(f"[{op}] x has no samples")
         return sources.ArraySource(x, y, sample_weight, batch_size, shuffle, strategy), False
 
     def _prepare_batch(self, batch, op: str, class_weight=None, shard: bool = False):
