@@ -211,3 +211,16 @@ def test_matches_keras(name, kwargs, true_key, pred_key, weighted):
         theirs.update_state(case[true_key][part], case[pred_key][part], w)
         ours.update_state(case[true_key][part], case[pred_key][part], w)
     np.testing.assert_allclose(ours.result(), np.asarray(theirs.result()), rtol=1e-5, atol=1e-6)
+
+
+def test_compiled_metrics_survive_save_and_load(tmp_path):
+    model = frozen_binary_model()
+    model.fit(np.ones((4, 4), np.float32), np.array([0, 1, 1, 0], np.float32), verbose=0)
+    model.save(tmp_path / "m.safetensors")
+    loaded = ranvier.load_model(tmp_path / "m.safetensors")
+    assert [type(m).__name__ for m in loaded.metrics] == [type(m).__name__ for m in model.metrics]
+    assert [m.name for m in loaded.metrics] == ["accuracy", "auc", "precision", "r"]
+    model.compile(loss="mse", metrics=[metrics.F1Score(average="macro", threshold=0.4), metrics.AUC(curve="PR")])
+    model.save(tmp_path / "m.safetensors")
+    loaded = ranvier.load_model(tmp_path / "m.safetensors")
+    assert [m.get_config() for m in loaded.metrics] == [m.get_config() for m in model.metrics]

@@ -409,8 +409,9 @@ class AUC(Metric):
             raise ValueError(
                 f"[AUC] summation_method must be 'interpolation', 'minoring' or 'majoring', got {summation_method!r}"
             )
+        self._given_thresholds = None if thresholds is None else sorted(float(t) for t in np.atleast_1d(thresholds))
         if thresholds is not None:
-            inner = sorted(float(t) for t in np.atleast_1d(thresholds))
+            inner = self._given_thresholds
         else:
             if isinstance(num_thresholds, bool) or not isinstance(num_thresholds, int) or num_thresholds < 2:
                 raise ValueError(f"[AUC] num_thresholds must be an integer > 1, got {num_thresholds!r}")
@@ -418,7 +419,7 @@ class AUC(Metric):
         self.thresholds = np.array([0.0 - EPSILON] + inner + [1.0 + EPSILON])
         self.num_thresholds = len(self.thresholds)
         self.curve, self.summation_method = curve, summation_method
-        self.multi_label, self.from_logits = bool(multi_label), bool(from_logits)
+        self.multi_label, self.from_logits, self.num_labels = bool(multi_label), bool(from_logits), num_labels
         self.label_weights = None if label_weights is None else np.asarray(label_weights, np.float64)
         shape = (self.num_thresholds, num_labels) if multi_label and num_labels else (self.num_thresholds,)
         for n in ("true_positives", "false_positives", "true_negatives", "false_negatives"):
@@ -481,7 +482,10 @@ class AUC(Metric):
             "num_thresholds": self.num_thresholds,
             "curve": self.curve,
             "summation_method": self.summation_method,
+            "thresholds": self._given_thresholds,
             "multi_label": self.multi_label,
+            "num_labels": self.num_labels,
+            "label_weights": None if self.label_weights is None else self.label_weights.tolist(),
             "from_logits": self.from_logits,
         }
 
@@ -551,6 +555,11 @@ class FBetaScore(Metric):
 class F1Score(FBetaScore):
     def __init__(self, average=None, threshold=None, name: str = "f1_score", dtype=None):
         super().__init__(average=average, beta=1.0, threshold=threshold, name=name, dtype=dtype)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        del config["beta"]  # always 1 (Keras leaves it out too)
+        return config
 
 
 _CLASSES = {

@@ -35,6 +35,7 @@ _LOSSES = {
         losses.SparseCategoricalCrossentropy,
     )
 }
+_METRICS = dict(metrics._CLASSES)
 _OPTIMIZERS = {cls.__name__: cls for cls in (optimizers.SGD, optimizers.Adam, optimizers.AdamW, optimizers.RMSprop)}
 
 
@@ -86,13 +87,19 @@ def _compile_state(model) -> dict:
 
 
 def _metric_spec(metric):
-    """A built-in metric by its name (or class name when renamed); a user function through custom_objects."""
+    """A built-in metric by its name when that rebuilds it, else by class and config; a user function or
+    class through custom_objects."""
     if type(metric) is metrics.MeanMetricWrapper or type(metric).__module__ != "ranvier.metrics":
         return {"function": metric.name}
+    if isinstance(metric, metrics.LossMatchedAccuracy):
+        return metric.name
     try:
-        return metric.name if type(metrics.get(metric.name)) is type(metric) else type(metric).__name__
+        by_name = metrics.get(metric.name)
     except ValueError:
-        return type(metric).__name__
+        by_name = None
+    if type(by_name) is type(metric) and by_name.get_config() == metric.get_config():
+        return metric.name
+    return _object_spec(metric)
 
 
 def _object_spec(obj) -> dict:
@@ -288,17 +295,14 @@ def _restore_compile(model, state, tensors: dict, custom_objects: dict, path) ->
         loss = _build(loss, _LOSSES, losses.Loss, (bool, str), custom_objects, "loss", path)
     if not isinstance(state["metrics"], list):
         raise ValueError(f"[load_model] {path}: 'metrics' must be a list, got {state['metrics']!r:.200}")
-    metrics = [
-        _custom_function(m["function"], custom_objects, "metric", path) if isinstance(m, dict) else m
-        for m in state["metrics"]
-    ]
-    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+    compiled_metrics = [_metric(m, custom_objects, path) for m in state["metrics"]]
+    model.compile(optimizer=optimizer, loss=loss, metrics=compiled_metrics)
     optimizer.iterations = iterations
     _restore_slots(model, optimizer, tensors, path)
 
 
 def _build(spec, known: dict, base: type, types: tuple, custom_objects: dict, what: str, path):
-    """An optimizer or loss from ``{"class_name", "config"}``: a known class, or one in custom_objects,
+    """An optimizer, loss or metric from ``{"class_name", "config"}``: a known class, or one in custom_objects,
     given arguments of ``types`` only (numbers finite)."""
     if not (
         isinstance(spec, dict) and isinstance(spec.get("class_name"), str) and isinstance(spec.get("config"), dict)
@@ -321,6 +325,17 @@ def _build(spec, known: dict, base: type, types: tuple, custom_objects: dict, wh
         raise TypeError(f"[load_model] {path}: {what} {name}: {e}") from None
     except ValueError as e:
         raise ValueError(f"[load_model] {path}: {what} {name}: {e}") from None
+
+
+def _metric(spec, custom_objects: dict, path):
+    """A metric from its name, {"function": name} (custom_objects) or {"class_name", "config"}."""
+    if isinstance(spec, dict) and set(spec) == {"function"}:
+        return _custom_function(spec["function"], custom_objects, "metric", path)
+    if isinstance(spec, dict):
+        return _build(
+            spec, _METRICS, metrics.Metric, (bool, str, int, float, list, type(None)), custom_objects, "metric", path
+        )
+    return spec
 
 
 def _custom_function(name, custom_objects: dict, what: str, path):
