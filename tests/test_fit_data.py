@@ -208,6 +208,14 @@ def test_multi_output_targets_each_get_the_loss():
     assert loss == pytest.approx(np.mean((pa - ya) ** 2) + np.mean((pb - yb) ** 2), rel=1e-5)
 
 
+def test_torch_tensors_are_arrays_not_streams():
+    torch = pytest.importorskip("torch")
+    x, y = data()
+    model = classifier()
+    model.fit(torch.from_numpy(x), torch.from_numpy(y), batch_size=BATCH, epochs=2, shuffle=False, verbose=0)
+    assert_same_weights(model.get_weights(), array_fit_weights(x, y))
+
+
 def test_embedding_model_takes_integer_batches_from_a_generator():
     rng = np.random.default_rng(0)
     ids, labels = rng.integers(0, 20, (16, 4)), rng.integers(0, 2, 16).astype(np.float32)
@@ -231,6 +239,19 @@ def test_dataset_shuffles_by_the_library_seed_and_drops_the_remainder():
         np.testing.assert_array_equal(a, b)
     assert all(np.array_equal(b["twice"], 2 * b["x"]) for b in ds)
     assert len(set(np.concatenate(first))) == 8
+
+
+def test_shuffled_dataset_trains_as_shuffled_arrays():
+    """Both draw each epoch's order from ranvier.utils.rng() in the loop's thread, prefetching or not."""
+    x, y = data()
+    model = classifier()
+    ranvier.utils.set_seed(9)
+    model.fit(x, y, batch_size=BATCH, epochs=3, verbose=0)
+    expected = model.get_weights()
+    model = classifier()
+    ranvier.utils.set_seed(9)
+    model.fit(Dataset.from_tensor_slices((x, y)).shuffle().batch(BATCH).prefetch(), epochs=3, verbose=0)
+    assert_same_weights(model.get_weights(), expected)
 
 
 def test_dataset_seed_and_window_shuffle():

@@ -137,8 +137,7 @@ class Dataset:
             return rng.permutation(n)
         return _window_shuffle(n, self._shuffle_buffer, rng)
 
-    def _items(self):
-        order = self._order()
+    def _items(self, order):
         if self._batch_size is None:
             for i in order:
                 yield structure.take(self._tensors, int(i))
@@ -147,9 +146,10 @@ class Dataset:
             yield structure.take(self._tensors, order[start : start + self._batch_size])
 
     def __iter__(self):
+        order = self._order()  # drawn here, in the caller's thread: the library's generator is not shared
         if self._prefetch:
-            return prefetch_mod.prefetch(self._items(), self._prefetch)
-        return self._items()
+            return prefetch_mod.prefetch(self._items(order), self._prefetch)
+        return self._items(order)
 
     def __repr__(self) -> str:
         parts = [f"{self._count} samples of {structure.describe(self._tensors)}"]

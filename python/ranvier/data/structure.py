@@ -9,8 +9,9 @@ from ranvier.tensor import Tensor
 
 
 def is_array(a) -> bool:
-    """An array leaf: NumPy, CuPy or a ranvier Tensor."""
-    return isinstance(a, (np.ndarray, Tensor)) or is_gpu_array(a)
+    """An array leaf: NumPy, CuPy, a ranvier Tensor, or anything NumPy reads as an array (``__array__``:
+    a pandas frame, a CPU torch tensor)."""
+    return isinstance(a, (np.ndarray, Tensor)) or is_gpu_array(a) or hasattr(a, "__array__")
 
 
 def is_nested(x) -> bool:
