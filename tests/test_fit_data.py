@@ -578,3 +578,23 @@ def test_weighted_losses_match_keras(name, kind):
     ours = getattr(losses, name)()(y, ranvier.tensor(probs), sample_weight=w).item()
     theirs = float(getattr(keras.losses, name)()(y, probs, sample_weight=w))
     assert ours == pytest.approx(theirs, rel=1e-5)
+
+
+def test_progress_bar_of_unknown_length_on_a_terminal():
+    import io
+
+    from ranvier.progress import Progbar
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = Terminal()
+    bar = Progbar(None, verbose=1, stream=stream)
+    for step in (1, 2):
+        bar.update(step, {"loss": 0.5})
+        bar._last_draw = 0.0  # draw every update, whatever the clock
+    bar.finish({"loss": 0.25, "f1_score": np.array([0.5, 1.0])})
+    out = stream.getvalue()
+    assert "\r1/Unknown - " in out and "\r2/Unknown - " in out
+    assert "\r2/2 [" in out and "loss: 0.2500 - f1_score: [0.5000, 1.0000]" in out

@@ -50,15 +50,14 @@ class Progbar:
         self.seen = step
         if not self.interactive:
             return
-        if self.steps is None:
-            elapsed = time.perf_counter() - self.start
-            self.stream.write(f"\r{step}/Unknown - {_format_duration(elapsed)}{_format_logs(logs)}\x1b[K")
-            self.stream.flush()
-            return
         now = time.perf_counter()
-        if step < self.steps and now - self._last_draw < 0.05:
+        if (self.steps is None or step < self.steps) and now - self._last_draw < 0.05:
             return  # redraw at most 20 times a second
         self._last_draw = now
+        if self.steps is None:
+            self.stream.write(f"\r{step}/Unknown - {_format_duration(now - self.start)}{_format_logs(logs)}\x1b[K")
+            self.stream.flush()
+            return
         elapsed = now - self.start
         done = int(self.width * step / self.steps)
         bar = "=" * max(done - 1, 0) + (">" if done < self.width else "=") + "." * (self.width - done)
