@@ -598,3 +598,33 @@ def test_progress_bar_of_unknown_length_on_a_terminal():
     out = stream.getvalue()
     assert "\r1/Unknown - " in out and "\r2/Unknown - " in out
     assert "\r2/2 [" in out and "loss: 0.2500 - f1_score: [0.5000, 1.0000]" in out
+
+
+@pytest.mark.parametrize("weighting", ["sample_weight", "class_weight"])
+def test_weighted_fit_matches_keras(weighting):
+    """One epoch of SGD from the same weights lands where Keras 3 lands with the same weights."""
+    pytest.importorskip("torch")
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    x, y = data()
+    kwargs = (
+        {"sample_weight": np.random.default_rng(8).uniform(0, 2, N).astype(np.float32)}
+        if weighting == "sample_weight"
+        else {"class_weight": {0: 0.25, 1: 2.0}}
+    )
+    ours = classifier()
+    theirs = keras.Sequential(
+        [
+            keras.Input((FEATURES,)),
+            keras.layers.Dense(7, activation="tanh"),
+            keras.layers.Dense(CLASSES, activation="softmax"),
+        ]
+    )
+    theirs.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="sparse_categorical_crossentropy")
+    theirs.set_weights(ours.get_weights())
+    ours.fit(x, y, batch_size=BATCH, epochs=1, shuffle=False, verbose=0, **kwargs)
+    theirs.fit(x, y, batch_size=BATCH, epochs=1, shuffle=False, verbose=0, **kwargs)
+    for a, b in zip(ours.get_weights(), theirs.get_weights(), strict=True):
+        np.testing.assert_allclose(a, np.asarray(b), rtol=1e-4, atol=1e-5)
