@@ -3,8 +3,9 @@
 Each synthetic "listing" has 8 numeric features and 24 yes/no tags. One branch
 reads the numbers, another the tags; Concatenate joins them, and two heads
 predict a price (regression, mse) and a category (3 classes, cross-entropy).
-``compile`` takes a loss and a loss weight per output; ``compute_loss`` gives
-their weighted sum, trained here with a PyTorch-style loop.
+``compile`` takes a loss, a loss weight and metrics per output; ``fit`` takes
+the inputs as a dict keyed by the Input names (a list in order works too) and
+logs each output's loss and metrics under Keras 3's names.
 
     python examples/functional_two_inputs.py
 """
@@ -48,23 +49,21 @@ def main(argv=None):
     x_test, y_test = make_data(500, rng)
     model = build_model()
     model.summary()
-    opt = ranvier.optimizers.Adam(model.parameters(), learning_rate=0.005)
-    model.compile(opt, loss={"price": "mse", "kind": "sparse_categorical_crossentropy"}, loss_weights=[0.5, 1.0])
-    batch = 64
-    for epoch in range(args.epochs):
-        order = rng.permutation(args.samples)
-        for start in range(0, args.samples, batch):
-            idx = order[start : start + batch]
-            loss, _ = model.compute_loss([x[0][idx], x[1][idx]], [y[0][idx], y[1][idx]])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        if epoch == args.epochs - 1 or epoch % 5 == 0:
-            print(f"epoch {epoch + 1}: last batch loss {loss.item():.4f}")
-    with ranvier.no_grad():
-        price, kind = model.eval()(x_test)
-    mse = float(np.mean((price.numpy() - y_test[0]) ** 2))
-    accuracy = float(np.mean(kind.numpy().argmax(axis=1) == y_test[1]))
+    model.compile(
+        ranvier.optimizers.Adam(learning_rate=0.005),
+        loss={"price": "mse", "kind": "sparse_categorical_crossentropy"},
+        loss_weights=[0.5, 1.0],
+        metrics={"kind": ["accuracy"]},
+    )
+    history = model.fit(
+        {"numbers": x[0], "tags": x[1]}, {"price": y[0], "kind": y[1]}, batch_size=64, epochs=args.epochs, verbose=0
+    )
+    for epoch in sorted({0, args.epochs // 2, args.epochs - 1}):
+        logs = ", ".join(f"{k} {v[epoch]:.4f}" for k, v in history.history.items())
+        print(f"epoch {epoch + 1}: {logs}")
+    price, kind = model.predict(x_test, verbose=0)
+    mse = float(np.mean((price - y_test[0]) ** 2))
+    accuracy = float(np.mean(kind.argmax(axis=1) == y_test[1]))
     print(f"test price mse: {mse:.4f} (variance {float(np.var(y_test[0])):.4f})")
     print(f"test kind accuracy: {accuracy:.4f}")
     return accuracy, mse

@@ -323,9 +323,19 @@ def test_tensorboard_writes_epoch_and_batch_scalars_and_histograms(tmp_path):
     assert kernel.num == 12 and kernel.sum == pytest.approx(float(model.layers[0].kernel.numpy().sum()), abs=1e-5)
     assert any(tag.startswith("keras") for _, tag, kind, _ in train if kind == "tensor")  # write_graph: the config
     validation = read_events(tmp_path / "validation")
-    assert sorted(tag for _, tag, _, _ in validation) == ["epoch_loss"] * 3 + ["epoch_mae"] * 3
-    for step, tag, _, value in validation:
+    epochs = [(step, tag, value) for step, tag, _, value in validation if tag.startswith("epoch_")]
+    assert sorted(tag for _, tag, _ in epochs) == ["epoch_loss"] * 3 + ["epoch_mae"] * 3
+    for step, tag, value in epochs:
         assert value == pytest.approx(history.history[f"val_{tag[6:]}"][step], rel=1e-6)
+    # as Keras, each validation run also logs its results against the optimizer's step count (4 an epoch)
+    by_iteration = {(step, tag): value for step, tag, _, value in validation if tag.startswith("evaluation_")}
+    assert sorted(by_iteration) == sorted(
+        (4 * (e + 1), f"evaluation_{name}_vs_iterations") for e in range(3) for name in ("loss", "mae")
+    )
+    for e in range(3):
+        assert by_iteration[(4 * (e + 1), "evaluation_loss_vs_iterations")] == pytest.approx(
+            history.history["val_loss"][e], rel=1e-6
+        )
 
 
 def test_tensorboard_steps_per_second(tmp_path):

@@ -67,6 +67,9 @@ def results(tmp_path_factory):
         "check_distributed_data_parallel_wrapper",
         "check_sampler_shards_every_index",
         "check_collectives",
+        "check_epoch_metrics_and_sample_weights_as_one_process",
+        "check_auc_of_the_whole_epoch",
+        "check_generator_batches_split_over_ranks",
     ],
 )
 def test_on_two_ranks(results, check):

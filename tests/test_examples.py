@@ -78,3 +78,13 @@ def test_functional_two_inputs(capsys):
     out = capsys.readouterr().out
     assert f"test kind accuracy: {accuracy:.4f}" in out and "Connected to" in out
     assert accuracy > 0.85 and mse < 0.5, out
+
+
+def test_generator_pipeline_learns_from_every_source(capsys):
+    results = run_example("generator_pipeline.py")  # a few seconds
+    out = capsys.readouterr().out
+    assert set(results) == {"generator", "ranvier.data pipeline", "PyDataset, 2 workers"}
+    for name, accuracy in results.items():
+        assert f"{name}: test accuracy {accuracy:.4f}" in out
+        assert accuracy > 0.9, out
+    assert "val_loss" in out  # the Dataset validation ran at the last epoch

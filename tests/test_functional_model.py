@@ -348,7 +348,7 @@ def test_per_output_loss_is_the_weighted_sum_and_logs_use_keras_names():
     want_price, want_kind = _mse(y[0], price), _sparse_ce(y[1], kind)
     loss, _ = model.compute_loss(x, y)
     assert loss.item() == pytest.approx(2.0 * want_price + 0.5 * want_kind, rel=1e-5)
-    logs = model._logs(loss, model(x), y)
+    logs = model.test_step(x, y)
     assert set(logs) == {"loss", "l_price_loss", "l_kind_loss", "l_price_mae", "l_kind_accuracy"}
     assert logs["l_price_loss"] == pytest.approx(want_price, rel=1e-5)
     assert logs["l_kind_loss"] == pytest.approx(want_kind, rel=1e-5)
@@ -469,6 +469,7 @@ def test_save_and_load_round_trip_with_compile_state(tmp_path):
     assert loaded._output_losses[1][2] == 0.5 and loaded.output_names == ["r_price", "r_kind"]
     loaded._bind_optimizer()
     model._bind_optimizer()
+    model.reset_metrics()  # stateful metrics: the loaded model's start at zero
     assert loaded.train_step(x, y) == pytest.approx(model.train_step(x, y), rel=1e-5)
 
 
@@ -592,3 +593,60 @@ def test_same_functional_model_and_weights_as_keras_give_the_same_predictions():
     x, _ = _data(8)
     for got, want in zip(ours(x), theirs.predict(x, verbose=0)):
         np.testing.assert_allclose(got.numpy(), np.asarray(want), rtol=1e-4, atol=1e-5)
+
+
+# ---- the Keras loop on several inputs and outputs -------------------------------------------------------
+def _compiled_two_by_two(prefix):
+    model, _ = _two_input_two_output(prefix)
+    model.compile(
+        "adam",
+        loss=["mse", "sparse_categorical_crossentropy"],
+        loss_weights=[1.0, 0.5],
+        metrics=[["mae"], ["accuracy"]],
+    )
+    return model
+
+
+def test_fit_evaluate_predict_take_lists_and_dicts_of_arrays():
+    model = _compiled_two_by_two("f_")
+    x, y = _data(40)
+    history = model.fit(x, y, batch_size=8, epochs=2, verbose=0, validation_split=0.25)
+    names = ["loss", "f_price_loss", "f_kind_loss", "f_price_mae", "f_kind_accuracy"]
+    assert list(history.history) == names + [f"val_{n}" for n in names]
+    # the logged epoch metrics are over the whole epoch: evaluate gives them again for the weights it ends with
+    result = model.evaluate(x, y, batch_size=7, verbose=0, return_dict=True)
+    price, kind = model.predict(x, batch_size=9, verbose=0)
+    assert price.shape == (40, 1) and kind.shape == (40, 3)
+    assert result["f_price_mae"] == pytest.approx(float(np.mean(np.abs(price - y[0]))), rel=1e-5)
+    assert result["f_kind_accuracy"] == pytest.approx(float(np.mean(kind.argmax(1) == y[1])))
+    want = _mse(y[0], price) + 0.5 * _sparse_ce(y[1], kind)
+    assert result["loss"] == pytest.approx(want, rel=1e-4)
+    by_name = model.evaluate(
+        {"f_num": x[0], "f_cat": x[1]}, {"f_price": y[0], "f_kind": y[1]}, verbose=0, return_dict=True
+    )
+    assert by_name == pytest.approx(result, rel=1e-5)
+
+
+def test_fit_with_sample_weight_on_several_outputs_weighs_every_output():
+    model = _compiled_two_by_two("")  # _numpy_forward reads the unprefixed layer names
+    x, y = _data(12)
+    weights = np.linspace(0.0, 2.0, 12).astype(np.float32)
+    got = model.evaluate(x, y, sample_weight=weights, batch_size=12, verbose=0, return_dict=True)
+    price, kind = _numpy_forward(model, x)
+    per_price = np.mean((price - y[0]) ** 2, axis=1) * weights
+    per_kind = -np.log(kind[np.arange(12), y[1]]) * weights
+    assert got["price_loss"] == pytest.approx(float(per_price.mean()), rel=1e-4)  # Keras: / batch size
+    assert got["kind_loss"] == pytest.approx(float(per_kind.mean()), rel=1e-4)
+
+
+def test_fit_trains_a_two_input_model_from_a_generator():
+    model = _compiled_two_by_two("g_")
+    x, y = _data(32)
+
+    def batches():
+        for start in range(0, 32, 8):
+            yield [a[start : start + 8] for a in x], [a[start : start + 8] for a in y]
+
+    before = model.evaluate(x, y, verbose=0)
+    model.fit(batches(), epochs=1, verbose=0)
+    assert model.evaluate(x, y, verbose=0)[0] < before[0]

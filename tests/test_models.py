@@ -347,8 +347,8 @@ def test_binary_accuracy_with_flat_labels():
 
     pred = np.array([[0.9], [0.2], [0.7]], np.float32)
     assert metrics.binary_accuracy(np.array([1.0, 0.0, 0.0]), pred) == pytest.approx(2 / 3)
-    name, fn = metrics.get("accuracy", "binary_crossentropy")
-    assert fn(np.array([1, 0, 1]), pred) == 1.0
+    accuracy = metrics.get("accuracy", "binary_crossentropy")
+    assert accuracy(np.array([1, 0, 1]), pred) == 1.0
 
 
 def test_rmsprop_is_keras_default_and_follows_its_formula():

@@ -192,31 +192,42 @@ class Functional(Model):
             losses = [fn for _, fn, _ in self._output_losses]
             self.loss = losses if any(fn is not None for fn in losses) else None  # None: fit asks for a loss
             self._fused_loss = None
-            for i, (_, fn, _) in enumerate(self._output_losses):
+            for i, (name, fn, _) in enumerate(self._output_losses):
                 loss_name = getattr(fn, "name", "")
                 for m in per_output_metrics[i]:
-                    metric_name, metric = metrics_mod.get(m, loss_name)
-                    self._output_metrics.append((i, metric_name, metric))
+                    metric = metrics_mod.get(m, loss_name)
+                    self._output_metrics.append((i, f"{name}_{metric.name}", metric))
+            self._metrics = [metric for _, _, metric in self._output_metrics]
+            keys = [key for _, key, _ in self._output_metrics]
+            if len(set(keys)) != len(keys):
+                raise ValueError(f"[compile] model '{self.name}': metric names must be unique per output, got {keys}")
         return self
 
-    def compute_loss(self, x, y):
+    def _named_metrics(self) -> dict:
+        """Log name -> metric: ``<output>_<metric>`` with several outputs, as Keras 3 names them."""
+        if not self._output_metrics:
+            return super()._named_metrics()
+        return {key: metric for _, key, metric in self._output_metrics}
+
+    def compute_loss(self, x, y, sample_weight=None):
         """(total loss Tensor, predictions) for one batch. x as ``model(x)`` takes it; y one array per
-        output (an array for one output, a list in output order, or a dict keyed by output name).
-        The predictions are the output Tensor for one output, else the model's output structure.
-        The total is sum(loss_weight * loss) over the outputs that have a loss; each output's own
-        (unweighted) loss is kept for the logs in ``_loss_parts``."""
+        output (an array for one output, a list in output order, or a dict keyed by output name);
+        ``sample_weight`` (one per sample) scales every output's loss. The predictions are the output
+        Tensor for one output, else the model's output structure. The total is sum(loss_weight * loss)
+        over the outputs that have a loss; each output's own (unweighted) loss is kept for the logs in
+        ``_loss_parts``."""
         names = self.output_names
         targets = self._targets(y)
         if len(names) == 1:
             name, _, weight = self._output_losses[0] if self._output_losses else (names[0], None, 1.0)
             if self._fused_loss is not None:
                 (logits,) = flatten(self.forward_logits(x))
-                loss = self._fused_loss(targets[0], logits)
+                loss = self._fused_loss(targets[0], logits, sample_weight)
                 with no_grad():
                     preds = get_activation(self._last_layer().activation)(logits)
             else:
                 (preds,) = flatten(self(x))  # outputs=[out] returns a list of one, as Keras
-                loss = self.loss(targets[0], preds)
+                loss = self.loss(targets[0], preds, sample_weight)
             self._loss_parts = [(name, loss)]
             return (loss * weight if weight != 1.0 else loss), preds
         preds = self(x)
@@ -225,7 +236,7 @@ class Functional(Model):
         for (name, fn, weight), target, pred in zip(self._output_losses, targets, outputs):
             if fn is None:
                 continue
-            value = fn(target, pred)
+            value = fn(target, pred, sample_weight)
             self._loss_parts.append((name, value))
             weighted = value * weight if weight != 1.0 else value
             total = weighted if total is None else total + weighted
@@ -250,17 +261,17 @@ class Functional(Model):
                 raise ValueError(f"[{label}] y has no target for output '{name}', which has a loss")
         return [None if t is None else _as_targets(t, self.device, label) for t in given]
 
-    def _logs(self, loss, preds, y) -> dict:
-        """``loss`` (the weighted total); with several outputs also ``<output>_loss`` for each output
-        with a loss and ``<output>_<metric>`` for each metric, as Keras 3 names them."""
+    def compute_metrics(self, x, y, y_pred, sample_weight=None) -> dict:
+        """With several outputs: ``<output>_loss`` for each output with a loss (from the last
+        compute_loss), then ``<output>_<metric>`` for each metric, as Keras 3 names them."""
         if len(self.outputs) == 1:
-            return super()._logs(loss, preds, self._targets(y)[0])
-        logs = {"loss": float(loss.item())}
-        for name, value in self._loss_parts:
-            logs[f"{name}_loss"] = float(value.item())
-        targets, outputs, names = self._targets(y), flatten(preds), self.output_names
-        for i, name, fn in self._output_metrics:
-            logs[f"{names[i]}_{name}"] = fn(targets[i], outputs[i].data)
+            (pred,) = flatten(y_pred)
+            return super().compute_metrics(x, self._targets(y)[0], pred, sample_weight)
+        logs = {f"{name}_loss": float(value.item()) for name, value in self._loss_parts}
+        targets, outputs = self._targets(y), flatten(y_pred)
+        for i, key, metric in self._output_metrics:
+            metric.update_state(targets[i], outputs[i].data, sample_weight)
+            logs[key] = metric.result()
         return logs
 
     # ---- description --------------------------------------------------------------------------------

@@ -6,10 +6,12 @@ kernel; ``Model.compile`` routes a softmax output layer there too.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from ranvier import functional as F
-from ranvier.device import array_module
+from ranvier.device import array_module, is_gpu_array, to_device
 from ranvier.tensor import Tensor
 
 
@@ -21,9 +23,18 @@ class Loss:
             raise ValueError(f"[{type(self).__name__}] reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
         self.reduction = reduction
 
-    def __call__(self, y_true, y_pred) -> Tensor:
+    def __call__(self, y_true, y_pred, sample_weight=None) -> Tensor:
+        """The loss, each sample's loss scaled by ``sample_weight`` when given (Keras 3: the mean divides
+        the weighted sum by the number of loss values, not by the sum of the weights)."""
         _check_keras_order(type(self).__name__, y_true, y_pred)
-        return self.call(_target(y_true, y_pred), y_pred)
+        y_true = _target(y_true, y_pred)
+        if sample_weight is None:
+            return self.call(y_true, y_pred)
+        unreduced = copy.copy(self)
+        unreduced.reduction = "none"
+        per_sample = unreduced.call(y_true, y_pred)
+        weighted = per_sample * _sample_weights(type(self).__name__, sample_weight, per_sample)
+        return _reduce(weighted, self.reduction)
 
     def call(self, y_true, y_pred) -> Tensor:
         raise NotImplementedError
@@ -46,6 +57,30 @@ def _check_keras_order(loss: str, y_true, y_pred) -> None:
             "model's output?) and y_pred is a constant: call loss(targets, model(x)), or use ranvier.nn's "
             "losses (CrossEntropyLoss, MSELoss, BCELoss, BCEWithLogitsLoss), which take PyTorch's (input, target)"
         )
+
+
+def _sample_weights(loss: str, sample_weight, per_sample) -> Tensor:
+    """Weights as a constant float32 Tensor shaped to multiply the unreduced losses: one per sample
+    ((N,) or (N, 1)), or one per loss value."""
+    w = sample_weight.data if isinstance(sample_weight, Tensor) else sample_weight
+    w = w if is_gpu_array(w) else np.asarray(w)
+    if w.dtype.kind not in "biuf":
+        raise TypeError(f"[{loss}] sample_weight must hold numbers, got {w.dtype}")
+    if not isinstance(per_sample, Tensor) or per_sample.ndim == 0:
+        raise ValueError(
+            f"[{loss}] sample_weight needs one loss per sample, but the loss function returned a scalar: "
+            "return per-sample losses (N,) to weight them"
+        )
+    if w.ndim == per_sample.ndim + 1 and w.shape[-1] == 1:
+        w = w[..., 0]
+    if w.ndim < per_sample.ndim:
+        w = w.reshape(w.shape + (1,) * (per_sample.ndim - w.ndim))
+    if w.ndim != per_sample.ndim or any(a not in (1, b) for a, b in zip(w.shape, per_sample.shape)):
+        raise ValueError(
+            f"[{loss}] sample_weight of shape {tuple(np.shape(sample_weight))} does not fit the per-sample "
+            f"losses of shape {per_sample.shape}: give one weight per sample"
+        )
+    return Tensor(to_device(w.astype(np.float32), per_sample.device, loss))
 
 
 def _target(y, like):

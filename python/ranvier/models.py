@@ -15,12 +15,13 @@ import warnings
 
 import numpy as np
 
-from ranvier import activations, saving, utils
+from ranvier import activations, saving
 from ranvier import callbacks as callbacks_mod
 from ranvier import losses as losses_mod
 from ranvier import metrics as metrics_mod
 from ranvier import optimizers as optimizers_mod
-from ranvier.device import array_module, device_of, is_gpu_array, to_device
+from ranvier.data import sources, structure
+from ranvier.device import array_module, is_gpu_array, to_device
 from ranvier.distributed.strategy import Strategy
 from ranvier.layers.base import Layer, layer_from_config, layer_to_config, shape_str
 from ranvier.layers.core import InputLayer
@@ -32,6 +33,8 @@ def _as_array(x, device: str, op: str, what: str):
     """User data as a numeric array on ``device`` (moved before any conversion: uint8 travels light)."""
     if isinstance(x, Tensor):
         x = x.data
+    if x is None:
+        raise ValueError(f"[{op}] {what} is missing (None)")
     if not is_gpu_array(x):
         x = np.asarray(x)
     if x.dtype.kind not in "biuf":
@@ -40,16 +43,49 @@ def _as_array(x, device: str, op: str, what: str):
 
 
 def _as_model_input(model, x, op: str):
-    """x in the dtype the model takes (Layer.input_dtype): float32 features, integer ids left as they are."""
-    x = _as_array(x, model.device, op, "x")
+    """x (an array, or a list/dict of arrays) in the dtype the model takes (Layer.input_dtype): float32
+    features, integer ids left as they are."""
     dtype = np.dtype(model.input_dtype)
-    return x.astype(dtype) if dtype.kind == "f" and x.dtype != dtype else x
+
+    def leaf(a):
+        a = _as_array(a, model.device, op, "x")
+        return a.astype(dtype) if dtype.kind == "f" and a.dtype != dtype else a
+
+    return structure.map_leaves(leaf, x)
 
 
 def _as_targets(y, device: str, op: str):
-    """Targets: floats become float32, integer labels stay."""
-    y = _as_array(y, device, op, "y")
-    return y.astype(np.float32) if y.dtype.kind == "f" and y.dtype != np.float32 else y
+    """Targets (an array, or a list/dict of arrays): floats become float32, integer labels stay."""
+
+    def leaf(a):
+        a = _as_array(a, device, op, "y")
+        return a.astype(np.float32) if a.dtype.kind == "f" and a.dtype != np.float32 else a
+
+    return structure.map_leaves(leaf, y)
+
+
+def _as_sample_weight(sample_weight, count: int | None, device: str, op: str):
+    """Per-sample weights as float32 on ``device``: one per sample ((N,), or (N, T) for sequences)."""
+    if sample_weight is None:
+        return None
+    w = _as_array(sample_weight, device, op, "sample_weight")
+    if w.ndim == 0 or (count is not None and w.shape[0] != count):
+        raise ValueError(
+            f"[{op}] sample_weight needs one weight per sample ({count} samples), got shape {tuple(w.shape)}"
+        )
+    return w.astype(np.float32)
+
+
+def _sample_count(data, op: str, what: str) -> int:
+    """The number of samples every leaf of ``data`` holds (a ValueError if they differ or have no axis)."""
+    counts = [int(a.shape[0]) if a.ndim else None for a in structure.leaves(data)]
+    if None in counts:
+        raise ValueError(f"[{op}] {what} needs a first (sample) axis, got {structure.describe(data)}")
+    if len(set(counts)) > 1:
+        raise ValueError(
+            f"[{op}] every array of {what} needs the same number of samples, got {structure.describe(data)}"
+        )
+    return counts[0]
 
 
 def _warn_non_finite(op: str, loss: float, where: str, stacklevel: int) -> None:
@@ -61,8 +97,44 @@ def _warn_non_finite(op: str, loss: float, where: str, stacklevel: int) -> None:
     )
 
 
-def _num_samples(x) -> int:
-    return int(x.shape[0])
+def _verbosity(verbose, op: str) -> int:
+    """Keras: "auto" is 1 (a bar), 2 one line per epoch, 0 silent."""
+    if verbose == "auto":
+        return 1
+    if isinstance(verbose, bool) or verbose not in (0, 1, 2):
+        raise ValueError(f"[{op}] verbose must be 'auto', 0, 1 or 2, got {verbose!r}")
+    return int(verbose)
+
+
+def _optional_positive(value, op: str, what: str):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"[{op}] {what} must be an integer >= 1 (or None), got {value!r}")
+    return int(value)
+
+
+def _validation_due(validation_freq, epoch: int) -> bool:
+    """Keras: an int n validates every n-th epoch, a list the epochs it names (counted from 1)."""
+    if isinstance(validation_freq, int):
+        return (epoch + 1) % validation_freq == 0
+    return epoch + 1 in validation_freq
+
+
+def _check_validation_freq(validation_freq):
+    if isinstance(validation_freq, bool):
+        raise ValueError(f"[fit] validation_freq must be an integer >= 1 or a list of epochs, got {validation_freq}")
+    if isinstance(validation_freq, (int, np.integer)):
+        if validation_freq < 1:
+            raise ValueError(f"[fit] validation_freq must be an integer >= 1, got {validation_freq}")
+        return int(validation_freq)
+    if isinstance(validation_freq, (list, tuple, set)) and all(
+        isinstance(e, (int, np.integer)) and not isinstance(e, bool) and e >= 1 for e in validation_freq
+    ):
+        return {int(e) for e in validation_freq}
+    raise ValueError(
+        f"[fit] validation_freq must be an integer >= 1 or a list of epoch numbers (from 1), got {validation_freq!r}"
+    )
 
 
 class Model(Layer):
@@ -84,6 +156,7 @@ class Model(Layer):
         self.stop_training = False
         self._initial_epoch = None  # set by BackupAndRestore in on_train_begin; fit starts there
         self._metrics: list = []
+        self._loss_tracker = metrics_mod.Mean(name="loss")
         self._fused_loss = None
         self.distribute = Strategy()
 
@@ -110,6 +183,9 @@ class Model(Layer):
         self.loss = losses_mod.get(loss) if loss is not None else None
         loss_name = getattr(self.loss, "name", "")
         self._metrics = [metrics_mod.get(m, loss_name) for m in (metrics or [])]
+        names = [m.name for m in self._metrics]
+        if len(set(names)) != len(names) or "loss" in names:
+            raise ValueError(f"[compile] metric names must be unique and not 'loss', got {names}")
         self._fused_loss = None
         last = self._last_layer()
         if self.loss is not None and last is not None and getattr(last, "activation", None) in ("softmax", "sigmoid"):
@@ -133,67 +209,239 @@ class Model(Layer):
         if [id(p) for p in self.optimizer.params] != [id(p) for p in params]:
             self.optimizer.set_params(params)
 
-    def compute_loss(self, x, y):
-        """(loss Tensor, predictions) for one batch, through the fused loss when there is one."""
-        if self._fused_loss is not None:
+    def compute_loss(self, x, y, sample_weight=None):
+        """(loss Tensor, predictions) for one batch, through the fused loss when there is one.
+
+        x and y come as the user gave them (an array, or a list/dict of arrays), on the model's device
+        and in its input dtype; ``sample_weight`` (one per sample) scales each sample's loss."""
+        if self._fused_loss is not None and not structure.is_nested(x):
             logits = self.forward_logits(Tensor(x))
-            loss = self._fused_loss(y, logits)
+            loss = self._fused_loss(y, logits, sample_weight)
             with no_grad():
                 preds = activations.get(self._last_layer().activation)(logits)
             return loss, preds
-        preds = self(Tensor(x))
-        return self.loss(y, preds), preds
+        preds = self(x)
+        return self._loss_of(y, preds, sample_weight), preds
 
-    def train_step(self, x, y) -> dict:
-        """One optimizer step on a batch; returns the batch's loss and metrics."""
-        loss, preds = self.compute_loss(x, y)
+    def _loss_of(self, y, preds, sample_weight):
+        """One loss for every output (Keras applies a single loss to each output and sums them)."""
+        loss_fn = self.loss if sample_weight is None else lambda t, p: self.loss(t, p, sample_weight)
+        if isinstance(preds, dict) and isinstance(y, dict):
+            if set(preds) != set(y):
+                raise ValueError(f"[{self.name}] y has keys {sorted(y)} but the model outputs {sorted(preds)}")
+            terms = [loss_fn(y[k], preds[k]) for k in preds]
+        elif isinstance(preds, (list, tuple)) and isinstance(y, (list, tuple)):
+            if len(preds) != len(y):
+                raise ValueError(f"[{self.name}] y holds {len(y)} targets but the model has {len(preds)} outputs")
+            terms = [loss_fn(t, p) for t, p in zip(y, preds)]
+        else:
+            return loss_fn(y, preds)
+        total = terms[0]
+        for term in terms[1:]:
+            total = total + term
+        return total
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None) -> dict:
+        """Update every compiled metric with one batch; returns their results so far."""
+        if not self._metrics:
+            return {}
+        if structure.is_nested(y_pred) or structure.is_nested(y):
+            raise ValueError(
+                f"[{self.name}] compiled metrics need a single output and target; this batch has "
+                f"y {structure.describe(y)} and predictions {structure.describe(y_pred)}"
+            )
+        pred = y_pred.data if isinstance(y_pred, Tensor) else y_pred
+        for metric in self._metrics:
+            metric.update_state(y, pred, sample_weight)
+        return {metric.name: metric.result() for metric in self._metrics}
+
+    def _named_metrics(self) -> dict:
+        """Log name -> compiled metric: the loop logs these metrics' epoch results, not batch means."""
+        return {m.name: m for m in self._metrics}
+
+    @property
+    def metrics(self) -> list:
+        """The compiled metrics (``Metric`` objects)."""
+        return list(self._metrics)
+
+    def reset_metrics(self) -> None:
+        """Zero every compiled metric and the running loss of ``train_on_batch``/``test_on_batch``."""
+        for metric in self._metrics:
+            metric.reset_state()
+        self._loss_tracker.reset_state()
+
+    def train_step(self, x, y, sample_weight=None) -> dict:
+        """One optimizer step on a batch; returns the batch's loss and the metrics' results so far."""
+        loss, preds = self.compute_loss(x, y) if sample_weight is None else self.compute_loss(x, y, sample_weight)
         self.optimizer.zero_grad()
         if loss.requires_grad:  # else every weight is frozen
             loss.backward()
             self.optimizer.step()
-        return self._logs(loss, preds, y)
+        return {"loss": float(loss.item()), **self.compute_metrics(x, y, preds, sample_weight)}
 
-    def _logs(self, loss, preds, y) -> dict:
-        logs = {"loss": float(loss.item())}
-        for name, fn in self._metrics:
-            logs[name] = fn(y, preds.data)
-        return logs
+    def test_step(self, x, y, sample_weight=None) -> dict:
+        """Loss and metrics on one batch, without training (evaluate runs it under no_grad)."""
+        loss, preds = self.compute_loss(x, y) if sample_weight is None else self.compute_loss(x, y, sample_weight)
+        return {"loss": float(loss.item()), **self.compute_metrics(x, y, preds, sample_weight)}
 
+    def predict_step(self, x):
+        """The outputs for one batch: an array, or the model's list/dict of arrays."""
+        out = self(x)
+        return structure.map_leaves(lambda t: t.data if isinstance(t, Tensor) else t, out)
+
+    # ---- data ------------------------------------------------------------------------------------
+    def _data_source(self, op, x, y, batch_size, sample_weight, class_weight, shuffle, strategy):
+        """A batch source for any form of data (see ranvier.data.sources), refusing what does not fit."""
+        if x is None:
+            raise ValueError(f"[{op}] x is missing: give arrays, a generator, a ranvier.data.Dataset or a PyDataset")
+        if sources.is_stream(x) and not (isinstance(x, list) and y is not None):
+            for name, value in (("y", y), ("sample_weight", sample_weight), ("batch_size", batch_size)):
+                if value is not None:
+                    raise ValueError(
+                        f"[{op}] {name} must not be given when x is {sources.kind_of(x)}: it yields its own "
+                        "batches of (x, y) or (x, y, sample_weight)"
+                    )
+            return sources.stream_source(x, shuffle, op), True
+        batch_size = 32 if batch_size is None else _optional_positive(batch_size, op, "batch_size")
+        x = _as_model_input(self, x, op)
+        count = _sample_count(x, op, "x")
+        if op != "predict":
+            if y is None:
+                raise ValueError(
+                    f"[{op}] y is missing: x is {structure.describe(x)}, so the targets must be given as y "
+                    "(or give a generator/Dataset that yields (x, y) batches)"
+                )
+            y = _as_targets(y, self.device, op)
+            if _sample_count(y, op, "y") != count:
+                raise ValueError(f"[{op}] x has {count} samples but y has {structure.num_samples(y)}")
+        if count == 0:
+            raise ValueError(f"[{op}] x has no samples")
+        sample_weight = _as_sample_weight(sample_weight, count, self.device, op)
+        if class_weight is not None:
+            if sample_weight is not None:
+                raise ValueError(f"[{op}] give class_weight or sample_weight, not both (Keras refuses both)")
+            sample_weight = _as_sample_weight(sources.class_weights_for(y, class_weight, op), count, self.device, op)
+        return sources.ArraySource(x, y, sample_weight, batch_size, shuffle, strategy), False
+
+    def _prepare_batch(self, batch, op: str, class_weight=None, shard: bool = False):
+        """A streamed batch as train_step takes it: (x, y, sample_weight) on the model's device, class
+        weights applied, and (in a data-parallel fit) this rank's piece of it."""
+        xb, yb, swb = sources.unpack_batch(batch, op)
+        if xb is None:
+            raise ValueError(f"[{op}] a batch has no x (None)")
+        xb = _as_model_input(self, xb, op)
+        count = structure.num_samples(xb)
+        if op != "predict":
+            if yb is None:
+                raise ValueError(f"[{op}] a batch holds x only: yield (x, y) or (x, y, sample_weight) to train on it")
+            yb = _as_targets(yb, self.device, op)
+            if structure.num_samples(yb) != count:
+                raise ValueError(f"[{op}] a batch's x has {count} samples but its y has {structure.num_samples(yb)}")
+            swb = _as_sample_weight(swb, count, self.device, op)
+            if class_weight is not None:
+                if swb is not None:
+                    raise ValueError(f"[{op}] give class_weight or per-batch sample weights, not both")
+                swb = _as_sample_weight(sources.class_weights_for(yb, class_weight, op), count, self.device, op)
+        if shard:
+            piece = self.distribute.shard_batch(np.arange(count))
+            if len(piece) != count:
+                idx = to_device(piece, self.device)
+                xb, yb, swb = structure.take(xb, idx), structure.take(yb, idx), structure.take(swb, idx)
+        return xb, yb, swb
+
+    def _build_on(self, x) -> None:
+        """Create the weights from a batch's first sample (a model with several inputs builds by a call)."""
+        if not structure.is_nested(x):
+            self.build_for(x.shape[1:])
+            return
+        was_training = self.training
+        self.eval()
+        try:
+            with no_grad():
+                self(structure.take(x, slice(0, 1)))
+        finally:
+            self.train(was_training)
+
+    # ---- fit / evaluate / predict --------------------------------------------------------------
     def fit(
         self,
-        x,
+        x=None,
         y=None,
-        batch_size: int = 32,
+        batch_size: int | None = None,
         epochs: int = 1,
         verbose="auto",
         callbacks=None,
         validation_split: float = 0.0,
         validation_data=None,
         shuffle: bool = True,
+        class_weight: dict | None = None,
+        sample_weight=None,
         initial_epoch: int = 0,
+        steps_per_epoch: int | None = None,
+        validation_steps: int | None = None,
+        validation_batch_size: int | None = None,
+        validation_freq=1,
         device: str | None = None,
     ):
         """Train for ``epochs``; returns a ``History`` whose ``history`` maps each log name to a list per epoch.
 
-        x may hold any numbers: it is moved to the model's device and converted
-        once to the compute dtype float32 (uint8 images, float64, float16, int
-        and bool features alike), as Keras does; a model whose first layer takes
-        ids (``Embedding``, see ``Layer.input_dtype``) gets integers unchanged.
-        y keeps integer labels and converts floats to float32. A non-finite loss
-        raises a RuntimeWarning naming the epoch and batch, once per epoch;
+        x: arrays (NumPy/CuPy, or a list/dict of them for several inputs) with y (likewise for several
+        outputs) in batches of ``batch_size`` (default 32); or data that yields its own batches of x,
+        (x, y) or (x, y, sample_weight): a generator or any iterable, a list of such tuples, a
+        ``ranvier.data.Dataset`` or a ``PyDataset`` (see ``ranvier.data``). x is moved to the model's
+        device and converted once to the compute dtype float32 (uint8 images, float64, int and bool
+        features alike), as Keras does; a model whose first layer takes ids (``Embedding``) gets
+        integers unchanged. y keeps integer labels and converts floats to float32.
+
+        ``sample_weight`` (one per sample) or ``class_weight`` ({class: weight}) scales each sample's
+        loss and metrics. ``steps_per_epoch`` makes an epoch that many batches (each epoch goes on
+        where the last stopped); without it an epoch is one pass over the data (a generator's one pass
+        is all it has). ``validation_freq``: validate every n-th epoch, or at the epochs listed. A
+        non-finite loss raises a RuntimeWarning naming the epoch and batch, once per epoch;
         ``callbacks.TerminateOnNaN()`` stops training there instead.
         """
         if device is not None:
             self.to(device)
-        if batch_size < 1:
-            raise ValueError(f"[fit] batch_size must be >= 1, got {batch_size}")
-        x, y, validation_data = self._fit_data(x, y, validation_split, validation_data)
-        verbose = 1 if verbose == "auto" else int(verbose)
+        verbose = _verbosity(verbose, "fit")
+        steps_per_epoch = _optional_positive(steps_per_epoch, "fit", "steps_per_epoch")
+        validation_steps = _optional_positive(validation_steps, "fit", "validation_steps")
+        validation_batch_size = _optional_positive(validation_batch_size, "fit", "validation_batch_size")
+        validation_freq = _check_validation_freq(validation_freq)
+        sources.check_class_weight(class_weight, "fit")
+        if self.optimizer is None or self.loss is None:
+            raise RuntimeError(f"[{self.name}] call compile(optimizer=..., loss=...) before fit/evaluate")
+        source, streamed = self._data_source(
+            "fit", x, y, batch_size, sample_weight, class_weight, shuffle, self.distribute
+        )
+        source, validation_data = self._split_validation(source, streamed, validation_split, validation_data)
+        batches = sources.EpochIterator(source, steps_per_epoch, "fit")
+        try:
+            return self._fit_loop(
+                batches,
+                class_weight if streamed else None,
+                streamed,
+                epochs,
+                verbose,
+                callbacks,
+                initial_epoch,
+                (validation_data, validation_steps, validation_batch_size or batch_size, validation_freq),
+            )
+        finally:
+            batches.close()
+
+    def _fit_loop(self, batches, class_weight, streamed, epochs, verbose, callbacks, initial_epoch, validation):
+        if streamed:
+            first = batches.peek()
+            if first is None:
+                raise ValueError("[fit] the data yielded no batch")
         if not self.built:
-            self.build_for(x.shape[1:])
+            if streamed:
+                self._build_on(self._prepare_batch(first, "fit")[0])
+            else:
+                self._build_on(batches.source.x)
         self._bind_optimizer()
         callbacks, verbose = self.distribute.begin_fit(self, list(callbacks or []), verbose)
-        steps = -(-_num_samples(x) // batch_size)
+        steps = batches.steps
         cbs = callbacks_mod.CallbackList(
             callbacks,
             add_history=True,
@@ -203,6 +451,7 @@ class Model(Layer):
             steps=steps,
             verbose=verbose,
         )
+        validation_data, validation_steps, validation_batch_size, validation_freq = validation
         self.stop_training = False
         self.train()
         cbs.on_train_begin()
@@ -210,9 +459,14 @@ class Model(Layer):
         for epoch in range(initial_epoch, epochs):
             logs: dict = {}
             cbs.on_epoch_begin(epoch, logs)
-            logs.update(self._train_epoch(x, y, batch_size, shuffle, cbs, f"epoch {epoch + 1}/{epochs}"))
-            if validation_data is not None:
-                val = self.evaluate(*validation_data, batch_size=batch_size, verbose=0, return_dict=True)
+            epoch_logs = self._train_epoch(batches, class_weight, streamed, cbs, f"epoch {epoch + 1}/{epochs}")
+            if batches.ran_dry:  # a generator used up by earlier epochs: Keras stops here
+                self.stop_training = True
+                break
+            logs.update(epoch_logs)
+            if validation_data is not None and _validation_due(validation_freq, epoch):
+                val_x, val_y, val_weight = validation_data
+                val = self._evaluate(val_x, val_y, validation_batch_size, 0, val_weight, validation_steps, cbs, "fit")
                 logs.update({f"val_{k}": v for k, v in val.items()})
                 self.train()
             logs = self.distribute.agree(logs)
@@ -223,98 +477,251 @@ class Model(Layer):
         self.eval()
         return self.history
 
-    def _fit_data(self, x, y, validation_split: float, validation_data):
-        """(x, y, validation_data) as arrays on the model's device; a split takes the last samples, as Keras."""
-        x, y = _as_model_input(self, x, "fit"), _as_targets(y, self.device, "fit")
-        if _num_samples(x) != _num_samples(y):
-            raise ValueError(f"[fit] x has {_num_samples(x)} samples but y has {_num_samples(y)}")
-        if validation_data is None and validation_split:
-            if not 0 < validation_split < 1:
-                raise ValueError(f"[fit] validation_split must be in (0, 1), got {validation_split}")
-            split = int(_num_samples(x) * (1 - validation_split))
-            x, y, validation_data = x[:split], y[:split], (x[split:], y[split:])
+    def _split_validation(self, source, streamed, validation_split, validation_data):
+        """(training source, (x_val, y_val, sample_weight_val) or None); a split takes the last samples of
+        arrays, before any shuffle, as Keras."""
         if validation_data is not None:
-            validation_data = (
-                _as_model_input(self, validation_data[0], "fit"),
-                _as_targets(validation_data[1], self.device, "fit"),
+            if isinstance(validation_data, tuple) and len(validation_data) in (2, 3):
+                return source, tuple(validation_data) + (None,) * (3 - len(validation_data))
+            if sources.is_stream(validation_data):
+                return source, (validation_data, None, None)
+            raise ValueError(
+                "[fit] validation_data must be (x_val, y_val), (x_val, y_val, sample_weight_val), a generator, "
+                f"a ranvier.data.Dataset or a PyDataset; got {type(validation_data).__name__}"
             )
-        return x, y, validation_data
+        if not validation_split:
+            return source, None
+        if streamed:
+            raise ValueError(
+                "[fit] validation_split needs arrays (the last samples are held out); with a generator or data "
+                "set, give validation_data"
+            )
+        if not 0 < validation_split < 1:
+            raise ValueError(f"[fit] validation_split must be in (0, 1), got {validation_split}")
+        split = int(source.count * (1 - validation_split))
+        if split == 0:
+            raise ValueError(f"[fit] validation_split={validation_split} leaves no training sample of {source.count}")
+        head, tail = slice(0, split), slice(split, None)
+        held_out = tuple(structure.take(a, tail) for a in (source.x, source.y, source.sample_weight))
+        train = sources.ArraySource(
+            *(structure.take(a, head) for a in (source.x, source.y, source.sample_weight)),
+            source.batch_size,
+            source.shuffle,
+            source.strategy,
+        )
+        return train, held_out
 
-    def _train_epoch(self, x, y, batch_size: int, shuffle: bool, cbs, epoch_label: str) -> dict:
-        """One pass over (x, y) in batches (until a callback stops training); returns the mean of each batch log."""
-        n = _num_samples(x)
-        order = self.distribute.agree(utils.rng().permutation(n) if shuffle else np.arange(n))
+    def _train_epoch(self, batches, class_weight, streamed: bool, cbs, epoch_label: str) -> dict:
+        """One epoch of batches (until a callback stops training): the loss and other logs averaged over
+        the samples, the metrics' results over the whole epoch (added up over every rank)."""
+        for metric in self._metrics:
+            metric.reset_state()
+        self._loss_tracker.reset_state()
+        metric_names = set(self._named_metrics())
         totals: dict = {}
+        keys: list = []
         seen = 0
-        steps = -(-n // batch_size)
         warned = False
-        for step in range(steps):
-            idx = to_device(
-                self.distribute.shard_batch(order[step * batch_size : (step + 1) * batch_size]), device_of(x)
-            )
+        for step, batch in enumerate(batches.epoch()):
+            xb, yb, swb = self._prepare_batch(batch, "fit", class_weight, shard=True) if streamed else batch
             cbs.on_train_batch_begin(step)
-            batch_logs = self.distribute.train_step(self, x[idx], y[idx])
+            batch_logs = self.distribute.train_step(self, xb, yb, swb)
             loss = batch_logs.get("loss")  # none for a rank's empty piece of a data-parallel batch
             if not warned and loss is not None and not math.isfinite(loss):
                 warned = True
-                _warn_non_finite("fit", loss, f"{epoch_label}, batch {step + 1}/{steps}", stacklevel=3)
-            seen += len(idx)
+                where = f"{epoch_label}, batch {step + 1}" + (f"/{batches.steps}" if batches.steps else "")
+                _warn_non_finite("fit", loss, where, stacklevel=4)
+            count = structure.num_samples(xb)
+            seen += count
             for key, value in batch_logs.items():
-                totals[key] = totals.get(key, 0.0) + value * len(idx)
-            running = {k: v / seen for k, v in totals.items()}
+                if key not in keys:
+                    keys.append(key)
+                if key not in metric_names:
+                    totals[key] = totals.get(key, 0.0) + value * count
+            running = self._epoch_logs(keys, totals, seen)
             cbs.on_train_batch_end(step, running)
             if self.stop_training:
                 break
         totals, seen = self.distribute.end_epoch(self, totals, seen)
-        return {k: v / max(seen, 1) for k, v in totals.items()}
+        self.distribute.sum_metric_states(self._metrics)
+        return self._epoch_logs(keys, totals, seen)
 
-    def evaluate(self, x, y, batch_size: int = 32, verbose="auto", return_dict: bool = False):
-        """Loss and metrics over (x, y), in inference mode."""
-        if self.loss is None:
-            raise RuntimeError(f"[{self.name}] call compile(loss=...) before evaluate")
-        x, y = _as_model_input(self, x, "evaluate"), _as_targets(y, self.device, "evaluate")
-        was_training = self.training
-        self.eval()
-        totals: dict = {}
-        n = _num_samples(x)
-        steps = -(-n // batch_size)
-        warned = False
-        with no_grad():
-            for step, start in enumerate(range(0, n, batch_size)):
-                xb, yb = x[start : start + batch_size], y[start : start + batch_size]
-                batch_logs = self._logs(*self.compute_loss(xb, yb), yb)
-                if not warned and not math.isfinite(batch_logs["loss"]):
-                    warned = True
-                    _warn_non_finite("evaluate", batch_logs["loss"], f"batch {step + 1}/{steps}", stacklevel=2)
-                for key, value in batch_logs.items():
-                    totals[key] = totals.get(key, 0.0) + value * len(xb)
-        self.train(was_training)
-        result = {k: v / max(n, 1) for k, v in totals.items()}
-        if verbose:  # "auto" too, as Keras
-            print(" - ".join(f"{k}: {v:.4f}" for k, v in result.items()))
+    def _epoch_logs(self, keys: list, totals: dict, seen: int) -> dict:
+        """Logs in train_step's order: sums divided by the samples, metrics' results as they stand."""
+        results = self._named_metrics()
+        return {k: results[k].result() if k in results else totals.get(k, 0.0) / max(seen, 1) for k in keys}
+
+    def evaluate(
+        self,
+        x=None,
+        y=None,
+        batch_size: int | None = None,
+        verbose="auto",
+        sample_weight=None,
+        steps: int | None = None,
+        callbacks=None,
+        return_dict: bool = False,
+    ):
+        """Loss and metrics over the data (any form ``fit`` takes), in inference mode: a number when the
+        model has no metrics, else [loss, metric...] (or a dict with ``return_dict``)."""
+        verbose = _verbosity(verbose, "evaluate")
+        steps = _optional_positive(steps, "evaluate", "steps")
+        result = self._evaluate(x, y, batch_size, verbose, sample_weight, steps, callbacks, "evaluate")
         if return_dict:
             return result
         values = list(result.values())
         return values[0] if len(values) == 1 else values
 
-    def predict(self, x, batch_size: int = 32, verbose=0) -> np.ndarray:
-        """The model's outputs for x in inference mode, as a NumPy array (CuPy on the GPU)."""
-        x = _as_model_input(self, x, "predict")
+    def _evaluate(self, x, y, batch_size, verbose, sample_weight, steps, callbacks, op: str) -> dict:
+        """``callbacks``: a list (evaluate), or fit's CallbackList when it validates (its bar stays silent)."""
+        if self.loss is None:
+            raise RuntimeError(f"[{self.name}] call compile(loss=...) before evaluate")
+        source, streamed = self._data_source("evaluate", x, y, batch_size, sample_weight, None, False, Strategy())
+        batches = sources.EpochIterator(source, steps, "evaluate")
+        cbs = callbacks
+        if not isinstance(cbs, callbacks_mod.CallbackList):
+            cbs = callbacks_mod.CallbackList(
+                callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=batches.steps
+            )
+        was_training = self.training
+        self.eval()
+        for metric in self._metrics:
+            metric.reset_state()
+        metric_names = set(self._named_metrics())
+        totals: dict = {}
+        keys: list = []
+        seen = 0
+        warned = False
+        cbs.on_test_begin()
+        try:
+            with no_grad():
+                for step, batch in enumerate(batches.epoch()):
+                    xb, yb, swb = self._prepare_batch(batch, "evaluate") if streamed else batch
+                    cbs.on_test_batch_begin(step)
+                    batch_logs = self.test_step(xb, yb) if swb is None else self.test_step(xb, yb, swb)
+                    loss = batch_logs.get("loss")
+                    if not warned and loss is not None and not math.isfinite(loss):
+                        warned = True
+                        where = f"{'validation ' if op == 'fit' else ''}batch {step + 1}"
+                        _warn_non_finite(op, loss, where + (f"/{batches.steps}" if batches.steps else ""), 3)
+                    count = structure.num_samples(xb)
+                    seen += count
+                    for key, value in batch_logs.items():
+                        if key not in keys:
+                            keys.append(key)
+                        if key not in metric_names:
+                            totals[key] = totals.get(key, 0.0) + value * count
+                    running = self._epoch_logs(keys, totals, seen)
+                    cbs.on_test_batch_end(step, running)
+        finally:
+            batches.close()
+            self.train(was_training)
+        if seen == 0:
+            raise ValueError(f"[{op}] the {'validation ' if op == 'fit' else ''}data yielded no batch")
+        result = self._epoch_logs(keys, totals, seen)
+        cbs.on_test_end(result)
+        return result
+
+    def predict(self, x, batch_size: int | None = None, verbose="auto", steps: int | None = None, callbacks=None):
+        """The model's outputs for x (any form ``fit`` takes; y in batches is ignored) in inference mode:
+        a NumPy array (CuPy on the GPU), or the model's list/dict of them."""
+        verbose = _verbosity(verbose, "predict")
+        steps = _optional_positive(steps, "predict", "steps")
+        if sources.is_stream(x) and batch_size is not None:
+            raise ValueError(f"[predict] batch_size must not be given when x is {sources.kind_of(x)}")
+        source, streamed = self._data_source("predict", x, None, batch_size, None, None, False, Strategy())
+        batches = sources.EpochIterator(source, steps, "predict")
+        cbs = callbacks_mod.CallbackList(
+            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=batches.steps
+        )
         was_training = self.training
         self.eval()
         outputs = []
-        with no_grad():
-            for start in range(0, _num_samples(x), batch_size):
-                outputs.append(self(Tensor(x[start : start + batch_size])).data)
-        self.train(was_training)
-        xp = array_module(x)
+        cbs.on_predict_begin()
+        try:
+            with no_grad():
+                for step, batch in enumerate(batches.epoch()):
+                    xb = self._prepare_batch(batch, "predict")[0] if streamed else batch[0]
+                    cbs.on_predict_batch_begin(step)
+                    outputs.append(self.predict_step(xb))
+                    cbs.on_predict_batch_end(step, {"outputs": outputs[-1]})
+        finally:
+            batches.close()
+            self.train(was_training)
         if not outputs:
             raise ValueError("[predict] x has no samples")
-        return xp.concatenate(outputs, axis=0)
+        cbs.on_predict_end()
+        return _concatenate(outputs)
+
+    # ---- one batch ---------------------------------------------------------------------------
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict: bool = False):
+        """One optimizer step on one batch (Keras 3: the loss and metrics are running values since the last
+        ``reset_metrics()``): the loss, [loss, metric...], or a dict with ``return_dict``."""
+        if self.optimizer is None or self.loss is None:
+            raise RuntimeError(f"[{self.name}] call compile(optimizer=..., loss=...) before train_on_batch")
+        sources.check_class_weight(class_weight, "train_on_batch")
+        xb, yb, swb = self._one_batch("train_on_batch", x, y, sample_weight, class_weight)
+        if not self.built:
+            self._build_on(xb)
+        self._bind_optimizer()
+        self.train()
+        logs = self.train_step(xb, yb) if swb is None else self.train_step(xb, yb, swb)
+        return self._on_batch_result(logs, structure.num_samples(xb), return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict: bool = False):
+        """Loss and metrics on one batch in inference mode (running values, as train_on_batch)."""
+        if self.loss is None:
+            raise RuntimeError(f"[{self.name}] call compile(loss=...) before test_on_batch")
+        xb, yb, swb = self._one_batch("test_on_batch", x, y, sample_weight, None)
+        was_training = self.training
+        self.eval()
+        try:
+            with no_grad():
+                logs = self.test_step(xb, yb) if swb is None else self.test_step(xb, yb, swb)
+        finally:
+            self.train(was_training)
+        return self._on_batch_result(logs, structure.num_samples(xb), return_dict)
+
+    def predict_on_batch(self, x):
+        """The outputs for one batch of x, in inference mode."""
+        xb = _as_model_input(self, x, "predict_on_batch")
+        was_training = self.training
+        self.eval()
+        try:
+            with no_grad():
+                return self.predict_step(xb)
+        finally:
+            self.train(was_training)
+
+    def _one_batch(self, op, x, y, sample_weight, class_weight):
+        source, streamed = self._data_source(op, x, y, None, sample_weight, class_weight, False, Strategy())
+        if streamed:
+            raise ValueError(f"[{op}] x must be arrays (one batch), got {sources.kind_of(x)}")
+        return source.x, source.y, source.sample_weight
+
+    def _on_batch_result(self, logs: dict, count: int, return_dict: bool):
+        self._loss_tracker.update_state(np.array([logs["loss"]]), np.array([float(count)]))
+        logs = {**logs, "loss": self._loss_tracker.result()}
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
 
     def __call__(self, x, *args, **kwargs):
-        if not isinstance(x, Tensor) and not is_symbolic(x):
-            x = Tensor(_as_model_input(self, x, f"{type(self).__name__} '{self.name}'"))
+        if is_symbolic(x):  # a subclassed model called on symbolic tensors: a node in a functional graph
+            return super().__call__(x, *args, **kwargs)
+        op = f"{type(self).__name__} '{self.name}'"
+        if structure.is_nested(x):  # several inputs: the subclass's call takes the list/dict
+            x = structure.map_leaves(lambda a: a if isinstance(a, Tensor) else Tensor(_as_model_input(self, a, op)), x)
+            if not self.built:
+                self.built = True
+                self.input_spec = None
+            y = self.call(x, *args, **kwargs)
+            first = structure.leaves(y)[0]
+            self.output_shape = (None,) + tuple(first.shape[1:])
+            return y
+        if not isinstance(x, Tensor):
+            x = Tensor(_as_model_input(self, x, op))
         return super().__call__(x, *args, **kwargs)
 
     # ---- description ---------------------------------------------------------------------
@@ -390,6 +797,16 @@ class Model(Layer):
         from ranvier.export import export_model
 
         export_model(self, path, format=format, input_shape=input_shape)
+
+
+def _concatenate(outputs: list):
+    """Batches of outputs joined along the sample axis, leaf by leaf."""
+    first = outputs[0]
+    if isinstance(first, dict):
+        return {k: _concatenate([o[k] for o in outputs]) for k in first}
+    if isinstance(first, (list, tuple)):
+        return type(first)(_concatenate([o[i] for o in outputs]) for i in range(len(first)))
+    return array_module(first).concatenate(outputs, axis=0)
 
 
 class Sequential(Model):

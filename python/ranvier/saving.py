@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ranvier import losses, optimizers
+from ranvier import losses, metrics, optimizers
 from ranvier.device import array_module, to_host
 from ranvier.layers.base import check_int, check_shape, layer_from_config, layer_to_config, parameter_budget
 
@@ -35,6 +35,7 @@ _LOSSES = {
         losses.SparseCategoricalCrossentropy,
     )
 }
+_METRICS = dict(metrics._CLASSES)
 _OPTIMIZERS = {cls.__name__: cls for cls in (optimizers.SGD, optimizers.Adam, optimizers.AdamW, optimizers.RMSprop)}
 
 
@@ -81,7 +82,7 @@ def _compile_state(model) -> dict:
     state = {
         "optimizer": {"class_name": type(opt).__name__, "config": opt.get_config(), "iterations": opt.iterations},
         "loss": None if isinstance(model.loss, list) else _loss_spec(model.loss),
-        "metrics": [_metric_spec(name, fn) for name, fn in model._metrics],
+        "metrics": [_metric_spec(m) for m in model._metrics],
     }
     per_output = getattr(model, "_output_losses", None)
     if per_output:  # a functional model: a loss weight per output, and with several outputs a loss each
@@ -89,7 +90,7 @@ def _compile_state(model) -> dict:
     if isinstance(model.loss, list):
         state["loss"] = [None if loss is None else _loss_spec(loss) for loss in model.loss]
         state["metrics"] = [
-            [_metric_spec(name, fn) for i, name, fn in model._output_metrics if i == output]
+            [_metric_spec(metric) for i, _, metric in model._output_metrics if i == output]
             for output in range(len(model.loss))
         ]
     return state
@@ -99,8 +100,20 @@ def _loss_spec(loss) -> dict:
     return _function_spec(loss) if type(loss) is losses.Loss else _object_spec(loss)
 
 
-def _metric_spec(name: str, fn):
-    return name if fn.__module__ == "ranvier.metrics" else {"function": name}
+def _metric_spec(metric):
+    """A built-in metric by its name when that rebuilds it, else by class and config; a user function or
+    class through custom_objects."""
+    if type(metric) is metrics.MeanMetricWrapper or type(metric).__module__ != "ranvier.metrics":
+        return {"function": metric.name}
+    if isinstance(metric, metrics.LossMatchedAccuracy):
+        return metric.name
+    try:
+        by_name = metrics.get(metric.name)
+    except ValueError:
+        by_name = None
+    if type(by_name) is type(metric) and by_name.get_config() == metric.get_config():
+        return metric.name
+    return _object_spec(metric)
 
 
 def _object_spec(obj) -> dict:
@@ -297,9 +310,9 @@ def _restore_compile(model, state, tensors: dict, custom_objects: dict, path) ->
     if not isinstance(state["metrics"], list):
         raise ValueError(f"[load_model] {path}: 'metrics' must be a list, got {state['metrics']!r:.200}")
     metrics = [
-        [_restored_metric(m, custom_objects, path) for m in _metric_list(entry, path)]
+        [_metric(m, custom_objects, path) for m in _metric_list(entry, path)]
         if isinstance(entry, list)
-        else _restored_metric(entry, custom_objects, path)
+        else _metric(entry, custom_objects, path)
         for entry in state["metrics"]
     ]
     extra = {} if "loss_weights" not in state else {"loss_weights": state["loss_weights"]}
@@ -314,14 +327,6 @@ def _restored_loss(spec, custom_objects: dict, path):
     return _build(spec, _LOSSES, losses.Loss, (bool, str), custom_objects, "loss", path)
 
 
-def _restored_metric(spec, custom_objects: dict, path):
-    if isinstance(spec, dict):
-        return _custom_function(spec.get("function"), custom_objects, "metric", path)
-    if not isinstance(spec, str):
-        raise ValueError(f"[load_model] {path}: a metric must be a name or {{'function': name}}, got {spec!r:.200}")
-    return spec
-
-
 def _metric_list(entry: list, path) -> list:
     if any(isinstance(m, list) for m in entry):
         raise ValueError(f"[load_model] {path}: metrics nest one list per output at most, got {entry!r:.200}")
@@ -329,7 +334,7 @@ def _metric_list(entry: list, path) -> list:
 
 
 def _build(spec, known: dict, base: type, types: tuple, custom_objects: dict, what: str, path):
-    """An optimizer or loss from ``{"class_name", "config"}``: a known class, or one in custom_objects,
+    """An optimizer, loss or metric from ``{"class_name", "config"}``: a known class, or one in custom_objects,
     given arguments of ``types`` only (numbers finite)."""
     if not (
         isinstance(spec, dict) and isinstance(spec.get("class_name"), str) and isinstance(spec.get("config"), dict)
@@ -352,6 +357,17 @@ def _build(spec, known: dict, base: type, types: tuple, custom_objects: dict, wh
         raise TypeError(f"[load_model] {path}: {what} {name}: {e}") from None
     except ValueError as e:
         raise ValueError(f"[load_model] {path}: {what} {name}: {e}") from None
+
+
+def _metric(spec, custom_objects: dict, path):
+    """A metric from its name, {"function": name} (custom_objects) or {"class_name", "config"}."""
+    if isinstance(spec, dict) and set(spec) == {"function"}:
+        return _custom_function(spec["function"], custom_objects, "metric", path)
+    if isinstance(spec, dict):
+        return _build(
+            spec, _METRICS, metrics.Metric, (bool, str, int, float, list, type(None)), custom_objects, "metric", path
+        )
+    return spec
 
 
 def _custom_function(name, custom_objects: dict, what: str, path):

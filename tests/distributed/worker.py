@@ -55,6 +55,67 @@ def same_as_one_process(optimizer_class, n, batch_size, **strategy):
     assert model.optimizer.iterations == ref.optimizer.iterations == 2 * -(-n // batch_size)
 
 
+def check_epoch_metrics_and_sample_weights_as_one_process():
+    """Precision/AUC are the whole epoch's counts added over the ranks, not one rank's or a mean of batches;
+    sample weights scale the loss as on one process."""
+    weights = np.random.default_rng(5).uniform(0.1, 2.0, 21).astype(np.float32)
+
+    def run(distribute):
+        model = build()
+        model.compile(
+            optimizer="sgd",
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy", ranvier.metrics.SparseTopKCategoricalAccuracy(k=2)],
+            distribute=distribute,
+        )
+        ranvier.utils.set_seed(2)
+        return model, model.fit(*data(21), sample_weight=weights, batch_size=8, epochs=2, verbose=0)
+
+    ref, ref_history = run(None)
+    model, history = run(dist.DataParallel())
+    for a, b in zip(model.get_weights(), ref.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=RTOL, atol=ATOL)
+    for key in ("loss", "accuracy", "sparse_top_k_categorical_accuracy"):
+        np.testing.assert_allclose(history.history[key], ref_history.history[key], rtol=RTOL, atol=ATOL)
+
+
+def check_auc_of_the_whole_epoch():
+    rng = np.random.default_rng(7)
+    x, y = rng.standard_normal((19, 6, 6, 2)).astype(np.float32), rng.integers(0, 2, 19)
+    histories = []
+    for distribute in (None, dist.DataParallel()):
+        ranvier.utils.set_seed(1)
+        model = ranvier.Sequential([Flatten(input_shape=(6, 6, 2)), Dense(1, activation="sigmoid")])
+        model.compile(
+            optimizer="sgd",
+            loss="binary_crossentropy",
+            metrics=[ranvier.metrics.AUC(), ranvier.metrics.Precision()],
+            distribute=distribute,
+        )
+        histories.append(model.fit(x, y, batch_size=6, epochs=2, shuffle=False, verbose=0).history)
+    for key in ("auc", "precision"):
+        np.testing.assert_allclose(histories[1][key], histories[0][key], rtol=1e-6)
+
+
+def check_generator_batches_split_over_ranks():
+    """Every rank's generator yields the same global batches; each rank trains on its piece of each."""
+    x, y = data(20)
+
+    def batches():
+        for start in range(0, 20, 8):
+            yield x[start : start + 8], y[start : start + 8]
+
+    models = []
+    for distribute, source in ((None, (x, y)), (dist.DataParallel(), (batches(),))):
+        model = build()
+        model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", distribute=distribute)
+        kwargs = {"batch_size": 8} if distribute is None else {}
+        model.fit(*source, epochs=1, shuffle=False, verbose=0, **kwargs)
+        models.append(model)
+    for a, b in zip(models[1].get_weights(), models[0].get_weights()):
+        np.testing.assert_allclose(a, b, rtol=RTOL, atol=ATOL)
+
+
 def check_sgd_even():
     same_as_one_process(ranvier.optimizers.SGD, 32, 8)
 

@@ -47,12 +47,16 @@ class Strategy:
         """This process's part of a batch's sample indices."""
         return indices
 
-    def train_step(self, model, x, y) -> dict:
-        return model.train_step(x, y)
+    def train_step(self, model, x, y, sample_weight=None) -> dict:
+        # a train_step(self, x, y) overridden before sample weights existed still works without them
+        return model.train_step(x, y) if sample_weight is None else model.train_step(x, y, sample_weight)
 
     def end_epoch(self, model, totals: dict, seen: int):
         """(totals, seen): each log summed over the epoch's samples (and the count), over every process."""
         return totals, seen
+
+    def sum_metric_states(self, metrics: list) -> None:
+        """Each metric's state summed over every process (its epoch-level counts)."""
 
 
 class DataParallel(Strategy):
@@ -106,10 +110,13 @@ class DataParallel(Strategy):
         self._batch_size = len(indices)
         return np.array_split(indices, self.world_size)[self.rank]
 
-    def train_step(self, model, x, y) -> dict:
-        self.reducer.arm(len(x) / self._batch_size)
-        if len(x):
-            return model.train_step(x, y)
+    def train_step(self, model, x, y, sample_weight=None) -> dict:
+        from ranvier.data.structure import num_samples
+
+        count = num_samples(x)
+        self.reducer.arm(count / self._batch_size)
+        if count:
+            return super().train_step(model, x, y, sample_weight)
         model.optimizer.zero_grad()  # an empty piece: add zeros to the others' gradients, then step with them
         self.reducer.finish()
         model.optimizer.step()
@@ -125,3 +132,11 @@ class DataParallel(Strategy):
         if self.verify_weights:
             weights.require_identical("DataParallel", model.named_weights())
         return dict(zip(keys, sums[:-1].tolist())), int(sums[-1])
+
+    def sum_metric_states(self, metrics: list) -> None:
+        """Every rank's counts added up, so precision or AUC is the whole epoch's on every rank."""
+        from ranvier.distributed import collectives
+
+        everyone = collectives.communicator().allgather([m.variables for m in metrics])
+        for i, metric in enumerate(metrics):
+            metric.sum_states([states[i] for states in everyone])
