@@ -41,7 +41,7 @@ from ranvier.functional.embedding import embedding
 from ranvier.functional.losses import binary_cross_entropy, mse
 from ranvier.functional.norm import layer_norm
 from ranvier.functional.pool import avg_pool2d, global_avg_pool2d, max_pool2d
-from ranvier.functional.rnn import lstm, simple_rnn
+from ranvier.functional.rnn import gru, lstm, reverse_time, simple_rnn, unstack_time
 from ranvier.functional.shape import (
     chunk,
     concatenate,
@@ -84,6 +84,7 @@ __all__ = [
     "flatten",
     "gather",
     "gelu",
+    "gru",
     "getitem",
     "global_avg_pool2d",
     "layer_norm",
@@ -103,6 +104,7 @@ __all__ = [
     "relu",
     "repeat",
     "reshape",
+    "reverse_time",
     "sigmoid",
     "simple_rnn",
     "softmax",
@@ -117,5 +119,6 @@ __all__ = [
     "tanh",
     "transpose",
     "unsqueeze",
+    "unstack_time",
     "where",
 ]

@@ -6,10 +6,11 @@ from ranvier.layers.conv import AveragePooling2D, Conv2D, GlobalAveragePooling1D
 from ranvier.layers.core import Activation, Dense, Dropout, Flatten, Input, Reshape
 from ranvier.layers.embedding import Embedding
 from ranvier.layers.normalization import BatchNormalization, LayerNormalization
-from ranvier.layers.recurrent import LSTM, SimpleRNN
+from ranvier.layers.recurrent import GRU, LSTM, SimpleRNN
 from ranvier.layers.transformer import TransformerEncoder
 
 __all__ = [
+    "GRU",
     "LSTM",
     "Activation",
     "AveragePooling2D",
