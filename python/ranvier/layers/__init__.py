@@ -2,6 +2,7 @@
 
 from ranvier.layers.attention import MultiHeadAttention, PositionalEncoding
 from ranvier.layers.base import Layer
+from ranvier.layers.bidirectional import Bidirectional
 from ranvier.layers.conv import AveragePooling2D, Conv2D, GlobalAveragePooling1D, GlobalAveragePooling2D, MaxPooling2D
 from ranvier.layers.core import Activation, Dense, Dropout, Flatten, Input, Reshape
 from ranvier.layers.embedding import Embedding
@@ -15,6 +16,7 @@ __all__ = [
     "Activation",
     "AveragePooling2D",
     "BatchNormalization",
+    "Bidirectional",
     "Conv2D",
     "Dense",
     "Dropout",
