@@ -65,6 +65,7 @@ CASES = {
     "layer_norm": ((6, 5), [L.LayerNormalization()]),
     "lstm": ((7, 3), [L.LSTM(4)]),
     "lstm_sequences": ((7, 3), [L.LSTM(4, return_sequences=True), L.LSTM(2)]),
+    "lstm_no_bias": ((7, 3), [L.LSTM(4, use_bias=False)]),
 }
 
 
@@ -163,6 +164,20 @@ def test_layer_without_exporter_is_named(tmp_path):
     with pytest.raises(ValueError, match=r"MultiHeadAttention '.*' has no ONNX exporter"):
         model.export(str(tmp_path / "m.onnx"), format="onnx")
     assert not (tmp_path / "m.onnx").exists()
+
+
+@pytest.mark.parametrize(
+    "layer, message",
+    [
+        (L.LSTM(4, go_backwards=True), r"LSTM '.*': only activation='tanh', .* got .* go_backwards=True"),
+        (L.LSTM(4, activation="relu"), r"LSTM '.*': only activation='tanh'.* got activation='relu'"),
+        (L.GRU(4), r"GRU '.*' has no ONNX exporter"),
+    ],
+)
+def test_recurrent_options_without_exporter_are_named(layer, message, tmp_path):
+    model = ranvier.Sequential([L.Input((5, 3)), layer])
+    with pytest.raises(ValueError, match=message):
+        model.export(str(tmp_path / "m.onnx"), format="onnx")
 
 
 def test_unrecorded_functional_op_is_named(tmp_path):

@@ -184,13 +184,19 @@ def _lstm(g, layer, x, xt, yt):
     """ONNX LSTM (time-major, gates i, o, f, c) from Keras' (batch-major, gates i, f, c, o)."""
     if layer.return_state:
         raise ValueError(f"[export] {_label(layer)}: return_state=True has no ONNX exporter")
+    if layer.go_backwards or layer.activation != "tanh" or layer.recurrent_activation != "sigmoid":
+        raise ValueError(
+            f"[export] {_label(layer)}: only activation='tanh', recurrent_activation='sigmoid' and "
+            f"go_backwards=False have an ONNX exporter, got activation={layer.activation!r}, "
+            f"recurrent_activation={layer.recurrent_activation!r}, go_backwards={layer.go_backwards}"
+        )
     u = layer.units
     i, f, c, o = (slice(k * u, (k + 1) * u) for k in range(4))
 
     def onnx_gates(w):  # (rows, 4u) Keras -> (1, 4u, rows) ONNX
         return np.concatenate([w[..., i], w[..., o], w[..., f], w[..., c]], axis=-1).T[None]
 
-    bias = onnx_gates(_w(layer.bias)[None])[..., 0]
+    bias = onnx_gates((_w(layer.bias) if layer.bias is not None else np.zeros(4 * u, np.float32))[None])[..., 0]
     inputs = [
         g.op("Transpose", [x], "time_major", perm=[1, 0, 2]),
         g.const(onnx_gates(_w(layer.kernel)), "W"),
