@@ -205,6 +205,11 @@ def test_bidirectional_is_both_directions_merged(rng):
         assert_close(other(x).numpy(), merge(y.numpy(), y_rev.numpy()), atol=1e-6, rtol=1e-6)
 
 
+def test_bidirectional_takes_its_layer_input_shape():
+    bi = layers.Bidirectional(layers.LSTM(4, input_shape=(6, 3)))
+    assert bi.built and len(bi.parameters()) == 6 and bi.forward_layer.kernel.shape == (3, 16)
+
+
 def test_bidirectional_initial_state_halves(rng):
     x = rand(rng, 2, 3, 3)
     bi = layers.Bidirectional(layers.LSTM(4))
@@ -234,6 +239,9 @@ def test_refusals_name_the_layer_and_argument():
         layers.SimpleRNN(3, recurrent_activation="sigmoid")
     with pytest.raises(ValueError, match=r"\[GRU 'g'\] initial_state must hold 1 state\(s\) \(h\), got 2"):
         layers.GRU(3, name="g")(np.zeros((1, 2, 2), np.float32), initial_state=[None, None])
+    for layer in (layers.GRU(3, name="g0"), layers.GRU(3, activation="relu", name="g0")):
+        with pytest.raises(ValueError, match=r"\[GRU 'g0'\] inputs must have at least one time step"):
+            layer(np.zeros((2, 0, 2), np.float32))
     with pytest.raises(ValueError, match=r"\[Bidirectional 'bi'\] merge_mode must be one of"):
         layers.Bidirectional(layers.GRU(3), merge_mode="max", name="bi")
     with pytest.raises(TypeError, match=r"\[Bidirectional '.*'\] layer must be a SimpleRNN, LSTM or GRU layer"):

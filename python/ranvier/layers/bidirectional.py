@@ -32,6 +32,8 @@ class Bidirectional(Layer):
     """
 
     def __init__(self, layer, merge_mode="concat", backward_layer=None, **kwargs):
+        if isinstance(layer, _Recurrent) and kwargs.get("input_shape") is None and layer._init_input_shape:
+            kwargs["input_shape"] = layer._init_input_shape  # the copies are made without it: the wrapper builds
         super().__init__(**kwargs)
         label = f"Bidirectional '{self.name}'"
         for what, value in (("layer", layer), ("backward_layer", backward_layer)):

@@ -145,6 +145,10 @@ class _Recurrent(Layer):
         x = F.as_tensor(x)
         states = self._initial_states(initial_state)
         training = self.training
+        if x.shape[1] == 0:
+            raise ValueError(
+                f"[{type(self).__name__} '{self.name}'] inputs must have at least one time step, got shape {x.shape}"
+            )
         if self.go_backwards:
             x = F.reverse_time(x)
         batch, _, features = x.shape
