@@ -2,8 +2,9 @@
 
 import numpy as np
 import pytest
-from helpers import assert_close, f32, num_threads, numerical_grad
+from helpers import assert_close, check_autograd, f32, num_threads, numerical_grad
 
+from ranvier import functional as F
 from ranvier import ops, reference
 
 # (B, T, F, U): size 1 on every axis, units off the vector width (5, 33), F = 1,
@@ -391,3 +392,19 @@ def test_gru_bad_input_is_named():
         ops.gru_backward(None, x, kernel, recurrent, bias, {"h": cache["h"]})
     with pytest.raises(ValueError, match=r"\[gru_backward\] dh_T must be \(batch, units\)"):
         ops.gru_backward(None, x, kernel, recurrent, bias, cache, dh_T=np.zeros((3, 5), np.float32))
+
+
+@pytest.mark.parametrize("return_sequences", [True, False])
+def test_functional_gru_gradients_reach_h0(return_sequences, rng):
+    """functional.gru records its backward for x, the weights and h0, by finite differences."""
+    x = f32(rng, 2, 3, 4)
+    weights = _weights(rng, "gru", 4, 3)
+    h0 = f32(rng, 2, 3)
+
+    def ours(x, kernel, recurrent, bias, h0):
+        return F.gru(x, kernel, recurrent, bias, h0, return_sequences)[0]
+
+    def theirs(x, kernel, recurrent, bias, h0):
+        return reference.gru(x, kernel, recurrent, bias, h0, return_sequences=return_sequences)
+
+    check_autograd(ours, theirs, [x, *weights, h0], atol=1e-4, rtol=1e-3)
