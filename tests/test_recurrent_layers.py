@@ -248,6 +248,8 @@ def test_refusals_name_the_layer_and_argument():
         layers.Bidirectional(layers.Dense(3))
     with pytest.raises(ValueError, match=r"must differ in go_backwards, both have go_backwards=False"):
         layers.Bidirectional(layers.GRU(3), backward_layer=layers.GRU(3))
+    with pytest.raises(ValueError, match=r"must differ in go_backwards, both have go_backwards=True"):
+        layers.Bidirectional(layers.GRU(3, go_backwards=True))  # as Keras: its copy goes backwards too
     with pytest.raises(ValueError, match=r"must agree on return_sequences"):
         layers.Bidirectional(layers.GRU(3), backward_layer=layers.GRU(3, go_backwards=True, return_sequences=True))
 

@@ -44,7 +44,7 @@ class Bidirectional(Layer):
         self.merge_mode = merge_mode
         self.forward_layer = _copy(layer, f"forward_{layer.name.removeprefix('forward_')}", layer.go_backwards)
         if backward_layer is None:
-            backward_layer = _copy(layer, f"backward_{layer.name.removeprefix('backward_')}", not layer.go_backwards)
+            backward_layer = _copy(layer, f"backward_{layer.name.removeprefix('backward_')}", True)
         self.backward_layer = backward_layer
         if self.forward_layer.go_backwards == backward_layer.go_backwards:
             raise ValueError(
