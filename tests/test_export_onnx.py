@@ -171,6 +171,7 @@ def test_layer_without_exporter_is_named(tmp_path):
     [
         (L.LSTM(4, go_backwards=True), r"LSTM '.*': only activation='tanh', .* got .* go_backwards=True"),
         (L.LSTM(4, activation="relu"), r"LSTM '.*': only activation='tanh'.* got activation='relu'"),
+        (L.SimpleRNN(4, activation="relu"), r"SimpleRNN '.*': only activation='tanh'.* got activation='relu'"),
         (L.GRU(4), r"GRU '.*' has no ONNX exporter"),
     ],
 )

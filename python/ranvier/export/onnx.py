@@ -24,6 +24,7 @@ from ranvier import functional as F
 from ranvier import layers as L
 from ranvier.device import to_device, to_host
 from ranvier.layers.base import Layer
+from ranvier.layers.recurrent import _Recurrent
 from ranvier.tensor import Tensor, no_grad
 
 OPSET = 17  # LayerNormalization; every op here has had its current meaning since 17
@@ -184,12 +185,6 @@ def _lstm(g, layer, x, xt, yt):
     """ONNX LSTM (time-major, gates i, o, f, c) from Keras' (batch-major, gates i, f, c, o)."""
     if layer.return_state:
         raise ValueError(f"[export] {_label(layer)}: return_state=True has no ONNX exporter")
-    if layer.go_backwards or layer.activation != "tanh" or layer.recurrent_activation != "sigmoid":
-        raise ValueError(
-            f"[export] {_label(layer)}: only activation='tanh', recurrent_activation='sigmoid' and "
-            f"go_backwards=False have an ONNX exporter, got activation={layer.activation!r}, "
-            f"recurrent_activation={layer.recurrent_activation!r}, go_backwards={layer.go_backwards}"
-        )
     u = layer.units
     i, f, c, o = (slice(k * u, (k + 1) * u) for k in range(4))
 
@@ -246,7 +241,20 @@ _EXPORTERS = {
 }
 
 
+def _check_recurrent_options(layer) -> None:
+    """The ONNX recurrent exporters write the default cells, forwards: refuse any other configuration."""
+    gates_default = not layer.has_recurrent_activation or layer.recurrent_activation == "sigmoid"
+    if layer.go_backwards or layer.activation != "tanh" or not gates_default:
+        raise ValueError(
+            f"[export] {_label(layer)}: only activation='tanh', recurrent_activation='sigmoid' and "
+            f"go_backwards=False have an ONNX exporter, got activation={layer.activation!r}, "
+            f"recurrent_activation={layer.recurrent_activation!r}, go_backwards={layer.go_backwards}"
+        )
+
+
 def _exporter(layer):
+    if isinstance(layer, _Recurrent):
+        _check_recurrent_options(layer)
     table = {**_EXPORTERS, **_nn_exporters()}
     for cls in type(layer).__mro__:
         if cls in table:
