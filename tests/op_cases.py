@@ -121,7 +121,7 @@ def _attention_backward(size, arr):
 
 
 def _rnn(name, backward):
-    gates = 4 if name == "lstm" else 1
+    gates = {"lstm": 4, "gru": 3}.get(name, 1)
 
     def make(size, arr):
         n, t, f, u = size(0), size(1), size(1), size(1)  # at least one time step
@@ -129,7 +129,7 @@ def _rnn(name, backward):
             "x": arr(n, t, f),
             "kernel": arr(f, gates * u),
             "recurrent_kernel": arr(u, gates * u),
-            "bias": arr(gates * u),
+            "bias": arr(2, gates * u) if name == "gru" else arr(gates * u),
         }
         if not backward:
             return w
@@ -214,6 +214,8 @@ CASES = {
     "attention_backward": _attention_backward,
     "lstm": _rnn("lstm", False),
     "lstm_backward": _rnn("lstm", True),
+    "gru": _rnn("gru", False),
+    "gru_backward": _rnn("gru", True),
     "simple_rnn": _rnn("simple_rnn", False),
     "simple_rnn_backward": _rnn("simple_rnn", True),
     "layer_norm": _layer_norm,

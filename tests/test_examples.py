@@ -33,6 +33,7 @@ def test_xor_mlp_gets_all_four_points(capsys):
         ("mnist_cnn.py", ["--epochs", "3", "--limit", "800"], 0.75),
         ("cifar10_cnn.py", ["--epochs", "2", "--samples", "600"], 0.5),
         ("lstm_classifier.py", ["--epochs", "3", "--samples", "400"], 0.8),
+        ("gru_text_classifier.py", ["--epochs", "6"], 0.9),
         ("pytorch_style_loop.py", ["--epochs", "3"], 0.8),
         ("transformer_encoder.py", ["--epochs", "3", "--samples", "800"], 0.8),
     ],

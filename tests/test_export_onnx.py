@@ -72,6 +72,11 @@ CASES = {
     "multi_head_attention_shapes": ((5, 6), [L.MultiHeadAttention(3, 2, value_dim=4, output_shape=7)]),
     "transformer_encoder": ((6, 8), [L.TransformerEncoder(2, 12)]),
     "transformer_encoder_pre_norm": ((6, 8), [L.TransformerEncoder(4, 12, activation="gelu", normalize_first=True)]),
+    "lstm_no_bias": ((7, 3), [L.LSTM(4, use_bias=False)]),
+    "simple_rnn_no_bias": ((7, 3), [L.SimpleRNN(4, use_bias=False)]),
+    "gru": ((7, 3), [L.GRU(4)]),
+    "gru_sequences_no_bias": ((7, 3), [L.GRU(4, return_sequences=True, use_bias=False), L.GRU(2)]),
+    "gru_reset_before": ((7, 3), [L.GRU(4, reset_after=False, return_sequences=True)]),
 }
 
 
@@ -216,6 +221,21 @@ def test_rnn_return_state_refused(tmp_path):
 
     with pytest.raises(ValueError, match=r"SimpleRNN '.*': return_state=True has no ONNX exporter"):
         Net().export(str(tmp_path / "m.onnx"), format="onnx", input_shape=(4, 2))
+
+
+@pytest.mark.parametrize(
+    "layer, message",
+    [
+        (L.LSTM(4, go_backwards=True), r"LSTM '.*': only activation='tanh', .* got .* go_backwards=True"),
+        (L.LSTM(4, activation="relu"), r"LSTM '.*': only activation='tanh'.* got activation='relu'"),
+        (L.SimpleRNN(4, activation="relu"), r"SimpleRNN '.*': only activation='tanh'.* got activation='relu'"),
+        (L.GRU(4, recurrent_activation="tanh"), r"GRU '.*': only .* got .*recurrent_activation='tanh'"),
+    ],
+)
+def test_recurrent_options_without_exporter_are_named(layer, message, tmp_path):
+    model = ranvier.Sequential([L.Input((5, 3)), layer])
+    with pytest.raises(ValueError, match=message):
+        model.export(str(tmp_path / "m.onnx"), format="onnx")
 
 
 def test_unrecorded_functional_op_is_named(tmp_path):

@@ -82,6 +82,58 @@ def test_lstm_and_dense_by_order_keep_the_gate_order():
     np.testing.assert_allclose(ranvier_out(model, x), want, rtol=1e-4, atol=1e-5)
 
 
+def test_gru_by_order_and_nn_gru_by_name_reorder_the_gates():
+    class TorchNet(tnn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gru = tnn.GRU(5, 7, num_layers=2, batch_first=True)
+            self.head = tnn.Linear(7, 2)
+
+        def forward(self, x):
+            return self.head(self.gru(x)[0])
+
+    class RanvierNet(rnn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gru = rnn.GRU(5, 7, num_layers=2, batch_first=True)
+            self.head = rnn.Linear(7, 2)
+
+        def forward(self, x):
+            return self.head(self.gru(x)[0])
+
+    torch.manual_seed(3)
+    net = TorchNet()
+    x = np.random.default_rng(3).standard_normal((3, 6, 5)).astype(np.float32)
+    want = net(torch.from_numpy(x)).detach().numpy()
+    by_name = RanvierNet()
+    load_torch_state_dict(by_name, net.state_dict())
+    np.testing.assert_allclose(by_name(ranvier.tensor(x)).numpy(), want, rtol=1e-4, atol=1e-5)
+    stacked = ranvier.Sequential(
+        [
+            layers.GRU(7, return_sequences=True, input_shape=(6, 5)),
+            layers.GRU(7, return_sequences=True),
+            layers.Dense(2),
+        ]
+    )
+    one = TorchNet()
+    one.gru = tnn.GRU(5, 7, batch_first=True)  # one torch layer per ranvier GRU, by order
+    second = tnn.GRU(7, 7, batch_first=True)
+    with torch.no_grad():
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            getattr(one.gru, f"{name}_l0").copy_(getattr(net.gru, f"{name}_l0"))
+            getattr(second, f"{name}_l0").copy_(getattr(net.gru, f"{name}_l1"))
+    sd = {
+        **{f"a.{k}": v for k, v in one.gru.state_dict().items()},
+        **{f"b.{k}": v for k, v in second.state_dict().items()},
+    }
+    sd.update({f"head.{k}": v for k, v in net.head.state_dict().items()})
+    load_torch_state_dict(stacked, sd)
+    np.testing.assert_allclose(ranvier_out(stacked, x), want, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match=r"has reset_after=False; torch's GRU is reset_after=True"):
+        model = ranvier.Sequential([layers.GRU(7, reset_after=False, input_shape=(6, 5))])
+        load_torch_state_dict(model, one.gru.state_dict())
+
+
 class TorchTokens(tnn.Module):
     def __init__(self):
         super().__init__()

@@ -41,7 +41,18 @@ def sequence_model(rnn_units=5):
     )
 
 
-@pytest.mark.parametrize("name, build", [("conv", conv_model), ("sequence", sequence_model)])
+def gru_model():
+    return ranvier.Sequential(
+        [
+            layers.Embedding(10, 4, input_shape=(5,)),
+            layers.GRU(6, return_sequences=True),
+            layers.GRU(5, reset_after=False),
+            layers.Dense(2),
+        ]
+    )
+
+
+@pytest.mark.parametrize("name, build", [("conv", conv_model), ("sequence", sequence_model), ("gru", gru_model)])
 def test_predictions_match_keras(name, build):
     model = build()
     load_keras_weights(model, DATA / f"keras_{name}.weights.h5")

@@ -74,13 +74,14 @@ def test_conv2d_epilogue(backend, isa, act, rng):
     assert np.all(np.isnan(y[0, 2:5, 1:4]))
 
 
-def test_lstm_and_simple_rnn_cells(backend, isa, rng):
+def test_lstm_gru_and_simple_rnn_cells(backend, isa, rng):
     """A NaN at step t of one sequence makes that sequence's h (and c) NaN from t on."""
     x = f32(rng, 3, 6, 5)
     x[1, 2, 3] = np.nan
     lstm_w = f32(rng, 5, 4 * 11, scale=0.3), f32(rng, 11, 4 * 11, scale=0.3), f32(rng, 4 * 11)
+    gru_w = f32(rng, 5, 3 * 11, scale=0.3), f32(rng, 11, 3 * 11, scale=0.3), f32(rng, 2, 3 * 11)
     rnn_w = f32(rng, 5, 11, scale=0.3), f32(rng, 11, 11, scale=0.3), f32(rng, 11)
-    for op, weights in (("lstm", lstm_w), ("simple_rnn", rnn_w)):
+    for op, weights in (("lstm", lstm_w), ("gru", gru_w), ("simple_rnn", rnn_w)):
         h = backend.numpy(getattr(ops, op)(*map(backend.asarray, (x, *weights))))
         same_values(h, getattr(reference, op)(*f64(x, *weights)), op)
         assert np.all(np.isnan(h[1, 2:])) and not np.any(np.isnan(h[[0, 2]])) and not np.any(np.isnan(h[1, :2]))

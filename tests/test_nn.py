@@ -126,7 +126,35 @@ def test_lstm_matches_torch_batch_first():
         np.testing.assert_allclose(mine.numpy(), theirs.detach().numpy(), atol=1e-5)
     with pytest.raises(ValueError, match="batch_first=True"):
         nn.LSTM(4, 6)
-    assert not hasattr(nn, "GRU")  # no GRU kernel in ranvier
+
+
+def test_gru_matches_torch_batch_first():
+    ranvier.utils.set_seed(2)
+    gru = nn.GRU(4, 6, num_layers=2, batch_first=True)
+    ref = torch.nn.GRU(4, 6, num_layers=2, batch_first=True)
+
+    def to_torch(w):  # Keras' gate blocks (z, r, h) along the last axis -> torch's rows (r, z, n)
+        z, r, h = np.split(w, 3, axis=-1)
+        return torch.from_numpy(np.ascontiguousarray(np.concatenate([r, z, h], axis=-1).T))
+
+    with torch.no_grad():
+        for i, layer in enumerate(gru.layers):
+            assert layer.bias.shape == (2, 18)  # b_ih and b_hh, as torch keeps them
+            getattr(ref, f"weight_ih_l{i}").copy_(to_torch(layer.kernel.numpy()))
+            getattr(ref, f"weight_hh_l{i}").copy_(to_torch(layer.recurrent_kernel.numpy()))
+            getattr(ref, f"bias_ih_l{i}").copy_(to_torch(layer.bias.numpy()[0]))
+            getattr(ref, f"bias_hh_l{i}").copy_(to_torch(layer.bias.numpy()[1]))
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 5, 4)).astype(np.float32)
+    h0 = rng.standard_normal((2, 3, 6)).astype(np.float32)
+    out, h = gru(x, ranvier.tensor(h0))
+    ref_out, ref_h = ref(torch.from_numpy(x), torch.from_numpy(h0))
+    np.testing.assert_allclose(out.numpy(), ref_out.detach().numpy(), atol=1e-5)
+    np.testing.assert_allclose(h.numpy(), ref_h.detach().numpy(), atol=1e-5)
+    with pytest.raises(ValueError, match=r"\[GRU\] ranvier's recurrent kernels take batch-first"):
+        nn.GRU(4, 6)
+    with pytest.raises(ValueError, match=r"\[GRU\] bidirectional=True is not supported"):
+        nn.GRU(4, 6, batch_first=True, bidirectional=True)
 
 
 def test_attention_layernorm_embedding_shapes():

@@ -1,9 +1,10 @@
-"""LSTM and SimpleRNN: reference against finite differences, kernels against the reference."""
+"""LSTM, GRU and SimpleRNN: reference against finite differences, kernels against the reference."""
 
 import numpy as np
 import pytest
-from helpers import assert_close, f32, num_threads, numerical_grad
+from helpers import assert_close, check_autograd, f32, num_threads, numerical_grad
 
+from ranvier import functional as F
 from ranvier import ops, reference
 
 # (B, T, F, U): size 1 on every axis, units off the vector width (5, 33), F = 1,
@@ -13,14 +14,15 @@ SHAPES = [(2, 1, 3, 5), (1, 4, 3, 5), (3, 4, 1, 33), (1, 1, 1, 1), (8, 50, 16, 3
 TWO_ISAS = pytest.mark.parametrize("isa", ["generic", "avx512"], indirect=True)
 
 # Gate blocks per unit and the state names of each op.
-LAYERS = {"lstm": (4, ("h", "c")), "simple_rnn": (1, ("h",))}
+LAYERS = {"lstm": (4, ("h", "c")), "gru": (3, ("h",)), "simple_rnn": (1, ("h",))}
 
 
 def _weights(rng, layer, features, units, dtype=np.float32):
     gates = LAYERS[layer][0]
     kernel = rng.standard_normal((features, gates * units)) / np.sqrt(features)
     recurrent = rng.standard_normal((units, gates * units)) / np.sqrt(units)
-    bias = rng.standard_normal(gates * units) * 0.5
+    # the GRU (reset_after=True) has an input bias and a recurrent bias
+    bias = rng.standard_normal((2, gates * units) if layer == "gru" else gates * units) * 0.5
     return [a.astype(dtype) for a in (kernel, recurrent, bias)]
 
 
@@ -39,7 +41,7 @@ def _close(got, want, steps, what):
 # ---- reference against finite differences (float64) ---------------------------------------------
 
 
-@pytest.mark.parametrize("layer", ["lstm", "simple_rnn"])
+@pytest.mark.parametrize("layer", ["lstm", "gru", "simple_rnn"])
 @pytest.mark.parametrize("return_sequences", [True, False])
 def test_reference_backward_is_the_gradient(layer, return_sequences, rng):
     batch, steps, features, units = 2, 3, 2, 3
@@ -75,7 +77,7 @@ def test_reference_backward_is_the_gradient(layer, return_sequences, rng):
 
 
 @TWO_ISAS
-@pytest.mark.parametrize("layer", ["lstm", "simple_rnn"])
+@pytest.mark.parametrize("layer", ["lstm", "gru", "simple_rnn"])
 @pytest.mark.parametrize("batch,steps,features,units", SHAPES)
 @pytest.mark.parametrize("with_states", [True, False])
 @pytest.mark.parametrize("return_sequences", [True, False])
@@ -116,7 +118,7 @@ def test_forward_and_backward_match_reference(
         _close(backend.numpy(g), w, steps, f"{layer} {name}")
 
 
-@pytest.mark.parametrize("layer", ["lstm", "simple_rnn"])
+@pytest.mark.parametrize("layer", ["lstm", "gru", "simple_rnn"])
 def test_thread_counts_give_the_same_bits(isa, layer, rng):
     """Threads take blocks of batch rows (29 rows: uneven blocks on 2 and 3 threads) and the weight
     gradients add up windows of steps (23 steps: a short last window): the same bits on any count."""
@@ -149,7 +151,7 @@ def test_thread_counts_give_the_same_bits(isa, layer, rng):
         _close(g, w, steps, f"{layer} {name}")
 
 
-@pytest.mark.parametrize("layer", ["lstm", "simple_rnn"])
+@pytest.mark.parametrize("layer", ["lstm", "gru", "simple_rnn"])
 def test_return_forms_and_state_only_gradients(backend, layer, rng):
     batch, steps, features, units = 3, 4, 2, 5
     x = f32(rng, batch, steps, features)
@@ -319,3 +321,90 @@ def test_strided_inputs_are_read_as_their_values():
         ops.lstm(wide[:, ::2], kernel, recurrent, bias, h0=h0),
         ops.lstm(x, kernel, recurrent, bias, h0=np.ascontiguousarray(h0)),
     )
+
+
+# ---- GRU specifics -------------------------------------------------------------------------------------
+
+
+def torch_gru_from_keras(torch, kernel, recurrent, bias):
+    """torch.nn.GRU with Keras' GRU weights: torch's gates are (r, z, n), Keras' (z, r, h)."""
+    features, units = kernel.shape[0], recurrent.shape[0]
+    layer = torch.nn.GRU(features, units, batch_first=True)
+
+    def reorder(w):  # columns (z, r, h) -> rows (r, z, n)
+        z, r, h = np.split(w, 3, axis=-1)
+        return np.ascontiguousarray(np.concatenate([r, z, h], axis=-1).T)
+
+    with torch.no_grad():
+        layer.weight_ih_l0.copy_(torch.from_numpy(reorder(kernel)))
+        layer.weight_hh_l0.copy_(torch.from_numpy(reorder(recurrent)))
+        layer.bias_ih_l0.copy_(torch.from_numpy(reorder(bias[0])))
+        layer.bias_hh_l0.copy_(torch.from_numpy(reorder(bias[1])))
+    return layer
+
+
+def test_gru_matches_torch(rng):
+    torch = pytest.importorskip("torch")
+    batch, steps, features, units = 3, 6, 4, 5
+    x = f32(rng, batch, steps, features)
+    kernel, recurrent, bias = _weights(rng, "gru", features, units)
+    h0 = f32(rng, batch, units)
+    layer = torch_gru_from_keras(torch, kernel, recurrent, bias)
+    with torch.no_grad():
+        want, h = layer(torch.from_numpy(x), torch.from_numpy(h0)[None])
+    got, h_T = ops.gru(x, kernel, recurrent, bias, h0=h0, return_state=True)
+    assert_close(got, want.numpy(), atol=1e-5, rtol=1e-5)
+    assert_close(h_T, h[0].numpy(), atol=1e-5, rtol=1e-5)
+
+
+def test_gru_empty_batch_and_strided_weights(backend, rng):
+    dev = backend.asarray
+    kernel, recurrent, bias = _weights(rng, "gru", 5, 7)
+    x = f32(rng, 3, 8, 6)[:, ::2, 1:]  # (3, 4, 5), not contiguous
+    y = backend.numpy(ops.gru(dev(x), dev(np.asfortranarray(kernel)), dev(np.asfortranarray(recurrent)), dev(bias)))
+    _close(y, reference.gru(x.astype(np.float64), kernel, recurrent, bias), 4, "strided gru")
+    empty = np.zeros((0, 4, 5), np.float32)
+    out, h, cache = ops.gru(dev(empty), dev(kernel), dev(recurrent), dev(bias), return_state=True, return_cache=True)
+    assert out.shape == (0, 4, 7) and h.shape == (0, 7) and cache["gates"].shape == (0, 4, 28)
+    grads = ops.gru_backward(None, dev(empty), dev(kernel), dev(recurrent), dev(bias), cache)
+    assert [g.shape for g in grads] == [(0, 4, 5), (5, 21), (7, 21), (2, 21), (0, 7)]
+    assert all(np.all(backend.numpy(g) == 0) for g in grads[1:4])
+
+
+def test_gru_bad_input_is_named():
+    x = np.zeros((2, 3, 4), np.float32)
+    kernel, recurrent = np.zeros((4, 15), np.float32), np.zeros((5, 15), np.float32)
+    bias = np.zeros((2, 15), np.float32)
+    with pytest.raises(ValueError, match=r"\[gru\] bias must be \(2, 3\*units\) float32, got \(15,\) float32"):
+        ops.gru(x, kernel, recurrent, bias[0])
+    with pytest.raises(ValueError, match=r"\[gru\] bias must be \(2, 3\*units\) \(input bias, recurrent bias"):
+        ops.gru(x, kernel, recurrent, np.zeros((3, 15), np.float32))
+    with pytest.raises(ValueError, match=r"\[gru\] recurrent_kernel must be \(units, 3\*units\), got \(5, 20\)"):
+        ops.gru(x, np.zeros((4, 20), np.float32), np.zeros((5, 20), np.float32), bias)
+    with pytest.raises(ValueError, match=r"\[gru\] bias \(2, 18\) and recurrent_kernel \(5, 15\) disagree on units"):
+        ops.gru(x, kernel, recurrent, np.zeros((2, 18), np.float32))
+    with pytest.raises(TypeError, match=r"\[gru\] kernel must be .* float64"):
+        ops.gru(x, kernel.astype(np.float64), recurrent, bias)
+    _, cache = ops.gru(x, kernel, recurrent, bias, return_cache=True)
+    with pytest.raises(ValueError, match=r"\[gru_backward\] cache\['gates'\] must be \(2, 3, 20\)"):
+        ops.gru_backward(None, x, kernel, recurrent, bias, {**cache, "gates": cache["gates"][:, :, :15]})
+    with pytest.raises(ValueError, match=r"\[gru_backward\] cache must be the dict returned by gru"):
+        ops.gru_backward(None, x, kernel, recurrent, bias, {"h": cache["h"]})
+    with pytest.raises(ValueError, match=r"\[gru_backward\] dh_T must be \(batch, units\)"):
+        ops.gru_backward(None, x, kernel, recurrent, bias, cache, dh_T=np.zeros((3, 5), np.float32))
+
+
+@pytest.mark.parametrize("return_sequences", [True, False])
+def test_functional_gru_gradients_reach_h0(return_sequences, rng):
+    """functional.gru records its backward for x, the weights and h0, by finite differences."""
+    x = f32(rng, 2, 3, 4)
+    weights = _weights(rng, "gru", 4, 3)
+    h0 = f32(rng, 2, 3)
+
+    def ours(x, kernel, recurrent, bias, h0):
+        return F.gru(x, kernel, recurrent, bias, h0, return_sequences)[0]
+
+    def theirs(x, kernel, recurrent, bias, h0):
+        return reference.gru(x, kernel, recurrent, bias, h0, return_sequences=return_sequences)
+
+    check_autograd(ours, theirs, [x, *weights, h0], atol=1e-4, rtol=1e-3)

@@ -1,7 +1,8 @@
-// Arguments of lstm, simple_rnn and their backward (ranvier.ops.rnn).
+// Arguments of lstm, gru, simple_rnn and their backward (ranvier.ops.rnn).
 //
 // Keras layout: x (B, T, F), kernel (F, G*U), recurrent_kernel (U, G*U),
-// bias (G*U,), with G = 4 gate blocks (i, f, c, o) for the LSTM, 1 for SimpleRNN.
+// bias (G*U,), with G = 4 gate blocks (i, f, c, o) for the LSTM, 1 for
+// SimpleRNN; the GRU has G = 3 (z, r, h) and bias (2, 3U) (input, recurrent).
 #pragma once
 
 #include <optional>
@@ -20,17 +21,24 @@ struct RnnArgs {
   const float* bias_data;
 };
 
-// x and the weights; `gates` is the number of gate blocks (4 or 1).
+// The GRU's gate count: 3 blocks, and a bias of two rows.
+constexpr int kGruGates = 3;
+
+// x and the weights; `gates` is the number of gate blocks (4, 3 or 1).
 template <class A>
 RnnArgs<A> rnn_args(const char* op, py::handle x_obj, py::handle kernel_obj, py::handle recurrent_obj,
                     py::handle bias_obj, int gates) {
-  const std::string cols = gates == 4 ? "4*units" : "units";
+  const std::string cols = gates == 1 ? "units" : std::to_string(gates) + "*units";
+  const bool gru = gates == kGruGates;
   RnnArgs<A> a{A::read(op, "x", x_obj), A::read(op, "kernel", kernel_obj),
                A::read(op, "recurrent_kernel", recurrent_obj), A::read(op, "bias", bias_obj)};
   require_float32(op, "x", a.x, "(batch, timesteps, features)", {3});
   require_float32(op, "kernel", a.kernel, ("(features, " + cols + ")").c_str(), {2});
   require_float32(op, "recurrent_kernel", a.recurrent_kernel, ("(units, " + cols + ")").c_str(), {2});
-  require_float32(op, "bias", a.bias, ("(" + cols + ",)").c_str(), {1});
+  const std::string bias_shape = gru ? "(2, " + cols + ")" : "(" + cols + ",)";
+  require_float32(op, "bias", a.bias, bias_shape.c_str(), {gru ? 2 : 1});
+  if (gru && a.bias.shape(0) != 2)
+    fail(op, "bias must be " + bias_shape + " (input bias, recurrent bias: reset_after=True), got " + describe(a.bias));
   const std::int64_t units = a.recurrent_kernel.shape(0);
   if (a.recurrent_kernel.shape(1) != gates * units)
     fail(op, "recurrent_kernel must be (units, " + cols + "), got " + shape_str(a.recurrent_kernel));
@@ -130,6 +138,23 @@ LstmForward<A> lstm_forward(const char* op, py::handle x, py::handle kernel, py:
   return {a, h0a, c0a, A::empty(seq), A::empty(seq), A::empty({a.batch, a.steps, 4 * a.units})};
 }
 
+// gru's checked arguments and its allocated outputs h (B,T,U), gates (B,T,4U).
+template <class A>
+struct GruForward {
+  RnnArgs<A> a;
+  std::optional<A> h0;
+  A h, gates;
+  py::tuple outputs() const { return py::make_tuple(h.object(), gates.object()); }
+};
+
+template <class A>
+GruForward<A> gru_forward(const char* op, py::handle x, py::handle kernel, py::handle recurrent_kernel, py::handle bias,
+                          py::handle h0) {
+  RnnArgs<A> a = rnn_args<A>(op, x, kernel, recurrent_kernel, bias, kGruGates);
+  auto h0a = rnn_state<A>(op, "h0", h0, a);
+  return {a, h0a, A::empty({a.batch, a.steps, a.units}), A::empty({a.batch, a.steps, 4 * a.units})};
+}
+
 // simple_rnn's checked arguments and its allocated output h (B,T,U).
 template <class A>
 struct SimpleRnnForward {
@@ -167,15 +192,16 @@ RnnGrads<A> rnn_grads(const RnnArgs<A>& a, int gates) {
   RnnGrads<A> g{A::empty({B, a.steps, a.features}),
                 A::empty({a.features, G}),
                 A::empty({U, G}),
-                A::empty({G}),
+                gates == kGruGates ? A::empty({2, G}) : A::empty({G}),
                 A::empty({B, U}),
                 std::nullopt};
   if (gates == 4) g.dc0 = A::empty({B, U});
   return g;
 }
 
-// lstm_backward's and simple_rnn_backward's checked arguments (cache, states,
-// output gradients) and allocated gradients. c and gates only for the LSTM.
+// lstm_backward's, gru_backward's and simple_rnn_backward's checked arguments
+// (cache, states, output gradients) and allocated gradients. c only for the
+// LSTM, gates for the LSTM (B,T,4U) and the GRU (B,T,4U: [z r hh hn]).
 template <class A>
 struct RnnBackward {
   RnnArgs<A> a;
@@ -199,10 +225,9 @@ RnnBackward<A> rnn_backward(const char* op, const char* forward, int gates, py::
   const Dims seq = {a.batch, a.steps, a.units};
   A h = rnn_cached<A>(op, forward, cache, "h", seq);
   std::optional<A> c, gate_values;
-  if (lstm) {
-    c = rnn_cached<A>(op, forward, cache, "c", seq);
+  if (lstm) c = rnn_cached<A>(op, forward, cache, "c", seq);
+  if (lstm || gates == kGruGates)
     gate_values = rnn_cached<A>(op, forward, cache, "gates", {a.batch, a.steps, 4 * a.units});
-  }
   RnnGrads<A> grads = rnn_grads(a, gates);
   return {a, h0a, c0a, dh, dhTa, dcTa, c, gate_values, h, grads};
 }

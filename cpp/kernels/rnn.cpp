@@ -1,4 +1,4 @@
-// LSTM and SimpleRNN over whole sequences: the GEMMs, the order of the steps
+// LSTM, GRU and SimpleRNN over whole sequences: the GEMMs, the order of the steps
 // and the threading; the element-wise math of a step is in rnn_simd.cpp.
 //
 // Arrays (B,T,X) are batch-major, so the rows of step t form a strided matrix:
@@ -52,6 +52,27 @@ struct Dims {
   std::int64_t batch, steps, features, units, width;
   // Columns of the left operand of the weight gradients: [x_t, h_{t-1}, 1].
   std::int64_t inputs() const { return features + units + 1; }
+};
+
+// The backward's dx_t = dz_t[:, :depth] @ kt, kt (depth, F) (kernel^T or part of it).
+struct InputProduct {
+  MatrixView kt;
+  std::int64_t depth;
+};
+
+// One term of the backward's dh_{t-1}: dz_t[:, column : column + depth] @ rt,
+// rt (depth, U) (recurrent_kernel^T or some of its rows).
+struct StateProduct {
+  std::int64_t column = 0, depth = 0;
+  MatrixView rt = {nullptr, 0, 0};
+};
+
+// dh_{t-1} as the sum of `count` products, added to what the cell left in
+// the carry when `accumulate` (the GRU's direct term z * dh_t), else replacing it.
+struct StateProducts {
+  StateProduct pieces[2];
+  int count;
+  bool accumulate;
 };
 
 // n floats rounded up to whole cache lines, so that what follows them in the
@@ -147,36 +168,40 @@ void transpose_rows(float* dst, std::int64_t ld, const float* const* src, std::i
 // that of h0 at the end. At each step, cell(dz_row, b, t) turns it (with its
 // own carries) into the row's dz, the gradient of the pre-activations; then
 //   dh_{t-1} = dz_t @ recurrent_kernel^T,  dx_t = dz_t @ kernel^T
-// while dz_t is hot. The weight gradients are one product over all B*T rows,
-//   [dkernel; drecurrent_kernel; dbias] = [x_t, h_{t-1}, 1]^T @ dz,
+// (`state` and `input` say which columns of dz meet which weights) while dz_t
+// is hot. The weight gradients are one product over all B*T rows,
+//   dw = [x_t, h_{t-1}, 1]^T @ dz   ([dkernel; drecurrent_kernel; dbias] for
+// the LSTM and SimpleRNN; unpack(dw) copies them out),
 // accumulated window by window: a window is `window` steps of every batch
 // row (about one GEMM depth block), and while the threads run the steps of
 // window w, each also adds its share of the columns for window w-1. So dz
 // never leaves the caches, and the sum runs over the rows in the same order
 // whatever the number of threads. One parallel region per window.
-template <class Cell>
-void backward(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias, float* dh0, const float* dh_T,
-              const float* x, MatrixView kernel, MatrixView recurrent_kernel, const float* h, const float* h0,
-              const Dims& d, Cell cell) {
+template <class Cell, class Unpack>
+void backward(float* dx, float* dh0, const float* dh_T, const float* x, const InputProduct& input,
+              const StateProducts& state, const float* h, const float* h0, const Dims& d, Cell cell, Unpack unpack) {
   const std::int64_t inputs = d.inputs();
   copy_or_zero(dh0, dh_T, d.batch * d.units);
   const std::int64_t window = d.batch > 0 ? std::min(d.steps, std::max<std::int64_t>(1, kWindowRows / d.batch)) : 0;
   const std::int64_t windows = window > 0 ? (d.steps + window - 1) / window : 0;
   const std::int64_t window_rows = window * d.batch;
-  const std::int64_t rt_floats = packed_floats(d.width, d.units);
-  const std::int64_t kt_floats = packed_floats(d.width, d.features);
+  const std::int64_t rt_floats = packed_floats(state.pieces[0].depth, d.units);
+  const std::int64_t rt2_floats = state.count > 1 ? packed_floats(state.pieces[1].depth, d.units) : 0;
+  const std::int64_t kt_floats = packed_floats(input.depth, d.features);
   const std::int64_t dz_floats = whole_lines(window_rows * d.width);
   const std::int64_t xh_floats = whole_lines(inputs * window_rows);
-  float* packed_rt = scratch(
-      kScratchSlot, static_cast<std::size_t>(rt_floats + kt_floats + 2 * (dz_floats + xh_floats) + inputs * d.width));
-  float* packed_kt = packed_rt + rt_floats;
+  float* packed_rt = scratch(kScratchSlot, static_cast<std::size_t>(rt_floats + rt2_floats + kt_floats +
+                                                                    2 * (dz_floats + xh_floats) + inputs * d.width));
+  float* packed_rts[2] = {packed_rt, packed_rt + rt_floats};
+  float* packed_kt = packed_rt + rt_floats + rt2_floats;
   // Two of each: window w is written while window w-1 is read.
   float* dz_buffers[2] = {packed_kt + kt_floats, packed_kt + kt_floats + dz_floats};
   float* xh_buffers[2] = {dz_buffers[1] + dz_floats, dz_buffers[1] + dz_floats + xh_floats};
   float* dw = xh_buffers[1] + xh_floats;
   // Packed once: every step multiplies by them.
-  pack_b_for_gemm(packed_rt, recurrent_kernel.transposed(), d.width, d.units);
-  pack_b_for_gemm(packed_kt, kernel.transposed(), d.width, d.features);
+  for (int i = 0; i < state.count; ++i)
+    pack_b_for_gemm(packed_rts[i], state.pieces[i].rt, state.pieces[i].depth, d.units);
+  pack_b_for_gemm(packed_kt, input.kt, input.depth, d.features);
   if (windows == 0) std::memset(dw, 0, static_cast<std::size_t>(inputs * d.width) * sizeof(float));
 
   // Window w holds steps [first(w), first(w) + window) clipped at 0, in
@@ -193,9 +218,13 @@ void backward(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias,
       const std::int64_t r0 = (t - t0) * d.batch + b0;
       for (std::int64_t b = b0; b < b1; ++b) cell(dz + (r0 + b - b0) * d.width, b, t);
       const MatrixView dz_t = {dz + r0 * d.width, d.width, 1};
-      gemm_packed_b(dh0 + b0 * d.units, d.units, dz_t, packed_rt, rows, d.units, d.width);
+      for (int i = 0; i < state.count; ++i) {
+        const StateProduct& piece = state.pieces[i];
+        gemm_packed_b(dh0 + b0 * d.units, d.units, {dz_t.data + piece.column, d.width, 1}, packed_rts[i], rows, d.units,
+                      piece.depth, {}, state.accumulate || i > 0);
+      }
       gemm_packed_b(dx + (b0 * d.steps + t) * d.features, d.steps * d.features, dz_t, packed_kt, rows, d.features,
-                    d.width);
+                    input.depth);
       // Columns r0.. of [x_t, h_{t-1}, 1]^T, h_{-1} being h0 or zeros.
       for (std::int64_t c0 = 0; c0 < rows; c0 += kMaxRowsPerTranspose) {
         const std::int64_t n = std::min(kMaxRowsPerTranspose, rows - c0);
@@ -228,13 +257,116 @@ void backward(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias,
       if (w > 0 && column(p) < column(p + 1)) add_weights(w - 1, column(p), column(p + 1));
     });
   }
-  const std::size_t row_bytes = static_cast<std::size_t>(d.width) * sizeof(float);
-  std::memcpy(dkernel, dw, d.features * row_bytes);
-  std::memcpy(drecurrent_kernel, dw + d.features * d.width, d.units * row_bytes);
-  std::memcpy(dbias, dw + (d.features + d.units) * d.width, row_bytes);
+  unpack(dw);
+}
+
+// The LSTM's and SimpleRNN's backward products: dx_t = dz_t @ kernel^T and
+// dh_{t-1} = dz_t @ recurrent_kernel^T over all of dz's columns.
+InputProduct whole_input(MatrixView kernel, const Dims& d) { return {kernel.transposed(), d.width}; }
+StateProducts whole_state(MatrixView recurrent_kernel, const Dims& d) {
+  return {{StateProduct{0, d.width, recurrent_kernel.transposed()}, StateProduct{}}, 1, false};
+}
+
+// dw (F+U+1, width) = [dkernel; drecurrent_kernel; dbias], copied out whole.
+auto copy_weight_gradients(float* dkernel, float* drecurrent_kernel, float* dbias, const Dims& d) {
+  return [=](const float* dw) {
+    const std::size_t row_bytes = static_cast<std::size_t>(d.width) * sizeof(float);
+    std::memcpy(dkernel, dw, d.features * row_bytes);
+    std::memcpy(drecurrent_kernel, dw + d.features * d.width, d.units * row_bytes);
+    std::memcpy(dbias, dw + (d.features + d.units) * d.width, row_bytes);
+  };
+}
+
+// The GRU's forward: the skeleton above, except that the input and recurrent
+// products stay apart (the reset gate scales the recurrent candidate term
+// only), each with its own bias: zx_t = x_t @ kernel + bias[0] and
+// zh_t = h_{t-1} @ recurrent_kernel + bias[1] (none at t = 0 without h0: the
+// cell takes bias[1] itself), in per-thread buffers of consecutive rows.
+void gru_forward(float* h, float* gates, const float* x, MatrixView kernel, MatrixView recurrent_kernel,
+                 const float* bias, const float* h0, const Dims& d, const RnnKernels& k) {
+  const std::int64_t cols = 3 * d.units;
+  const std::int64_t kernel_floats = packed_floats(d.features, cols);
+  const std::int64_t recurrent_floats = packed_floats(d.units, cols);
+  const std::int64_t z_floats = whole_lines(d.batch * cols);
+  float* packed_kernel = scratch(
+      kScratchSlot, static_cast<std::size_t>(kernel_floats + recurrent_floats + 2 * z_floats + d.batch * d.units));
+  float* packed_recurrent = packed_kernel + kernel_floats;
+  float* zx_rows = packed_recurrent + recurrent_floats;
+  float* zh_rows = zx_rows + z_floats;
+  float* h_rows = zh_rows + z_floats;
+  pack_b_for_gemm(packed_kernel, kernel, d.features, cols);
+  pack_b_for_gemm(packed_recurrent, recurrent_kernel, d.units, cols);
+  const float* recurrent_bias = bias + cols;
+  const std::size_t state_bytes = static_cast<std::size_t>(d.units) * sizeof(float);
+  for_row_parts(d.batch, row_parts(d.batch), [&](std::int64_t, std::int64_t b0, std::int64_t b1) {
+    const std::int64_t rows = b1 - b0;
+    float* zx = zx_rows + b0 * cols;
+    float* zh = zh_rows + b0 * cols;
+    for (std::int64_t t = 0; t < d.steps; ++t) {
+      const float* h_prev = t > 0 ? h_rows + b0 * d.units : (h0 != nullptr ? h0 + b0 * d.units : nullptr);
+      Epilogue input;
+      input.bias = bias;
+      gemm_packed_b(zx, cols, {x + (b0 * d.steps + t) * d.features, d.steps * d.features, 1}, packed_kernel, rows, cols,
+                    d.features, input);
+      if (h_prev != nullptr) {
+        Epilogue recurrent;
+        recurrent.bias = recurrent_bias;
+        gemm_packed_b(zh, cols, {h_prev, d.units, 1}, packed_recurrent, rows, cols, d.units, recurrent);
+      }
+      for (std::int64_t b = b0; b < b1; ++b) {
+        const std::int64_t row = b * d.steps + t, i = b - b0;
+        k.gru_cell(gates + row * d.width, h + row * d.units, zx + i * cols, h_prev ? zh + i * cols : nullptr,
+                   recurrent_bias, h_prev ? h_prev + i * d.units : nullptr, d.units);
+      }
+      for (std::int64_t b = b0; b < b1; ++b)
+        std::memcpy(h_rows + b * d.units, h + (b * d.steps + t) * d.units, state_bytes);
+    }
+  });
 }
 
 }  // namespace
+
+void gru(float* h, float* gates, const float* x, MatrixView kernel, MatrixView recurrent_kernel, const float* bias,
+         const float* h0, std::int64_t batch, std::int64_t steps, std::int64_t features, std::int64_t units) {
+  gru_forward(h, gates, x, kernel, recurrent_kernel, bias, h0, {batch, steps, features, units, 4 * units},
+              RANVIER_ISA_TABLE(rnn_kernels));
+}
+
+void gru_backward(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias, float* dh0, const float* dh,
+                  const float* dh_T, const float* x, MatrixView kernel, MatrixView recurrent_kernel, const float* h,
+                  const float* gates, const float* h0, std::int64_t batch, std::int64_t steps, std::int64_t features,
+                  std::int64_t units) {
+  // dz (B,T,4U) = [dz dr dxh dxh*r]: the first three meet kernel (the input
+  // pre-activations), columns (z, r) and the last recurrent_kernel.
+  const Dims d = {batch, steps, features, units, 4 * units};
+  const RnnKernels& k = RANVIER_ISA_TABLE(rnn_kernels);
+  const MatrixView rt = recurrent_kernel.transposed();
+  const MatrixView rt_candidate = {rt.data + 2 * units * rt.row_stride, rt.row_stride, rt.col_stride};
+  const StateProducts state = {{StateProduct{0, 2 * units, rt}, StateProduct{3 * units, units, rt_candidate}}, 2, true};
+  backward(
+      dx, dh0, dh_T, x, {kernel.transposed(), 3 * units}, state, h, h0, d,
+      [&](float* dz, std::int64_t b, std::int64_t t) {
+        const std::int64_t row = b * steps + t;
+        const float* h_prev = t > 0 ? h + (row - 1) * units : (h0 ? h0 + b * units : nullptr);
+        k.gru_cell_backward(dz, dh0 + b * units, dh ? dh + row * units : nullptr, gates + row * d.width, h_prev, units);
+      },
+      [&](const float* dw) {
+        // dw (F+U+1, 4U): x^T meets the input columns, h^T the recurrent ones, 1 both.
+        const std::int64_t cols = 3 * units;
+        const std::size_t input_bytes = static_cast<std::size_t>(cols) * sizeof(float);
+        const std::size_t gate_bytes = static_cast<std::size_t>(units) * sizeof(float);
+        for (std::int64_t f = 0; f < features; ++f) std::memcpy(dkernel + f * cols, dw + f * d.width, input_bytes);
+        auto recurrent_row = [&](float* dst, const float* src) {
+          std::memcpy(dst, src, 2 * gate_bytes);
+          std::memcpy(dst + 2 * units, src + 3 * units, gate_bytes);
+        };
+        for (std::int64_t u = 0; u < units; ++u)
+          recurrent_row(drecurrent_kernel + u * cols, dw + (features + u) * d.width);
+        const float* ones = dw + (features + units) * d.width;
+        std::memcpy(dbias, ones, input_bytes);
+        recurrent_row(dbias + cols, ones);
+      });
+}
 
 void lstm(float* h, float* c, float* gates, const float* x, MatrixView kernel, MatrixView recurrent_kernel,
           const float* bias, const float* h0, const float* c0, std::int64_t batch, std::int64_t steps,
@@ -257,13 +389,15 @@ void lstm_backward(float* dx, float* dkernel, float* drecurrent_kernel, float* d
   const RnnKernels& k = RANVIER_ISA_TABLE(rnn_kernels);
   // dc0 carries the gradient reaching c_t from step t+1, as dh0 does for h_t.
   copy_or_zero(dc0, dc_T, batch * units);
-  backward(dx, dkernel, drecurrent_kernel, dbias, dh0, dh_T, x, kernel, recurrent_kernel, h, h0, d,
-           [&](float* dz, std::int64_t b, std::int64_t t) {
-             const std::int64_t row = b * steps + t;
-             const float* c_prev = t > 0 ? c + (row - 1) * units : (c0 ? c0 + b * units : nullptr);
-             k.lstm_cell_backward(dz, dc0 + b * units, dh0 + b * units, dh ? dh + row * units : nullptr,
-                                  gates + row * d.width, c + row * units, c_prev, units);
-           });
+  backward(
+      dx, dh0, dh_T, x, whole_input(kernel, d), whole_state(recurrent_kernel, d), h, h0, d,
+      [&](float* dz, std::int64_t b, std::int64_t t) {
+        const std::int64_t row = b * steps + t;
+        const float* c_prev = t > 0 ? c + (row - 1) * units : (c0 ? c0 + b * units : nullptr);
+        k.lstm_cell_backward(dz, dc0 + b * units, dh0 + b * units, dh ? dh + row * units : nullptr,
+                             gates + row * d.width, c + row * units, c_prev, units);
+      },
+      copy_weight_gradients(dkernel, drecurrent_kernel, dbias, d));
 }
 
 void simple_rnn(float* h, const float* x, MatrixView kernel, MatrixView recurrent_kernel, const float* bias,
@@ -279,11 +413,14 @@ void simple_rnn_backward(float* dx, float* dkernel, float* drecurrent_kernel, fl
                          const float* h, const float* h0, std::int64_t batch, std::int64_t steps, std::int64_t features,
                          std::int64_t units) {
   const RnnKernels& k = RANVIER_ISA_TABLE(rnn_kernels);
-  backward(dx, dkernel, drecurrent_kernel, dbias, dh0, dh_T, x, kernel, recurrent_kernel, h, h0,
-           {batch, steps, features, units, units}, [&](float* dz, std::int64_t b, std::int64_t t) {
-             const std::int64_t row = b * steps + t;
-             k.tanh_cell_backward(dz, dh0 + b * units, dh ? dh + row * units : nullptr, h + row * units, units);
-           });
+  const Dims d = {batch, steps, features, units, units};
+  backward(
+      dx, dh0, dh_T, x, whole_input(kernel, d), whole_state(recurrent_kernel, d), h, h0, d,
+      [&](float* dz, std::int64_t b, std::int64_t t) {
+        const std::int64_t row = b * steps + t;
+        k.tanh_cell_backward(dz, dh0 + b * units, dh ? dh + row * units : nullptr, h + row * units, units);
+      },
+      copy_weight_gradients(dkernel, drecurrent_kernel, dbias, d));
 }
 
 }  // namespace ranvier::cpu

@@ -19,6 +19,18 @@ struct RnnKernels {
   // gradient of the pre-activations [z_i z_f z_c z_o].
   void (*lstm_cell_backward)(float* dgates, float* dc, const float* dh_next, const float* dh_out, const float* gates,
                              const float* c, const float* c_prev, std::int64_t units);
+  // zx (3U): [xz xr xh], the input pre-activations with bias[0]; zh (3U):
+  // [hz hr hn] with bias[1], or null when h_prev is (zero state: zh is
+  // recurrent_bias (3U) then); h_prev (U) or null -> gates (4U) [z r hh hn], h (U).
+  void (*gru_cell)(float* gates, float* h, const float* zx, const float* zh, const float* recurrent_bias,
+                   const float* h_prev, std::int64_t units);
+  // One GRU step back. dh (U) in: the gradient reaching h_t through the
+  // recurrence, out: its direct part of that reaching h_{t-1}, z * dh_t;
+  // dh_out (U) or null; gates [z r hh hn] (4U), h_prev (U) or null
+  // -> dz (4U) [dz dr dxh dxh*r]: the gradients of the input pre-activations
+  // [xz xr xh], then dxh*r that of hn.
+  void (*gru_cell_backward)(float* dz, float* dh, const float* dh_out, const float* gates, const float* h_prev,
+                            std::int64_t units);
   // dz (U) = (dh_out + dh_next) * (1 - h^2); dh_out (U) or null.
   void (*tanh_cell_backward)(float* dz, const float* dh_next, const float* dh_out, const float* h, std::int64_t units);
 };

@@ -65,6 +65,42 @@ void lstm_cell_backward(float* dgates, float* dc, const float* dh_next, const fl
   });
 }
 
+void gru_cell(float* gates, float* h, const float* zx, const float* zh, const float* recurrent_bias,
+              const float* h_prev, std::int64_t units) {
+  const float* hz = zh != nullptr ? zh : recurrent_bias;
+  for_each_vector(units, [&](std::int64_t j, std::int64_t n) {
+    V z = simd::sigmoid(load(zx + j, n) + load(hz + j, n));
+    V r = simd::sigmoid(load(zx + units + j, n) + load(hz + units + j, n));
+    V hn = load(hz + 2 * units + j, n);
+    V hh = simd::tanh(fmadd(r, hn, load(zx + 2 * units + j, n)));
+    store(z, gates + j, n);
+    store(r, gates + units + j, n);
+    store(hh, gates + 2 * units + j, n);
+    store(hn, gates + 3 * units + j, n);
+    // z * h_{t-1} + (1 - z) * hh; without h_{t-1} its term is skipped, not multiplied.
+    V one_minus_z = V::set1(1.0f) - z;
+    V out = h_prev != nullptr ? fmadd(z, load(h_prev + j, n), one_minus_z * hh) : one_minus_z * hh;
+    store(out, h + j, n);
+  });
+}
+
+void gru_cell_backward(float* dz, float* dh, const float* dh_out, const float* gates, const float* h_prev,
+                       std::int64_t units) {
+  const V one = V::set1(1.0f);
+  for_each_vector(units, [&](std::int64_t j, std::int64_t n) {
+    V z = load(gates + j, n), r = load(gates + units + j, n);
+    V hh = load(gates + 2 * units + j, n), hn = load(gates + 3 * units + j, n);
+    V d = load(dh + j, n) + load_or_zero(dh_out ? dh_out + j : nullptr, n);
+    V hp = load_or_zero(h_prev ? h_prev + j : nullptr, n);
+    V dxh = d * (one - z) * fnmadd(hh, hh, one);
+    store(d * (hp - hh) * z * (one - z), dz + j, n);
+    store(dxh * hn * r * (one - r), dz + units + j, n);
+    store(dxh, dz + 2 * units + j, n);
+    store(dxh * r, dz + 3 * units + j, n);
+    store(d * z, dh + j, n);
+  });
+}
+
 void tanh_cell_backward(float* dz, const float* dh_next, const float* dh_out, const float* h, std::int64_t units) {
   const V one = V::set1(1.0f);
   for_each_vector(units, [&](std::int64_t j, std::int64_t n) {
@@ -76,6 +112,6 @@ void tanh_cell_backward(float* dz, const float* dh_next, const float* dh_out, co
 
 }  // namespace
 
-extern const RnnKernels rnn_kernels = {lstm_cell, lstm_cell_backward, tanh_cell_backward};
+extern const RnnKernels rnn_kernels = {lstm_cell, lstm_cell_backward, gru_cell, gru_cell_backward, tanh_cell_backward};
 
 }  // namespace ranvier::cpu::RANVIER_ISA_NS

@@ -1,4 +1,4 @@
-// LSTM and SimpleRNN over whole sequences: the GEMMs and the order of the
+// LSTM, GRU and SimpleRNN over whole sequences: the GEMMs and the order of the
 // steps are those of cpp/kernels/rnn.cpp; the element-wise math of a step
 // (that of cpp/kernels/rnn_simd.cpp) runs as one thread per (batch row, unit).
 //
@@ -8,6 +8,7 @@
 // to a (B, G*U) scratch that the step's element-wise kernel adds.
 #include "ranvier_cuda/gemm.h"
 #include "ranvier_cuda/launch.cuh"
+#include "ranvier_cuda/reduce.h"
 #include "ranvier_cuda/rnn.h"
 
 namespace ranvier::cuda {
@@ -72,6 +73,71 @@ __global__ void lstm_cell_backward_kernel(float* dgates, float* dc, const float*
     dg[3 * units + j] = dhv * tc * o * (1.0f - o);
     dc[e] = dct * f;
   }
+}
+
+// One GRU step, one thread per (b, j) of (B, U): zx (B,T,3U) holds the input
+// projections [xz xr xh] (bias[0] included); zh (B,3U) the recurrent product
+// h_{t-1} @ recurrent_kernel, or null at t = 0 without h0 (a zero state takes
+// no part); recurrent_bias (3U) = bias[1]. Writes gates (B,T,4U) [z r hh hn]
+// and h (B,T,U) of step t.
+__global__ void gru_cell_kernel(float* gates, float* h, const float* zx, const float* zh, const float* recurrent_bias,
+                                const float* h0, std::int64_t t, std::int64_t batch, std::int64_t steps,
+                                std::int64_t units) {
+  const std::int64_t n = batch * units;
+  for (std::int64_t e = grid_start<std::int64_t>(); e < n; e += grid_stride<std::int64_t>()) {
+    const std::int64_t b = e / units, j = e % units, row = b * steps + t;
+    const float* x3 = zx + row * 3 * units;
+    const float* h3 = zh != nullptr ? zh + b * 3 * units : nullptr;
+    float hz[3];
+#pragma unroll
+    for (int q = 0; q < 3; ++q) hz[q] = recurrent_bias[q * units + j] + (h3 != nullptr ? h3[q * units + j] : 0.0f);
+    const float z = sigmoid(x3[j] + hz[0]), r = sigmoid(x3[units + j] + hz[1]);
+    const float hh = tanhf(fmaf(r, hz[2], x3[2 * units + j]));
+    float* g = gates + row * 4 * units;
+    g[j] = z;
+    g[units + j] = r;
+    g[2 * units + j] = hh;
+    g[3 * units + j] = hz[2];
+    // z * h_{t-1} + (1 - z) * hh; without h_{t-1} its term is skipped, not multiplied.
+    const bool has_prev = t > 0 || h0 != nullptr;
+    const float hp = t > 0 ? h[(row - 1) * units + j] : (h0 != nullptr ? h0[e] : 0.0f);
+    h[row * units + j] = has_prev ? fmaf(z, hp, (1.0f - z) * hh) : (1.0f - z) * hh;
+  }
+}
+
+// One GRU step back, one thread per (b, j): dh_carry (B,U) in: the direct
+// part z * dh of the gradient reaching h_t from step t+1, out: that of h_{t-1};
+// dh_product (B,U) or null: its part through recurrent_kernel; dh (B,T,U) or
+// null that of the output. -> rows of step t of dz_input (B,T,3U)
+// [dz dr dxh], the gradient of [xz xr xh], and dz_recurrent (B,T,3U)
+// [dz dr dxh*r], that of [hz hr hn].
+__global__ void gru_cell_backward_kernel(float* dz_input, float* dz_recurrent, float* dh_carry, const float* dh_product,
+                                         const float* dh, const float* gates, const float* h, const float* h0,
+                                         std::int64_t t, std::int64_t batch, std::int64_t steps, std::int64_t units) {
+  const std::int64_t n = batch * units;
+  for (std::int64_t e = grid_start<std::int64_t>(); e < n; e += grid_stride<std::int64_t>()) {
+    const std::int64_t b = e / units, j = e % units, row = b * steps + t;
+    const float* g = gates + row * 4 * units;
+    const float z = g[j], r = g[units + j], hh = g[2 * units + j], hn = g[3 * units + j];
+    const float d =
+        dh_carry[e] + (dh_product != nullptr ? dh_product[e] : 0.0f) + (dh != nullptr ? dh[row * units + j] : 0.0f);
+    const float hp = t > 0 ? h[(row - 1) * units + j] : (h0 != nullptr ? h0[e] : 0.0f);
+    const float dxh = d * (1.0f - z) * (1.0f - hh * hh);
+    const float dzv = d * (hp - hh) * z * (1.0f - z);
+    const float dr = dxh * hn * r * (1.0f - r);
+    float* di = dz_input + row * 3 * units;
+    float* dr3 = dz_recurrent + row * 3 * units;
+    di[j] = dr3[j] = dzv;
+    di[units + j] = dr3[units + j] = dr;
+    di[2 * units + j] = dxh;
+    dr3[2 * units + j] = dxh * r;
+    dh_carry[e] = d * z;
+  }
+}
+
+// a (n) += b (n).
+__global__ void add_kernel(float* a, const float* b, std::int64_t n) {
+  for (std::int64_t e = grid_start<std::int64_t>(); e < n; e += grid_stride<std::int64_t>()) a[e] += b[e];
 }
 
 // One SimpleRNN step: h (B,T,U) rows of step t hold the input projections;
@@ -228,6 +294,63 @@ cudaError_t lstm_backward(float* dx, float* dkernel, float* drecurrent_kernel, f
   RANVIER_TRY(launch(shift_states_kernel, rows * units, stream, hprev, h, h0, batch, steps, units));
   return weight_gradients(dx, dkernel, drecurrent_kernel, dbias, dgates, hprev, x, kernel, rows, features, units, g4,
                           stream);
+}
+
+cudaError_t gru(float* h, float* gates, float* scratch, const float* x, MatrixView kernel, MatrixView recurrent_kernel,
+                const float* bias, const float* h0, std::int64_t batch, std::int64_t steps, std::int64_t features,
+                std::int64_t units, cudaStream_t stream) {
+  const std::int64_t g3 = 3 * units;
+  float* zx = scratch;                            // (B,T,3U)
+  float* step_scratch = zx + batch * steps * g3;  // (B,3U)
+  // x (B*T, F) @ kernel + bias[0] -> zx (B*T, 3U)
+  RANVIER_TRY(linear(zx, {x, features, 1}, kernel, bias, batch * steps, features, g3, Activation::none, stream));
+  for (std::int64_t t = 0; t < steps; ++t) {
+    const float* z = nullptr;
+    RANVIER_TRY(recurrent_term(&z, step_scratch, h, h0, recurrent_kernel, t, batch, steps, units, g3, stream));
+    RANVIER_TRY(launch(gru_cell_kernel, batch * units, stream, gates, h, zx, z, bias + g3, h0, t, batch, steps, units));
+  }
+  return cudaSuccess;
+}
+
+cudaError_t gru_backward(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias, float* dh0, float* scratch,
+                         const float* dh, const float* dh_T, const float* x, MatrixView kernel,
+                         MatrixView recurrent_kernel, const float* h, const float* gates, const float* h0,
+                         std::int64_t batch, std::int64_t steps, std::int64_t features, std::int64_t units,
+                         cudaStream_t stream) {
+  const std::int64_t g3 = 3 * units, rows = batch * steps;
+  float* dz_input = scratch;                   // (B,T,3U)
+  float* dz_recurrent = dz_input + rows * g3;  // (B,T,3U)
+  float* hprev = dz_recurrent + rows * g3;     // (B,T,U)
+  float* dh_product = hprev + rows * units;    // (B,U)
+  // dh0 carries the direct part of the gradient reaching h_t, dh_product its
+  // part through recurrent_kernel (none before the last step); their sum is
+  // that of h0 at the end.
+  RANVIER_TRY(copy_or_zero(dh0, dh_T, batch * units, stream));
+  for (std::int64_t t = steps - 1; t >= 0; --t) {
+    RANVIER_TRY(launch(gru_cell_backward_kernel, batch * units, stream, dz_input, dz_recurrent, dh0,
+                       t < steps - 1 ? static_cast<const float*>(dh_product) : nullptr, dh, gates, h, h0, t, batch,
+                       steps, units));
+    RANVIER_TRY(state_gradient(dh_product, dz_recurrent, recurrent_kernel, t, batch, steps, units, g3, stream));
+  }
+  RANVIER_TRY(launch(add_kernel, batch * units, stream, dh0, static_cast<const float*>(dh_product), batch * units));
+  RANVIER_TRY(launch(shift_states_kernel, rows * units, stream, hprev, h, h0, batch, steps, units));
+  // dx, dkernel, dbias[0] from dz_input; drecurrent_kernel from dz_recurrent,
+  // then dbias[1], its column sums.
+  RANVIER_TRY(linear_backward(dx, dkernel, dbias, nullptr, dz_input, nullptr, {x, features, 1}, kernel, rows, features,
+                              g3, Activation::none, stream));
+  // hprev^T (U, rows) @ dz_recurrent (rows, 3U) -> drecurrent_kernel (U, 3U)
+  RANVIER_TRY(gemm({drecurrent_kernel,
+                    MatrixView{hprev, units, 1}.transposed(),
+                    0,
+                    {dz_recurrent, g3, 1},
+                    0,
+                    1,
+                    units,
+                    g3,
+                    rows,
+                    {}},
+                   stream));
+  return column_sum(dbias + g3, dz_recurrent, rows, g3, stream);
 }
 
 cudaError_t simple_rnn(float* h, float* step_scratch, const float* x, MatrixView kernel, MatrixView recurrent_kernel,

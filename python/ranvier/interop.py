@@ -13,6 +13,9 @@ with parameters in ``state_dict`` order). Conversions:
     Conv2d.weight (out, in, kh, kw)       -> Conv2D kernel (kh, kw, in, out)
     LSTM/RNN weight_ih_lK (G*U, F)        -> kernel (F, G*U); weight_hh_lK -> recurrent_kernel (U, G*U);
                                              bias_ih_lK + bias_hh_lK -> bias (gate order i, f, g, o is Keras')
+    GRU weight_ih_lK, weight_hh_lK (3U, .) -> kernel, recurrent_kernel with the gate blocks (r, z, n) put in
+                                             Keras' order (z, r, h); [bias_ih_lK; bias_hh_lK] -> bias (2, 3U)
+                                             (a ranvier GRU with reset_after=True: torch's GRU is that one)
     BatchNorm weight, bias, running_*     -> gamma, beta, moving_mean, moving_variance
     LayerNorm weight, bias                -> gamma, beta;   Embedding.weight -> embeddings
     MultiheadAttention in_proj (3E, E)    -> query/key/value kernels (E, heads, E / heads); out_proj likewise
@@ -201,19 +204,41 @@ def _recurrent_layers(layer, p, side, cells: list):
         side.expect(keys + biases)
     out = []
     for i, cell in enumerate(cells):
-        ih, hh = f"weight_ih_l{i}", f"weight_hh_l{i}"
-        out.append(side.fit(cell.kernel, p[ih].T, ih))
-        out.append(side.fit(cell.recurrent_kernel, p[hh].T, hh))
-        bias = p[f"bias_ih_l{i}"] + p[f"bias_hh_l{i}"] if f"bias_ih_l{i}" in p else np.zeros(cell.bias.shape)
-        out.append(side.fit(cell.bias, bias, f"bias_ih_l{i}" if f"bias_ih_l{i}" in p else ih))
+        gru = isinstance(cell, layers.GRU)
+        if gru and not cell.reset_after:
+            raise ValueError(
+                f"{side.where}: ranvier GRU '{cell.name}' has reset_after=False; torch's GRU is reset_after=True"
+            )
+        # torch's GRU gate blocks (r, z, n) in Keras' order (z, r, h); other cells share Keras' order
+        order = _torch_gru_order if gru else (lambda w: w)
+        ih, hh, b_ih, b_hh = f"weight_ih_l{i}", f"weight_hh_l{i}", f"bias_ih_l{i}", f"bias_hh_l{i}"
+        out.append(side.fit(cell.kernel, order(p[ih]).T, ih))
+        out.append(side.fit(cell.recurrent_kernel, order(p[hh]).T, hh))
+        if cell.bias is None:
+            if b_ih in p:
+                raise ValueError(f"{side.where}: torch has '{b_ih}', ranvier '{cell.name}' has use_bias=False")
+            continue
+        if b_ih not in p:
+            bias = np.zeros(cell.bias.shape)
+        elif gru:
+            bias = np.stack([order(p[b_ih]), order(p[b_hh])])
+        else:
+            bias = p[b_ih] + p[b_hh]
+        out.append(side.fit(cell.bias, bias, b_ih if b_ih in p else ih))
     return out
+
+
+def _torch_gru_order(w: np.ndarray) -> np.ndarray:
+    """w (3U, ...) with its gate blocks (r, z, n) reordered to (z, r, n)."""
+    r, z, n = np.split(w, 3)
+    return np.concatenate([z, r, n])
 
 
 def _recurrent(layer, p, side):
     return _recurrent_layers(layer, p, side, [layer])
 
 
-def _lstm_stack(layer, p, side):
+def _recurrent_stack(layer, p, side):
     return _recurrent_layers(layer, p, side, layer.layers)
 
 
@@ -250,10 +275,12 @@ def _attention(layer, p, side):
     return out
 
 
-# The most specific class first: ranvier.nn.LSTM holds ranvier LSTM layers.
+# The most specific class first: ranvier.nn.LSTM and GRU hold ranvier LSTM and GRU layers.
 _CONVERTERS = {
-    nn.LSTM: _lstm_stack,
+    nn.LSTM: _recurrent_stack,
+    nn.GRU: _recurrent_stack,
     layers.LSTM: _recurrent,
+    layers.GRU: _recurrent,
     layers.SimpleRNN: _recurrent,
     layers.Dense: _dense,
     layers.Conv2D: _conv,
@@ -268,6 +295,7 @@ _CONVERTERS = {
 # order its ``vars`` lists them; a weight that a layer's options drop (bias, gamma) is absent from both.
 _KERAS_LAYERS = {
     layers.LSTM: ("lstm", ("kernel", "recurrent_kernel", "bias")),
+    layers.GRU: ("gru", ("kernel", "recurrent_kernel", "bias")),
     layers.SimpleRNN: ("simple_rnn", ("kernel", "recurrent_kernel", "bias")),
     layers.Dense: ("dense", ("kernel", "bias")),
     layers.Conv2D: ("conv2d", ("kernel", "bias")),
@@ -283,7 +311,7 @@ def load_keras_weights(model, path) -> None:
     The file names each layer group by Keras class and rank (``layers/dense``,
     ``layers/dense_1``): the k-th ranvier Dense in model order reads
     ``dense_k``, and so on for Conv2D, BatchNormalization, LayerNormalization,
-    Embedding, LSTM and SimpleRNN (a recurrent layer's weights are in its
+    Embedding, LSTM, GRU and SimpleRNN (a recurrent layer's weights are in its
     ``cell``). Every group with weights must have its ranvier layer and the
     reverse; every array must be floating and of the weight's shape; all is
     checked before any copy, each error naming the ranvier layer and the group.

@@ -140,7 +140,15 @@ def _case_recurrent(rng):
     dh = _f(rng, *seq.shape)
     s_kern, s_rk, s_b = _f(rng, 5, 9, scale=0.4), _f(rng, 9, 9, scale=0.4), _f(rng, 9)
     s_cache = reference.simple_rnn(x, s_kern, s_rk, s_b, return_cache=True)[1]
+    g_kern, g_rk, g_b = _f(rng, 5, 27, scale=0.4), _f(rng, 9, 27, scale=0.4), _f(rng, 2, 27)
+    g_cache = reference.gru(x, g_kern, g_rk, g_b, return_cache=True)[1]
     return [
+        ("gru", lambda o: o.gru(x, g_kern, g_rk, g_b), lambda: reference.gru(x, g_kern, g_rk, g_b)),
+        (
+            "gru_backward",
+            lambda o: o.gru_backward(dh, x, g_kern, g_rk, g_b, o.gru(x, g_kern, g_rk, g_b, return_cache=True)[1]),
+            lambda: reference.gru_backward(dh, x, g_kern, g_rk, g_b, g_cache),
+        ),
         ("lstm", lambda o: o.lstm(x, kern, rk, b), lambda: reference.lstm(x, kern, rk, b)),
         (
             "lstm_backward",

@@ -46,6 +46,18 @@ def sequence_model():
     )
 
 
+def gru_model():
+    return keras.Sequential(
+        [
+            keras.Input((5,), dtype="int32"),
+            keras.layers.Embedding(10, 4),
+            keras.layers.GRU(6, return_sequences=True),
+            keras.layers.GRU(5, reset_after=False),
+            keras.layers.Dense(2),
+        ]
+    )
+
+
 def randomize(model, rng):
     """Every weight random (BatchNorm's moving variance positive), so a misplaced one changes the outputs."""
     for weight in model.weights:
@@ -65,6 +77,17 @@ def main():
         model.save_weights(HERE / f"keras_{name}.weights.h5")
         x = inputs[name]
         np.savez(HERE / f"keras_{name}.npz", x=x, y=np.asarray(model.predict(x, verbose=0)))
+    write_gru()
+
+
+def write_gru():
+    """The GRU fixture, from its own generator (added later: the others' draws stay as they were)."""
+    rng = np.random.default_rng(1)
+    model = gru_model()
+    randomize(model, rng)
+    model.save_weights(HERE / "keras_gru.weights.h5")
+    x = rng.integers(0, 10, size=(3, 5)).astype("int32")
+    np.savez(HERE / "keras_gru.npz", x=x, y=np.asarray(model.predict(x, verbose=0)))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-// Recurrent layers over whole sequences (Keras LSTM and SimpleRNN) and their
+// Recurrent layers over whole sequences (Keras LSTM, GRU and SimpleRNN) and their
 // backpropagation through time.
 //
 // Both forwards compute each step's pre-activations with two GEMMs (input and
@@ -35,6 +35,26 @@ void lstm_backward(float* dx, float* dkernel, float* drecurrent_kernel, float* d
                    const float* dh, const float* dh_T, const float* dc_T, const float* x, MatrixView kernel,
                    MatrixView recurrent_kernel, const float* h, const float* c, const float* gates, const float* h0,
                    const float* c0, std::int64_t batch, std::int64_t steps, std::int64_t features, std::int64_t units);
+
+// GRU, Keras layout with reset_after=True and gate order (z, r, h),
+// recurrent activation sigmoid and activation tanh:
+//   [xz xr xh] = x_t @ kernel + bias[0];  [hz hr hn] = h_{t-1} @ recurrent_kernel + bias[1]
+//   z = sigmoid(xz + hz);  r = sigmoid(xr + hr);  hh = tanh(xh + r * hn)
+//   h_t = z * h_{t-1} + (1 - z) * hh
+// x (B,T,F) contiguous, kernel (F,3U), recurrent_kernel (U,3U), bias (2,3U)
+// contiguous; h0 (B,U) or null for zeros (then no h0 @ recurrent_kernel)
+//   -> h (B,T,U), gates (B,T,4U) holding [z r hh hn] of every step, contiguous.
+void gru(float* h, float* gates, const float* x, MatrixView kernel, MatrixView recurrent_kernel, const float* bias,
+         const float* h0, std::int64_t batch, std::int64_t steps, std::int64_t features, std::int64_t units);
+
+// Backward of gru. dh (B,T,U) or null, dh_T (B,U) or null; h, gates from the
+// forward, with its x, kernel, recurrent_kernel and h0
+//   -> dx (B,T,F), dkernel (F,3U), drecurrent_kernel (U,3U), dbias (2,3U),
+//      dh0 (B,U), all contiguous and all written.
+void gru_backward(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias, float* dh0, const float* dh,
+                  const float* dh_T, const float* x, MatrixView kernel, MatrixView recurrent_kernel, const float* h,
+                  const float* gates, const float* h0, std::int64_t batch, std::int64_t steps, std::int64_t features,
+                  std::int64_t units);
 
 // Keras SimpleRNN with tanh: h_t = tanh(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias).
 // x (B,T,F) contiguous, kernel (F,U), recurrent_kernel (U,U), bias (U,);

@@ -1,4 +1,4 @@
-// Recurrent layers over whole sequences on the GPU (Keras LSTM and
+// Recurrent layers over whole sequences on the GPU (Keras LSTM, GRU and
 // SimpleRNN) and their backpropagation through time: the same operations,
 // layouts and cache as ranvier/rnn.h (ranvier::cpu), plus scratch and the stream.
 //
@@ -37,6 +37,22 @@ cudaError_t lstm_backward(float* dx, float* dkernel, float* drecurrent_kernel, f
                           MatrixView kernel, MatrixView recurrent_kernel, const float* h, const float* c,
                           const float* gates, const float* h0, const float* c0, std::int64_t batch, std::int64_t steps,
                           std::int64_t features, std::int64_t units, cudaStream_t stream);
+
+// GRU, reset_after=True, gate order (z, r, h). x (B,T,F) contiguous, kernel
+// (F,3U), recurrent_kernel (U,3U), bias (2,3U) contiguous; h0 (B,U) or null;
+// scratch (B*T*3U + B*3U) -> h (B,T,U), gates (B,T,4U) [z r hh hn].
+cudaError_t gru(float* h, float* gates, float* scratch, const float* x, MatrixView kernel, MatrixView recurrent_kernel,
+                const float* bias, const float* h0, std::int64_t batch, std::int64_t steps, std::int64_t features,
+                std::int64_t units, cudaStream_t stream);
+
+// Backward of gru. dh (B,T,U) or null, dh_T (B,U) or null; h, gates from the
+// forward with its x, kernel, recurrent_kernel, h0; scratch (B*T*7U + B*U)
+//   -> dx (B,T,F), dkernel (F,3U), drecurrent_kernel (U,3U), dbias (2,3U), dh0 (B,U).
+cudaError_t gru_backward(float* dx, float* dkernel, float* drecurrent_kernel, float* dbias, float* dh0, float* scratch,
+                         const float* dh, const float* dh_T, const float* x, MatrixView kernel,
+                         MatrixView recurrent_kernel, const float* h, const float* gates, const float* h0,
+                         std::int64_t batch, std::int64_t steps, std::int64_t features, std::int64_t units,
+                         cudaStream_t stream);
 
 // SimpleRNN with tanh. x (B,T,F) contiguous, kernel (F,U), recurrent_kernel
 // (U,U), bias (U,); h0 (B,U) or null; step_scratch (B,U) -> h (B,T,U).

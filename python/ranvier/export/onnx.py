@@ -25,6 +25,7 @@ from ranvier import layers as L
 from ranvier.device import to_device, to_host
 from ranvier.layers.attention import sinusoidal_encoding
 from ranvier.layers.base import Layer
+from ranvier.layers.recurrent import _Recurrent
 from ranvier.tensor import Tensor, no_grad
 
 OPSET = 17  # LayerNormalization; every op here has had its current meaning since 17
@@ -191,7 +192,7 @@ def _lstm(g, layer, x, xt, yt):
     def onnx_gates(w):  # (rows, 4u) Keras -> (1, 4u, rows) ONNX
         return np.concatenate([w[..., i], w[..., o], w[..., f], w[..., c]], axis=-1).T[None]
 
-    bias = onnx_gates(_w(layer.bias)[None])[..., 0]
+    bias = onnx_gates((_w(layer.bias) if layer.bias is not None else np.zeros(4 * u, np.float32))[None])[..., 0]
     inputs = [
         g.op("Transpose", [x], "time_major", perm=[1, 0, 2]),
         g.const(onnx_gates(_w(layer.kernel)), "W"),
@@ -204,21 +205,45 @@ def _lstm(g, layer, x, xt, yt):
     return g.op("Squeeze", [last, g.const(np.array([0]))], "lstm")
 
 
-def _simple_rnn(g, layer, x, xt, yt):
-    """ONNX RNN (time-major, tanh): W = kernel^T, R = recurrent_kernel^T, one bias and a zero recurrent one."""
+def _recurrent(g, layer, op_type: str, x, kernel, recurrent_kernel, bias, **attrs):
+    """An ONNX RNN/GRU node (time-major, W/R as (1, gates * u, rows), B = [input bias, recurrent bias]) and
+    the batch-major sequence or last state Keras returns."""
     if layer.return_state:
         raise ValueError(f"[export] {_label(layer)}: return_state=True has no ONNX exporter")
-    bias = _w(layer.bias)[None]
     inputs = [
         g.op("Transpose", [x], "time_major", perm=[1, 0, 2]),
-        g.const(_w(layer.kernel).T[None], "W"),
-        g.const(_w(layer.recurrent_kernel).T[None], "R"),
-        g.const(np.concatenate([bias, np.zeros_like(bias)], axis=1), "B"),
+        g.const(kernel.T[None], "W"),
+        g.const(recurrent_kernel.T[None], "R"),
+        g.const(bias.reshape(1, -1), "B"),
     ]
-    seq, last = g.op("RNN", inputs, "rnn", outputs=2, hidden_size=layer.units, activations=["Tanh"])
+    seq, last = g.op(op_type, inputs, op_type.lower(), outputs=2, hidden_size=layer.units, **attrs)
     if layer.return_sequences:  # (T, 1, N, u) -> (N, T, u)
-        return g.op("Transpose", [g.op("Squeeze", [seq, g.const(np.array([1]))], "rnn")], "rnn", perm=[1, 0, 2])
-    return g.op("Squeeze", [last, g.const(np.array([0]))], "rnn")
+        squeezed = g.op("Squeeze", [seq, g.const(np.array([1]))], "sequence")
+        return g.op("Transpose", [squeezed], "sequence", perm=[1, 0, 2])
+    return g.op("Squeeze", [last, g.const(np.array([0]))], "last")
+
+
+def _biases(layer, width: int) -> np.ndarray:
+    """Keras' bias as ONNX's [input bias, recurrent bias] (zeros without a bias, or for the recurrent half
+    where Keras has none)."""
+    if layer.bias is None:
+        return np.zeros(2 * width, np.float32)
+    bias = _w(layer.bias).reshape(-1)
+    return bias if bias.size == 2 * width else np.concatenate([bias, np.zeros(width, np.float32)])
+
+
+def _simple_rnn(g, layer, x, xt, yt):
+    """ONNX RNN with tanh: h = tanh(x W^T + h R^T + b)."""
+    kernel, recurrent = _w(layer.kernel), _w(layer.recurrent_kernel)
+    return _recurrent(g, layer, "RNN", x, kernel, recurrent, _biases(layer, layer.units), activations=["Tanh"])
+
+
+def _gru(g, layer, x, xt, yt):
+    """ONNX GRU: the same gate order as Keras (z, r, h) and the same update (h = z h_prev + (1 - z) hh);
+    Keras' reset_after=True is ONNX's linear_before_reset=1."""
+    kernel, recurrent = _w(layer.kernel), _w(layer.recurrent_kernel)
+    bias = _biases(layer, 3 * layer.units)
+    return _recurrent(g, layer, "GRU", x, kernel, recurrent, bias, linear_before_reset=int(layer.reset_after))
 
 
 def _positional_encoding(g, layer, x, xt, yt):
@@ -305,6 +330,7 @@ _EXPORTERS = {
     L.Embedding: _embedding,
     L.LSTM: _lstm,
     L.SimpleRNN: _simple_rnn,
+    L.GRU: _gru,
     L.PositionalEncoding: _positional_encoding,
     L.MultiHeadAttention: _multi_head_attention,
 }
@@ -317,7 +343,20 @@ _TAKE_CALL_ARGUMENTS = (_multi_head_attention,)
 _ENTERED_LAYERS = (L.TransformerEncoder,)
 
 
+def _check_recurrent_options(layer) -> None:
+    """The ONNX recurrent exporters write the default cells, forwards: refuse any other configuration."""
+    gates_default = not layer.has_recurrent_activation or layer.recurrent_activation == "sigmoid"
+    if layer.go_backwards or layer.activation != "tanh" or not gates_default:
+        raise ValueError(
+            f"[export] {_label(layer)}: only activation='tanh', recurrent_activation='sigmoid' and "
+            f"go_backwards=False have an ONNX exporter, got activation={layer.activation!r}, "
+            f"recurrent_activation={layer.recurrent_activation!r}, go_backwards={layer.go_backwards}"
+        )
+
+
 def _exporter(layer):
+    if isinstance(layer, _Recurrent):
+        _check_recurrent_options(layer)
     table = {**_EXPORTERS, **_nn_exporters()}
     for cls in type(layer).__mro__:
         if cls in table:

@@ -43,7 +43,7 @@ from ranvier.functional.embedding import embedding
 from ranvier.functional.losses import binary_cross_entropy, mse
 from ranvier.functional.norm import layer_norm
 from ranvier.functional.pool import avg_pool2d, global_avg_pool2d, max_pool2d
-from ranvier.functional.rnn import lstm, simple_rnn
+from ranvier.functional.rnn import gru, lstm, reverse_time, simple_rnn, unstack_time
 from ranvier.functional.shape import (
     chunk,
     concatenate,
@@ -86,6 +86,7 @@ __all__ = [
     "flatten",
     "gather",
     "gelu",
+    "gru",
     "getitem",
     "global_avg_pool2d",
     "layer_norm",
@@ -107,6 +108,7 @@ __all__ = [
     "relu",
     "repeat",
     "reshape",
+    "reverse_time",
     "sigmoid",
     "simple_rnn",
     "softmax",
@@ -121,5 +123,6 @@ __all__ = [
     "tanh",
     "transpose",
     "unsqueeze",
+    "unstack_time",
     "where",
 ]

@@ -1,10 +1,12 @@
-"""LSTM and SimpleRNN over whole sequences, with backpropagation through time."""
+"""LSTM, GRU and SimpleRNN over whole sequences, with backpropagation through
+time; and the time-axis moves the layers' step-by-step path needs."""
 
 from __future__ import annotations
 
 from ranvier import ops
+from ranvier.device import array_module
 from ranvier.functional.arithmetic import as_tensor
-from ranvier.tensor import make_results
+from ranvier.tensor import Tensor, make_result, make_results
 
 
 def _parents(x, kernel, recurrent_kernel, bias, *states):
@@ -57,3 +59,42 @@ def simple_rnn(x, kernel, recurrent_kernel, bias, h0=None, return_sequences: boo
         return (dx, dk, drk, db) + ((dh0,) if h0 is not None else ())
 
     return make_results((out, h_T), (x, k, rk, b) + states, backward)
+
+
+def gru(x, kernel, recurrent_kernel, bias, h0=None, return_sequences: bool = True) -> tuple:
+    """Keras GRU (reset_after=True, gates z, r, h). Returns (output, h_T); output is (B, T, U) or (B, U)."""
+    (x, k, rk, b), states = _parents(x, kernel, recurrent_kernel, bias, h0)
+    h0d = None if h0 is None else as_tensor(h0).data
+    out, h_T, cache = ops.gru(
+        x.data, k.data, rk.data, b.data, h0=h0d, return_sequences=return_sequences, return_state=True, return_cache=True
+    )
+
+    def backward(grads):
+        d_out, dh_T = grads
+        dx, dk, drk, db, dh0 = ops.gru_backward(d_out, x.data, k.data, rk.data, b.data, cache, h0=h0d, dh_T=dh_T)
+        return (dx, dk, drk, db) + ((dh0,) if h0 is not None else ())
+
+    return make_results((out, h_T), (x, k, rk, b) + states, backward)
+
+
+def reverse_time(x) -> Tensor:
+    """x (B, T, ...) with its time axis reversed, as a dense array (what go_backwards reads)."""
+    x = as_tensor(x)
+    xp = array_module(x.data)
+    return make_result(xp.ascontiguousarray(x.data[:, ::-1]), (x,), lambda g: (xp.ascontiguousarray(g[:, ::-1]),))
+
+
+def unstack_time(x) -> tuple:
+    """The T steps x[:, t] (B, ...) of x (B, T, ...), each its own Tensor; one backward for all."""
+    x = as_tensor(x)
+    xp = array_module(x.data)
+    steps = x.shape[1]
+
+    def backward(grads):
+        full = xp.zeros(x.shape, dtype=x.data.dtype)
+        for t, g in enumerate(grads):
+            if g is not None:
+                full[:, t] = g
+        return (full,)
+
+    return make_results(tuple(x.data[:, t] for t in range(steps)), (x,), backward)

@@ -2,6 +2,7 @@
 
 from ranvier.layers.attention import MultiHeadAttention, PositionalEncoding
 from ranvier.layers.base import Layer
+from ranvier.layers.bidirectional import Bidirectional
 from ranvier.layers.conv import AveragePooling2D, Conv2D, GlobalAveragePooling1D, GlobalAveragePooling2D, MaxPooling2D
 from ranvier.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Reshape
 from ranvier.layers.embedding import Embedding
@@ -22,14 +23,16 @@ from ranvier.layers.merging import (
     subtract,
 )
 from ranvier.layers.normalization import BatchNormalization, LayerNormalization
-from ranvier.layers.recurrent import LSTM, SimpleRNN
+from ranvier.layers.recurrent import GRU, LSTM, SimpleRNN
 from ranvier.layers.transformer import TransformerEncoder
 
 __all__ = [
+    "GRU",
     "LSTM",
     "Activation",
     "AveragePooling2D",
     "BatchNormalization",
+    "Bidirectional",
     "Conv2D",
     "Dense",
     "Dropout",

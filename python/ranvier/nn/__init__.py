@@ -14,11 +14,12 @@ The modules own their weights at construction (their sizes are given), so
 ``Adam(model.parameters())`` sees them all. Layouts stay ranvier's: images
 NHWC, dense kernels (in, out), conv kernels (kh, kw, in, out); each class says
 where it differs from PyTorch. Losses take PyTorch's ``(input, target)`` order.
-GRU is not here: ranvier has no GRU kernel. There is no ``nn.functional``:
+There is no ``nn.functional``:
 ``ranvier.functional`` takes ranvier's layouts (``linear``'s weight is (in, out)).
 """
 
 from ranvier.nn.layers import (
+    GRU,
     LSTM,
     AvgPool2d,
     Conv2d,
@@ -35,6 +36,7 @@ from ranvier.nn.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSEL
 from ranvier.nn.module import Module, Sequential
 
 __all__ = [
+    "GRU",
     "LSTM",
     "AvgPool2d",
     "BCELoss",

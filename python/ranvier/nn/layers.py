@@ -224,14 +224,8 @@ class Embedding(layers.Embedding):
         return self.embeddings
 
 
-class LSTM(Layer):
-    """``lstm(x, (h0, c0))`` -> ``output, (h_n, c_n)`` over batch-first sequences (batch_first=True only:
-    ranvier's kernel runs (N, L, features)); output (N, L, hidden), h_n and c_n (num_layers, N, hidden).
-
-    Layout per layer (``layers[i]``): kernel (features, 4 hidden), recurrent_kernel (hidden, 4 hidden) in
-    PyTorch's gate order (i, f, g, o), transposed from weight_ih/weight_hh; one bias (PyTorch's b_ih + b_hh).
-    Initialised U(-1/sqrt(hidden), 1/sqrt(hidden)) as PyTorch (the single bias too).
-    """
+class _RecurrentStack(Layer):
+    """num_layers ranvier recurrent layers over batch-first sequences (see LSTM and GRU)."""
 
     def __init__(
         self,
@@ -244,9 +238,10 @@ class LSTM(Layer):
         bidirectional: bool = False,
         name: str | None = None,
     ):
+        module = type(self).__name__
         if batch_first is not True:
             raise ValueError(
-                "[LSTM] ranvier's recurrent kernels take batch-first sequences (N, L, features): "
+                f"[{module}] ranvier's recurrent kernels take batch-first sequences (N, L, features): "
                 "pass batch_first=True (and batch-first inputs)"
             )
         for what, value, default in (
@@ -254,18 +249,17 @@ class LSTM(Layer):
             ("dropout", dropout, 0.0),
             ("bidirectional", bidirectional, False),
         ):
-            _unsupported("LSTM", what, value, default)
+            _unsupported(module, what, value, default)
         super().__init__(name=name)
-        self.input_size = check_int(input_size, "LSTM", "input_size")
-        self.hidden_size = check_int(hidden_size, "LSTM", "hidden_size")
-        self.num_layers = check_int(num_layers, "LSTM", "num_layers")
+        self.input_size = check_int(input_size, module, "input_size")
+        self.hidden_size = check_int(hidden_size, module, "hidden_size")
+        self.num_layers = check_int(num_layers, module, "num_layers")
         init = _uniform(1 / math.sqrt(self.hidden_size))
         self.layers = [
-            layers.LSTM(
+            self._layer(
                 self.hidden_size,
                 return_sequences=True,
                 return_state=True,
-                unit_forget_bias=False,
                 kernel_initializer=init,
                 recurrent_initializer=init,
                 bias_initializer=init,
@@ -277,6 +271,18 @@ class LSTM(Layer):
         for layer in self.layers:
             self._adopt(layer)
 
+
+class LSTM(_RecurrentStack):
+    """``lstm(x, (h0, c0))`` -> ``output, (h_n, c_n)`` over batch-first sequences (batch_first=True only:
+    ranvier's kernel runs (N, L, features)); output (N, L, hidden), h_n and c_n (num_layers, N, hidden).
+
+    Layout per layer (``layers[i]``): kernel (features, 4 hidden), recurrent_kernel (hidden, 4 hidden) in
+    PyTorch's gate order (i, f, g, o), transposed from weight_ih/weight_hh; one bias (PyTorch's b_ih + b_hh).
+    Initialised U(-1/sqrt(hidden), 1/sqrt(hidden)) as PyTorch (the single bias too).
+    """
+
+    _layer = partial(layers.LSTM, unit_forget_bias=False)
+
     def call(self, x, hx=None):
         h_n, c_n = [], []
         for i, layer in enumerate(self.layers):
@@ -285,6 +291,26 @@ class LSTM(Layer):
             h_n.append(h)
             c_n.append(c)
         return x, (F.stack(h_n, axis=0), F.stack(c_n, axis=0))
+
+
+class GRU(_RecurrentStack):
+    """``gru(x, h0)`` -> ``output, h_n`` over batch-first sequences (batch_first=True only); output
+    (N, L, hidden), h_n (num_layers, N, hidden). PyTorch's GRU is Keras' with reset_after=True.
+
+    Layout per layer (``layers[i]``, a ``layers.GRU``): Keras' gate order (z, r, h), where PyTorch's is
+    (r, z, n): kernel (features, 3 hidden) and recurrent_kernel (hidden, 3 hidden) are weight_ih/weight_hh
+    with their (r, z) blocks swapped, transposed; bias (2, 3 hidden) is [b_ih; b_hh] swapped alike
+    (``ranvier.interop.load_torch_state_dict`` converts). Initialised U(-1/sqrt(hidden), 1/sqrt(hidden)).
+    """
+
+    _layer = partial(layers.GRU, reset_after=True)
+
+    def call(self, x, hx=None):
+        h_n = []
+        for i, layer in enumerate(self.layers):
+            x, h = layer(x, initial_state=None if hx is None else hx[i])
+            h_n.append(h)
+        return x, F.stack(h_n, axis=0)
 
 
 class MultiheadAttention(layers.MultiHeadAttention):

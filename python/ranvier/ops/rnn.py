@@ -1,8 +1,10 @@
-"""Recurrent layers over whole sequences: Keras LSTM and SimpleRNN, and their BPTT.
+"""Recurrent layers over whole sequences: Keras LSTM, GRU and SimpleRNN, and their BPTT.
 
 Layout and gate order are Keras': x (batch, timesteps, features),
 kernel (features, 4*units), recurrent_kernel (units, 4*units), bias (4*units,)
-with the gate blocks in the order (i, f, c, o); SimpleRNN has one block.
+with the gate blocks in the order (i, f, c, o); SimpleRNN has one block; the
+GRU (reset_after=True) three, (z, r, h), and bias (2, 3*units): input bias,
+then recurrent bias.
 
 Outputs (``ranvier.reference.rnn.rnn_outputs``): the output alone, or a tuple
 ``(output, *final_states, cache)`` where the states come with
@@ -11,6 +13,8 @@ what the backward needs, a dict of arrays:
 
 - lstm: ``"gates"`` (B, T, 4U), the activations ``[i f g o]`` of every step;
   ``"c"`` (B, T, U), the cell states; ``"h"`` (B, T, U), the hidden states;
+- gru: ``"gates"`` (B, T, 4U), ``[z r hh hn]`` of every step (hn = the
+  recurrent candidate term h_{t-1} @ recurrent_kernel_h + bias[1]_h); ``"h"``;
 - simple_rnn: ``"h"`` (B, T, U).
 
 The arrays are those the forward computed anyway (the h sequence is needed
@@ -23,7 +27,7 @@ from __future__ import annotations
 from ranvier import backend
 from ranvier.reference.rnn import rnn_outputs
 
-__all__ = ["lstm", "lstm_backward", "simple_rnn", "simple_rnn_backward"]
+__all__ = ["gru", "gru_backward", "lstm", "lstm_backward", "simple_rnn", "simple_rnn_backward"]
 
 
 def lstm(
@@ -53,6 +57,27 @@ def lstm_backward(dh_seq, x, kernel, recurrent_kernel, bias, cache, h0=None, c0=
     Returns (dx, dkernel, drecurrent_kernel, dbias, dh0, dc0).
     """
     return backend.kernels(x).lstm_backward(dh_seq, x, kernel, recurrent_kernel, bias, cache, h0, c0, dh_T, dc_T)
+
+
+def gru(x, kernel, recurrent_kernel, bias, h0=None, return_sequences=True, return_state=False, return_cache=False):
+    """Keras GRU (reset_after=True) over a whole sequence.
+
+    [xz xr xh] = x_t @ kernel + bias[0]; [hz hr hn] = h_{t-1} @ recurrent_kernel + bias[1];
+    z = sigmoid(xz + hz), r = sigmoid(xr + hr), hh = tanh(xh + r hn); h_t = z h_{t-1} + (1 - z) hh.
+    x (B, T, F), kernel (F, 3U), recurrent_kernel (U, 3U), bias (2, 3U), h0 (B, U)
+    or None for zeros -> output (B, T, U) with return_sequences, else (B, U);
+    with return_state also h_T (B, U); with return_cache also the cache dict.
+    """
+    h, gates = backend.kernels(x).gru(x, kernel, recurrent_kernel, bias, h0)
+    return rnn_outputs(h, (h[:, -1],), {"gates": gates, "h": h}, return_sequences, return_state, return_cache)
+
+
+def gru_backward(dh_seq, x, kernel, recurrent_kernel, bias, cache, h0=None, dh_T=None):
+    """Backpropagation through time of ``gru``; arguments as in lstm_backward.
+
+    Returns (dx, dkernel, drecurrent_kernel, dbias, dh0); dbias is (2, 3U).
+    """
+    return backend.kernels(x).gru_backward(dh_seq, x, kernel, recurrent_kernel, bias, cache, h0, dh_T)
 
 
 def simple_rnn(

@@ -1,4 +1,4 @@
-"""LSTM and SimpleRNN, plainly: one loop over time steps, Keras layout and gate order.
+"""LSTM, GRU and SimpleRNN, plainly: one loop over time steps, Keras layout and gate order.
 
 ``lstm`` with ``return_cache=True`` also returns what backpropagation through
 time needs, a dict of arrays:
@@ -8,6 +8,9 @@ time needs, a dict of arrays:
 - ``"c"`` (B, T, U): the cell state after every step,
 - ``"h"`` (B, T, U): the hidden state after every step.
 
+``gru``'s cache holds ``"gates"`` (B, T, 4U): ``[z r hh hn]`` of every step (z, r
+after the sigmoid, the candidate hh after the tanh, and hn = h_{t-1} @
+recurrent_kernel_h + recurrent_bias_h, which the reset gate scales), and ``"h"``.
 ``simple_rnn``'s cache holds only ``"h"``. The ``*_backward`` functions take
 that cache; ``dh_seq`` is the gradient of the output sequence (B, T, U), or of
 the last output only (B, U) when the forward ran with
@@ -20,7 +23,7 @@ import numpy as np
 
 from ranvier.reference.activation import sigmoid
 
-__all__ = ["lstm", "lstm_backward", "simple_rnn", "simple_rnn_backward"]
+__all__ = ["gru", "gru_backward", "lstm", "lstm_backward", "simple_rnn", "simple_rnn_backward"]
 
 
 def rnn_outputs(h_seq, states, cache, return_sequences, return_state, return_cache):
@@ -103,6 +106,62 @@ def lstm_backward(dh_seq, x, kernel, recurrent_kernel, bias, cache, h0=None, c0=
         dh_next = dz @ recurrent_kernel.T
         dc_next = dc * f
     return dx, dkernel, drecurrent, dbias, dh_next, dc_next
+
+
+def gru(x, kernel, recurrent_kernel, bias, h0=None, return_sequences=True, return_state=False, return_cache=False):
+    """Keras GRU with reset_after=True, gate order (z, r, h).
+
+    x (B, T, F), kernel (F, 3U), recurrent_kernel (U, 3U), bias (2, 3U): the
+    input bias, then the recurrent bias. Per step:
+    xz, xr, xh = x_t @ kernel + bias[0];  hz, hr, hn = h_{t-1} @ recurrent_kernel + bias[1]
+    z = sigmoid(xz + hz);  r = sigmoid(xr + hr);  hh = tanh(xh + r * hn)
+    h_t = z * h_{t-1} + (1 - z) * hh
+    """
+    batch, steps, _ = x.shape
+    units = recurrent_kernel.shape[0]
+    h = _zeros_or(h0, (batch, units), np.result_type(x, kernel))
+    hs, gs = [], []
+    for t in range(steps):
+        xz, xr, xh = np.split(x[:, t] @ kernel + bias[0], 3, axis=-1)
+        hz, hr, hn = np.split(h @ recurrent_kernel + bias[1], 3, axis=-1)
+        z, r = sigmoid(xz + hz), sigmoid(xr + hr)
+        hh = np.tanh(xh + r * hn)
+        h = z * h + (1 - z) * hh
+        hs.append(h)
+        gs.append(np.concatenate([z, r, hh, hn], axis=-1))
+    h_seq = np.stack(hs, axis=1)
+    cache = {"gates": np.stack(gs, axis=1), "h": h_seq}
+    return rnn_outputs(h_seq, (h,), cache, return_sequences, return_state, return_cache)
+
+
+def gru_backward(dh_seq, x, kernel, recurrent_kernel, bias, cache, h0=None, dh_T=None):
+    """(dx, dkernel, drecurrent_kernel, dbias, dh0) of gru, by BPTT over the cache; dbias is (2, 3U)."""
+    batch, steps, _ = x.shape
+    units = recurrent_kernel.shape[0]
+    dtype = np.result_type(x, kernel)
+    dh_seq = _sequence_grad(dh_seq, (batch, steps, units), dtype)
+    h0 = _zeros_or(h0, (batch, units), dtype)
+    dx = np.zeros(x.shape, dtype)
+    dkernel = np.zeros(kernel.shape, dtype)
+    drecurrent = np.zeros(recurrent_kernel.shape, dtype)
+    dbias = np.zeros(bias.shape, dtype)
+    dh_next = _zeros_or(dh_T, (batch, units), dtype)
+    for t in reversed(range(steps)):
+        z, r, hh, hn = np.split(cache["gates"][:, t], 4, axis=-1)
+        h_prev = cache["h"][:, t - 1] if t > 0 else h0
+        dh = dh_seq[:, t] + dh_next
+        dz = dh * (h_prev - hh) * z * (1 - z)
+        dxh = dh * (1 - z) * (1 - hh * hh)
+        dr = dxh * hn * r * (1 - r)
+        d_input = np.concatenate([dz, dr, dxh], axis=-1)
+        d_recurrent = np.concatenate([dz, dr, dxh * r], axis=-1)
+        dx[:, t] = d_input @ kernel.T
+        dkernel += x[:, t].T @ d_input
+        drecurrent += h_prev.T @ d_recurrent
+        dbias[0] += d_input.sum(axis=0)
+        dbias[1] += d_recurrent.sum(axis=0)
+        dh_next = dh * z + d_recurrent @ recurrent_kernel.T
+    return dx, dkernel, drecurrent, dbias, dh_next
 
 
 def simple_rnn(
