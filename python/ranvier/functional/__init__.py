@@ -34,13 +34,13 @@ from ranvier.functional.arithmetic import (
     where,
 )
 from ranvier.functional.attention import attention
-from ranvier.functional.conv import conv2d
+from ranvier.functional.conv import conv1d, conv2d, conv2d_transpose
 from ranvier.functional.dense import linear, matmul
 from ranvier.functional.dropout import dropout
 from ranvier.functional.embedding import embedding
 from ranvier.functional.losses import binary_cross_entropy, mse
 from ranvier.functional.norm import layer_norm
-from ranvier.functional.pool import avg_pool2d, global_avg_pool2d, max_pool2d
+from ranvier.functional.pool import avg_pool1d, avg_pool2d, global_avg_pool2d, global_max_pool, max_pool1d, max_pool2d
 from ranvier.functional.rnn import lstm, simple_rnn
 from ranvier.functional.shape import (
     chunk,
@@ -67,6 +67,7 @@ __all__ = [
     "argmin",
     "as_tensor",
     "attention",
+    "avg_pool1d",
     "avg_pool2d",
     "binary_cross_entropy",
     "chunk",
@@ -75,7 +76,9 @@ __all__ = [
     "clone",
     "compare",
     "concatenate",
+    "conv1d",
     "conv2d",
+    "conv2d_transpose",
     "div",
     "dropout",
     "embedding",
@@ -86,6 +89,7 @@ __all__ = [
     "gelu",
     "getitem",
     "global_avg_pool2d",
+    "global_max_pool",
     "layer_norm",
     "linear",
     "log",
@@ -93,6 +97,7 @@ __all__ = [
     "lstm",
     "matmul",
     "max",
+    "max_pool1d",
     "max_pool2d",
     "mean",
     "min",
