@@ -294,11 +294,8 @@ ConvArgs<A> conv_transpose_args(const char* op, py::handle x_obj, py::handle w_o
   const Pair stride = positive_pair(op, "stride", stride_obj, ">= 1");
   const Pair dilation = positive_pair(op, "dilation", dilation_obj, ">= 1");
   const std::optional<std::string> mode = padding_mode(padding_obj);
-  if (mode != "valid" && mode != "same") {
-    const std::string bad = "padding must be 'valid' or 'same', got " + std::string(py::repr(padding_obj));
-    if (mode) fail(op, bad);
-    type_fail(op, bad);
-  }
+  if (mode != "valid" && mode != "same")
+    fail(op, "padding must be 'valid' or 'same', got " + std::string(py::repr(padding_obj)));
   Pair output_padding = {-1, -1};
   if (!output_padding_obj.is_none()) {
     if (!int_pair(output_padding_obj, &output_padding))

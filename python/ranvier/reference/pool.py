@@ -99,14 +99,19 @@ def avg_pool1d_backward(dy, x, pool_size=2, stride=None, padding="valid"):
     return avg_pool2d_backward(dy[:, None], x[:, None], *_as_2d(pool_size, stride), padding)[:, 0]
 
 
+def _positions(x):
+    """x (N, ..., C) as (N, positions, C)."""
+    return x.reshape(x.shape[0], int(np.prod(x.shape[1:-1])), x.shape[-1])
+
+
 def global_max_pool(x):
     """x (N, L, C) or (N, H, W, C) -> (N, C): the maximum over the positions (NaN if any is NaN)."""
-    return x.reshape(x.shape[0], -1, x.shape[-1]).max(axis=1)
+    return _positions(x).max(axis=1)
 
 
 def global_max_pool_backward(dy, x):
     """Each dy (N, C) to its channel's first maximum (np.argmax: the first NaN if there is one)."""
-    flat = x.reshape(x.shape[0], -1, x.shape[-1])
+    flat = _positions(x)
     dx = np.zeros(flat.shape, dtype=dy.dtype)
     first = np.argmax(flat, axis=1)  # (N, C)
     n, c = np.arange(flat.shape[0])[:, None], np.arange(flat.shape[2])[None, :]
