@@ -134,8 +134,11 @@ void read_sizes(const char* op, ConvArgs<A>& a) {
     fail(op, "b must be (" + std::to_string(s.k) + ",) to match w " + shape_str(a.w) + ", got " + shape_str(*a.b));
 }
 
-// The last `spatial` entries of d: what a message shows of a 1-D or 2-D geometry.
-inline std::string spatial_str(const Dims& d, int spatial) { return dims_str(Dims(d.end() - spatial, d.end())); }
+// The last `spatial` entries of d (a plain number for 1): what a message shows
+// of a 1-D or 2-D geometry.
+inline std::string spatial_str(const Dims& d, int spatial) {
+  return spatial == 1 ? std::to_string(d.back()) : dims_str(Dims(d.end() - spatial, d.end()));
+}
 
 // Stride, dilation and padding (top, bottom, left, right) into a.s, checked
 // against its sizes; then the output shape and the dense data.
