@@ -115,6 +115,23 @@ struct ConvArgs {
   const float* b_data = nullptr;
 };
 
+// How a convolution's arrays are laid out, for the messages, and their rank.
+struct ConvLayouts {
+  const char *x, *w, *b;
+  int rank;
+};
+
+// x, w and b (or None) read and checked for dtype and rank.
+template <class A>
+ConvArgs<A> read_conv_arrays(const char* op, py::handle x_obj, py::handle w_obj, py::handle b_obj, Activation act,
+                             const ConvLayouts& layouts) {
+  ConvArgs<A> a{A::read(op, "x", x_obj), A::read(op, "w", w_obj), read_optional<A>(op, "b", b_obj), act};
+  require_float32(op, "x", a.x, layouts.x, {layouts.rank});
+  require_float32(op, "w", a.w, layouts.w, {layouts.rank});
+  if (a.b) require_float32(op, "b", *a.b, layouts.b, {1});
+  return a;
+}
+
 // The sizes of a ConvArgs' arrays into a.s, once x, w and b have their ranks:
 // x (N, [H,] W, C), w ([KH,] KW, C, K), b (K,); a 1-D convolution is a 2-D one
 // with H = KH = 1 (the same memory, no copy).
@@ -180,10 +197,7 @@ template <class A>
 ConvArgs<A> conv_args(const char* op, py::handle x_obj, py::handle w_obj, py::handle b_obj, py::handle stride_obj,
                       py::handle padding_obj, py::handle dilation_obj, py::handle activation_obj) {
   const Activation act = activation(op, activation_obj);
-  ConvArgs<A> a{A::read(op, "x", x_obj), A::read(op, "w", w_obj), read_optional<A>(op, "b", b_obj), act};
-  require_float32(op, "x", a.x, "(N, H, W, C)", {4});
-  require_float32(op, "w", a.w, "(KH, KW, C, K)", {4});
-  if (a.b) require_float32(op, "b", *a.b, "(K,)", {1});
+  ConvArgs<A> a = read_conv_arrays<A>(op, x_obj, w_obj, b_obj, act, {"(N, H, W, C)", "(KH, KW, C, K)", "(K,)", 4});
   read_sizes(op, a);
   const cpu::Conv2dShape& s = a.s;
   const Pair stride = positive_pair(op, "stride", stride_obj, ">= 1");
@@ -216,10 +230,7 @@ template <class A>
 ConvArgs<A> conv1d_args(const char* op, py::handle x_obj, py::handle w_obj, py::handle b_obj, py::handle stride_obj,
                         py::handle padding_obj, py::handle dilation_obj, py::handle activation_obj) {
   const Activation act = activation(op, activation_obj);
-  ConvArgs<A> a{A::read(op, "x", x_obj), A::read(op, "w", w_obj), read_optional<A>(op, "b", b_obj), act};
-  require_float32(op, "x", a.x, "(N, L, C)", {3});
-  require_float32(op, "w", a.w, "(KW, C, K)", {3});
-  if (a.b) require_float32(op, "b", *a.b, "(K,)", {1});
+  ConvArgs<A> a = read_conv_arrays<A>(op, x_obj, w_obj, b_obj, act, {"(N, L, C)", "(KW, C, K)", "(K,)", 3});
   read_sizes(op, a);
   const Pair stride = {1, positive_int(op, "stride", stride_obj)};
   const Pair dilation = {1, positive_int(op, "dilation", dilation_obj)};
@@ -280,10 +291,8 @@ template <class A>
 ConvArgs<A> conv_transpose_args(const char* op, py::handle x_obj, py::handle w_obj, py::handle b_obj,
                                 py::handle stride_obj, py::handle padding_obj, py::handle output_padding_obj,
                                 py::handle dilation_obj) {
-  ConvArgs<A> a{A::read(op, "x", x_obj), A::read(op, "w", w_obj), read_optional<A>(op, "b", b_obj), Activation::none};
-  require_float32(op, "x", a.x, "(N, H, W, C)", {4});
-  require_float32(op, "w", a.w, "(KH, KW, F, C)", {4});
-  if (a.b) require_float32(op, "b", *a.b, "(F,)", {1});
+  ConvArgs<A> a =
+      read_conv_arrays<A>(op, x_obj, w_obj, b_obj, Activation::none, {"(N, H, W, C)", "(KH, KW, F, C)", "(F,)", 4});
   cpu::Conv2dShape& s = a.s;
   const Pair in = {a.x.shape(1), a.x.shape(2)};
   s.n = a.x.shape(0), s.kh = a.w.shape(0), s.kw = a.w.shape(1), s.c = a.w.shape(2), s.k = a.x.shape(3);
