@@ -90,6 +90,14 @@ def test_global_max_pool_matches_reference_on_every_isa(backend, isa, shape, rng
     np.testing.assert_array_equal(dx, reference.global_max_pool_backward(dy, x))
 
 
+@pytest.mark.parametrize("shape", [(2, 7, 3), (2, 3, 4, 5)], ids=str)
+def test_global_max_pool_reference_backward_is_the_derivative(shape, rng):
+    x = rng.standard_normal(shape)  # distinct values: each maximum is unique
+    dy = rng.standard_normal((shape[0], shape[-1]))
+    want = numerical_grad(lambda v: np.sum(reference.global_max_pool(v) * dy), x)
+    assert_close(reference.global_max_pool_backward(dy, x), want, 1e-6, 1e-5)
+
+
 def test_global_max_pool_ties_nan_and_inf_follow_numpy(backend, isa, rng):
     """The gradient goes to the first maximum (np.argmax); a NaN is the maximum
     and takes the gradient (the first NaN); -inf everywhere is a maximum too."""
