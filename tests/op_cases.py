@@ -80,6 +80,49 @@ def _pool(backward):
     return make
 
 
+def _conv1d(size, arr):
+    n, length, c, k = size(0), size(3), size(1), size(1)
+    return {"x": arr(n, length, c), "w": arr(3, c, k), "b": arr(k), "stride": 2, "padding": "causal", "dilation": 1}
+
+
+def _conv1d_backward(size, arr):
+    n, length, c, k = size(0), size(3), size(1), size(1)
+    x, w = arr(n, length, c), arr(3, c, k)
+    y = _f32(reference.conv1d(np.float64(x), np.float64(w), None, stride=2, padding="same", activation="tanh"))
+    return {"dy": arr(*y.shape), "x": x, "w": w, "stride": 2, "padding": "same", "activation": "tanh", "y": y}
+
+
+def _conv2d_transpose(backward):
+    def make(size, arr):
+        n, h, w, c, f = size(0), size(1), size(1), size(1), size(1)
+        call = {"x": arr(n, h, w, c), "w": arr(3, 2, f, c), "stride": 2, "padding": "same", "output_padding": 1}
+        if not backward:
+            return {**call, "b": arr(f)}
+        out = reference.conv2d_transpose(np.float64(call["x"]), np.float64(call["w"]), None, 2, "same", 1)
+        return {"dy": arr(*out.shape), **call}
+
+    return make
+
+
+def _pool1d(backward):
+    def make(size, arr):
+        x = arr(size(0), size(2), size(0))
+        if not backward:
+            return {"x": x, "pool_size": 3, "stride": 2, "padding": "same"}
+        out = reference.max_pool1d(np.float64(x), 3, stride=2, padding="same")
+        return {"dy": arr(*out.shape), "x": x, "pool_size": 3, "stride": 2, "padding": "same"}
+
+    return make
+
+
+def _global_max_pool(backward):
+    def make(size, arr):
+        x = arr(size(0), size(1), size(1), size(0))
+        return {"dy": arr(x.shape[0], x.shape[3]), "x": x} if backward else {"x": x}
+
+    return make
+
+
 def _softmax(backward, log):
     def make(size, arr):
         x = arr(size(0), size(1))
@@ -200,6 +243,16 @@ CASES = {
     "avg_pool2d": _pool(False),
     "max_pool2d_backward": _pool(True),
     "avg_pool2d_backward": _pool(True),
+    "conv1d": _conv1d,
+    "conv1d_backward": _conv1d_backward,
+    "conv2d_transpose": _conv2d_transpose(False),
+    "conv2d_transpose_backward": _conv2d_transpose(True),
+    "max_pool1d": _pool1d(False),
+    "avg_pool1d": _pool1d(False),
+    "max_pool1d_backward": _pool1d(True),
+    "avg_pool1d_backward": _pool1d(True),
+    "global_max_pool": _global_max_pool(False),
+    "global_max_pool_backward": _global_max_pool(True),
     "softmax": _softmax(False, False),
     "log_softmax": _softmax(False, True),
     "softmax_backward": _softmax(True, False),

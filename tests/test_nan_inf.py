@@ -74,6 +74,47 @@ def test_conv2d_epilogue(backend, isa, act, rng):
     assert np.all(np.isnan(y[0, 2:5, 1:4]))
 
 
+@pytest.mark.parametrize("act", [None, "relu", "gelu"])
+def test_conv1d_epilogue(backend, isa, act, rng):
+    x, w, b = f32(rng, 2, 11, 3), f32(rng, 3, 3, 20), f32(rng, 20)
+    x[0, 5, 1], x[1, 0, 0] = np.nan, -np.inf
+    y = backend.numpy(ops.conv1d(*map(backend.asarray, (x, w, b)), padding="causal", activation=act))
+    same_values(y, reference.conv1d(*f64(x, w, b), padding="causal", activation=act), f"conv1d {act}", atol=1e-4)
+    assert np.all(np.isnan(y[0, 5:8])) and not np.any(np.isnan(y[0, :5]))  # causal: only steps 5..7 see step 5
+
+
+def test_conv2d_transpose_spreads_nan_to_its_footprint(backend, isa, rng):
+    x, w, b = f32(rng, 2, 4, 5, 6), f32(rng, 3, 3, 4, 6), f32(rng, 4)
+    x[0, 1, 2, 3] = np.nan
+    y = backend.numpy(ops.conv2d_transpose(*map(backend.asarray, (x, w, b)), stride=2, padding="same"))
+    same_values(y, reference.conv2d_transpose(*f64(x, w, b), stride=2, padding="same"), "conv2d_transpose", atol=1e-4)
+    assert np.isnan(y[0]).sum() == 9 * 4 and not np.any(np.isnan(y[1]))  # a 3x3 footprint, every filter
+
+
+@pytest.mark.parametrize("op", ["max_pool1d", "avg_pool1d"])
+def test_pool1d(backend, isa, op, rng):
+    x = f32(rng, 2, 9, 19)
+    x[0, 4, 3], x[1, 0, 18], x[1, 7, 2] = np.nan, np.inf, -np.inf
+    y = backend.numpy(getattr(ops, op)(backend.asarray(x), 3, 2, "same"))
+    same_values(y, getattr(reference, op)(x.astype(np.float64), 3, 2, "same"), op)
+    dy = f32(rng, *y.shape)
+    dx = backend.numpy(getattr(ops, f"{op}_backward")(backend.asarray(dy), backend.asarray(x), 3, 2, "same"))
+    want = getattr(reference, f"{op}_backward")(*f64(dy, x), 3, 2, "same")
+    same_values(dx, want, f"{op}_backward")
+
+
+def test_global_max_pool(backend, isa, rng):
+    x = f32(rng, 3, 5, 4, 21)
+    x[0, 1, 1, 0], x[0, 3, 2, 0], x[1, 4, 3, 20], x[2, 0, 0, 5] = np.nan, np.nan, np.inf, -np.inf
+    y = backend.numpy(ops.global_max_pool(backend.asarray(x)))
+    same_values(y, reference.global_max_pool(x), "global_max_pool")
+    assert np.isnan(y[0, 0]) and y[1, 20] == np.inf and np.isnan(y).sum() == 1
+    dy = f32(rng, 3, 21)
+    dx = backend.numpy(ops.global_max_pool_backward(backend.asarray(dy), backend.asarray(x)))
+    same_values(dx, reference.global_max_pool_backward(dy, x), "global_max_pool_backward")
+    assert dx[0, 1, 1, 0] == dy[0, 0] and dx[0, 3, 2, 0] == 0  # the first NaN takes it
+
+
 def test_lstm_gru_and_simple_rnn_cells(backend, isa, rng):
     """A NaN at step t of one sequence makes that sequence's h (and c) NaN from t on."""
     x = f32(rng, 3, 6, 5)

@@ -36,6 +36,9 @@ ANY_SHAPE = {(op, "x") for op in ("relu", "sigmoid", "tanh", "gelu", "dropout")}
 STILL_VALID = {  # "op argument change", change: rank (one more axis) or longer (last axis)
     "attention v longer",
     "avg_pool2d x longer",
+    "avg_pool1d x longer",
+    "max_pool1d x longer",
+    "global_max_pool x longer",
     "max_pool2d x longer",
     "embedding ids rank",
     "embedding ids longer",
@@ -56,6 +59,7 @@ BAD_SCALARS = {
     "pool_size": [(0, ValueError), (2**63, ValueError), ("2", TypeError)],
     "padding": [(-1, ValueError), (2**31, ValueError), (2**63, ValueError), ("full", ValueError)],
     "dilation": [(0, ValueError), (2**63, ValueError)],
+    "output_padding": [(-1, ValueError), (2, ValueError), (1.5, TypeError)],
     "activation": [("swish!", ValueError), (3, ValueError)],
     "axis": [(2, ValueError), (2**63, ValueError), (1.0, TypeError)],
     "reduction": [("avg", ValueError), (None, ValueError)],  # a choice among names

@@ -1,4 +1,8 @@
-// conv2d and conv2d_backward: checked by cpp/args/conv.h, outputs allocated here.
+// conv2d, conv1d (conv2d's kernels with H = 1), conv2d_transpose and their
+// backward: checked by cpp/args/conv.h, outputs allocated here.
+#include <tuple>
+#include <utility>
+
 #include "args/conv.h"
 #include "host_array.h"
 
@@ -8,9 +12,7 @@ namespace {
 
 using A = HostArray;
 
-py::object conv2d(py::handle x, py::handle w, py::handle b, py::handle stride, py::handle padding, py::handle dilation,
-                  py::handle activation) {
-  const auto a = args::conv_args<A>("conv2d", x, w, b, stride, padding, dilation, activation);
+py::object convolve(const args::ConvArgs<A>& a) {
   A y = A::empty(a.out);
   {
     py::gil_scoped_release release;
@@ -19,9 +21,7 @@ py::object conv2d(py::handle x, py::handle w, py::handle b, py::handle stride, p
   return y.object();
 }
 
-py::tuple conv2d_backward(py::handle dy, py::handle x, py::handle w, py::handle stride, py::handle padding,
-                          py::handle dilation, py::handle activation, py::handle y, py::handle z) {
-  const auto a = args::conv_backward_args<A>("conv2d_backward", dy, x, w, stride, padding, dilation, activation, y, z);
+py::tuple convolve_backward(const args::ConvBackwardArgs<A>& a) {
   const cpu::Conv2dShape& s = a.conv.s;
   A dx = A::empty(args::dims(a.conv.x)), dw = A::empty(args::dims(a.conv.w)), db = A::empty({s.k});
   {
@@ -32,16 +32,73 @@ py::tuple conv2d_backward(py::handle dy, py::handle x, py::handle w, py::handle 
   return py::make_tuple(dx.object(), dw.object(), db.object());
 }
 
+py::object conv2d(py::handle x, py::handle w, py::handle b, py::handle stride, py::handle padding, py::handle dilation,
+                  py::handle activation) {
+  return convolve(args::conv_args<A>("conv2d", x, w, b, stride, padding, dilation, activation));
+}
+
+py::tuple conv2d_backward(py::handle dy, py::handle x, py::handle w, py::handle stride, py::handle padding,
+                          py::handle dilation, py::handle activation, py::handle y, py::handle z) {
+  return convolve_backward(
+      args::conv_backward_args<A>("conv2d_backward", dy, x, w, stride, padding, dilation, activation, y, z));
+}
+
+py::object conv1d(py::handle x, py::handle w, py::handle b, py::handle stride, py::handle padding, py::handle dilation,
+                  py::handle activation) {
+  return convolve(args::conv1d_args<A>("conv1d", x, w, b, stride, padding, dilation, activation));
+}
+
+py::tuple conv1d_backward(py::handle dy, py::handle x, py::handle w, py::handle stride, py::handle padding,
+                          py::handle dilation, py::handle activation, py::handle y, py::handle z) {
+  return convolve_backward(
+      args::conv1d_backward_args<A>("conv1d_backward", dy, x, w, stride, padding, dilation, activation, y, z));
+}
+
+py::object conv2d_transpose(py::handle x, py::handle w, py::handle b, py::handle stride, py::handle padding,
+                            py::handle output_padding, py::handle dilation) {
+  const auto a = args::conv_transpose_args<A>("conv2d_transpose", x, w, b, stride, padding, output_padding, dilation);
+  A y = A::empty(a.out);
+  {
+    py::gil_scoped_release release;
+    cpu::conv2d_transpose(y.data<float>(), a.x_data, a.w_data, a.b_data, a.s);
+  }
+  return y.object();
+}
+
+py::tuple conv2d_transpose_backward(py::handle dy, py::handle x, py::handle w, py::handle stride, py::handle padding,
+                                    py::handle output_padding, py::handle dilation) {
+  const auto a = args::conv_transpose_backward_args<A>("conv2d_transpose_backward", dy, x, w, stride, padding,
+                                                       output_padding, dilation);
+  const cpu::Conv2dShape& s = a.conv.s;
+  A dx = A::empty(args::dims(a.conv.x)), dw = A::empty(args::dims(a.conv.w)), db = A::empty({s.c});
+  {
+    py::gil_scoped_release release;
+    cpu::conv2d_transpose_backward(dx.data<float>(), dw.data<float>(), db.data<float>(), a.dy_data, a.conv.x_data,
+                                   a.conv.w_data, s);
+  }
+  return py::make_tuple(dx.object(), dw.object(), db.object());
+}
+
 }  // namespace
 
 void bind_conv(py::module_& m) {
-  m.def("conv2d", &conv2d, py::arg("x"), py::arg("w"), py::arg("b") = py::none(), py::arg("stride") = 1,
-        py::arg("padding") = "valid", py::arg("dilation") = 1, py::arg("activation") = py::none(),
-        "y (N,HO,WO,K) = act(conv(x (N,H,W,C), w (KH,KW,C,K)) + b (K,))");
-  m.def("conv2d_backward", &conv2d_backward, py::arg("dy"), py::arg("x"), py::arg("w"), py::arg("stride") = 1,
-        py::arg("padding") = "valid", py::arg("dilation") = 1, py::arg("activation") = py::none(),
-        py::arg("y") = py::none(), py::arg("z") = py::none(),
-        "(dx, dw, db) from dy (N,HO,WO,K); y (relu, sigmoid, tanh) or z (gelu) from the forward");
+  for (const auto& [name, forward, doc] :
+       {std::tuple{"conv2d", &conv2d, "y (N,HO,WO,K) = act(conv(x (N,H,W,C), w (KH,KW,C,K)) + b (K,))"},
+        std::tuple{"conv1d", &conv1d, "y (N,LO,K) = act(conv(x (N,L,C), w (KW,C,K)) + b (K,))"}})
+    m.def(name, forward, py::arg("x"), py::arg("w"), py::arg("b") = py::none(), py::arg("stride") = 1,
+          py::arg("padding") = "valid", py::arg("dilation") = 1, py::arg("activation") = py::none(), doc);
+  for (const auto& [name, backward] :
+       {std::pair{"conv2d_backward", &conv2d_backward}, std::pair{"conv1d_backward", &conv1d_backward}})
+    m.def(name, backward, py::arg("dy"), py::arg("x"), py::arg("w"), py::arg("stride") = 1,
+          py::arg("padding") = "valid", py::arg("dilation") = 1, py::arg("activation") = py::none(),
+          py::arg("y") = py::none(), py::arg("z") = py::none(),
+          "(dx, dw, db) from dy; y (relu, sigmoid, tanh) or z (gelu) from the forward");
+  m.def("conv2d_transpose", &conv2d_transpose, py::arg("x"), py::arg("w"), py::arg("b") = py::none(),
+        py::arg("stride") = 1, py::arg("padding") = "valid", py::arg("output_padding") = py::none(),
+        py::arg("dilation") = 1, "y (N,HO,WO,F) = conv_transpose(x (N,H,W,C), w (KH,KW,F,C)) + b (F,)");
+  m.def("conv2d_transpose_backward", &conv2d_transpose_backward, py::arg("dy"), py::arg("x"), py::arg("w"),
+        py::arg("stride") = 1, py::arg("padding") = "valid", py::arg("output_padding") = py::none(),
+        py::arg("dilation") = 1, "(dx, dw, db) of conv2d_transpose from dy (N,HO,WO,F)");
 }
 
 }  // namespace ranvier::bindings

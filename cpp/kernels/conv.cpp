@@ -228,11 +228,12 @@ void few_channels_backward(const Geometry& g, float* dx, float* dw, float* db, c
         activation_backward(act, dz_buf, dz, saved + n * image_rows * k, image_rows * k);
         dz = dz_buf;
       }
-      const float* x_image = x + n * image_pixels * s.c;
       for (std::int64_t r0 = 0; r0 < image_rows; r0 += chunk) {
         const std::int64_t r1 = std::min(r0 + chunk, image_rows);
         if (db_p != nullptr) add_column_sums(db_p, dz + r0 * k, r1 - r0, k, 0, k);
-        if (dw_p != nullptr && !kernels.backward_weights_in_registers(dw_p, x_image, dz, one, r0, r1)) {
+        if (dw_p == nullptr) continue;  // x may be null then (conv2d_transpose)
+        const float* x_image = x + n * image_pixels * s.c;
+        if (!kernels.backward_weights_in_registers(dw_p, x_image, dz, one, r0, r1)) {
           im2col(image, x_image, cols, r0, r1);
           kernels.backward_weights_patches(dw_p, cols, dz + r0 * k, r1 - r0, kdim, k);
         }
@@ -348,6 +349,27 @@ void conv2d_backward(float* dx, float* dw, float* db, const float* dy, const flo
   if (!want_params) return;
   add_partials(dw, db, parts, kdim, k,
                [&](std::int64_t p) { return buffers + p * part_floats + cols_floats + dz_floats; });
+}
+
+void conv2d_transpose(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s) {
+  conv2d_backward(y, nullptr, nullptr, x, nullptr, nullptr, w, s, Activation::none);
+  if (b == nullptr) return;
+  const std::int64_t pixels = s.n * s.h * s.w, f = s.c;
+  parallel_for(pixels, std::max<std::int64_t>(1, kIm2colGrain / std::max<std::int64_t>(1, f)),
+               [&](std::int64_t begin, std::int64_t end) {
+                 for (std::int64_t p = begin; p < end; ++p)
+                   for (std::int64_t i = 0; i < f; ++i) y[p * f + i] += b[i];
+               });
+}
+
+void conv2d_transpose_backward(float* dx, float* dw, float* db, const float* dy, const float* x, const float* w,
+                               const Conv2dShape& s) {
+  if (dx != nullptr) conv2d(dx, dy, w, nullptr, s, Activation::none);
+  if (dw != nullptr) conv2d_backward(nullptr, dw, nullptr, x, nullptr, dy, w, s, Activation::none);
+  if (db != nullptr) {
+    std::memset(db, 0, static_cast<std::size_t>(s.c) * sizeof(float));
+    add_column_sums(db, dy, s.n * s.h * s.w, s.c, 0, s.c);
+  }
 }
 
 }  // namespace ranvier::cpu

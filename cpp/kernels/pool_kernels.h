@@ -27,6 +27,13 @@ struct PoolKernels {
   void (*max_backward_tiled)(float* dx, const float* dy, const float* x, const Pool2d& p, std::int64_t begin,
                              std::int64_t end);
   void (*avg_backward_tiled)(float* dx, const float* dy, const Pool2d& p, std::int64_t begin, std::int64_t end);
+  // Global max pooling of one image x (S,C) at channels [c0, c1): best (C,)
+  // gets the maxima; the backward writes dx (S,C) from dy (C,), best (the
+  // maxima) and `left` (C,) as its running scratch.
+  void (*global_max)(float* best, const float* x, std::int64_t positions, std::int64_t c, std::int64_t c0,
+                     std::int64_t c1);
+  void (*global_max_backward)(float* dx, const float* dy, const float* x, const float* best, float* left,
+                              std::int64_t positions, std::int64_t c, std::int64_t c0, std::int64_t c1);
 };
 
 RANVIER_DECLARE_ISA_TABLE(PoolKernels, pool_kernels)

@@ -290,9 +290,36 @@ void avg_backward_tiled(float* dx, const float* dy, const Pool2d& p, std::int64_
                  [&](auto stream) { avg_backward_tiled_impl<stream>(dx, dy, p, begin, end); });
 }
 
+// The running maximum sits in best, in L1, as the positions stream past:
+// x is read once, in memory order.
+void global_max(float* best, const float* x, std::int64_t positions, std::int64_t c, std::int64_t c0, std::int64_t c1) {
+  std::memcpy(best + c0, x + c0, static_cast<std::size_t>(c1 - c0) * sizeof(float));
+  for (std::int64_t s = 1; s < positions; ++s) {
+    const float* row = x + s * c + c0;
+    for_blocks<V>(c1 - c0, [&](std::int64_t i, std::int64_t lanes) {
+      store_block(nan_max(load_block<V>(row + i, lanes), load_block<V>(best + c0 + i, lanes)), best + c0 + i, lanes);
+    });
+  }
+}
+
+void global_max_backward(float* dx, const float* dy, const float* x, const float* best, float* left,
+                         std::int64_t positions, std::int64_t c, std::int64_t c0, std::int64_t c1) {
+  std::memcpy(left + c0, dy + c0, static_cast<std::size_t>(c1 - c0) * sizeof(float));
+  for (std::int64_t s = 0; s < positions; ++s) {
+    const std::int64_t at = s * c + c0;
+    for_blocks<V>(c1 - c0, [&](std::int64_t i, std::int64_t lanes) {
+      V rest = load_block<V>(left + c0 + i, lanes);
+      store_block(claim(load_block<V>(x + at + i, lanes), load_block<V>(best + c0 + i, lanes), rest), dx + at + i,
+                  lanes);
+      store_block(rest, left + c0 + i, lanes);
+    });
+  }
+}
+
 }  // namespace
 
-extern const PoolKernels pool_kernels = {max_forward,        avg_forward,       argmax, max_backward, avg_backward,
-                                         max_backward_tiled, avg_backward_tiled};
+extern const PoolKernels pool_kernels = {max_forward,        avg_forward,  argmax,
+                                         max_backward,       avg_backward, max_backward_tiled,
+                                         avg_backward_tiled, global_max,   global_max_backward};
 
 }  // namespace ranvier::cpu::RANVIER_ISA_NS

@@ -125,6 +125,11 @@ __global__ void col2im_kernel(float* dx, const float* dcols, ConvIndex<I> g, I r
   }
 }
 
+// y (rows, f) += b (f,) on every row.
+__global__ void add_bias_kernel(float* y, const float* b, std::int64_t rows, std::int64_t f) {
+  for (std::int64_t i = grid_start<std::int64_t>(); i < rows * f; i += grid_stride<std::int64_t>()) y[i] += b[i % f];
+}
+
 // out (size) = (accumulate ? out : 0) + partials[0] + partials[1] + ..., in that
 // order; partial t is partials + t * size.
 __global__ void sum_parts_kernel(float* out, const float* partials, std::int64_t parts, std::int64_t size,
@@ -317,6 +322,36 @@ cudaError_t conv2d_backward(float* dx, float* dw, float* db, const float* dy, co
     }
   }
   return cudaSuccess;
+}
+
+std::int64_t conv2d_transpose_workspace(const Conv2dShape& s) {
+  return conv2d_backward_workspace(s, true, false, Activation::none);
+}
+
+cudaError_t conv2d_transpose(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s,
+                             float* workspace, cudaStream_t stream) {
+  cudaError_t err =
+      conv2d_backward(y, nullptr, nullptr, x, nullptr, nullptr, w, s, Activation::none, workspace, stream);
+  const std::int64_t rows = s.n * s.h * s.w;
+  if (err != cudaSuccess || b == nullptr || rows * s.c == 0) return err;
+  add_bias_kernel<<<grid_for(rows * s.c), kBlock, 0, stream>>>(y, b, rows, s.c);
+  return cudaGetLastError();
+}
+
+std::int64_t conv2d_transpose_backward_workspace(const Conv2dShape& s) {
+  return std::max(conv2d_workspace(s), conv2d_backward_workspace(s, false, true, Activation::none));
+}
+
+cudaError_t conv2d_transpose_backward(float* dx, float* dw, float* db, const float* dy, const float* x, const float* w,
+                                      const Conv2dShape& s, float* workspace, cudaStream_t stream) {
+  cudaError_t err = cudaSuccess;
+  if (dx != nullptr) err = conv2d(dx, dy, w, nullptr, s, Activation::none, workspace, stream);
+  if (err == cudaSuccess && dw != nullptr)
+    err = conv2d_backward(nullptr, dw, nullptr, x, nullptr, dy, w, s, Activation::none, workspace, stream);
+  if (err != cudaSuccess || db == nullptr) return err;
+  const std::int64_t rows = s.n * s.h * s.w;
+  if (rows == 0) return zero(db, s.c, stream);
+  return column_sum(db, dy, rows, s.c, stream);  // dy (rows, F) -> db (F,)
 }
 
 }  // namespace ranvier::cuda

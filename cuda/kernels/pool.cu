@@ -159,6 +159,37 @@ cudaError_t pool_backward(float* dx, const float* dy, const std::int32_t* arg, c
   });
 }
 
+// The position in [0, positions) of the first maximum of channel c of the
+// image at x (S,C): the first NaN where there is one (np.argmax's rule).
+__device__ std::int64_t first_max(const float* x, std::int64_t positions, std::int64_t c, std::int64_t channel) {
+  std::int64_t at = 0;
+  float best = x[channel];
+  for (std::int64_t s = 1; s < positions && best == best; ++s) {
+    const float v = x[s * c + channel];
+    if (v != v || v > best) best = v, at = s;
+  }
+  return at;
+}
+
+// One thread per (n, c): y = x at the first maximum (the NaN, if any).
+__global__ void global_max_kernel(float* y, const float* x, std::int64_t n, std::int64_t positions, std::int64_t c) {
+  for (std::int64_t i = grid_start<std::int64_t>(); i < n * c; i += grid_stride<std::int64_t>()) {
+    const float* image = x + i / c * positions * c;
+    y[i] = image[first_max(image, positions, c, i % c) * c + i % c];
+  }
+}
+
+// One thread per (n, c): finds the first maximum, then writes the channel's
+// column of dx (neighbouring threads write neighbouring channels).
+__global__ void global_max_backward_kernel(float* dx, const float* dy, const float* x, std::int64_t n,
+                                           std::int64_t positions, std::int64_t c) {
+  for (std::int64_t i = grid_start<std::int64_t>(); i < n * c; i += grid_stride<std::int64_t>()) {
+    const std::int64_t image = i / c * positions * c, channel = i % c;
+    const std::int64_t at = first_max(x + image, positions, c, channel);
+    for (std::int64_t s = 0; s < positions; ++s) dx[image + s * c + channel] = s == at ? dy[i] : 0.0f;
+  }
+}
+
 }  // namespace
 
 cudaError_t max_pool2d(float* y, const float* x, const Pool2d& p, cudaStream_t stream) {
@@ -177,6 +208,20 @@ cudaError_t max_pool2d_backward(float* dx, const float* dy, const float* x, cons
 
 cudaError_t avg_pool2d_backward(float* dx, const float* dy, const Pool2d& p, cudaStream_t stream) {
   return pool_backward<false>(dx, dy, nullptr, p, stream);
+}
+
+cudaError_t global_max_pool(float* y, const float* x, std::int64_t n, std::int64_t positions, std::int64_t c,
+                            cudaStream_t stream) {
+  if (n * c == 0) return cudaSuccess;
+  global_max_kernel<<<grid_for(n * c), kBlock, 0, stream>>>(y, x, n, positions, c);
+  return cudaGetLastError();
+}
+
+cudaError_t global_max_pool_backward(float* dx, const float* dy, const float* x, std::int64_t n, std::int64_t positions,
+                                     std::int64_t c, cudaStream_t stream) {
+  if (n * c == 0) return cudaSuccess;
+  global_max_backward_kernel<<<grid_for(n * c), kBlock, 0, stream>>>(dx, dy, x, n, positions, c);
+  return cudaGetLastError();
 }
 
 }  // namespace ranvier::cuda

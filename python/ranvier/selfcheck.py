@@ -80,6 +80,57 @@ def _case_conv_pool(rng):
     ]
 
 
+def _case_conv1d_transpose_pool1d(rng):
+    s, k, bs = _f(rng, 3, 29, 6), _f(rng, 3, 6, 7), _f(rng, 7)
+    c1 = dict(stride=2, padding="causal", dilation=2)
+    dys = _f(rng, *reference.conv1d(s, k, bs, **c1).shape)
+    x, w, b = _f(rng, 2, 5, 4, 6), _f(rng, 3, 3, 5, 6), _f(rng, 5)
+    ct = dict(stride=2, padding="same", output_padding=1)
+    dy = _f(rng, *reference.conv2d_transpose(x, w, b, **ct).shape)
+    ds = _f(rng, *reference.max_pool1d(s, 3, 2, "same").shape)
+    g = _f(rng, 3, 6)
+    return [
+        ("conv1d", lambda o: o.conv1d(s, k, bs, **c1), lambda: reference.conv1d(s, k, bs, **c1)),
+        (
+            "conv1d_backward",
+            lambda o: o.conv1d_backward(dys, s, k, **c1),
+            lambda: reference.conv1d_backward(dys, s, k, **c1),
+        ),
+        (
+            "conv2d_transpose",
+            lambda o: o.conv2d_transpose(x, w, b, **ct),
+            lambda: reference.conv2d_transpose(x, w, b, **ct),
+        ),
+        (
+            "conv2d_transpose_backward",
+            lambda o: o.conv2d_transpose_backward(dy, x, w, **ct),
+            lambda: reference.conv2d_transpose_backward(dy, x, w, **ct),
+        ),
+        *[
+            case
+            for name in ("max_pool1d", "avg_pool1d")
+            for case in (
+                (
+                    name,
+                    lambda o, n=name: getattr(o, n)(s, 3, 2, "same"),
+                    lambda n=name: getattr(reference, n)(s, 3, 2, "same"),
+                ),
+                (
+                    f"{name}_backward",
+                    lambda o, n=name: getattr(o, f"{n}_backward")(ds, s, 3, 2, "same"),
+                    lambda n=name: getattr(reference, f"{n}_backward")(ds, s, 3, 2, "same"),
+                ),
+            )
+        ],
+        ("global_max_pool", lambda o: o.global_max_pool(s), lambda: reference.global_max_pool(s)),
+        (
+            "global_max_pool_backward",
+            lambda o: o.global_max_pool_backward(g, s),
+            lambda: reference.global_max_pool_backward(g, s),
+        ),
+    ]
+
+
 def _case_softmax_losses(rng):
     z, dy = _f(rng, 33, 17, scale=3), _f(rng, 33, 17)
     y = reference.softmax(z).astype(np.float32)
@@ -226,6 +277,7 @@ CASES = [
     _case_dense,
     _case_activations,
     _case_conv_pool,
+    _case_conv1d_transpose_pool1d,
     _case_softmax_losses,
     _case_attention,
     _case_recurrent,

@@ -86,4 +86,17 @@ void conv2d(float* y, const float* x, const float* w, const float* b, const Conv
 void conv2d_backward(float* dx, float* dw, float* db, const float* dy, const float* saved, const float* x,
                      const float* w, const Conv2dShape& s, Activation act);
 
+// The transposed convolution (Keras' Conv2DTranspose) is the input gradient
+// of the convolution s of its output: x (N,HI,WI,C) with s.ho() = HI,
+// s.wo() = WI, s.k = C; w (KH,KW,F,C) is s's HWIO kernel with s.c = F;
+// b (F,) or null -> y (N,s.h,s.w,F) = conv2d_backward's dx of dy = x, plus b.
+void conv2d_transpose(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s);
+
+// Backward of conv2d_transpose: dy (N,s.h,s.w,F) -> dx (N,HI,WI,C) = conv2d(dy, w)
+// (the convolution s itself), dw (KH,KW,F,C) = s's weight gradient with dy as
+// its input and x as its output gradient, db (F,) = the sums of dy. Any output
+// may be null to skip it.
+void conv2d_transpose_backward(float* dx, float* dw, float* db, const float* dy, const float* x, const float* w,
+                               const Conv2dShape& s);
+
 }  // namespace ranvier::cpu

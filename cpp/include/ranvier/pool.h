@@ -1,4 +1,5 @@
-// 2-D max and average pooling over NHWC images, and their backward.
+// Max and average pooling over NHWC images (1-D: H = 1), global max pooling,
+// and their backward.
 #pragma once
 
 #include <cstdint>
@@ -30,5 +31,14 @@ void max_pool2d_backward(float* dx, const float* dy, const float* x, const Pool2
 
 // dy (N,HO,WO,C) -> dx (N,H,W,C): each dy spread evenly over its window.
 void avg_pool2d_backward(float* dx, const float* dy, const Pool2d& p);
+
+// x (N,S,C) -> y (N,C): the maximum over the S >= 1 positions of each image
+// and channel, NaN when any of them is NaN (global max pooling, S = L or H*W).
+void global_max_pool(float* y, const float* x, std::int64_t n, std::int64_t positions, std::int64_t c);
+
+// dy (N,C), x (N,S,C) -> dx (N,S,C): each dy to the first maximum of its
+// channel (the first NaN where there is one, as np.argmax), zero elsewhere.
+void global_max_pool_backward(float* dx, const float* dy, const float* x, std::int64_t n, std::int64_t positions,
+                              std::int64_t c);
 
 }  // namespace ranvier::cpu

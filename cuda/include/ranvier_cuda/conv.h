@@ -37,4 +37,18 @@ cudaError_t conv2d_backward(float* dx, float* dw, float* db, const float* dy, co
                             const float* w, const Conv2dShape& s, Activation act, float* workspace,
                             cudaStream_t stream);
 
+// The transposed convolution (ranvier/conv.h's conv2d_transpose): x
+// (N,HI,WI,C), w (KH,KW,F,C), b (F,) or null -> y (N,s.h,s.w,F), conv2d_backward's
+// dx of dy = x plus b. workspace holds conv2d_transpose_workspace(s) floats.
+std::int64_t conv2d_transpose_workspace(const Conv2dShape& s);
+cudaError_t conv2d_transpose(float* y, const float* x, const float* w, const float* b, const Conv2dShape& s,
+                             float* workspace, cudaStream_t stream);
+
+// Its backward: dx = conv2d(dy, w), dw = the weight gradient of s with input
+// dy and output gradient x, db = the sums of dy; any may be null.
+// workspace holds conv2d_transpose_backward_workspace(s) floats.
+std::int64_t conv2d_transpose_backward_workspace(const Conv2dShape& s);
+cudaError_t conv2d_transpose_backward(float* dx, float* dw, float* db, const float* dy, const float* x, const float* w,
+                                      const Conv2dShape& s, float* workspace, cudaStream_t stream);
+
 }  // namespace ranvier::cuda

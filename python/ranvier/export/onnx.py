@@ -152,8 +152,68 @@ def _pool(op_type: str, **extra):
     return export
 
 
-def _reduce_mean(axes):
-    return lambda g, layer, x, xt, yt: g.op("ReduceMean", [x], "mean", axes=axes, keepdims=0)
+def _reduce(op_type: str, axes):
+    return lambda g, layer, x, xt, yt: g.op(op_type, [x], "global", axes=axes, keepdims=int(layer.keepdims))
+
+
+def _ncl(g, x, make):
+    """make(NCL name) -> NCL name, between Transposes so the graph stays (N, L, C)."""
+    return g.op("Transpose", [make(g.op("Transpose", [x], "ncl", perm=[0, 2, 1]))], "nlc", perm=[0, 2, 1])
+
+
+def _pads_1d(padding, length, kernel, stride, dilation) -> list:
+    if padding == "causal":
+        return [(kernel - 1) * dilation, 0]
+    return _same_pads((length,), (kernel,), (stride,), (dilation,)) if padding == "same" else [0, 0]
+
+
+def _conv1d(g, layer, x, xt, yt):
+    pads = _pads_1d(layer.padding, xt.shape[1], layer.kernel_size, layer.strides, layer.dilation_rate)
+    weight = g.const(np.transpose(_w(layer.kernel), (2, 1, 0)), "kernel")  # (KW, C, K) -> (K, C, KW)
+    inputs = [weight] + ([g.const(_w(layer.bias), "bias")] if layer.bias is not None else [])
+    attrs = dict(kernel_shape=[layer.kernel_size], strides=[layer.strides], dilations=[layer.dilation_rate], pads=pads)
+    y = _ncl(g, x, lambda t: g.op("Conv", [t] + inputs, "conv", **attrs))
+    return _activation(g, y, layer.activation, _label(layer))
+
+
+def _pool1d(op_type: str, **extra):
+    def export(g, layer, x, xt, yt):
+        pads = _pads_1d(layer.padding, xt.shape[1], layer.pool_size, layer.strides, 1)
+        attrs = dict(kernel_shape=[layer.pool_size], strides=[layer.strides], pads=pads)
+        return _ncl(g, x, lambda t: g.op(op_type, [t], "pool", **attrs, **extra))
+
+    return export
+
+
+def _conv2d_transpose(g, layer, x, xt, yt):
+    """ONNX ConvTranspose puts input i, tap t at output i * stride + t * dilation - pad_begin, as ranvier
+    (pad_begin: Keras' padding of the dilated input, from the traced sizes); the rest of the output's
+    length is ONNX's output_padding when it is longer than the taps reach, else a pad at the end."""
+    begins, ends, extras = [], [], []
+    for i in range(2):
+        k, s, d = layer.kernel_size[i], layer.strides[i], layer.dilation_rate[i]
+        span, size, out = (k - 1) * d + 1, xt.shape[1 + i], yt.shape[1 + i]
+        op = None if layer.output_padding is None else layer.output_padding[i]
+        if layer.padding == "valid":
+            left = span - 1
+        else:
+            total = s + span - 2 if op is None else span + span % 2 - 2 + op
+            left = min(total // 2 + total % 2, span - 1)
+        begins.append(span - 1 - left)
+        rest = out - ((size - 1) * s + span - begins[-1])
+        ends.append(max(-rest, 0))
+        extras.append(max(rest, 0))
+    weight = g.const(np.transpose(_w(layer.kernel), (3, 2, 0, 1)), "kernel")  # (KH, KW, F, C) -> (C, F, KH, KW)
+    inputs = [weight] + ([g.const(_w(layer.bias), "bias")] if layer.bias is not None else [])
+    attrs = dict(
+        kernel_shape=list(layer.kernel_size),
+        strides=list(layer.strides),
+        dilations=list(layer.dilation_rate),
+        pads=begins + ends,
+        output_padding=extras,
+    )
+    y = _nchw(g, x, lambda t: g.op("ConvTranspose", [t] + inputs, "conv_transpose", **attrs))
+    return _activation(g, y, layer.activation, _label(layer))
 
 
 def _reshape_to_traced(g, layer, x, xt, yt):
@@ -319,8 +379,14 @@ _EXPORTERS = {
     L.Conv2D: _conv2d,
     L.MaxPooling2D: _pool("MaxPool"),
     L.AveragePooling2D: _pool("AveragePool", count_include_pad=0),
-    L.GlobalAveragePooling2D: _reduce_mean([1, 2]),
-    L.GlobalAveragePooling1D: _reduce_mean([1]),
+    L.GlobalAveragePooling2D: _reduce("ReduceMean", [1, 2]),
+    L.GlobalAveragePooling1D: _reduce("ReduceMean", [1]),
+    L.GlobalMaxPooling2D: _reduce("ReduceMax", [1, 2]),
+    L.GlobalMaxPooling1D: _reduce("ReduceMax", [1]),
+    L.Conv1D: _conv1d,
+    L.Conv2DTranspose: _conv2d_transpose,
+    L.MaxPooling1D: _pool1d("MaxPool"),
+    L.AveragePooling1D: _pool1d("AveragePool", count_include_pad=0),
     L.Flatten: _reshape_to_traced,
     L.Reshape: _reshape_to_traced,
     L.Dropout: _identity,

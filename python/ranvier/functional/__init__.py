@@ -36,13 +36,13 @@ from ranvier.functional.arithmetic import (
     where,
 )
 from ranvier.functional.attention import attention
-from ranvier.functional.conv import conv2d
+from ranvier.functional.conv import conv1d, conv2d, conv2d_transpose
 from ranvier.functional.dense import linear, matmul
 from ranvier.functional.dropout import dropout
 from ranvier.functional.embedding import embedding
 from ranvier.functional.losses import binary_cross_entropy, mse
 from ranvier.functional.norm import layer_norm
-from ranvier.functional.pool import avg_pool2d, global_avg_pool2d, max_pool2d
+from ranvier.functional.pool import avg_pool1d, avg_pool2d, global_avg_pool2d, global_max_pool, max_pool1d, max_pool2d
 from ranvier.functional.rnn import gru, lstm, reverse_time, simple_rnn, unstack_time
 from ranvier.functional.shape import (
     chunk,
@@ -69,6 +69,7 @@ __all__ = [
     "argmin",
     "as_tensor",
     "attention",
+    "avg_pool1d",
     "avg_pool2d",
     "binary_cross_entropy",
     "chunk",
@@ -77,7 +78,9 @@ __all__ = [
     "clone",
     "compare",
     "concatenate",
+    "conv1d",
     "conv2d",
+    "conv2d_transpose",
     "div",
     "dropout",
     "embedding",
@@ -89,6 +92,7 @@ __all__ = [
     "gru",
     "getitem",
     "global_avg_pool2d",
+    "global_max_pool",
     "layer_norm",
     "linear",
     "log",
@@ -96,6 +100,7 @@ __all__ = [
     "lstm",
     "matmul",
     "max",
+    "max_pool1d",
     "maximum",
     "max_pool2d",
     "mean",

@@ -1,4 +1,4 @@
-"""Convolution on NHWC Tensors."""
+"""Convolutions on NHWC Tensors and (N, L, C) sequences."""
 
 from __future__ import annotations
 
@@ -7,21 +7,43 @@ from ranvier.functional.arithmetic import as_tensor
 from ranvier.tensor import Tensor, make_result
 
 
-def conv2d(x, w, b=None, stride=1, padding="valid", dilation=1, activation=None) -> Tensor:
-    """act(conv(x, w) + b): x (N, H, W, C), w (KH, KW, C, K), b (K,) -> (N, HO, WO, K)."""
+def _conv(forward, backward_op):
+    def conv(x, w, b=None, stride=1, padding="valid", dilation=1, activation=None) -> Tensor:
+        x, w = as_tensor(x), as_tensor(w)
+        parents = (x, w) if b is None else (x, w, as_tensor(b))
+        bias = None if b is None else parents[2].data
+        geometry = dict(stride=stride, padding=padding, dilation=dilation)
+        if activation == "gelu":  # gelu's derivative needs the pre-activation
+            z = forward(x.data, w.data, bias, **geometry)
+            y, saved = ops.gelu(z), {"z": z}
+        else:
+            y = forward(x.data, w.data, bias, activation=activation, **geometry)
+            saved = {"y": y}
+
+        def backward(g):
+            dx, dw, db = backward_op(g, x.data, w.data, activation=activation, **geometry, **saved)
+            return (dx, dw) if b is None else (dx, dw, db)
+
+        return make_result(y, parents, backward)
+
+    conv.__name__ = forward.__name__
+    conv.__doc__ = forward.__doc__.splitlines()[0]
+    return conv
+
+
+conv2d = _conv(ops.conv2d, ops.conv2d_backward)
+conv1d = _conv(ops.conv1d, ops.conv1d_backward)
+
+
+def conv2d_transpose(x, w, b=None, stride=1, padding="valid", output_padding=None, dilation=1) -> Tensor:
+    """Transposed convolution: x (N, H, W, C), w (KH, KW, F, C), b (F,) -> (N, HO, WO, F)."""
     x, w = as_tensor(x), as_tensor(w)
     parents = (x, w) if b is None else (x, w, as_tensor(b))
-    bias = None if b is None else parents[2].data
-    geometry = dict(stride=stride, padding=padding, dilation=dilation)
-    if activation == "gelu":  # gelu's derivative needs the pre-activation
-        z = ops.conv2d(x.data, w.data, bias, **geometry)
-        y, saved = ops.gelu(z), {"z": z}
-    else:
-        y = ops.conv2d(x.data, w.data, bias, activation=activation, **geometry)
-        saved = {"y": y}
+    geometry = dict(stride=stride, padding=padding, output_padding=output_padding, dilation=dilation)
+    y = ops.conv2d_transpose(x.data, w.data, None if b is None else parents[2].data, **geometry)
 
     def backward(g):
-        dx, dw, db = ops.conv2d_backward(g, x.data, w.data, activation=activation, **geometry, **saved)
+        dx, dw, db = ops.conv2d_transpose_backward(g, x.data, w.data, **geometry)
         return (dx, dw) if b is None else (dx, dw, db)
 
     return make_result(y, parents, backward)

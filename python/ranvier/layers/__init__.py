@@ -3,7 +3,15 @@
 from ranvier.layers.attention import MultiHeadAttention, PositionalEncoding
 from ranvier.layers.base import Layer
 from ranvier.layers.bidirectional import Bidirectional
-from ranvier.layers.conv import AveragePooling2D, Conv2D, GlobalAveragePooling1D, GlobalAveragePooling2D, MaxPooling2D
+from ranvier.layers.conv import (
+    AveragePooling2D,
+    Conv1D,
+    Conv2D,
+    Conv2DTranspose,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    MaxPooling2D,
+)
 from ranvier.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Reshape
 from ranvier.layers.embedding import Embedding
 from ranvier.layers.merging import (
@@ -23,6 +31,7 @@ from ranvier.layers.merging import (
     subtract,
 )
 from ranvier.layers.normalization import BatchNormalization, LayerNormalization
+from ranvier.layers.pooling import AveragePooling1D, GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D
 from ranvier.layers.recurrent import GRU, LSTM, SimpleRNN
 from ranvier.layers.transformer import TransformerEncoder
 
@@ -30,20 +39,26 @@ __all__ = [
     "GRU",
     "LSTM",
     "Activation",
+    "AveragePooling1D",
     "AveragePooling2D",
     "BatchNormalization",
     "Bidirectional",
+    "Conv1D",
     "Conv2D",
+    "Conv2DTranspose",
     "Dense",
     "Dropout",
     "Embedding",
     "Flatten",
     "GlobalAveragePooling1D",
     "GlobalAveragePooling2D",
+    "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D",
     "Input",
     "InputLayer",
     "Layer",
     "LayerNormalization",
+    "MaxPooling1D",
     "MaxPooling2D",
     "MultiHeadAttention",
     "PositionalEncoding",

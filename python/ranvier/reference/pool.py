@@ -1,10 +1,22 @@
-"""Pooling, plainly: one window at a time, clipped to the image."""
+"""Pooling, plainly: one window at a time, clipped to the image (1-D: an
+image of height 1); global max pooling as NumPy's max and argmax."""
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["max_pool2d", "avg_pool2d", "max_pool2d_backward", "avg_pool2d_backward"]
+__all__ = [
+    "avg_pool1d",
+    "avg_pool1d_backward",
+    "avg_pool2d",
+    "avg_pool2d_backward",
+    "global_max_pool",
+    "global_max_pool_backward",
+    "max_pool1d",
+    "max_pool1d_backward",
+    "max_pool2d",
+    "max_pool2d_backward",
+]
 
 
 def _pair(v):
@@ -64,3 +76,44 @@ def avg_pool2d_backward(dy, x, pool_size=2, stride=None, padding="valid"):
         count = (rows.stop - rows.start) * (cols.stop - cols.start)
         dx[:, rows, cols, :] += dy[:, oh, ow, None, None, :] / count
     return dx
+
+
+def _as_2d(pool_size, stride):
+    return (1, pool_size), None if stride is None else (1, stride)
+
+
+def max_pool1d(x, pool_size=2, stride=None, padding="valid"):
+    """x (N, L, C) -> (N, LO, C)."""
+    return max_pool2d(x[:, None], *_as_2d(pool_size, stride), padding)[:, 0]
+
+
+def avg_pool1d(x, pool_size=2, stride=None, padding="valid"):
+    return avg_pool2d(x[:, None], *_as_2d(pool_size, stride), padding)[:, 0]
+
+
+def max_pool1d_backward(dy, x, pool_size=2, stride=None, padding="valid"):
+    return max_pool2d_backward(dy[:, None], x[:, None], *_as_2d(pool_size, stride), padding)[:, 0]
+
+
+def avg_pool1d_backward(dy, x, pool_size=2, stride=None, padding="valid"):
+    return avg_pool2d_backward(dy[:, None], x[:, None], *_as_2d(pool_size, stride), padding)[:, 0]
+
+
+def _positions(x):
+    """x (N, ..., C) as (N, positions, C)."""
+    return x.reshape(x.shape[0], int(np.prod(x.shape[1:-1])), x.shape[-1])
+
+
+def global_max_pool(x):
+    """x (N, L, C) or (N, H, W, C) -> (N, C): the maximum over the positions (NaN if any is NaN)."""
+    return _positions(x).max(axis=1)
+
+
+def global_max_pool_backward(dy, x):
+    """Each dy (N, C) to its channel's first maximum (np.argmax: the first NaN if there is one)."""
+    flat = _positions(x)
+    dx = np.zeros(flat.shape, dtype=dy.dtype)
+    first = np.argmax(flat, axis=1)  # (N, C)
+    n, c = np.arange(flat.shape[0])[:, None], np.arange(flat.shape[2])[None, :]
+    dx[n, first, c] = dy
+    return dx.reshape(x.shape)
