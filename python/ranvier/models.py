@@ -123,15 +123,21 @@ class Model(Layer):
             self.optimizer.set_params(params)
 
     def compute_loss(self, x, y):
-        """(loss Tensor, predictions) for one batch, through the fused loss when there is one."""
+        """(loss Tensor, predictions) for one batch, through the fused loss when there is one; the
+        regularization penalties (``self.losses``) are added to the loss, as Keras."""
         if self._fused_loss is not None:
             logits = self.forward_logits(Tensor(x))
             loss = self._fused_loss(y, logits)
             with no_grad():
                 preds = activations.get(self._last_layer().activation)(logits)
-            return loss, preds
+            return self._with_penalties(loss), preds
         preds = self(Tensor(x))
-        return self.loss(y, preds), preds
+        return self._with_penalties(self.loss(y, preds)), preds
+
+    def _with_penalties(self, loss):
+        for penalty in self.losses:
+            loss = loss + penalty
+        return loss
 
     def train_step(self, x, y) -> dict:
         """One optimizer step on a batch; returns the batch's loss and metrics."""
