@@ -191,6 +191,8 @@ class Layer(metaclass=_BuildsWhenDeclared):
             for key, value in penalties.items()
             if value is not None
         }
+        for key in _WEIGHT_PENALTY_ARGS:  # Keras' attributes: layer.kernel_regularizer, layer.bias_constraint, ...
+            object.__setattr__(self, key, self._weight_penalties.get(key))
         self.activity_regularizer = regularizers.get(activity_regularizer, where)
         self._regularized: list = []  # (weight, regularizer) pairs
         self._activity_losses: list = []  # the activity penalty of the last call

@@ -2,7 +2,8 @@
 
 Every array that is updated (param and its state: velocity, m, v, v_hat,
 mean_grad, accumulator, u) must be a C-contiguous, writeable float32 array:
-anything else is an error, because a converted copy would silently drop the update. The ops return the same arrays they updated.
+anything else is an error, because a converted copy would silently drop the
+update. The ops return the same arrays they updated.
 """
 
 from __future__ import annotations
