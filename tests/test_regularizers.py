@@ -181,3 +181,17 @@ def test_recurrent_and_embedding_weights_take_their_arguments():
     embedding = layers.Embedding(10, 4, embeddings_regularizer="l1", embeddings_constraint="max_norm")
     embedding(Tensor(np.array([[1, 2]])))
     assert len(embedding.losses) == 1 and isinstance(embedding.embeddings.constraint, constraints.MaxNorm)
+
+
+def test_activity_penalty_of_a_fused_softmax_layer_is_on_its_output():
+    """With softmax + cross-entropy fused, the last layer's activity penalty still sees the probabilities."""
+    x = np.random.default_rng(3).standard_normal((6, 4)).astype(np.float32)
+    y = np.array([0, 1, 2, 0, 1, 2])
+    last = layers.Dense(3, activation="softmax", activity_regularizer=regularizers.L2(1.0))
+    model = ranvier.Sequential([layers.Dense(5, input_shape=(4,)), last])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    probabilities = model.predict(x, verbose=0)
+    history = model.fit(x, y, batch_size=6, epochs=1, shuffle=False, verbose=0)
+    logs = history.history["loss"][0]
+    p = probabilities[np.arange(6), y]
+    assert_close(logs, -np.log(p).mean() + (probabilities**2).sum() / 6, atol=1e-5, rtol=1e-5)

@@ -128,8 +128,13 @@ class Model(Layer):
         if self._fused_loss is not None:
             logits = self.forward_logits(Tensor(x))
             loss = self._fused_loss(y, logits)
-            with no_grad():
-                preds = activations.get(self._last_layer().activation)(logits)
+            last = self._last_layer()
+            if last.activity_regularizer is None:
+                with no_grad():
+                    preds = activations.get(last.activation)(logits)
+            else:  # call_logits skipped the layer's __call__: its activity penalty is on the activated output
+                preds = activations.get(last.activation)(logits)
+                last._activity_losses = [last.activity_regularizer(preds) / max(preds.shape[0], 1)]
             return self._with_penalties(loss), preds
         preds = self(Tensor(x))
         return self._with_penalties(self.loss(y, preds)), preds

@@ -10,6 +10,7 @@ from ranvier.bench.cases import (
     attention,
     conv,
     gemm,
+    keras_optimizers,
     layer_norm,
     linear,
     lstm,
@@ -19,7 +20,20 @@ from ranvier.bench.cases import (
 )
 from ranvier.bench.cases.base import BYTES, FLOPS, Case, Target
 
-FAMILIES = (gemm, linear, conv, pool, softmax_ce, attention, lstm, adam, rmsprop, activations, layer_norm)
+FAMILIES = (
+    gemm,
+    linear,
+    conv,
+    pool,
+    softmax_ce,
+    attention,
+    lstm,
+    adam,
+    rmsprop,
+    activations,
+    layer_norm,
+    keras_optimizers,
+)
 SYSTEMS = ("ranvier", "numpy", "torch")
 
 __all__ = ["BYTES", "FLOPS", "FAMILIES", "SYSTEMS", "Case", "Target", "select"]
