@@ -135,28 +135,42 @@ class Optimizer:
         then each weight's constraint."""
         lr = self.learning_rate  # at the step count before this update, as Keras
         live = [p for p in self.params if p.grad is not None]
-        grads = self._clipped([p.grad.data for p in live])
+        scales = self._clip_scales([p.grad.data for p in live])
         self.iterations += 1
         self._begin_step()
-        for p, g in zip(live, grads):
-            self._update(p, g, lr, self.weight_decay if self._decays(p) else 0.0)
+        for p, scale in zip(live, scales):
+            self._update(p, self._clipped(p.grad.data, scale), lr, self.weight_decay if self._decays(p) else 0.0)
         for p in live:
             constraint = getattr(p, "constraint", None)
             if constraint is not None:
                 p.data[...] = constraint(p.data)
 
-    def _clipped(self, grads: list) -> list:
-        """The gradients after clipnorm, clipvalue or global_clipnorm (Keras' formulas): new arrays where a
-        clip applies, never the gradients themselves changed. A NaN or Inf norm makes the scale NaN, so a
-        gradient with a NaN never turns into numbers."""
-        if self.clipvalue:
-            return [array_module(g).clip(g, -self.clipvalue, self.clipvalue) for g in grads]
-        if self.clipnorm:  # an Inf norm gives scale 0 (so NaN where g is Inf), as Keras' clip_by_norm
-            return [_scaled(g, math.sqrt(_squared_norm(g)), self.clipnorm, finite_only=False) for g in grads]
-        if self.global_clipnorm and grads:  # an Inf or NaN norm gives scale NaN, as Keras' clip_by_global_norm
+    def _clip_scales(self, grads: list) -> list:
+        """Each gradient's factor under clipnorm or global_clipnorm (Keras' formulas), None where it stays as
+        it is. A NaN norm makes the factor NaN, so a gradient with a NaN never turns into numbers; an Inf
+        norm makes it 0 under clipnorm (NaN where g is Inf, as Keras' clip_by_norm) and NaN under
+        global_clipnorm (as Keras' clip_by_global_norm)."""
+        if self.clipnorm:
+            return [_scale(math.sqrt(_squared_norm(g)), self.clipnorm, finite_only=False) for g in grads]
+        if self.global_clipnorm and grads:
             norm = math.sqrt(sum(_squared_norm(g) for g in grads))
-            return [_scaled(g, norm, self.global_clipnorm, finite_only=True) for g in grads]
-        return grads
+            return [_scale(norm, self.global_clipnorm, finite_only=True)] * len(grads)
+        return [None] * len(grads)
+
+    def _clipped(self, g, scale):
+        """g scaled or clipped by value into a scratch buffer the optimizer reuses (one gradient's size,
+        never the gradient itself changed), or g itself when no clip applies."""
+        if self.clipvalue:
+            return array_module(g).clip(g, -self.clipvalue, self.clipvalue, out=self._scratch_like(g))
+        if scale is None:
+            return g
+        return array_module(g).multiply(g, g.dtype.type(scale), out=self._scratch_like(g))
+
+    def _scratch_like(self, g):
+        xp, buffer = array_module(g), getattr(self, "_scratch", None)
+        if buffer is None or array_module(buffer) is not xp or buffer.dtype != g.dtype or buffer.size < g.size:
+            buffer = self._scratch = xp.empty(g.size, g.dtype)
+        return buffer[: g.size].reshape(g.shape)
 
     def _begin_step(self) -> None:
         """Per-step scalars shared by all parameters (Nadam's momentum product)."""
@@ -250,13 +264,12 @@ def _squared_norm(g) -> float:
     return float(array_module(g).dot(flat, flat))
 
 
-def _scaled(g, norm: float, clip: float, finite_only: bool):
-    """g * clip / norm where the norm is above the clip, g itself below (Keras' scale is 1 there); scale NaN
-    for a NaN norm, and for an Inf one when ``finite_only``."""
+def _scale(norm: float, clip: float, finite_only: bool) -> float | None:
+    """clip / norm where the norm is above the clip, None below (Keras' factor is 1 there); NaN for a NaN
+    norm, and for an Inf one when ``finite_only``."""
     if norm <= clip:
-        return g
-    scale = clip / norm if math.isfinite(norm) or not finite_only else math.nan
-    return g * g.dtype.type(scale)
+        return None
+    return clip / norm if math.isfinite(norm) or not finite_only else math.nan
 
 
 def _given_parameters(optimizer: str, params) -> list:
