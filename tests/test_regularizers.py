@@ -23,6 +23,19 @@ def test_penalty_values_by_hand():
     assert isinstance(regularizers.get("l1_l2"), regularizers.L1L2)
 
 
+def test_orthogonal_regularizer_by_hand_and_its_gradient():
+    # rows (1, 0), (1, 1) / sqrt(2), (0, 2): |cosines| 1/sqrt(2), 0, 1/sqrt(2) over 3 pairs
+    x = Tensor(np.array([[1.0, 0.0], [1.0, 1.0], [0.0, 2.0]], np.float32), requires_grad=True)
+    penalty = regularizers.OrthogonalRegularizer(factor=0.3)(x)
+    assert_close(penalty.numpy(), 0.3 * 0.5 * 2 * (2 * 2**-0.5) / 3, atol=1e-6, rtol=1e-6)
+    penalty.backward()
+    assert x.grad is not None and np.isfinite(x.grad.numpy()).all()
+    with pytest.raises(ValueError, match=r"\[OrthogonalRegularizer\] mode 'rows' needs at least 2 rows"):
+        regularizers.OrthogonalRegularizer()(Tensor(np.ones((1, 3), np.float32)))
+    with pytest.raises(ValueError, match=r"\[OrthogonalRegularizer\] mode must be 'rows' or 'columns'"):
+        regularizers.OrthogonalRegularizer(mode="diagonal")
+
+
 def test_penalty_keeps_nan():
     x = Tensor(np.array([1.0, np.nan], np.float32))
     assert np.isnan(regularizers.L2(0.1)(x).numpy())
@@ -38,6 +51,8 @@ def test_penalties_match_keras():
         (regularizers.L1(0.03), keras.regularizers.L1(0.03)),
         (regularizers.L2(0.02), keras.regularizers.L2(0.02)),
         (regularizers.L1L2(0.01, 0.05), keras.regularizers.L1L2(0.01, 0.05)),
+        (regularizers.OrthogonalRegularizer(0.1), keras.regularizers.OrthogonalRegularizer(0.1)),
+        (regularizers.OrthogonalRegularizer(0.2, "columns"), keras.regularizers.OrthogonalRegularizer(0.2, "columns")),
     ]:
         want = float(keras.ops.convert_to_numpy(theirs(keras.ops.convert_to_tensor(x))))
         assert_close(ours(Tensor(x)).numpy(), want, atol=1e-6, rtol=1e-6)

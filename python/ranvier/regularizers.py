@@ -13,9 +13,10 @@ from __future__ import annotations
 import math
 import numbers
 
+from ranvier.device import array_module
 from ranvier.tensor import Tensor
 
-__all__ = ["Regularizer", "L1", "L2", "L1L2", "get", "serialize"]
+__all__ = ["Regularizer", "L1", "L2", "L1L2", "OrthogonalRegularizer", "get", "serialize"]
 
 
 def _factor(regularizer: str, name: str, value) -> float:
@@ -82,8 +83,39 @@ class L2(L1L2):
         return {"l2": self.l2}
 
 
-_BY_NAME = {"l1": L1, "l2": L2, "l1_l2": L1L2}
-_CLASSES = {cls.__name__: cls for cls in (L1, L2, L1L2)}
+class OrthogonalRegularizer(Regularizer):
+    """Pushes the rows ("rows") or columns ("columns") of a 2-D weight towards orthogonality, as Keras:
+    factor * mean over pairs of |cosine| between the L2-normalized vectors (norms held >= 1e-7)."""
+
+    def __init__(self, factor=0.01, mode="rows"):
+        self.factor = _factor(type(self).__name__, "factor", factor)
+        if mode not in ("rows", "columns"):
+            raise ValueError(f"[OrthogonalRegularizer] mode must be 'rows' or 'columns', got {mode!r}")
+        self.mode = mode
+
+    def __call__(self, x):
+        if x.ndim != 2:
+            raise ValueError(f"[OrthogonalRegularizer] takes a 2-D weight, got shape {tuple(x.shape)}")
+        vectors = x if self.mode == "rows" else x.T
+        norms = (vectors * vectors).sum(axis=1, keepdims=True).sqrt().clamp(min=1e-7)
+        unit = vectors / norms
+        size = unit.shape[0]
+        if size < 2:  # Keras divides 0 by 0 pairs here: NaN in the loss
+            raise ValueError(
+                f"[OrthogonalRegularizer] mode {self.mode!r} needs at least 2 {self.mode}, got a weight of "
+                f"shape {tuple(x.shape)}"
+            )
+        xp = array_module(x.data)
+        off_diagonal = Tensor(1 - xp.eye(size, dtype=x.data.dtype))
+        products = (unit @ unit.T) * off_diagonal
+        return products.abs().sum() * (self.factor * 0.5 / (size * (size - 1) / 2))
+
+    def get_config(self):
+        return {"factor": self.factor, "mode": self.mode}
+
+
+_BY_NAME = {"l1": L1, "l2": L2, "l1_l2": L1L2, "l1l2": L1L2, "orthogonal_regularizer": OrthogonalRegularizer}
+_CLASSES = {cls.__name__: cls for cls in (L1, L2, L1L2, OrthogonalRegularizer)}
 
 
 def serialize(regularizer, where: str = "regularizer") -> dict | None:
