@@ -240,6 +240,12 @@ def test_only_one_clip_and_bad_values_are_named():
         optimizers.Adagrad(initial_accumulator_value=-0.1)
     with pytest.raises(TypeError, match=r"\[SGD\] learning_rate must be a number or a LearningRateSchedule"):
         optimizers.SGD(learning_rate="fast")
+    with pytest.raises(ValueError, match=r"\[Adam\] use_ema=True is not supported by ranvier"):
+        optimizers.Adam(use_ema=True)
+    with pytest.raises(TypeError, match=r"\[Adamax\] unexpected argument 'beta3'"):
+        optimizers.Adamax(beta3=0.5)
+    assert optimizers.AdamW(use_ema=False, gradient_accumulation_steps=None).name == "adam_w"
+    assert optimizers.RMSprop(name="rms").name == "rms"
 
 
 def test_get_by_name_and_defaults():

@@ -39,7 +39,18 @@ class Optimizer:
         clipnorm: float | None = None,
         clipvalue: float | None = None,
         global_clipnorm: float | None = None,
+        name: str | None = None,
+        **keras_options,
     ):
+        where = f"[{type(self).__name__}]"
+        for key, value in keras_options.items():
+            if key not in _NOT_SUPPORTED:
+                raise TypeError(f"{where} unexpected argument {key!r}")
+            if value != _NOT_SUPPORTED[key]:
+                raise ValueError(f"{where} {key}={value!r} is not supported by ranvier (only its default, as Keras')")
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"{where} name must be a str, got {type(name).__name__}")
+        self.name = name or _snake_case(type(self).__name__)  # Keras' default: "adam_w", "rm_sprop"
         if isinstance(params, (numbers.Number, schedules.LearningRateSchedule)):
             learning_rate, params = params, None  # Keras style: the first argument is the rate
         self._learning_rate = None
@@ -193,7 +204,7 @@ class Optimizer:
 
     def get_config(self) -> dict:
         rate = self._learning_rate
-        return {
+        return {  # no "name": a saved file holds numbers, None and schedules only
             "learning_rate": schedules.serialize(rate) if isinstance(rate, schedules.LearningRateSchedule) else rate,
             "weight_decay": self.weight_decay,
             "clipnorm": self.clipnorm,
@@ -257,6 +268,22 @@ class Optimizer:
                 setattr(self, key, getattr(rebuilt, key))
         self.iterations = int(state_dict["iterations"])
         self._state = slots
+
+
+# Keras 3 optimizer arguments ranvier has no machinery for: accepted at their defaults only.
+_NOT_SUPPORTED = {
+    "use_ema": False,
+    "ema_momentum": 0.99,
+    "ema_overwrite_frequency": None,
+    "loss_scale_factor": None,
+    "gradient_accumulation_steps": None,
+}
+
+
+def _snake_case(name: str) -> str:
+    """Keras' to_snake_case."""
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def _squared_norm(g) -> float:
