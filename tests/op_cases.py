@@ -228,6 +228,26 @@ def _rmsprop_update(size, arr):
     return {"param": arr(n), "grad": arr(n), "v": np.abs(arr(n)), "velocity": arr(n), "lr": 0.01, "momentum": 0.9}
 
 
+def _nadam_update(size, arr):
+    n = size(0)
+    return {"param": arr(n), "grad": arr(n), "m": arr(n), "v": np.abs(arr(n)), "step": 3, "u_product": 0.4}
+
+
+def _adagrad_update(size, arr):
+    n = size(0)
+    return {"param": arr(n), "grad": arr(n), "accumulator": np.abs(arr(n)) + 0.1, "weight_decay": 0.01}
+
+
+def _adamax_update(size, arr):
+    n = size(0)
+    return {"param": arr(n), "grad": arr(n), "m": arr(n), "u": np.abs(arr(n)), "step": 2}
+
+
+def _lion_update(size, arr):
+    n = size(0)
+    return {"param": arr(n), "grad": arr(n), "m": arr(n), "lr": 0.01, "weight_decay": 0.1}
+
+
 CASES = {
     **{name: _activation(name, None) for name in ("relu", "sigmoid", "tanh", "gelu")},
     **{
@@ -280,7 +300,19 @@ CASES = {
     "sgd_update": _sgd_update,
     "adam_update": _adam_update,
     "rmsprop_update": _rmsprop_update,
+    "nadam_update": _nadam_update,
+    "adagrad_update": _adagrad_update,
+    "adamax_update": _adamax_update,
+    "lion_update": _lion_update,
 }
 
 # The ops that update their first arguments in place (the tests pass copies).
-IN_PLACE = {"sgd_update", "adam_update", "rmsprop_update"}
+IN_PLACE = {
+    "sgd_update",
+    "adam_update",
+    "rmsprop_update",
+    "nadam_update",
+    "adagrad_update",
+    "adamax_update",
+    "lion_update",
+}

@@ -650,3 +650,15 @@ def test_fit_trains_a_two_input_model_from_a_generator():
     before = model.evaluate(x, y, verbose=0)
     model.fit(batches(), epochs=1, verbose=0)
     assert model.evaluate(x, y, verbose=0)[0] < before[0]
+
+
+def test_regularization_penalties_join_a_functional_models_loss_and_evaluate():
+    inp = ranvier.Input((4,))
+    out = layers.Dense(2, kernel_regularizer=ranvier.regularizers.L2(0.5), name="penalised")(inp)
+    model = ranvier.Model(inp, out)
+    model.compile("sgd", loss="mse")
+    x, y = RNG.standard_normal((6, 4)).astype(np.float32), RNG.standard_normal((6, 2)).astype(np.float32)
+    kernel = model.get_layer("penalised").kernel.numpy()
+    penalty = 0.5 * float(np.sum(kernel.astype(np.float64) ** 2))
+    plain = _mse(y, model.predict(x, verbose=0))
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(plain + penalty, rel=1e-5)

@@ -273,3 +273,155 @@ def test_raw_kernels_refuse_bad_arrays():
         _cpu.rmsprop_update(p, g, p.copy(), np.zeros(12, np.float32)[::2], None, 0.1, 0.9, 1e-7, 0.9)
     with pytest.raises(ValueError, match=r"\[rmsprop_update\] momentum 0.9 needs velocity="):
         _cpu.rmsprop_update(p, g, p.copy(), None, None, 0.1, 0.9, 1e-7, 0.9)
+
+
+# ---- nadam_update, adagrad_update, adamax_update, lion_update and Adam's amsgrad (Keras 3's formulas) ----
+
+NEW_SIZES = [0, 1, 7, 17, 33, 100003]
+
+
+def _keras_run(backend, update, param, states, grads, per_step, **kwargs):
+    """STEPS in-place updates through ops and the reference; ``per_step(t)`` gives the step's own arguments."""
+    dev = [backend.asarray(a) for a in [param, *states]]
+    ref = [a.astype(np.float64) for a in [param, *states]]
+    for t, g in enumerate(grads, start=1):
+        out = getattr(ops, update)(dev[0], backend.asarray(g), *dev[1:], **per_step(t), **kwargs)
+        assert all(o is d for o, d in zip(out, dev)), "ops must return the arrays it updated"
+        ref = list(getattr(reference, update)(ref[0], g.astype(np.float64), *ref[1:], **per_step(t), **kwargs))
+    return [backend.numpy(a) for a in dev], ref
+
+
+def _u_product(step, beta1=0.9):
+    return float(np.prod([beta1 * (1 - 0.5 * 0.96**i) for i in range(1, step + 1)]))
+
+
+CASES_KERAS = {
+    "nadam_update": (2, lambda t: {"step": t, "u_product": _u_product(t)}, ("param", "m", "v")),
+    "adagrad_update": (1, lambda t: {}, ("param", "accumulator")),
+    "adamax_update": (2, lambda t: {"step": t}, ("param", "m", "u")),
+    "lion_update": (1, lambda t: {}, ("param", "m")),
+}
+
+
+@pytest.mark.parametrize("n", NEW_SIZES)
+@pytest.mark.parametrize("update", sorted(CASES_KERAS))
+@pytest.mark.parametrize("weight_decay", [0.0, 0.05])
+def test_keras_updates_match_reference(backend, isa, n, update, weight_decay, rng):
+    slots, per_step, names = CASES_KERAS[update]
+    param, grads = f32(rng, n), [f32(rng, n) for _ in range(STEPS)]
+    states = [np.full(n, 0.1, np.float32) if update == "adagrad_update" else np.zeros(n, np.float32)]
+    states += [np.zeros(n, np.float32) for _ in range(slots - 1)]
+    got, want = _keras_run(backend, update, param, states, grads, per_step, lr=1e-2, weight_decay=weight_decay)
+    for g, w, name in zip(got, want, names):
+        assert_close(g, w, atol=1e-6, rtol=1e-5, what=f"{update} {name}")
+
+
+@pytest.mark.parametrize("n", NEW_SIZES)
+@pytest.mark.parametrize("decoupled", [False, True])
+def test_amsgrad_matches_reference(backend, isa, n, decoupled, rng):
+    param = f32(rng, n)
+    # shrinking gradients, so that v falls below its running maximum and v_hat matters
+    grads = [f32(rng, n) * 2.0**-t for t in range(STEPS)]
+    states = [np.zeros(n, np.float32) for _ in range(3)]
+    dev = [backend.asarray(a) for a in [param, *states]]
+    ref = [a.astype(np.float64) for a in [param, *states]]
+    for t, g in enumerate(grads, start=1):
+        kw = dict(step=t, lr=1e-2, beta2=0.5, weight_decay=0.01, decoupled=decoupled)
+        out = ops.adam_update(dev[0], backend.asarray(g), dev[1], dev[2], v_hat=dev[3], **kw)
+        assert len(out) == 4 and all(o is d for o, d in zip(out, dev))
+        ref = list(reference.adam_update(ref[0], g.astype(np.float64), ref[1], ref[2], v_hat=ref[3], **kw))
+    for g, w, name in zip(dev, ref, ("param", "m", "v", "v_hat")):
+        assert_close(backend.numpy(g), w, atol=1e-6, rtol=1e-5, what=name)
+    if n:
+        assert (backend.numpy(dev[3]) > backend.numpy(dev[2])).any(), "v_hat never exceeded v: the test proves nothing"
+
+
+def test_first_steps_by_hand(backend):
+    """Step 1 of each, worked out by hand from Keras' formulas."""
+    p0 = np.array([1.0, -2.0, 0.5, 3.0], np.float32)
+    g = np.array([0.5, -3.0, 1e-3, 0.0], np.float32)
+    arr = backend.asarray
+    # Lion: m = 0, so the step is -lr * sign(g) (sign(0) = 0); m becomes (1 - beta2) g
+    p, m = arr(p0.copy()), arr(np.zeros(4, np.float32))
+    ops.lion_update(p, arr(g), m, lr=0.1)
+    assert_close(backend.numpy(p), p0 - 0.1 * np.sign(g), atol=1e-7, rtol=0)
+    assert_close(backend.numpy(m), 0.01 * g, atol=1e-9, rtol=1e-6)
+    # Adamax: m = 0.1 g, u = |g|, step lr / (1 - 0.9) * m / (u + eps) = lr * g / (|g| + eps)
+    p, m, u = arr(p0.copy()), arr(np.zeros(4, np.float32)), arr(np.zeros(4, np.float32))
+    ops.adamax_update(p, arr(g), m, u, step=1, lr=0.1)
+    assert_close(backend.numpy(p), p0 - 0.1 * g / (np.abs(g) + 1e-7), atol=1e-6, rtol=1e-6)
+    # Adagrad from accumulator 0.1: p -= lr g / sqrt(0.1 + g^2 + eps)
+    p, acc = arr(p0.copy()), arr(np.full(4, 0.1, np.float32))
+    ops.adagrad_update(p, arr(g), acc, lr=0.1)
+    assert_close(backend.numpy(p), p0 - 0.1 * g / np.sqrt(0.1 + g.astype(np.float64) ** 2 + 1e-7), atol=1e-6, rtol=1e-6)
+    # decoupled weight decay alone (zero gradient, Lion): p *= 1 - lr * wd
+    p, m = arr(p0.copy()), arr(np.zeros(4, np.float32))
+    ops.lion_update(p, arr(np.zeros(4, np.float32)), m, lr=0.1, weight_decay=0.5)
+    assert_close(backend.numpy(p), p0 * 0.95, atol=1e-7, rtol=1e-6)
+
+
+@pytest.mark.parametrize("update", ["nadam", "adagrad", "adamax", "lion", "amsgrad"])
+def test_nan_gradient_stays_nan(backend, isa, update):
+    """A NaN gradient makes that parameter NaN (and its state), never a number; the others stay finite."""
+    n = 19
+    g = np.linspace(-1, 1, n).astype(np.float32)
+    g[3] = np.nan
+    p = backend.asarray(np.ones(n, np.float32))
+    s = [backend.asarray(np.zeros(n, np.float32)) for _ in range(3)]
+    grad = backend.asarray(g)
+    for step in (1, 2):  # the second step also reads the NaN state the first left
+        if update == "nadam":
+            ops.nadam_update(p, grad, s[0], s[1], step=step, u_product=_u_product(step))
+        elif update == "adagrad":
+            ops.adagrad_update(p, grad, s[0])
+        elif update == "adamax":
+            ops.adamax_update(p, grad, s[0], s[1], step=step)
+        elif update == "lion":
+            ops.lion_update(p, grad, s[0])
+        else:
+            ops.adam_update(p, grad, s[0], s[1], step=step, v_hat=s[2])
+    out = backend.numpy(p)
+    assert np.isnan(out[3]) and np.isfinite(np.delete(out, 3)).all()
+
+
+def test_nan_in_state_stays_nan(isa):
+    """Adamax's u and AMSGrad's v_hat take a maximum: a NaN already there must not be replaced by |g|."""
+    n = 9
+    u = np.zeros(n, np.float32)
+    u[2] = np.nan
+    p, m = np.ones(n, np.float32), np.zeros(n, np.float32)
+    ops.adamax_update(p, np.ones(n, np.float32), m, u, step=1)
+    assert np.isnan(u[2]) and np.isnan(p[2]) and np.isfinite(np.delete(p, 2)).all()
+    v_hat = np.zeros(n, np.float32)
+    v_hat[5] = np.nan
+    p, m, v = np.ones(n, np.float32), np.zeros(n, np.float32), np.zeros(n, np.float32)
+    ops.adam_update(p, np.ones(n, np.float32), m, v, step=1, v_hat=v_hat)
+    assert np.isnan(v_hat[5]) and np.isnan(p[5]) and np.isfinite(np.delete(p, 5)).all()
+
+
+def test_keras_updates_bad_input_is_named():
+    p, g, a, b = (np.zeros(6, np.float32) for _ in range(4))
+    with pytest.raises(ValueError, match=r"\[nadam_update\] u_product must be in \(0, 1\), got 0"):
+        ops.nadam_update(p, g, a, b, step=1, u_product=0)
+    with pytest.raises(ValueError, match=r"\[nadam_update\] step must be an integer >= 1, got 0"):
+        ops.nadam_update(p, g, a, b, step=0, u_product=0.5)
+    with pytest.raises(ValueError, match=r"\[nadam_update\] m and v must be separate arrays"):
+        ops.nadam_update(p, g, a, a, step=1, u_product=0.5)
+    with pytest.raises(ValueError, match=r"\[adagrad_update\] accumulator must have param's shape \(6,\), got \(5,\)"):
+        ops.adagrad_update(p, g, np.zeros(5, np.float32))
+    with pytest.raises(ValueError, match=r"\[adagrad_update\] eps must be a finite number >= 0, got -1"):
+        ops.adagrad_update(p, g, a, eps=-1)
+    with pytest.raises(TypeError, match=r"\[adamax_update\] u must be a float32 array"):
+        ops.adamax_update(p, g, a, np.zeros(6), step=1)
+    with pytest.raises(ValueError, match=r"\[adamax_update\] beta2 must be in \[0, 1\), got 1.5"):
+        ops.adamax_update(p, g, a, b, step=1, beta2=1.5)
+    with pytest.raises(ValueError, match=r"\[lion_update\] m must be C-contiguous"):
+        ops.lion_update(p, g, np.zeros(12, np.float32)[::2])
+    with pytest.raises(ValueError, match=r"\[lion_update\] weight_decay must be a finite number >= 0"):
+        ops.lion_update(p, g, a, weight_decay=float("nan"))
+    with pytest.raises(ValueError, match=r"\[lion_update\] param and grad must be separate arrays"):
+        ops.lion_update(p, p, a)
+    with pytest.raises(ValueError, match=r"\[adam_update\] v and v_hat must be separate arrays"):
+        ops.adam_update(p, g, a, b, step=1, v_hat=b)
+    with pytest.raises(ValueError, match=r"\[adam_update\] v_hat must have param's shape"):
+        ops.adam_update(p, g, a, b, step=1, v_hat=np.zeros(3, np.float32))

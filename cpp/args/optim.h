@@ -1,6 +1,7 @@
-// Arguments of sgd_update, adam_update and rmsprop_update (ranvier.ops.optim).
+// Arguments of sgd_update, adam_update, rmsprop_update, nadam_update, adagrad_update, adamax_update and
+// lion_update (ranvier.ops.optim).
 //
-// Every state array (param, velocity, m, v, mean_grad) is updated in place, so each must
+// Every state array (param, velocity, m, v, v_hat, mean_grad, accumulator, u) is updated in place, so each must
 // be a C-contiguous, writeable float32 array of param's shape: a converted or
 // contiguous copy would silently drop the update. grad is only read, so a
 // strided one is copied dense. No array may share memory with another.
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "checks.h"
+#include "ranvier/optim.h"
 
 namespace ranvier::args {
 
@@ -103,6 +105,7 @@ SgdArgs<A> sgd_args(py::handle param_obj, py::handle grad_obj, py::handle veloci
 template <class A>
 struct AdamArgs {
   A param, grad, m, v;
+  std::optional<A> v_hat;
   std::int64_t step;
   float lr, beta1, beta2, eps, weight_decay;
   bool decoupled;
@@ -112,13 +115,14 @@ struct AdamArgs {
 template <class A>
 AdamArgs<A> adam_args(py::handle param_obj, py::handle grad_obj, py::handle m_obj, py::handle v_obj, py::handle step,
                       py::handle lr, py::handle beta1, py::handle beta2, py::handle eps, py::handle weight_decay,
-                      bool decoupled) {
+                      bool decoupled, py::handle v_hat_obj) {
   const char* op = "adam_update";
   A param = in_place<A>(op, "param", param_obj);
   A grad = grad_of(op, grad_obj, param);
   A m = in_place(op, "m", m_obj, &param);
   A v = in_place(op, "v", v_obj, &param);
-  AdamArgs<A> a{std::move(param), std::move(grad), std::move(m), std::move(v)};
+  std::optional<A> v_hat = in_place_optional(op, "v_hat", v_hat_obj, param);
+  AdamArgs<A> a{std::move(param), std::move(grad), std::move(m), std::move(v), std::move(v_hat)};
   a.step = integer(op, "step", step, 1);
   a.lr = static_cast<float>(real(op, "lr", lr, 0.0));
   a.beta1 = static_cast<float>(real(op, "beta1", beta1, 0.0, 1.0, true));
@@ -126,7 +130,8 @@ AdamArgs<A> adam_args(py::handle param_obj, py::handle grad_obj, py::handle m_ob
   a.eps = static_cast<float>(real(op, "eps", eps, 0.0));
   a.weight_decay = static_cast<float>(real(op, "weight_decay", weight_decay, 0.0));
   a.decoupled = decoupled;
-  distinct<A>(op, {{"param", &a.param}, {"m", &a.m}, {"v", &a.v}, {"grad", &a.grad}});
+  distinct<A>(
+      op, {{"param", &a.param}, {"m", &a.m}, {"v", &a.v}, {"v_hat", a.v_hat ? &*a.v_hat : nullptr}, {"grad", &a.grad}});
   a.n = size(a.param);
   return a;
 }
@@ -162,6 +167,113 @@ RmspropArgs<A> rmsprop_args(py::handle param_obj, py::handle grad_obj, py::handl
                    {"mean_grad", a.mean_grad ? &*a.mean_grad : nullptr},
                    {"grad", &a.grad}});
   a.n = size(a.param);
+  return a;
+}
+
+// The Keras 3 optimizers (Nadam, Adagrad, Adamax, Lion): param, grad and up to two slots, with the
+// scalars each reads; weight decay is always decoupled.
+template <class A>
+struct SlotArgs {
+  A param, grad, first;
+  std::optional<A> second;
+  std::int64_t n;
+};
+
+template <class A>
+SlotArgs<A> slot_args(const char* op, py::handle param_obj, py::handle grad_obj, const char* first_name,
+                      py::handle first_obj, const char* second_name = nullptr, py::handle second_obj = py::none()) {
+  A param = in_place<A>(op, "param", param_obj);
+  A grad = grad_of(op, grad_obj, param);
+  A first = in_place(op, first_name, first_obj, &param);
+  std::optional<A> second;
+  if (second_name) second = in_place(op, second_name, second_obj, &param);
+  SlotArgs<A> a{std::move(param), std::move(grad), std::move(first), std::move(second)};
+  distinct<A>(op, {{"param", &a.param},
+                   {first_name, &a.first},
+                   {second_name ? second_name : "", a.second ? &*a.second : nullptr},
+                   {"grad", &a.grad}});
+  a.n = size(a.param);
+  return a;
+}
+
+inline float rate(const char* op, py::handle lr) { return static_cast<float>(real(op, "lr", lr, 0.0)); }
+inline float beta(const char* op, const char* name, py::handle b) {
+  return static_cast<float>(real(op, name, b, 0.0, 1.0, true));
+}
+inline float epsilon(const char* op, py::handle eps) { return static_cast<float>(real(op, "eps", eps, 0.0)); }
+inline float decay(const char* op, float lr, py::handle weight_decay) {
+  return static_cast<float>(1.0 - static_cast<double>(lr) * real(op, "weight_decay", weight_decay, 0.0));
+}
+
+template <class A>
+struct NadamArgs {
+  SlotArgs<A> arrays;
+  NadamCoefficients c;
+};
+
+template <class A>
+NadamArgs<A> nadam_args(py::handle param, py::handle grad, py::handle m, py::handle v, py::handle step,
+                        py::handle u_product, py::handle lr, py::handle beta1, py::handle beta2, py::handle eps,
+                        py::handle weight_decay) {
+  const char* op = "nadam_update";
+  NadamArgs<A> a{slot_args<A>(op, param, grad, "m", m, "v", v)};
+  const std::int64_t t = integer(op, "step", step, 1);
+  // u_1 ... u_t are each in [beta1 / 2, beta1), so their product is in (0, 1)
+  const double product = real(op, "u_product", u_product, 0.0, 1.0, true);
+  if (product <= 0) fail(op, "u_product must be in (0, 1), got " + std::string(py::repr(u_product)));
+  const float rate_ = rate(op, lr), wd = static_cast<float>(real(op, "weight_decay", weight_decay, 0.0));
+  a.c = NadamCoefficients::for_step(t, product, rate_, beta(op, "beta1", beta1), beta(op, "beta2", beta2),
+                                    epsilon(op, eps), wd);
+  return a;
+}
+
+template <class A>
+struct AdagradArgs {
+  SlotArgs<A> arrays;
+  AdagradCoefficients c;
+};
+
+template <class A>
+AdagradArgs<A> adagrad_args(py::handle param, py::handle grad, py::handle accumulator, py::handle lr, py::handle eps,
+                            py::handle weight_decay) {
+  const char* op = "adagrad_update";
+  AdagradArgs<A> a{slot_args<A>(op, param, grad, "accumulator", accumulator)};
+  const float rate_ = rate(op, lr);
+  a.c = {rate_, epsilon(op, eps), decay(op, rate_, weight_decay)};
+  return a;
+}
+
+template <class A>
+struct AdamaxArgs {
+  SlotArgs<A> arrays;
+  AdamaxCoefficients c;
+};
+
+template <class A>
+AdamaxArgs<A> adamax_args(py::handle param, py::handle grad, py::handle m, py::handle u, py::handle step, py::handle lr,
+                          py::handle beta1, py::handle beta2, py::handle eps, py::handle weight_decay) {
+  const char* op = "adamax_update";
+  AdamaxArgs<A> a{slot_args<A>(op, param, grad, "m", m, "u", u)};
+  const std::int64_t t = integer(op, "step", step, 1);
+  const float rate_ = rate(op, lr), wd = static_cast<float>(real(op, "weight_decay", weight_decay, 0.0));
+  a.c =
+      AdamaxCoefficients::for_step(t, rate_, beta(op, "beta1", beta1), beta(op, "beta2", beta2), epsilon(op, eps), wd);
+  return a;
+}
+
+template <class A>
+struct LionArgs {
+  SlotArgs<A> arrays;
+  LionCoefficients c;
+};
+
+template <class A>
+LionArgs<A> lion_args(py::handle param, py::handle grad, py::handle m, py::handle lr, py::handle beta1,
+                      py::handle beta2, py::handle weight_decay) {
+  const char* op = "lion_update";
+  LionArgs<A> a{slot_args<A>(op, param, grad, "m", m)};
+  const float rate_ = rate(op, lr);
+  a.c = {rate_, beta(op, "beta1", beta1), beta(op, "beta2", beta2), decay(op, rate_, weight_decay)};
   return a;
 }
 

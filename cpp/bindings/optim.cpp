@@ -1,5 +1,5 @@
-// sgd_update, adam_update and rmsprop_update: checked by cpp/args/optim.h, then updated in
-// place (nothing is allocated).
+// The optimizer updates (sgd, adam, rmsprop, nadam, adagrad, adamax, lion): checked by cpp/args/optim.h, then updated
+// in place (nothing is allocated).
 #include "ranvier/optim.h"
 #include "args/optim.h"
 #include "host_array.h"
@@ -19,11 +19,13 @@ void sgd_update(py::handle param, py::handle grad, py::handle velocity, py::hand
 }
 
 void adam_update(py::handle param, py::handle grad, py::handle m, py::handle v, py::handle step, py::handle lr,
-                 py::handle beta1, py::handle beta2, py::handle eps, py::handle weight_decay, bool decoupled) {
-  auto a = args::adam_args<A>(param, grad, m, v, step, lr, beta1, beta2, eps, weight_decay, decoupled);
+                 py::handle beta1, py::handle beta2, py::handle eps, py::handle weight_decay, bool decoupled,
+                 py::handle v_hat) {
+  auto a = args::adam_args<A>(param, grad, m, v, step, lr, beta1, beta2, eps, weight_decay, decoupled, v_hat);
+  float* vh = a.v_hat ? a.v_hat->data<float>() : nullptr;
   py::gil_scoped_release release;
-  cpu::adam_update(a.param.data<float>(), a.m.data<float>(), a.v.data<float>(), a.grad.data<float>(), a.n, a.step, a.lr,
-                   a.beta1, a.beta2, a.eps, a.weight_decay, a.decoupled);
+  cpu::adam_update(a.param.data<float>(), a.m.data<float>(), a.v.data<float>(), vh, a.grad.data<float>(), a.n, a.step,
+                   a.lr, a.beta1, a.beta2, a.eps, a.weight_decay, a.decoupled);
 }
 
 void rmsprop_update(py::handle param, py::handle grad, py::handle v, py::handle velocity, py::handle mean_grad,
@@ -36,6 +38,40 @@ void rmsprop_update(py::handle param, py::handle grad, py::handle v, py::handle 
                       a.momentum);
 }
 
+void nadam_update(py::handle param, py::handle grad, py::handle m, py::handle v, py::handle step, py::handle u_product,
+                  py::handle lr, py::handle beta1, py::handle beta2, py::handle eps, py::handle weight_decay) {
+  auto a = args::nadam_args<A>(param, grad, m, v, step, u_product, lr, beta1, beta2, eps, weight_decay);
+  auto& x = a.arrays;
+  py::gil_scoped_release release;
+  cpu::nadam_update(x.param.data<float>(), x.first.data<float>(), x.second->data<float>(), x.grad.data<float>(), x.n,
+                    a.c);
+}
+
+void adagrad_update(py::handle param, py::handle grad, py::handle accumulator, py::handle lr, py::handle eps,
+                    py::handle weight_decay) {
+  auto a = args::adagrad_args<A>(param, grad, accumulator, lr, eps, weight_decay);
+  auto& x = a.arrays;
+  py::gil_scoped_release release;
+  cpu::adagrad_update(x.param.data<float>(), x.first.data<float>(), x.grad.data<float>(), x.n, a.c);
+}
+
+void adamax_update(py::handle param, py::handle grad, py::handle m, py::handle u, py::handle step, py::handle lr,
+                   py::handle beta1, py::handle beta2, py::handle eps, py::handle weight_decay) {
+  auto a = args::adamax_args<A>(param, grad, m, u, step, lr, beta1, beta2, eps, weight_decay);
+  auto& x = a.arrays;
+  py::gil_scoped_release release;
+  cpu::adamax_update(x.param.data<float>(), x.first.data<float>(), x.second->data<float>(), x.grad.data<float>(), x.n,
+                     a.c);
+}
+
+void lion_update(py::handle param, py::handle grad, py::handle m, py::handle lr, py::handle beta1, py::handle beta2,
+                 py::handle weight_decay) {
+  auto a = args::lion_args<A>(param, grad, m, lr, beta1, beta2, weight_decay);
+  auto& x = a.arrays;
+  py::gil_scoped_release release;
+  cpu::lion_update(x.param.data<float>(), x.first.data<float>(), x.grad.data<float>(), x.n, a.c);
+}
+
 }  // namespace
 
 void bind_optim(py::module_& m) {
@@ -44,10 +80,21 @@ void bind_optim(py::module_& m) {
         "SGD step on param (and velocity, or None) in place");
   m.def("adam_update", &adam_update, py::arg("param"), py::arg("grad"), py::arg("m"), py::arg("v"), py::arg("step"),
         py::arg("lr"), py::arg("beta1"), py::arg("beta2"), py::arg("eps"), py::arg("weight_decay"),
-        py::arg("decoupled"), "Adam (or AdamW when decoupled) step on param, m, v in place");
+        py::arg("decoupled"), py::arg("v_hat").none(true) = py::none(),
+        "Adam (or AdamW when decoupled; AMSGrad with v_hat) step on param, m, v in place");
   m.def("rmsprop_update", &rmsprop_update, py::arg("param"), py::arg("grad"), py::arg("v"),
         py::arg("velocity").none(true), py::arg("mean_grad").none(true), py::arg("lr"), py::arg("rho"), py::arg("eps"),
         py::arg("momentum"), "RMSprop step on param, v (and velocity, mean_grad, or None) in place");
+  m.def("nadam_update", &nadam_update, py::arg("param"), py::arg("grad"), py::arg("m"), py::arg("v"), py::arg("step"),
+        py::arg("u_product"), py::arg("lr"), py::arg("beta1"), py::arg("beta2"), py::arg("eps"),
+        py::arg("weight_decay"), "Nadam (Keras 3) step on param, m, v in place");
+  m.def("adagrad_update", &adagrad_update, py::arg("param"), py::arg("grad"), py::arg("accumulator"), py::arg("lr"),
+        py::arg("eps"), py::arg("weight_decay"), "Adagrad (Keras 3) step on param, accumulator in place");
+  m.def("adamax_update", &adamax_update, py::arg("param"), py::arg("grad"), py::arg("m"), py::arg("u"), py::arg("step"),
+        py::arg("lr"), py::arg("beta1"), py::arg("beta2"), py::arg("eps"), py::arg("weight_decay"),
+        "Adamax (Keras 3) step on param, m, u in place");
+  m.def("lion_update", &lion_update, py::arg("param"), py::arg("grad"), py::arg("m"), py::arg("lr"), py::arg("beta1"),
+        py::arg("beta2"), py::arg("weight_decay"), "Lion (Keras 3) step on param, m in place");
 }
 
 }  // namespace ranvier::bindings

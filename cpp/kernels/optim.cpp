@@ -20,12 +20,41 @@ void sgd_update(float* param, float* velocity, const float* grad, std::int64_t n
   });
 }
 
-void adam_update(float* param, float* m, float* v, const float* grad, std::int64_t n, std::int64_t step, float lr,
-                 float beta1, float beta2, float eps, float weight_decay, bool decoupled) {
+void adam_update(float* param, float* m, float* v, float* v_hat, const float* grad, std::int64_t n, std::int64_t step,
+                 float lr, float beta1, float beta2, float eps, float weight_decay, bool decoupled) {
   const OptimKernels& k = RANVIER_ISA_TABLE(optim_kernels);
   const AdamCoefficients c = AdamCoefficients::for_step(step, lr, beta1, beta2, eps, weight_decay, decoupled);
   parallel_for(n, kGrain, [&](std::int64_t begin, std::int64_t end) {
-    k.adam(param + begin, m + begin, v + begin, grad + begin, end - begin, c);
+    k.adam(param + begin, m + begin, v + begin, v_hat == nullptr ? nullptr : v_hat + begin, grad + begin, end - begin,
+           c);
+  });
+}
+
+void nadam_update(float* param, float* m, float* v, const float* grad, std::int64_t n, const NadamCoefficients& c) {
+  const OptimKernels& k = RANVIER_ISA_TABLE(optim_kernels);
+  parallel_for(n, kGrain, [&](std::int64_t begin, std::int64_t end) {
+    k.nadam(param + begin, m + begin, v + begin, grad + begin, end - begin, c);
+  });
+}
+
+void adagrad_update(float* param, float* accumulator, const float* grad, std::int64_t n, const AdagradCoefficients& c) {
+  const OptimKernels& k = RANVIER_ISA_TABLE(optim_kernels);
+  parallel_for(n, kGrain, [&](std::int64_t begin, std::int64_t end) {
+    k.adagrad(param + begin, accumulator + begin, grad + begin, end - begin, c);
+  });
+}
+
+void adamax_update(float* param, float* m, float* u, const float* grad, std::int64_t n, const AdamaxCoefficients& c) {
+  const OptimKernels& k = RANVIER_ISA_TABLE(optim_kernels);
+  parallel_for(n, kGrain, [&](std::int64_t begin, std::int64_t end) {
+    k.adamax(param + begin, m + begin, u + begin, grad + begin, end - begin, c);
+  });
+}
+
+void lion_update(float* param, float* m, const float* grad, std::int64_t n, const LionCoefficients& c) {
+  const OptimKernels& k = RANVIER_ISA_TABLE(optim_kernels);
+  parallel_for(n, kGrain, [&](std::int64_t begin, std::int64_t end) {
+    k.lion(param + begin, m + begin, grad + begin, end - begin, c);
   });
 }
 

@@ -48,7 +48,16 @@ void sgd(float* param, float* velocity, const float* grad, std::int64_t n, const
     sgd_loop<true, false>(param, velocity, grad, n, c);
 }
 
-void adam(float* param, float* m, float* v, const float* grad, std::int64_t n, const AdamCoefficients& c) {
+// max(a, b) that keeps a NaN from either side (Vec's max keeps only b's).
+V max_keeping_nan(V a, V b) { return select(a == a, max(a, b), a); }
+
+// sign(x): -1, 0 or 1, and NaN for NaN (x itself where it is 0 or NaN).
+V sign_keeping_nan(V x) { return select(x > V::zero(), V::set1(1.0f), select(x < V::zero(), V::set1(-1.0f), x)); }
+
+// AMSGrad is a template parameter, as the choices of sgd_loop.
+template <bool kAmsgrad>
+void adam_loop(float* param, float* m, float* v, float* v_hat, const float* grad, std::int64_t n,
+               const AdamCoefficients& c) {
   const V b1 = V::set1(c.beta1), b2 = V::set1(c.beta2);
   const V one_b1 = V::set1(1.0f - c.beta1), one_b2 = V::set1(1.0f - c.beta2);
   const V l2 = V::set1(c.l2), decay = V::set1(c.decay), step = V::set1(c.step_size);
@@ -61,8 +70,77 @@ void adam(float* param, float* m, float* v, const float* grad, std::int64_t n, c
     V vi = fmadd(b2, load(v + i, r), one_b2 * g * g);
     store(mi, m + i, r);
     store(vi, v + i, r);
+    if constexpr (kAmsgrad) {
+      vi = max_keeping_nan(load(v_hat + i, r), vi);
+      store(vi, v_hat + i, r);
+    }
     V denom = fmadd(sqrt(vi), inv_bias2, eps);
     store(fnmadd(step, mi / denom, p * decay), param + i, r);
+  }
+}
+
+void adam(float* param, float* m, float* v, float* v_hat, const float* grad, std::int64_t n,
+          const AdamCoefficients& c) {
+  if (v_hat == nullptr)
+    adam_loop<false>(param, m, v, v_hat, grad, n, c);
+  else
+    adam_loop<true>(param, m, v, v_hat, grad, n, c);
+}
+
+void nadam(float* param, float* m, float* v, const float* grad, std::int64_t n, const NadamCoefficients& c) {
+  const V b1 = V::set1(c.beta1), b2 = V::set1(c.beta2);
+  const V one_b1 = V::set1(1.0f - c.beta1), one_b2 = V::set1(1.0f - c.beta2);
+  const V decay = V::set1(c.decay), lr = V::set1(c.lr), coef_m = V::set1(c.coef_m), coef_g = V::set1(c.coef_g);
+  const V inv_bias2 = V::set1(c.inv_sqrt_bias2), eps = V::set1(c.eps);
+  for (std::int64_t i = 0; i < n; i += V::kLanes) {
+    const std::int64_t r = std::min<std::int64_t>(V::kLanes, n - i);
+    V g = load(grad + i, r);
+    V mi = fmadd(b1, load(m + i, r), one_b1 * g);
+    V vi = fmadd(b2, load(v + i, r), one_b2 * g * g);
+    store(mi, m + i, r);
+    store(vi, v + i, r);
+    V m_hat = fmadd(coef_m, mi, coef_g * g);
+    V denom = fmadd(sqrt(vi), inv_bias2, eps);
+    store(fnmadd(lr, m_hat / denom, load(param + i, r) * decay), param + i, r);
+  }
+}
+
+void adagrad(float* param, float* accumulator, const float* grad, std::int64_t n, const AdagradCoefficients& c) {
+  const V lr = V::set1(c.lr), eps = V::set1(c.eps), decay = V::set1(c.decay);
+  for (std::int64_t i = 0; i < n; i += V::kLanes) {
+    const std::int64_t r = std::min<std::int64_t>(V::kLanes, n - i);
+    V g = load(grad + i, r);
+    V acc = fmadd(g, g, load(accumulator + i, r));
+    store(acc, accumulator + i, r);
+    store(fnmadd(lr, g / sqrt(acc + eps), load(param + i, r) * decay), param + i, r);
+  }
+}
+
+void adamax(float* param, float* m, float* u, const float* grad, std::int64_t n, const AdamaxCoefficients& c) {
+  const V b1 = V::set1(c.beta1), b2 = V::set1(c.beta2), one_b1 = V::set1(1.0f - c.beta1);
+  const V decay = V::set1(c.decay), step = V::set1(c.step_size), eps = V::set1(c.eps);
+  for (std::int64_t i = 0; i < n; i += V::kLanes) {
+    const std::int64_t r = std::min<std::int64_t>(V::kLanes, n - i);
+    V g = load(grad + i, r);
+    V mi = fmadd(b1, load(m + i, r), one_b1 * g);
+    V ui = max_keeping_nan(b2 * load(u + i, r), abs(g));
+    store(mi, m + i, r);
+    store(ui, u + i, r);
+    store(fnmadd(step, mi / (ui + eps), load(param + i, r) * decay), param + i, r);
+  }
+}
+
+void lion(float* param, float* m, const float* grad, std::int64_t n, const LionCoefficients& c) {
+  const V b1 = V::set1(c.beta1), b2 = V::set1(c.beta2);
+  const V one_b1 = V::set1(1.0f - c.beta1), one_b2 = V::set1(1.0f - c.beta2);
+  const V lr = V::set1(c.lr), decay = V::set1(c.decay);
+  for (std::int64_t i = 0; i < n; i += V::kLanes) {
+    const std::int64_t r = std::min<std::int64_t>(V::kLanes, n - i);
+    V g = load(grad + i, r);
+    V mi = load(m + i, r);
+    V direction = sign_keeping_nan(fmadd(b1, mi, one_b1 * g));
+    store(fnmadd(lr, direction, load(param + i, r) * decay), param + i, r);
+    store(fmadd(b2, mi, one_b2 * g), m + i, r);
   }
 }
 
@@ -106,6 +184,6 @@ void rmsprop(float* param, float* v, float* velocity, float* mean_grad, const fl
 
 }  // namespace
 
-extern const OptimKernels optim_kernels = {sgd, adam, rmsprop};
+extern const OptimKernels optim_kernels = {sgd, adam, rmsprop, nadam, adagrad, adamax, lion};
 
 }  // namespace ranvier::cpu::RANVIER_ISA_NS

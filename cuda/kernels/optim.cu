@@ -27,8 +27,16 @@ __global__ void sgd_kernel(float* param, float* velocity, const float* grad, std
   }
 }
 
-// param, m, v, grad (n)
-__global__ void adam_kernel(float* param, float* m, float* v, const float* grad, std::int64_t n, AdamCoefficients c) {
+// max(a, b) that keeps a NaN from either side.
+__device__ float max_keeping_nan(float a, float b) { return (a != a || b != b) ? a + b : fmaxf(a, b); }
+
+// sign(x): -1, 0 or 1, NaN for NaN.
+__device__ float sign_keeping_nan(float x) { return x > 0.0f ? 1.0f : (x < 0.0f ? -1.0f : x); }
+
+// param, m, v, v_hat (n) or null (AMSGrad: a template parameter), grad (n)
+template <bool kAmsgrad>
+__global__ void adam_kernel(float* param, float* m, float* v, float* v_hat, const float* grad, std::int64_t n,
+                            AdamCoefficients c) {
   const float one_b1 = 1.0f - c.beta1, one_b2 = 1.0f - c.beta2;
   for (std::int64_t i = grid_start<std::int64_t>(); i < n; i += grid_stride<std::int64_t>()) {
     const float p = param[i];
@@ -37,8 +45,59 @@ __global__ void adam_kernel(float* param, float* m, float* v, const float* grad,
     const float vi = fmaf(c.beta2, v[i], one_b2 * g * g);
     m[i] = mi;
     v[i] = vi;
-    const float denom = fmaf(sqrtf(vi), c.inv_sqrt_bias2, c.eps);
+    float second = vi;
+    if (kAmsgrad) {
+      second = max_keeping_nan(v_hat[i], vi);
+      v_hat[i] = second;
+    }
+    const float denom = fmaf(sqrtf(second), c.inv_sqrt_bias2, c.eps);
     param[i] = fmaf(-c.step_size, mi / denom, p * c.decay);
+  }
+}
+
+__global__ void nadam_kernel(float* param, float* m, float* v, const float* grad, std::int64_t n, NadamCoefficients c) {
+  const float one_b1 = 1.0f - c.beta1, one_b2 = 1.0f - c.beta2;
+  for (std::int64_t i = grid_start<std::int64_t>(); i < n; i += grid_stride<std::int64_t>()) {
+    const float g = grad[i];
+    const float mi = fmaf(c.beta1, m[i], one_b1 * g);
+    const float vi = fmaf(c.beta2, v[i], one_b2 * g * g);
+    m[i] = mi;
+    v[i] = vi;
+    const float m_hat = fmaf(c.coef_m, mi, c.coef_g * g);
+    const float denom = fmaf(sqrtf(vi), c.inv_sqrt_bias2, c.eps);
+    param[i] = fmaf(-c.lr, m_hat / denom, param[i] * c.decay);
+  }
+}
+
+__global__ void adagrad_kernel(float* param, float* accumulator, const float* grad, std::int64_t n,
+                               AdagradCoefficients c) {
+  for (std::int64_t i = grid_start<std::int64_t>(); i < n; i += grid_stride<std::int64_t>()) {
+    const float g = grad[i];
+    const float acc = fmaf(g, g, accumulator[i]);
+    accumulator[i] = acc;
+    param[i] = fmaf(-c.lr, g / sqrtf(acc + c.eps), param[i] * c.decay);
+  }
+}
+
+__global__ void adamax_kernel(float* param, float* m, float* u, const float* grad, std::int64_t n,
+                              AdamaxCoefficients c) {
+  const float one_b1 = 1.0f - c.beta1;
+  for (std::int64_t i = grid_start<std::int64_t>(); i < n; i += grid_stride<std::int64_t>()) {
+    const float g = grad[i];
+    const float mi = fmaf(c.beta1, m[i], one_b1 * g);
+    const float ui = max_keeping_nan(c.beta2 * u[i], fabsf(g));
+    m[i] = mi;
+    u[i] = ui;
+    param[i] = fmaf(-c.step_size, mi / (ui + c.eps), param[i] * c.decay);
+  }
+}
+
+__global__ void lion_kernel(float* param, float* m, const float* grad, std::int64_t n, LionCoefficients c) {
+  const float one_b1 = 1.0f - c.beta1, one_b2 = 1.0f - c.beta2;
+  for (std::int64_t i = grid_start<std::int64_t>(); i < n; i += grid_stride<std::int64_t>()) {
+    const float g = grad[i], mi = m[i];
+    param[i] = fmaf(-c.lr, sign_keeping_nan(fmaf(c.beta1, mi, one_b1 * g)), param[i] * c.decay);
+    m[i] = fmaf(c.beta2, mi, one_b2 * g);
   }
 }
 
@@ -90,12 +149,43 @@ cudaError_t sgd_update(float* param, float* velocity, const float* grad, std::in
   return cudaGetLastError();
 }
 
-cudaError_t adam_update(float* param, float* m, float* v, const float* grad, std::int64_t n, std::int64_t step,
-                        float lr, float beta1, float beta2, float eps, float weight_decay, bool decoupled,
-                        cudaStream_t stream) {
+cudaError_t adam_update(float* param, float* m, float* v, float* v_hat, const float* grad, std::int64_t n,
+                        std::int64_t step, float lr, float beta1, float beta2, float eps, float weight_decay,
+                        bool decoupled, cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
   const AdamCoefficients c = AdamCoefficients::for_step(step, lr, beta1, beta2, eps, weight_decay, decoupled);
-  adam_kernel<<<grid_for(n), kBlock, 0, stream>>>(param, m, v, grad, n, c);
+  if (v_hat == nullptr)
+    adam_kernel<false><<<grid_for(n), kBlock, 0, stream>>>(param, m, v, v_hat, grad, n, c);
+  else
+    adam_kernel<true><<<grid_for(n), kBlock, 0, stream>>>(param, m, v, v_hat, grad, n, c);
+  return cudaGetLastError();
+}
+
+cudaError_t nadam_update(float* param, float* m, float* v, const float* grad, std::int64_t n,
+                         const NadamCoefficients& c, cudaStream_t stream) {
+  if (n == 0) return cudaSuccess;
+  nadam_kernel<<<grid_for(n), kBlock, 0, stream>>>(param, m, v, grad, n, c);
+  return cudaGetLastError();
+}
+
+cudaError_t adagrad_update(float* param, float* accumulator, const float* grad, std::int64_t n,
+                           const AdagradCoefficients& c, cudaStream_t stream) {
+  if (n == 0) return cudaSuccess;
+  adagrad_kernel<<<grid_for(n), kBlock, 0, stream>>>(param, accumulator, grad, n, c);
+  return cudaGetLastError();
+}
+
+cudaError_t adamax_update(float* param, float* m, float* u, const float* grad, std::int64_t n,
+                          const AdamaxCoefficients& c, cudaStream_t stream) {
+  if (n == 0) return cudaSuccess;
+  adamax_kernel<<<grid_for(n), kBlock, 0, stream>>>(param, m, u, grad, n, c);
+  return cudaGetLastError();
+}
+
+cudaError_t lion_update(float* param, float* m, const float* grad, std::int64_t n, const LionCoefficients& c,
+                        cudaStream_t stream) {
+  if (n == 0) return cudaSuccess;
+  lion_kernel<<<grid_for(n), kBlock, 0, stream>>>(param, m, grad, n, c);
   return cudaGetLastError();
 }
 

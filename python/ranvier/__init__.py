@@ -4,6 +4,7 @@ from ranvier import (
     autograd,
     backend,
     callbacks,
+    constraints,
     cuda,
     datasets,
     functional,
@@ -14,6 +15,8 @@ from ranvier import (
     ops,
     optimizers,
     reference,
+    regularizers,
+    schedules,
     utils,
 )
 from ranvier._runtime import (
@@ -60,6 +63,9 @@ __all__ = [
     "losses",
     "metrics",
     "optimizers",
+    "regularizers",
+    "constraints",
+    "schedules",
     "utils",
     "__version__",
     "Tensor",

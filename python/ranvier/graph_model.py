@@ -19,12 +19,11 @@ import numbers
 
 from ranvier import losses as losses_mod
 from ranvier import metrics as metrics_mod
-from ranvier.activations import get as get_activation
 from ranvier.layers.base import ConfigError, Layer, _budget, layer_from_config, layer_to_config, shape_str
 from ranvier.layers.core import InputLayer
 from ranvier.layers.symbolic import SymbolicTensor, flatten, is_symbolic, map_structure
 from ranvier.models import Model, _as_array, _as_targets
-from ranvier.tensor import Tensor, no_grad
+from ranvier.tensor import Tensor
 
 _TENSOR = "__keras_tensor__"  # how a config marks a tensor argument, as Keras 3
 _MAX_INPUT_VALUES = 2**28  # largest Input a loaded file may declare (values per sample), as saving.MAX_PARAMS
@@ -223,13 +222,12 @@ class Functional(Model):
             if self._fused_loss is not None:
                 (logits,) = flatten(self.forward_logits(x))
                 loss = self._fused_loss(targets[0], logits, sample_weight)
-                with no_grad():
-                    preds = get_activation(self._last_layer().activation)(logits)
+                preds = self._fused_predictions(logits)
             else:
                 (preds,) = flatten(self(x))  # outputs=[out] returns a list of one, as Keras
                 loss = self.loss(targets[0], preds, sample_weight)
             self._loss_parts = [(name, loss)]
-            return (loss * weight if weight != 1.0 else loss), preds
+            return self._with_penalties(loss * weight if weight != 1.0 else loss), preds
         preds = self(x)
         outputs = flatten(preds)
         total, self._loss_parts = None, []
@@ -240,7 +238,7 @@ class Functional(Model):
             self._loss_parts.append((name, value))
             weighted = value * weight if weight != 1.0 else value
             total = weighted if total is None else total + weighted
-        return total, preds
+        return self._with_penalties(total), preds
 
     def _targets(self, y) -> list:
         names = self.output_names

@@ -210,18 +210,33 @@ class Model(Layer):
             self.optimizer.set_params(params)
 
     def compute_loss(self, x, y, sample_weight=None):
-        """(loss Tensor, predictions) for one batch, through the fused loss when there is one.
+        """(loss Tensor, predictions) for one batch, through the fused loss when there is one; the
+        regularization penalties (``self.losses``) are added to the loss, as Keras.
 
         x and y come as the user gave them (an array, or a list/dict of arrays), on the model's device
         and in its input dtype; ``sample_weight`` (one per sample) scales each sample's loss."""
         if self._fused_loss is not None and not structure.is_nested(x):
             logits = self.forward_logits(Tensor(x))
             loss = self._fused_loss(y, logits, sample_weight)
-            with no_grad():
-                preds = activations.get(self._last_layer().activation)(logits)
-            return loss, preds
+            return self._with_penalties(loss), self._fused_predictions(logits)
         preds = self(x)
-        return self._loss_of(y, preds, sample_weight), preds
+        return self._with_penalties(self._loss_of(y, preds, sample_weight)), preds
+
+    def _fused_predictions(self, logits):
+        """The last layer's activation of the logits a fused loss took; its activity penalty is taken here,
+        since call_logits skipped the layer's __call__."""
+        last = self._last_layer()
+        if last.activity_regularizer is None:
+            with no_grad():
+                return activations.get(last.activation)(logits)
+        preds = activations.get(last.activation)(logits)
+        last._activity_losses = [last.activity_regularizer(preds) / max(preds.shape[0], 1)]
+        return preds
+
+    def _with_penalties(self, loss):
+        for penalty in self.losses:
+            loss = loss + penalty
+        return loss
 
     def _loss_of(self, y, preds, sample_weight):
         """One loss for every output (Keras applies a single loss to each output and sums them)."""

@@ -36,7 +36,7 @@ _LOSSES = {
     )
 }
 _METRICS = dict(metrics._CLASSES)
-_OPTIMIZERS = {cls.__name__: cls for cls in (optimizers.SGD, optimizers.Adam, optimizers.AdamW, optimizers.RMSprop)}
+_OPTIMIZERS = {cls.__name__: cls for cls in optimizers._BY_NAME.values()}
 
 
 # ---- writing -----------------------------------------------------------------------------------------
@@ -300,7 +300,9 @@ def _restore_compile(model, state, tensors: dict, custom_objects: dict, path) ->
     if not isinstance(state, dict) or not {"optimizer", "loss", "metrics"} <= set(state):
         raise ValueError(f"[load_model] {path}: 'compile' must hold optimizer, loss and metrics, got {state!r:.200}")
     spec = state["optimizer"]
-    optimizer = _build(spec, _OPTIMIZERS, optimizers.Optimizer, (bool, int, float), custom_objects, "optimizer", path)
+    # None: an unset clip or weight decay; dict: a learning-rate schedule, which only loads ranvier's own classes
+    settings = (bool, int, float, type(None), dict)
+    optimizer = _build(spec, _OPTIMIZERS, optimizers.Optimizer, settings, custom_objects, "optimizer", path)
     iterations = check_int(spec.get("iterations", 0), "load_model", "optimizer iterations", 0, 2**62)
     loss = state["loss"]
     if isinstance(loss, list):  # a functional model's loss per output (None: no loss on that output)

@@ -270,6 +270,26 @@ def _case_optimizers(rng):
             lambda o: o.rmsprop_update(p.copy(), g, s2.copy(), s1.copy(), s1.copy() * 0.1, **rms),
             lambda: reference.rmsprop_update(p, g, s2, s1, s1 * 0.1, **rms),
         ),
+        (
+            "nadam_update",
+            lambda o: o.nadam_update(p.copy(), g, s1.copy(), s2.copy(), 3, 0.4, lr=0.01, weight_decay=0.01),
+            lambda: reference.nadam_update(p, g, s1, s2, 3, 0.4, lr=0.01, weight_decay=0.01),
+        ),
+        (
+            "adagrad_update",
+            lambda o: o.adagrad_update(p.copy(), g, s2.copy(), lr=0.01),
+            lambda: reference.adagrad_update(p, g, s2, lr=0.01),
+        ),
+        (
+            "adamax_update",
+            lambda o: o.adamax_update(p.copy(), g, s1.copy(), s2.copy(), 3, lr=0.01),
+            lambda: reference.adamax_update(p, g, s1, s2, 3, lr=0.01),
+        ),
+        (
+            "lion_update",
+            lambda o: o.lion_update(p.copy(), g, s1.copy(), lr=0.01, weight_decay=0.01),
+            lambda: reference.lion_update(p, g, s1, lr=0.01, weight_decay=0.01),
+        ),
     ]
 
 

@@ -74,6 +74,7 @@ class Tensor:
         "_version",
         "_saved_versions",
         "name",
+        "constraint",  # a weight's projection after each optimizer step (set by its layer), when it has one
         "__weakref__",
     )
     __array_priority__ = 1000  # make ndarray + Tensor call Tensor.__radd__

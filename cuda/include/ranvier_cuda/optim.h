@@ -6,6 +6,8 @@
 
 #include <cstdint>
 
+#include "ranvier/optim.h"
+
 namespace ranvier::cuda {
 
 // param (n,), velocity (n,) or null, grad (n,); PyTorch's SGD (dampening 0):
@@ -17,9 +19,19 @@ cudaError_t sgd_update(float* param, float* velocity, const float* grad, std::in
                        bool nesterov, float weight_decay, cudaStream_t stream);
 
 // param (n,), m (n,), v (n,), grad (n,); Adam as PyTorch computes it, step
-// t >= 1 counts this update (decoupled: AdamW). See ranvier/optim.h.
-cudaError_t adam_update(float* param, float* m, float* v, const float* grad, std::int64_t n, std::int64_t step,
-                        float lr, float beta1, float beta2, float eps, float weight_decay, bool decoupled,
+// t >= 1 counts this update (decoupled: AdamW; v_hat not null: AMSGrad). See ranvier/optim.h.
+cudaError_t adam_update(float* param, float* m, float* v, float* v_hat, const float* grad, std::int64_t n,
+                        std::int64_t step, float lr, float beta1, float beta2, float eps, float weight_decay,
+                        bool decoupled, cudaStream_t stream);
+
+// Nadam, Adagrad, Adamax and Lion (Keras 3), with the coefficients of ranvier/optim.h.
+cudaError_t nadam_update(float* param, float* m, float* v, const float* grad, std::int64_t n,
+                         const NadamCoefficients& c, cudaStream_t stream);
+cudaError_t adagrad_update(float* param, float* accumulator, const float* grad, std::int64_t n,
+                           const AdagradCoefficients& c, cudaStream_t stream);
+cudaError_t adamax_update(float* param, float* m, float* u, const float* grad, std::int64_t n,
+                          const AdamaxCoefficients& c, cudaStream_t stream);
+cudaError_t lion_update(float* param, float* m, const float* grad, std::int64_t n, const LionCoefficients& c,
                         cudaStream_t stream);
 
 // param, v (n,), velocity and mean_grad (n,) or null, grad (n,); RMSprop,

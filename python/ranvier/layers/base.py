@@ -17,7 +17,7 @@ from contextvars import ContextVar
 
 import numpy as np
 
-from ranvier import initializers, state
+from ranvier import constraints, initializers, regularizers, state
 from ranvier.device import array_module, check_device, to_device
 from ranvier.layers.symbolic import is_symbolic, symbolic_call
 from ranvier.tensor import Tensor, no_grad
@@ -108,6 +108,12 @@ def shape_str(shape) -> str:
     return f"({dims},)" if len(shape) == 1 else f"({dims})"
 
 
+# The weight arguments every layer takes (Keras' names), and the weight each one applies to.
+_ROLE_WEIGHT = {"kernel": "kernel", "bias": "bias", "recurrent": "recurrent_kernel", "embeddings": "embeddings"}
+_PENALTY_ROLE = {weight: role for role, weight in _ROLE_WEIGHT.items()}
+_WEIGHT_PENALTY_ARGS = tuple(f"{role}_{kind}" for role in _ROLE_WEIGHT for kind in ("regularizer", "constraint"))
+
+
 class Parameters(list):
     """What ``parameters()`` returns: the trainable weights, and the layers that have not created theirs
     yet (``unbuilt``), so that an optimizer made over them can refuse instead of training nothing."""
@@ -157,7 +163,16 @@ class Layer(metaclass=_BuildsWhenDeclared):
         """The layer that ``get_config()`` describes (containers rebuild their children too)."""
         return cls(**config)
 
-    def __init__(self, name: str | None = None, input_shape=None, trainable: bool = True, dtype=None, **kwargs):
+    def __init__(
+        self,
+        name: str | None = None,
+        input_shape=None,
+        trainable: bool = True,
+        dtype=None,
+        activity_regularizer=None,
+        **kwargs,
+    ):
+        penalties = {key: kwargs.pop(key) for key in _WEIGHT_PENALTY_ARGS if key in kwargs}
         if kwargs:
             raise TypeError(f"[{type(self).__name__}] unexpected argument(s): {', '.join(sorted(kwargs))}")
         object.__setattr__(self, "_sublayers", {})
@@ -170,6 +185,18 @@ class Layer(metaclass=_BuildsWhenDeclared):
         self._weights: list[Tensor] = []
         self._weight_names: list[str] = []
         self._weight_trainable: list[bool] = []  # as created; requires_grad also follows the layer's freezing
+        where = f"{type(self).__name__} '{self.name}'"
+        # kernel_regularizer, bias_constraint, ...: attached by add_weight to the weight they name
+        self._weight_penalties = {
+            key: (regularizers.get if key.endswith("_regularizer") else constraints.get)(value, where)
+            for key, value in penalties.items()
+            if value is not None
+        }
+        for key in _WEIGHT_PENALTY_ARGS:  # Keras' attributes: layer.kernel_regularizer, layer.bias_constraint, ...
+            object.__setattr__(self, key, self._weight_penalties.get(key))
+        self.activity_regularizer = regularizers.get(activity_regularizer, where)
+        self._regularized: list = []  # (weight, regularizer) pairs
+        self._activity_losses: list = []  # the activity penalty of the last call
         self._trainable = check_bool(
             trainable, f"{type(self).__name__} '{self.name}'", "trainable"
         )  # nothing to propagate yet
@@ -224,6 +251,12 @@ class Layer(metaclass=_BuildsWhenDeclared):
         value = np.ascontiguousarray(initializers.get(initializer)(shape), dtype=np.float32)
         value = to_device(value, self.device, f"{self.name}.add_weight")
         w = Tensor(value, requires_grad=trainable and self.trainable, name=f"{self.name}/{name}")
+        role = _PENALTY_ROLE.get(name.rsplit("/", 1)[-1])  # "query/kernel" is a kernel too
+        if role is not None:
+            regularizer = self._weight_penalties.get(f"{role}_regularizer")
+            if regularizer is not None:
+                self._regularized.append((w, regularizer))
+            w.constraint = self._weight_penalties.get(f"{role}_constraint")
         self._weights.append(w)
         self._weight_names.append(name)
         self._weight_trainable.append(trainable)
@@ -260,6 +293,22 @@ class Layer(metaclass=_BuildsWhenDeclared):
         """Frozen weights and those never trained by gradients (BatchNormalization's moving statistics)."""
         trainable = {id(w) for w in self.trainable_weights}
         return [w for w in self.weights if id(w) not in trainable]
+
+    @property
+    def losses(self) -> list:
+        """The regularization penalties (scalar Tensors, differentiable) of this layer's and its sublayers'
+        trainable weights, now, and the activity penalties of their last call; training adds their sum
+        to the loss."""
+        found, seen, todo = [], set(), [self]
+        while todo:
+            layer = todo.pop(0)
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            found.extend(layer._activity_losses)
+            found.extend(regularizer(w) for w, regularizer in layer._regularized if w.requires_grad)
+            todo.extend(layer.sublayers())
+        return found
 
     def parameters(self) -> Parameters:
         """Trainable weights (PyTorch name), for ``optimizer = Adam(model.parameters())``; the list also
@@ -364,6 +413,8 @@ class Layer(metaclass=_BuildsWhenDeclared):
         y = self.call(x, *args, **kwargs)
         first = y[0] if isinstance(y, (tuple, list)) else y
         self.output_shape = (None,) + tuple(first.shape[1:])
+        if self.activity_regularizer is not None:  # per sample, as Keras: divided by the batch size
+            self._activity_losses = [self.activity_regularizer(first) / max(first.shape[0], 1)]
         return y
 
     def _build_declared(self) -> None:
@@ -379,9 +430,23 @@ class Layer(metaclass=_BuildsWhenDeclared):
     def build_from(self, shape) -> None:
         """Build for inputs of ``shape`` (with the batch axis)."""
         self.build((None,) + tuple(shape[1:]))
+        self._check_penalties_used()
         self.built = True
         self.build_input_shape = tuple(shape[1:])
         self.input_spec = self.input_spec_for(tuple(shape[1:]))
+
+    def _check_penalties_used(self) -> None:
+        """A kernel_regularizer (or another weight argument) on a layer that made no such weight is an error,
+        not a silent no-op."""
+        made = {_PENALTY_ROLE.get(n.rsplit("/", 1)[-1]) for n in self._weight_names}
+        for key in self._weight_penalties:
+            role = key.rsplit("_", 1)[0]
+            if role not in made:
+                weights = ", ".join(self._weight_names) or "none"
+                raise ValueError(
+                    f"[{type(self).__name__} '{self.name}'] {key} was given, but the layer has no "
+                    f"{_ROLE_WEIGHT[role]!r} weight to apply it to (its weights: {weights})"
+                )
 
     def input_spec_for(self, shape: tuple):
         """What later inputs must match (without the batch axis), as Keras checks it:
@@ -417,6 +482,11 @@ class Layer(metaclass=_BuildsWhenDeclared):
         config = {"name": self.name, "trainable": self.trainable}
         if self._init_input_shape is not None:
             config["input_shape"] = list(self._init_input_shape)
+        where = f"{type(self).__name__} '{self.name}'"
+        for key, value in self._weight_penalties.items():
+            config[key] = (regularizers if key.endswith("_regularizer") else constraints).serialize(value, where)
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer, where)
         return config
 
     def __repr__(self) -> str:

@@ -11,6 +11,7 @@ from ranvier.bench.cases import (
     conv,
     gemm,
     gru,
+    keras_optimizers,
     layer_norm,
     linear,
     lstm,
@@ -20,7 +21,21 @@ from ranvier.bench.cases import (
 )
 from ranvier.bench.cases.base import BYTES, FLOPS, Case, Target
 
-FAMILIES = (gemm, linear, conv, pool, softmax_ce, attention, lstm, gru, adam, rmsprop, activations, layer_norm)
+FAMILIES = (
+    gemm,
+    linear,
+    conv,
+    pool,
+    softmax_ce,
+    attention,
+    lstm,
+    gru,
+    adam,
+    rmsprop,
+    activations,
+    layer_norm,
+    keras_optimizers,
+)
 SYSTEMS = ("ranvier", "numpy", "torch")
 
 __all__ = ["BYTES", "FLOPS", "FAMILIES", "SYSTEMS", "Case", "Target", "select"]
