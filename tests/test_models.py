@@ -367,3 +367,11 @@ def test_rmsprop_is_keras_default_and_follows_its_formula():
         opt.step()
         opt.zero_grad()
     np.testing.assert_allclose(w.numpy(), p, rtol=1e-5)
+
+
+def test_train_step_called_directly_after_compile_trains():
+    model = ranvier.Sequential([ranvier.layers.Dense(3)])
+    model.compile("sgd", loss="mse")
+    x, y = np.ones((4, 5), np.float32), np.zeros((4, 3), np.float32)
+    first = model.train_step(x, y)["loss"]
+    assert model.train_step(x, y)["loss"] < first  # the optimizer was bound to the weights built by the call

@@ -288,6 +288,8 @@ class Model(Layer):
     def train_step(self, x, y, sample_weight=None) -> dict:
         """One optimizer step on a batch; returns the batch's loss and the metrics' results so far."""
         loss, preds = self.compute_loss(x, y) if sample_weight is None else self.compute_loss(x, y, sample_weight)
+        if not self.optimizer.params:  # called directly, before fit bound the weights: not a silent no-op
+            self._bind_optimizer()
         self.optimizer.zero_grad()
         if loss.requires_grad:  # else every weight is frozen
             loss.backward()
