@@ -175,7 +175,7 @@ struct ConvBackwardArgs {
 };
 
 // dy (N, HO, WO, K) and what the activation's derivative needs: the forward
-// output y for relu, sigmoid and tanh, the pre-activation z for gelu.
+// output y, or the pre-activation z where derivative_needs_input (gelu, silu, ...).
 template <class A>
 ConvBackwardArgs<A> conv_backward_args(const char* op, py::handle dy_obj, py::handle x_obj, py::handle w_obj,
                                        py::handle stride_obj, py::handle padding_obj, py::handle dilation_obj,

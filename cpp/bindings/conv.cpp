@@ -41,7 +41,7 @@ void bind_conv(py::module_& m) {
   m.def("conv2d_backward", &conv2d_backward, py::arg("dy"), py::arg("x"), py::arg("w"), py::arg("stride") = 1,
         py::arg("padding") = "valid", py::arg("dilation") = 1, py::arg("activation") = py::none(),
         py::arg("y") = py::none(), py::arg("z") = py::none(),
-        "(dx, dw, db) from dy (N,HO,WO,K); y (relu, sigmoid, tanh) or z (gelu) from the forward");
+        "(dx, dw, db) from dy (N,HO,WO,K); y, or z (gelu, silu, softplus, softsign), from the forward");
 }
 
 }  // namespace ranvier::bindings

@@ -8,7 +8,21 @@ kernel family, named as in ``ranvier.ops`` and ``ranvier.reference``
 differentiable and have no module here).
 """
 
-from ranvier.functional.activation import gelu, relu, sigmoid, tanh
+from ranvier.functional.activation import (
+    elu,
+    exponential,
+    gelu,
+    hard_sigmoid,
+    leaky_relu,
+    relu,
+    relu_general,
+    selu,
+    sigmoid,
+    silu,
+    softplus,
+    softsign,
+    tanh,
+)
 from ranvier.functional.arithmetic import (
     abs,
     add,
@@ -118,4 +132,13 @@ __all__ = [
     "transpose",
     "unsqueeze",
     "where",
+    "elu",
+    "exponential",
+    "hard_sigmoid",
+    "leaky_relu",
+    "relu_general",
+    "selu",
+    "silu",
+    "softplus",
+    "softsign",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ranvier import ops
 from ranvier.functional.arithmetic import as_tensor
+from ranvier.ops.activation import SAVES_INPUT
 from ranvier.tensor import Tensor, make_result
 
 
@@ -13,9 +14,9 @@ def conv2d(x, w, b=None, stride=1, padding="valid", dilation=1, activation=None)
     parents = (x, w) if b is None else (x, w, as_tensor(b))
     bias = None if b is None else parents[2].data
     geometry = dict(stride=stride, padding=padding, dilation=dilation)
-    if activation == "gelu":  # gelu's derivative needs the pre-activation
+    if activation in SAVES_INPUT:  # the derivative needs the pre-activation (gelu, silu, ...)
         z = ops.conv2d(x.data, w.data, bias, **geometry)
-        y, saved = ops.gelu(z), {"z": z}
+        y, saved = getattr(ops, activation)(z), {"z": z}
     else:
         y = ops.conv2d(x.data, w.data, bias, activation=activation, **geometry)
         saved = {"y": y}

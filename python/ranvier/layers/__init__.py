@@ -1,12 +1,14 @@
 """Layers with Keras names, arguments and weight layouts."""
 
+from ranvier.layers.activations import ELU, LeakyReLU, ReLU, Softmax
 from ranvier.layers.attention import MultiHeadAttention, PositionalEncoding
 from ranvier.layers.base import Layer
 from ranvier.layers.conv import AveragePooling2D, Conv2D, GlobalAveragePooling1D, GlobalAveragePooling2D, MaxPooling2D
-from ranvier.layers.core import Activation, Dense, Dropout, Flatten, Input, Reshape
+from ranvier.layers.core import Activation, Dense, Dropout, Flatten, Input, Lambda, Reshape
 from ranvier.layers.embedding import Embedding
 from ranvier.layers.normalization import BatchNormalization, LayerNormalization
 from ranvier.layers.recurrent import LSTM, SimpleRNN
+from ranvier.layers.time_distributed import TimeDistributed
 from ranvier.layers.transformer import TransformerEncoder
 
 __all__ = [
@@ -30,4 +32,10 @@ __all__ = [
     "Reshape",
     "SimpleRNN",
     "TransformerEncoder",
+    "ELU",
+    "Lambda",
+    "LeakyReLU",
+    "ReLU",
+    "Softmax",
+    "TimeDistributed",
 ]
