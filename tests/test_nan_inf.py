@@ -7,11 +7,10 @@ import pytest
 from helpers import f32
 
 from ranvier import ops, reference
+from ranvier.reference.activation import SAVES_INPUT, SELU_ALPHA, SELU_SCALE
 
 # inf * 0 and NaN arithmetic in the references are the point here
 pytestmark = pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
-
-from ranvier.reference.activation import SAVES_INPUT, SELU_ALPHA, SELU_SCALE
 
 ACTS = [
     "relu",

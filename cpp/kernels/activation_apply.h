@@ -125,8 +125,7 @@ inline V activate_backward(Activation act, V dy, V saved, const ActivationParams
     case Activation::elu:  // alpha e^x = y + alpha where x <= 0; >= 0 even where y was rounded
       return dy * select(saved > V::zero(), one, max(V::zero(), saved + V::set1(p.alpha)));
     case Activation::selu:
-      return dy * select(saved > V::zero(), V::set1(kSeluScale),
-                         max(V::zero(), saved + V::set1(kSeluScaleAlpha)));
+      return dy * select(saved > V::zero(), V::set1(kSeluScale), max(V::zero(), saved + V::set1(kSeluScaleAlpha)));
     case Activation::silu: {  // s (1 + x (1 - s)), x clamped where s is 0 or 1
       V s, one_minus_s;
       sigmoid_both(saved, &s, &one_minus_s);
