@@ -329,3 +329,49 @@ def test_forward_and_gradient_match_torch(ours, theirs, rng):
     (y * ranvier.Tensor(dy)).sum().backward()
     assert_close(y.numpy(), y_torch.detach().numpy(), atol=1e-6, rtol=1e-5, what=ours)
     assert_close(r.grad, t.grad.numpy(), atol=1e-6, rtol=1e-5, what=f"d{ours}")
+
+
+@pytest.mark.parametrize("name", ["gelu", "silu", "softplus", "softsign"])
+def test_inference_fuses_what_training_keeps_z_for(name, rng):
+    """Without a gradient to record, Dense and Conv2D take the fused epilogue; with one they keep z: same values."""
+    x = f32(rng, 2, 6, 5, 3)
+    for layer in (layers.Dense(4, activation=name), layers.Conv2D(4, 3, activation=name)):
+        trained = layer(ranvier.Tensor(x, requires_grad=True))
+        assert trained.requires_grad
+        with ranvier.no_grad():
+            inferred = layer(x)
+        assert_close(inferred.numpy(), trained.numpy(), atol=1e-6, rtol=1e-5, what=f"{type(layer).__name__} {name}")
+
+
+def test_prelu_learns_alpha_per_unshared_axis(rng):
+    layer = layers.PReLU(shared_axes=[1, 2])
+    x = f32(rng, 2, 3, 4, 5)
+    layer(x)
+    assert layer.alpha.shape == (1, 1, 5) and np.all(layer.alpha.numpy() == 0)  # Keras: zeros
+    alpha = f32(rng, 1, 1, 5)
+    layer.set_weights([alpha])
+    t = ranvier.Tensor(x, requires_grad=True)
+    y = layer(t)
+    x64 = x.astype(np.float64)
+    assert_close(y.numpy(), np.where(x64 > 0, x64, alpha * x64), atol=1e-6, rtol=1e-6)
+    dy = f32(rng, *x.shape)
+    (y * ranvier.Tensor(dy)).sum().backward()
+    assert_close(
+        layer.alpha.grad, np.sum(np.minimum(x64, 0) * dy, axis=(0, 1, 2), keepdims=True)[0], atol=1e-5, rtol=1e-5
+    )
+    assert_close(t.grad, np.where(x64 > 0, 1.0, alpha) * dy, atol=1e-6, rtol=1e-6)
+    with pytest.raises(ValueError, match=r"\[PReLU 'p'\] shared_axes entry 4 is beyond"):
+        layers.PReLU(shared_axes=4, name="p")(f32(rng, 2, 3, 4))
+
+
+def test_prelu_matches_keras(rng):
+    keras = _keras()
+    x = f32(rng, 2, 3, 4, scale=2)
+    theirs = keras.layers.PReLU(shared_axes=[1])
+    theirs(x)
+    alpha = f32(rng, 1, 4)
+    theirs.set_weights([alpha])
+    ours = layers.PReLU(shared_axes=[1])
+    ours(x)
+    ours.set_weights([_numpy(theirs.weights[0].value)])
+    assert_close(ours(x).numpy(), _numpy(theirs(x)), atol=1e-6, rtol=1e-6)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ranvier import ops
 from ranvier.functional.arithmetic import as_tensor
 from ranvier.ops.activation import SAVES_INPUT
-from ranvier.tensor import Tensor, make_result
+from ranvier.tensor import Tensor, make_result, records_grad
 
 
 def conv2d(x, w, b=None, stride=1, padding="valid", dilation=1, activation=None) -> Tensor:
@@ -14,7 +14,7 @@ def conv2d(x, w, b=None, stride=1, padding="valid", dilation=1, activation=None)
     parents = (x, w) if b is None else (x, w, as_tensor(b))
     bias = None if b is None else parents[2].data
     geometry = dict(stride=stride, padding=padding, dilation=dilation)
-    if activation in SAVES_INPUT:  # the derivative needs the pre-activation (gelu, silu, ...)
+    if activation in SAVES_INPUT and records_grad(parents):  # the derivative needs the pre-activation (gelu, ...)
         z = ops.conv2d(x.data, w.data, bias, **geometry)
         y, saved = getattr(ops, activation)(z), {"z": z}
     else:

@@ -1,6 +1,6 @@
 """Layers with Keras names, arguments and weight layouts."""
 
-from ranvier.layers.activations import ELU, LeakyReLU, ReLU, Softmax
+from ranvier.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from ranvier.layers.attention import MultiHeadAttention, PositionalEncoding
 from ranvier.layers.base import Layer
 from ranvier.layers.conv import AveragePooling2D, Conv2D, GlobalAveragePooling1D, GlobalAveragePooling2D, MaxPooling2D
@@ -35,6 +35,7 @@ __all__ = [
     "ELU",
     "Lambda",
     "LeakyReLU",
+    "PReLU",
     "ReLU",
     "Softmax",
     "TimeDistributed",

@@ -1,4 +1,4 @@
-"""Activation layers with parameters, as Keras groups them: LeakyReLU, ELU, ReLU, Softmax."""
+"""Activation layers with parameters, as Keras groups them: LeakyReLU, ELU, ReLU, Softmax, PReLU."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numbers
 
 from ranvier import activations
 from ranvier import functional as F
-from ranvier.layers.base import Layer, check_float
+from ranvier.layers.base import Layer, check_float, check_int
 
 _FLOAT32_MAX = 3.4028234663852886e38
 
@@ -80,3 +80,36 @@ class Softmax(Layer):
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
+
+
+class PReLU(Layer):
+    """y = max(x, 0) - alpha * max(-x, 0) with a learned ``alpha`` of shape input_shape[1:] (axes in
+    ``shared_axes``, counted with the batch axis as 0, have size 1 and share one alpha), as Keras."""
+
+    def __init__(self, alpha_initializer="zeros", shared_axes=None, **kwargs):
+        super().__init__(**kwargs)
+        label = f"PReLU '{self.name}'"
+        axes = [] if shared_axes is None else shared_axes
+        axes = list(axes) if isinstance(axes, (list, tuple)) else [axes]
+        self.shared_axes = [check_int(a, label, "shared_axes entry") for a in axes] if shared_axes is not None else None
+        self.alpha_initializer = alpha_initializer
+
+    def build(self, input_shape):
+        shape = list(input_shape[1:])
+        for axis in self.shared_axes or ():
+            if axis > len(shape):
+                raise ValueError(
+                    f"[PReLU '{self.name}'] shared_axes entry {axis} is beyond the input's rank {len(shape) + 1}"
+                )
+            shape[axis - 1] = 1
+        self.alpha = self.add_weight("alpha", shape, self.alpha_initializer)
+
+    def call(self, x):
+        return F.sub(F.relu(x), F.mul(self.alpha, F.relu(F.neg(x))))
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "alpha_initializer": self.alpha_initializer,
+            "shared_axes": self.shared_axes,
+        }
