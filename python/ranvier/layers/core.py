@@ -35,7 +35,7 @@ class Input(Layer):
 class Dense(Layer):
     """y = activation(x @ kernel + bias): x (..., in), kernel (in, units), bias (units,).
 
-    relu, sigmoid, tanh and gelu are fused into the GEMM; softmax is applied
+    The names of activations.FUSED (relu, gelu, silu, ...) are fused into the GEMM; softmax is applied
     after it (and fused with cross-entropy by ``Model.compile``). ``input_dim=784``
     (Keras 2) is ``input_shape=(784,)``: the weights exist at construction.
     """
