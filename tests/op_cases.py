@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ranvier import reference
+from ranvier.reference.activation import SAVES_INPUT
 
 
 def _f32(a):
@@ -23,16 +24,36 @@ def _f32(a):
     return np.asarray(a, np.float32)
 
 
-def _activation(name, derivative_of):
+def _activation(name, derivative_of, params=None):
+    params = params or {}
+
     def make(size, arr):
         shape = (size(0), size(0))
         if derivative_of is None:
-            return {"x": arr(*shape)}
+            return {"x": arr(*shape), **params}
         x = arr(*shape)
-        saved = x if name == "gelu" else _f32(getattr(reference, name)(np.float64(x)))
-        return {"dy": arr(*shape), derivative_of: saved}
+        saved = x if name in SAVES_INPUT else _f32(getattr(reference, name)(np.float64(x), **params))
+        return {"dy": arr(*shape), derivative_of: saved, **params}
 
     return make
+
+
+# every element-wise activation op, with its parameters (values other than the defaults)
+ACTIVATION_PARAMS = {
+    "relu": {},
+    "sigmoid": {},
+    "tanh": {},
+    "gelu": {},
+    "leaky_relu": {"negative_slope": 0.1},
+    "elu": {"alpha": 0.5},
+    "selu": {},
+    "silu": {},
+    "softplus": {},
+    "softsign": {},
+    "hard_sigmoid": {},
+    "exponential": {},
+    "relu_general": {"negative_slope": 0.1, "max_value": 1.5, "threshold": 0.25},
+}
 
 
 def _matmul(size, arr):
@@ -249,10 +270,10 @@ def _lion_update(size, arr):
 
 
 CASES = {
-    **{name: _activation(name, None) for name in ("relu", "sigmoid", "tanh", "gelu")},
+    **{name: _activation(name, None, params) for name, params in ACTIVATION_PARAMS.items()},
     **{
-        f"{name}_backward": _activation(name, "x" if name == "gelu" else "y")
-        for name in ("relu", "sigmoid", "tanh", "gelu")
+        f"{name}_backward": _activation(name, "x" if name in SAVES_INPUT else "y", params)
+        for name, params in ACTIVATION_PARAMS.items()
     },
     "matmul": _matmul,
     "linear": _linear,

@@ -7,7 +7,21 @@ from helpers import assert_close, f32, numerical_grad
 import ranvier
 from ranvier import ops, reference
 
-ACTS = [None, "relu", "sigmoid", "tanh", "gelu"]
+ACTS = [
+    None,
+    "relu",
+    "sigmoid",
+    "tanh",
+    "gelu",
+    "leaky_relu",
+    "elu",
+    "selu",
+    "silu",
+    "softplus",
+    "softsign",
+    "hard_sigmoid",
+    "exponential",
+]
 
 # (N, H, W, C, KH, KW, K, stride, padding, dilation)
 CASES = [
@@ -81,6 +95,13 @@ def test_conv2d_matches_reference(backend, case, rng):
 @pytest.mark.parametrize("act", ACTS)
 def test_every_activation(backend, act, rng):
     _run(backend, (2, 9, 8, 3, 3, 2, 5, (2, 1), ((1, 2), (0, 1)), (1, 2)), act, bias=True, rng=rng)
+
+
+@pytest.mark.parametrize("act", ACTS[5:])
+@pytest.mark.parametrize("case", [CASES[13], CASES[19]], ids=_ids)
+def test_every_activation_on_each_isa(backend, isa, act, case, rng):
+    """The GEMM path (C = 8) and the direct kernels (C = 2) apply each fused activation."""
+    _run(backend, case, act, bias=True, rng=rng)
 
 
 @pytest.mark.parametrize("case", [CASES[4], CASES[10], CASES[13]], ids=_ids)

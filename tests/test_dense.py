@@ -125,6 +125,23 @@ def test_matmul_empty(backend):
     ).shape == (100, 0)
 
 
+FUSED = [
+    None,
+    "relu",
+    "sigmoid",
+    "tanh",
+    "gelu",
+    "leaky_relu",
+    "elu",
+    "selu",
+    "silu",
+    "softplus",
+    "softsign",
+    "hard_sigmoid",
+    "exponential",
+]
+
+
 @pytest.mark.parametrize("act", [None, "relu", "sigmoid", "tanh", "gelu"])
 @pytest.mark.parametrize("rows,inp,out", [(1, 1, 1), (5, 3, 2), (64, 784, 128), (33, 17, 10), (256, 128, 10)])
 @pytest.mark.parametrize("bias", [True, False])
@@ -163,7 +180,14 @@ def test_linear_leading_axes_and_empty_batch(backend, rng):
     assert backend.numpy(dx).shape == (0, 5) and np.all(backend.numpy(dw) == 0) and np.all(backend.numpy(db) == 0)
 
 
-@pytest.mark.parametrize("act", [None, "relu", "sigmoid", "tanh", "gelu"])
+@pytest.mark.parametrize("act", FUSED[5:])
+@pytest.mark.parametrize("rows,inp,out", [(1, 1, 1), (33, 17, 10), (64, 784, 128)])
+def test_linear_fuses_every_activation(backend, isa, act, rows, inp, out, rng):
+    """The epilogue of every GEMM path applies each fused activation with Keras' defaults; backward from y or z."""
+    test_linear_forward_and_backward(backend, isa, act, rows, inp, out, True, rng)
+
+
+@pytest.mark.parametrize("act", FUSED)
 def test_reference_linear_backward_is_the_gradient(act, rng):
     x, w, b, dy = (
         rng.standard_normal((4, 3)),

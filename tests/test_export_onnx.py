@@ -76,6 +76,12 @@ CASES = {
     "reshape": ((12,), [L.Reshape((3, -1)), L.Dense(2)]),
     "dropout": ((5,), [L.Dropout(0.5), L.Dense(3)]),
     **{f"activation_{act}": ((5,), [L.Activation(act)]) for act in ["relu", "sigmoid", "tanh", "gelu", "softmax"]},
+    **{
+        f"dense_{act}": ((5,), [L.Dense(4, activation=act)])
+        for act in ["leaky_relu", "elu", "selu", "silu", "swish", "softplus", "softsign", "hard_sigmoid", "exponential"]
+    },
+    "activation_relu6": ((5,), [L.Activation("relu6")]),
+    "conv_elu": (IMAGE, [L.Conv2D(4, 3, activation="elu")]),
     "batch_norm": (IMAGE, [L.BatchNormalization()]),
     "batch_norm_plain": ((5,), [L.BatchNormalization(center=False, scale=False)]),
     "layer_norm": ((6, 5), [L.LayerNormalization()]),

@@ -116,8 +116,8 @@ def test_shape_errors_name_the_layer_and_the_shapes():
         conv(rand(1, 5, 5, 4))
     with pytest.raises(ValueError, match=r"\[Conv2D\] padding must be"):
         layers.Conv2D(2, 3, padding="full")
-    with pytest.raises(ValueError, match=r"unknown activation 'swish'"):
-        layers.Dense(2, activation="swish")
+    with pytest.raises(ValueError, match=r"unknown activation 'mish'"):
+        layers.Dense(2, activation="mish")
 
 
 def test_recurrent_layers_accept_any_length_and_return_states():

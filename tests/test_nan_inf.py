@@ -7,11 +7,25 @@ import pytest
 from helpers import f32
 
 from ranvier import ops, reference
+from ranvier.reference.activation import SAVES_INPUT, SELU_ALPHA, SELU_SCALE
 
 # inf * 0 and NaN arithmetic in the references are the point here
 pytestmark = pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
 
-ACTS = ["relu", "sigmoid", "tanh", "gelu"]
+ACTS = [
+    "relu",
+    "sigmoid",
+    "tanh",
+    "gelu",
+    "leaky_relu",
+    "elu",
+    "selu",
+    "silu",
+    "softplus",
+    "softsign",
+    "hard_sigmoid",
+    "exponential",
+]
 SPECIAL = np.float32([np.nan, np.inf, -np.inf, 0.0, 1.5, -1.5, 30.0, -30.0])
 
 # The values at NaN and +-inf (forward; backward with dy = 1), written out.
@@ -20,6 +34,14 @@ LIMITS = {
     "sigmoid": ([np.nan, 1.0, 0.0], [np.nan, 0.0, 0.0]),
     "tanh": ([np.nan, 1.0, -1.0], [np.nan, 0.0, 0.0]),
     "gelu": ([np.nan, np.inf, 0.0], [np.nan, 1.0, 0.0]),
+    "leaky_relu": ([np.nan, np.inf, -np.inf], [np.nan, 1.0, 0.2]),
+    "elu": ([np.nan, np.inf, -1.0], [np.nan, 1.0, 0.0]),
+    "selu": ([np.nan, np.inf, -SELU_SCALE * SELU_ALPHA], [np.nan, SELU_SCALE, 0.0]),
+    "silu": ([np.nan, np.inf, 0.0], [np.nan, 1.0, 0.0]),
+    "softplus": ([np.nan, np.inf, 0.0], [np.nan, 1.0, 0.0]),
+    "softsign": ([np.nan, 1.0, -1.0], [np.nan, 0.0, 0.0]),
+    "hard_sigmoid": ([np.nan, 1.0, 0.0], [np.nan, 0.0, 0.0]),
+    "exponential": ([np.nan, np.inf, 0.0], [np.nan, np.inf, 0.0]),
 }
 
 
@@ -40,7 +62,7 @@ def test_reference_activations_at_nan_and_inf(act):
     forward, backward = LIMITS[act]
     x = SPECIAL[:3].astype(np.float64)
     same_values(getattr(reference, act)(x), forward, act, atol=0, rtol=0)
-    saved = x if act == "gelu" else getattr(reference, act)(x)
+    saved = x if act in SAVES_INPUT else getattr(reference, act)(x)
     same_values(getattr(reference, f"{act}_backward")(np.ones(3), saved), backward, f"d{act}", atol=0, rtol=0)
 
 
@@ -51,7 +73,7 @@ def test_activations_at_nan_and_inf(backend, isa, act):
     dy = np.tile(np.float32([1.0, -2.0, np.nan, 0.5, np.inf]), 8)[:37]
     y = backend.numpy(getattr(ops, act)(backend.asarray(x)))
     same_values(y, getattr(reference, act)(x.astype(np.float64)), act)
-    saved = x if act == "gelu" else y
+    saved = x if act in SAVES_INPUT else y
     dx = backend.numpy(getattr(ops, f"{act}_backward")(backend.asarray(dy), backend.asarray(saved)))
     same_values(dx, getattr(reference, f"{act}_backward")(*f64(dy, saved)), f"{act} backward")
 

@@ -12,7 +12,7 @@ import timeit
 
 import numpy as np
 import pytest
-from op_cases import CASES, IN_PLACE
+from op_cases import ACTIVATION_PARAMS, CASES, IN_PLACE
 
 from ranvier import ops
 
@@ -25,11 +25,15 @@ def _valid(op):
 
 # Array arguments of any rank and shape (elementwise ops of one array): a
 # changed rank or shape is a valid call.
-ANY_SHAPE = {(op, "x") for op in ("relu", "sigmoid", "tanh", "gelu", "dropout")} | {
-    ("softmax", "x"),
-    ("log_softmax", "x"),
-    ("layer_norm", "x"),
-}
+ANY_SHAPE = (
+    {(op, "x") for op in ("relu", "sigmoid", "tanh", "gelu", "dropout")}
+    | {(op, "x") for op in ACTIVATION_PARAMS}
+    | {
+        ("softmax", "x"),
+        ("log_softmax", "x"),
+        ("layer_norm", "x"),
+    }
+)
 
 # Changes that make another valid call (free sizes such as C, D, V or a
 # batch axis), or that are a shape error rather than a dtype one.
@@ -70,6 +74,10 @@ BAD_SCALARS = {
     "momentum": [(float("nan"), ValueError)],
     "step": [(0, ValueError), (2**63, ValueError), (2**64, ValueError), (1.0, TypeError)],
     "eps": [(float("nan"), ValueError)],
+    "negative_slope": [(-0.1, ValueError), (float("nan"), ValueError), (1e39, ValueError), ("0.2", TypeError)],
+    "alpha": [(-1.0, ValueError), (float("inf"), ValueError), (True, TypeError)],
+    "max_value": [(-1.0, ValueError), (float("nan"), ValueError), ("6", TypeError)],
+    "threshold": [(float("inf"), ValueError), ("0", TypeError)],
 }
 
 

@@ -184,18 +184,18 @@ std::optional<A> read_optional(const char* op, const char* name, py::handle obj)
 }
 
 // The forward array an activation's derivative needs, dense, of shape `want`:
-// the output y for relu, sigmoid and tanh, the pre-activation z for gelu,
-// nothing without an activation.
+// the pre-activation z where derivative_needs_input (gelu, silu, softplus,
+// softsign), else the output y; nothing without an activation.
 template <class A>
 std::optional<A> saved_for_backward(const char* op, Activation act, py::handle y_obj, py::handle z_obj,
                                     const Dims& want) {
   if (act == Activation::none) return std::nullopt;
-  const bool gelu = act == Activation::gelu;
-  const char* name = gelu ? "z" : "y";
-  const py::handle saved = gelu ? z_obj : y_obj;
+  const bool from_input = derivative_needs_input(act);
+  const char* name = from_input ? "z" : "y";
+  const py::handle saved = from_input ? z_obj : y_obj;
   if (saved.is_none())
     fail(op, std::string("activation '") + kActivationNames[static_cast<int>(act)] + "' needs " + name +
-                 "= (the forward " + (gelu ? "pre-activation" : "output") + ")");
+                 "= (the forward " + (from_input ? "pre-activation" : "output") + ")");
   A a = A::read(op, name, saved);
   require_float32(op, name, a);
   require_float32_dims(op, name, a, want);

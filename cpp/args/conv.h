@@ -371,8 +371,8 @@ struct ConvBackwardArgs {
   const float* saved_data = nullptr;
 };
 
-// dy (the forward output's shape) and what the activation's derivative needs:
-// the forward output y for relu, sigmoid and tanh, the pre-activation z for gelu.
+// dy (the forward output's shape) and what the activation's derivative needs: the forward
+// output y, or the pre-activation z where derivative_needs_input (gelu, silu, ...).
 template <class A>
 ConvBackwardArgs<A> conv_backward_of(const char* op, ConvArgs<A> conv, py::handle dy_obj, py::handle y_obj,
                                      py::handle z_obj) {

@@ -197,7 +197,7 @@ LinearArgs<A> linear_args(const char* op, py::handle x_obj, py::handle w_obj, py
 }
 
 // linear's arguments, dy dense and the array the activation's derivative
-// needs: y for relu, sigmoid and tanh, z (the pre-activation) for gelu.
+// needs: z (the pre-activation) where derivative_needs_input (gelu, silu, softplus, softsign), else y.
 template <class A>
 struct LinearBackwardArgs : LinearArgs<A> {
   std::optional<A> dy, saved;

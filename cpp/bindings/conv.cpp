@@ -92,7 +92,7 @@ void bind_conv(py::module_& m) {
     m.def(name, backward, py::arg("dy"), py::arg("x"), py::arg("w"), py::arg("stride") = 1,
           py::arg("padding") = "valid", py::arg("dilation") = 1, py::arg("activation") = py::none(),
           py::arg("y") = py::none(), py::arg("z") = py::none(),
-          "(dx, dw, db) from dy; y (relu, sigmoid, tanh) or z (gelu) from the forward");
+          "(dx, dw, db) from dy; y, or z (gelu, silu, softplus, softsign), from the forward");
   m.def("conv2d_transpose", &conv2d_transpose, py::arg("x"), py::arg("w"), py::arg("b") = py::none(),
         py::arg("stride") = 1, py::arg("padding") = "valid", py::arg("output_padding") = py::none(),
         py::arg("dilation") = 1, "y (N,HO,WO,F) = conv_transpose(x (N,H,W,C), w (KH,KW,F,C)) + b (F,)");

@@ -52,7 +52,8 @@ void bind_dense(py::module_& m) {
         "act(x (..., in) @ w (in, out) + b (out,)) -> (..., out)");
   m.def("linear_backward", &linear_backward, py::arg("dy"), py::arg("x"), py::arg("w"),
         py::arg("activation") = py::none(), py::arg("y") = py::none(), py::arg("z") = py::none(),
-        "(dx, dw, db) from dy (..., out); y is the forward output (relu, sigmoid, tanh), z the pre-activation (gelu)");
+        "(dx, dw, db) from dy (..., out); y is the forward output, z the pre-activation (gelu, silu, softplus, "
+        "softsign)");
 }
 
 }  // namespace ranvier::bindings

@@ -10,8 +10,9 @@ namespace ranvier::cpu {
 
 // stream: write the output past the caches (see simd::write_blocks).
 struct ActivationKernels {
-  void (*forward)(Activation act, float* y, const float* x, std::int64_t n, bool stream);
-  void (*backward)(Activation act, float* dx, const float* dy, const float* saved, std::int64_t n, bool stream);
+  void (*forward)(Activation act, const ActivationParams& p, float* y, const float* x, std::int64_t n, bool stream);
+  void (*backward)(Activation act, const ActivationParams& p, float* dx, const float* dy, const float* saved,
+                   std::int64_t n, bool stream);
 };
 
 RANVIER_DECLARE_ISA_TABLE(ActivationKernels, activation_kernels)

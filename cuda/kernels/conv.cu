@@ -284,7 +284,7 @@ cudaError_t conv2d_backward(float* dx, float* dw, float* db, const float* dy, co
   const float* dz = dy;
   if (act != Activation::none && (dx != nullptr || dw != nullptr || db != nullptr)) {
     // dy (rows, K), saved (rows, K) -> dz (rows, K)
-    const cudaError_t err = activation_backward(act, dz_buf, dy, saved, g.rows * k, stream);
+    const cudaError_t err = activation_backward(act, default_params(act), dz_buf, dy, saved, g.rows * k, stream);
     if (err != cudaSuccess) return err;
     dz = dz_buf;
   }

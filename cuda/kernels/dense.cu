@@ -28,7 +28,7 @@ cudaError_t linear_backward(float* dx, float* dw, float* db, float* dz_scratch, 
   const float* dz = dy;
   if (act != Activation::none) {
     // dy (rows,out), saved (rows,out) -> dz (rows,out)
-    cudaError_t err = activation_backward(act, dz_scratch, dy, saved, rows * out, stream);
+    cudaError_t err = activation_backward(act, default_params(act), dz_scratch, dy, saved, rows * out, stream);
     if (err != cudaSuccess) return err;
     dz = dz_scratch;
   }

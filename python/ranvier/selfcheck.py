@@ -13,6 +13,7 @@ import numpy as np
 
 from ranvier import _runtime, cuda, ops, reference
 from ranvier.device import to_device, to_host
+from ranvier.reference.activation import SAVES_INPUT
 
 TOLERANCE = 1e-4
 
@@ -38,15 +39,18 @@ def _case_dense(rng):
 def _case_activations(rng):
     x, dy = _f(rng, 1001, scale=3), _f(rng, 1001)
     cases = []
-    for name in ("relu", "sigmoid", "tanh", "gelu"):
+    params = {"leaky_relu": (0.1,), "elu": (0.5,), "relu_general": (0.1, 1.5, 0.25)}
+    names = ("relu", "sigmoid", "tanh", "gelu", "leaky_relu", "elu", "selu", "silu", "softplus", "softsign")
+    for name in (*names, "hard_sigmoid", "exponential", "relu_general"):
         fwd, bwd = getattr(reference, name), getattr(reference, f"{name}_backward")
-        saved = x if name == "gelu" else fwd(x).astype(np.float32)
-        cases.append((name, lambda o, n=name: getattr(o, n)(x), lambda f=fwd: f(x)))
+        p = params.get(name, ())
+        saved = x if name in SAVES_INPUT else fwd(x, *p).astype(np.float32)
+        cases.append((name, lambda o, n=name, p=p: getattr(o, n)(x, *p), lambda f=fwd, p=p: f(x, *p)))
         cases.append(
             (
                 f"{name}_backward",
-                lambda o, n=name, s=saved: getattr(o, f"{n}_backward")(dy, s),
-                lambda b=bwd, s=saved: b(dy, s),
+                lambda o, n=name, s=saved, p=p: getattr(o, f"{n}_backward")(dy, s, *p),
+                lambda b=bwd, s=saved, p=p: b(dy, s, *p),
             )
         )
     return cases

@@ -491,6 +491,11 @@ def from_dlpack(x, requires_grad: bool = False) -> Tensor:
 _DLPACK_CPU, _DLPACK_CUDA = 1, 2
 
 
+def records_grad(parents: tuple) -> bool:
+    """Whether make_result will record a backward for these parents (a function can skip saving otherwise)."""
+    return is_grad_enabled() and any(p.requires_grad for p in parents)
+
+
 def make_result(data, parents: tuple, backward) -> Tensor:
     """The output of a differentiable function.
 
@@ -498,7 +503,7 @@ def make_result(data, parents: tuple, backward) -> Tensor:
     is recorded when no parent requires grad or inside ``no_grad()``.
     """
     out = Tensor(data)
-    if is_grad_enabled() and any(p.requires_grad for p in parents):
+    if records_grad(parents):
         out.requires_grad = True
         out._parents = parents
         out._backward = backward

@@ -11,11 +11,12 @@
 namespace ranvier::cuda {
 
 // x (n) -> y (n). y may alias x.
-cudaError_t activation_forward(Activation act, float* y, const float* x, std::int64_t n, cudaStream_t stream);
+cudaError_t activation_forward(Activation act, const ActivationParams& p, float* y, const float* x, std::int64_t n,
+                               cudaStream_t stream);
 
-// dy (n), saved (n) -> dx (n), where saved is y for relu/sigmoid/tanh and x
-// for gelu. dx may alias dy.
-cudaError_t activation_backward(Activation act, float* dx, const float* dy, const float* saved, std::int64_t n,
-                                cudaStream_t stream);
+// dy (n), saved (n) -> dx (n), where saved is x where derivative_needs_input
+// and y otherwise. dx may alias dy.
+cudaError_t activation_backward(Activation act, const ActivationParams& p, float* dx, const float* dy,
+                                const float* saved, std::int64_t n, cudaStream_t stream);
 
 }  // namespace ranvier::cuda

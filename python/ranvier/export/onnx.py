@@ -20,6 +20,7 @@ import tempfile
 
 import numpy as np
 
+from ranvier import activations
 from ranvier import functional as F
 from ranvier import layers as L
 from ranvier.device import to_device, to_host
@@ -94,13 +95,32 @@ def _gelu(g: _Graph, x: str) -> str:
 
 
 def _activation(g: _Graph, x: str, activation, where: str) -> str:
+    activation = activations.canonical(activation)
     if activation in (None, "linear"):
         return x
     if activation == "gelu":
         return _gelu(g, x)
-    simple = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh"}
+    # ONNX's Elu and Selu defaults are Keras' (alpha 1; SELU's constants)
+    simple = {
+        "relu": "Relu",
+        "sigmoid": "Sigmoid",
+        "tanh": "Tanh",
+        "elu": "Elu",
+        "selu": "Selu",
+        "softplus": "Softplus",
+        "softsign": "Softsign",
+        "exponential": "Exp",
+    }
     if activation in simple:
         return g.op(simple[activation], [x], activation)
+    if activation == "leaky_relu":
+        return g.op("LeakyRelu", [x], activation, alpha=0.2)
+    if activation == "hard_sigmoid":
+        return g.op("HardSigmoid", [x], activation, alpha=1 / 6, beta=0.5)
+    if activation == "silu":
+        return g.op("Mul", [x, g.op("Sigmoid", [x], "silu")], "silu")
+    if activation == "relu6":
+        return g.op("Clip", [x, g.const(np.float32(0)), g.const(np.float32(6))], "relu6")
     if activation == "softmax":
         return g.op("Softmax", [x], "softmax", axis=-1)
     raise ValueError(f"[export] {where}: activation {activation!r} has no ONNX exporter")

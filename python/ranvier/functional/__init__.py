@@ -8,7 +8,21 @@ kernel family, named as in ``ranvier.ops`` and ``ranvier.reference``
 differentiable and have no module here).
 """
 
-from ranvier.functional.activation import gelu, relu, sigmoid, tanh
+from ranvier.functional.activation import (
+    elu,
+    exponential,
+    gelu,
+    hard_sigmoid,
+    leaky_relu,
+    relu,
+    relu_general,
+    selu,
+    sigmoid,
+    silu,
+    softplus,
+    softsign,
+    tanh,
+)
 from ranvier.functional.arithmetic import (
     abs,
     add,
@@ -130,4 +144,13 @@ __all__ = [
     "unsqueeze",
     "unstack_time",
     "where",
+    "elu",
+    "exponential",
+    "hard_sigmoid",
+    "leaky_relu",
+    "relu_general",
+    "selu",
+    "silu",
+    "softplus",
+    "softsign",
 ]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ranvier import ops
 from ranvier.functional.arithmetic import as_tensor
-from ranvier.tensor import Tensor, make_result
+from ranvier.ops.activation import SAVES_INPUT
+from ranvier.tensor import Tensor, make_result, records_grad
 
 
 def _conv(forward, backward_op):
@@ -13,9 +14,9 @@ def _conv(forward, backward_op):
         parents = (x, w) if b is None else (x, w, as_tensor(b))
         bias = None if b is None else parents[2].data
         geometry = dict(stride=stride, padding=padding, dilation=dilation)
-        if activation == "gelu":  # gelu's derivative needs the pre-activation
+        if activation in SAVES_INPUT and records_grad(parents):  # the derivative needs the pre-activation
             z = forward(x.data, w.data, bias, **geometry)
-            y, saved = ops.gelu(z), {"z": z}
+            y, saved = getattr(ops, activation)(z), {"z": z}
         else:
             y = forward(x.data, w.data, bias, activation=activation, **geometry)
             saved = {"y": y}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ranvier import ops
 from ranvier.functional.arithmetic import _unbroadcast, as_tensor
-from ranvier.tensor import Tensor, make_result
+from ranvier.ops.activation import SAVES_INPUT
+from ranvier.tensor import Tensor, make_result, records_grad
 
 
 def matmul(a, b, transpose_a: bool = False, transpose_b: bool = False) -> Tensor:
@@ -32,10 +33,10 @@ def linear(x, w, b=None, activation=None) -> Tensor:
     """act(x @ w + b) with the bias and activation fused; x (..., in), w (in, out), b (out,)."""
     x, w = as_tensor(x), as_tensor(w)
     parents = (x, w) if b is None else (x, w, as_tensor(b))
-    if activation == "gelu":
-        # gelu's derivative needs the pre-activation z: keep it
+    if activation in SAVES_INPUT and records_grad(parents):
+        # the derivative needs the pre-activation z (gelu, silu, ...): keep it
         z = ops.linear(x.data, w.data, None if b is None else parents[2].data)
-        y = ops.gelu(z)
+        y = getattr(ops, activation)(z)
         saved = {"z": z}
     else:
         y = ops.linear(x.data, w.data, None if b is None else parents[2].data, activation=activation)

@@ -1,5 +1,6 @@
 """Layers with Keras names, arguments and weight layouts."""
 
+from ranvier.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from ranvier.layers.attention import MultiHeadAttention, PositionalEncoding
 from ranvier.layers.base import Layer
 from ranvier.layers.bidirectional import Bidirectional
@@ -12,7 +13,7 @@ from ranvier.layers.conv import (
     GlobalAveragePooling2D,
     MaxPooling2D,
 )
-from ranvier.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Reshape
+from ranvier.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, Lambda, Reshape
 from ranvier.layers.embedding import Embedding
 from ranvier.layers.merging import (
     Add,
@@ -33,6 +34,7 @@ from ranvier.layers.merging import (
 from ranvier.layers.normalization import BatchNormalization, LayerNormalization
 from ranvier.layers.pooling import AveragePooling1D, GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D
 from ranvier.layers.recurrent import GRU, LSTM, SimpleRNN
+from ranvier.layers.time_distributed import TimeDistributed
 from ranvier.layers.transformer import TransformerEncoder
 
 __all__ = [
@@ -79,4 +81,11 @@ __all__ = [
     "minimum",
     "multiply",
     "subtract",
+    "ELU",
+    "Lambda",
+    "LeakyReLU",
+    "PReLU",
+    "ReLU",
+    "Softmax",
+    "TimeDistributed",
 ]

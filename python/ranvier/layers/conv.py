@@ -82,7 +82,7 @@ class Conv2D(Layer):
 
     def call(self, x):
         if activations.is_fused(self.activation):
-            act = None if self.activation == "linear" else self.activation
+            act = activations.fused_name(self.activation)
             return F.conv2d(
                 x,
                 self.kernel,

@@ -1,4 +1,4 @@
-"""Core layers: InputLayer (and Input), Dense, Activation, Flatten, Reshape, Dropout."""
+"""Core layers: InputLayer (and Input), Dense, Activation, Flatten, Reshape, Dropout, Lambda."""
 
 from __future__ import annotations
 
@@ -6,7 +6,16 @@ import numpy as np
 
 from ranvier import activations
 from ranvier import functional as F
-from ranvier.layers.base import Layer, _registry, check_activation, check_bool, check_float, check_int, check_shape
+from ranvier.layers.base import (
+    ConfigError,
+    Layer,
+    _registry,
+    check_activation,
+    check_bool,
+    check_float,
+    check_int,
+    check_shape,
+)
 from ranvier.layers.symbolic import Node, SymbolicTensor
 
 
@@ -62,7 +71,7 @@ _registry.setdefault("Input", InputLayer)
 class Dense(Layer):
     """y = activation(x @ kernel + bias): x (..., in), kernel (in, units), bias (units,).
 
-    relu, sigmoid, tanh and gelu are fused into the GEMM; softmax is applied
+    The names of activations.FUSED (relu, gelu, silu, ...) are fused into the GEMM; softmax is applied
     after it (and fused with cross-entropy by ``Model.compile``). ``input_dim=784``
     (Keras 2) is ``input_shape=(784,)``: the weights exist at construction.
     """
@@ -94,7 +103,7 @@ class Dense(Layer):
 
     def call(self, x):
         if activations.is_fused(self.activation):
-            act = None if self.activation == "linear" else self.activation
+            act = activations.fused_name(self.activation)
             return F.linear(x, self.kernel, self.bias, activation=act)
         return activations.get(self.activation)(self.call_logits(x))
 
@@ -107,7 +116,7 @@ class Dense(Layer):
 
 
 class Activation(Layer):
-    """Applies an activation by name: relu, sigmoid, tanh, gelu, softmax, linear."""
+    """Applies an activation by name (any of ranvier.activations.NAMES) or a callable."""
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
@@ -167,3 +176,46 @@ class Dropout(Layer):
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate}
+
+
+class Lambda(Layer):
+    """y = function(x, **arguments): any function of Tensors (ranvier.functional keeps it differentiable).
+
+    A model holding a Lambda cannot be saved with ``save``: ranvier's file format
+    is a closed registry of classes and stores no code, so a function cannot be
+    written safely (Keras' safe mode refuses to load one too). Save the weights
+    with ``save_weights``, or write a Layer subclass with ``get_config`` and load
+    it through ``custom_objects``. ``output_shape`` is accepted for Keras'
+    signature; shapes come from running the function.
+    """
+
+    def __init__(self, function, output_shape=None, arguments=None, **kwargs):
+        super().__init__(**kwargs)
+        if not callable(function):
+            raise TypeError(f"[Lambda '{self.name}'] function must be callable, got {function!r}")
+        if not (output_shape is None or callable(output_shape) or isinstance(output_shape, (tuple, list))):
+            raise TypeError(
+                f"[Lambda '{self.name}'] output_shape must be None, a tuple or a callable, got {output_shape!r}"
+            )
+        if not (arguments is None or isinstance(arguments, dict)):
+            raise TypeError(f"[Lambda '{self.name}'] arguments must be a dict, got {arguments!r}")
+        self.function = function
+        self.output_shape_arg = output_shape
+        self.arguments = dict(arguments or {})
+
+    def call(self, x):
+        return F.as_tensor(self.function(x, **self.arguments))
+
+    def get_config(self):
+        raise ConfigError(
+            f"[save] Lambda '{self.name}' holds a Python function, which a ranvier file cannot store (it holds no "
+            "code): save the weights with save_weights and rebuild the model in code, or replace the Lambda by a "
+            "Layer subclass with get_config and load it with custom_objects"
+        )
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None):
+        raise ConfigError(
+            "[load_model] a Lambda layer cannot be loaded from a file (files hold no code); pass a Layer subclass "
+            "under the name 'Lambda' in custom_objects"
+        )

@@ -27,7 +27,7 @@ def conv2d(x, w, b=None, stride=1, padding="valid", dilation=1, activation=None)
 
     y[n, p, q, k] = sum_{i, j, c} x_pad[n, p*sh + i*dh, q*sw + j*dw, c] * w[i, j, c, k] + b[k]
     (a cross-correlation, as in Keras and PyTorch). stride and dilation are an
-    int or a pair (h, w). Bias and activation (None, relu, sigmoid, tanh, gelu)
+    int or a pair (h, w). Bias and activation (None or a name of ranvier.activations.FUSED)
     are fused into the GEMM's store.
     """
     return backend.kernels(x).conv2d(x, w, b, stride, padding, dilation, activation)
@@ -37,8 +37,8 @@ def conv2d_backward(dy, x, w, stride=1, padding="valid", dilation=1, activation=
     """Gradients of ``conv2d``: returns (dx, dw, db).
 
     dy (N, HO, WO, K) is dL/d(output). With an activation, pass what its
-    derivative needs: the forward output ``y`` for relu, sigmoid and tanh, or
-    the pre-activation ``z = conv(x, w) + b`` for gelu.
+    derivative needs: the pre-activation ``z = conv(x, w) + b`` for those of
+    ``ops.activation.SAVES_INPUT`` (gelu, silu, softplus, softsign), else the forward output ``y``.
     """
     return backend.kernels(x).conv2d_backward(dy, x, w, stride, padding, dilation, activation, y, z)
 

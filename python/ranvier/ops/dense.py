@@ -20,7 +20,7 @@ def matmul(a, b, transpose_a: bool = False, transpose_b: bool = False):
 def linear(x, w, b=None, activation=None):
     """act(x @ w + b): x (..., in), w (in, out), b (out,) -> (..., out).
 
-    Bias and activation (None, relu, sigmoid, tanh, gelu) are fused into the
+    Bias and activation (None or a name of ranvier.activations.FUSED) are fused into the
     GEMM's store.
     """
     return backend.kernels(x).linear(x, w, b, activation)
@@ -30,7 +30,7 @@ def linear_backward(dy, x, w, activation=None, y=None, z=None):
     """Gradients of ``linear``: returns (dx, dw, db).
 
     dy (..., out) is dL/d(output). With an activation, pass what its
-    derivative needs: the forward output ``y`` for relu, sigmoid and tanh, or
-    the pre-activation ``z = x @ w + b`` for gelu.
+    derivative needs: the pre-activation ``z = x @ w + b`` for the activations of
+    ``ops.activation.SAVES_INPUT`` (gelu, silu, softplus, softsign), else the forward output ``y``.
     """
     return backend.kernels(x).linear_backward(dy, x, w, activation, y, z)

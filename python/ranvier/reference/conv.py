@@ -79,13 +79,7 @@ def conv2d(x, w, b=None, stride=1, padding="valid", dilation=1, activation=None)
 
 def conv2d_backward(dy, x, w, stride=1, padding="valid", dilation=1, activation=None, y=None, z=None):
     """(dx, dw, db) of conv2d; y is the forward output, z the pre-activation."""
-    act = activation or "none"
-    if act == "none":
-        dz = dy
-    elif act == "gelu":
-        dz = _act.gelu_backward(dy, z)
-    else:
-        dz = getattr(_act, f"{act}_backward")(dy, y)
+    dz = _act.backward(activation, dy, y, z)
     xp, pads, taps = _taps(x, w, stride, padding, dilation)
     dxp = np.zeros_like(xp, dtype=np.result_type(dz, w))
     dw = np.zeros(w.shape, dtype=np.result_type(x, dz))

@@ -26,13 +26,7 @@ def linear(x, w, b=None, activation=None):
 
 def linear_backward(dy, x, w, activation=None, y=None, z=None):
     """(dx, dw, db) of linear; y is the forward output, z the pre-activation."""
-    act = activation or "none"
-    if act == "none":
-        dz = dy
-    elif act == "gelu":
-        dz = _act.gelu_backward(dy, z)
-    else:
-        dz = getattr(_act, f"{act}_backward")(dy, y)
+    dz = _act.backward(activation, dy, y, z)
     rows = int(np.prod(x.shape[:-1]))  # not -1: ambiguous when a size is 0
     x2 = x.reshape(rows, x.shape[-1])
     dz2 = dz.reshape(rows, w.shape[1])
