@@ -59,6 +59,7 @@ from ranvier.functional.shape import (
     unsqueeze,
 )
 from ranvier.functional.softmax import log_softmax, softmax, softmax_cross_entropy
+from ranvier.functional.spatial import crop2d, pad2d, upsample2d
 
 __all__ = [
     "abs",
@@ -76,6 +77,7 @@ __all__ = [
     "compare",
     "concatenate",
     "conv2d",
+    "crop2d",
     "div",
     "dropout",
     "embedding",
@@ -99,6 +101,7 @@ __all__ = [
     "mse",
     "mul",
     "neg",
+    "pad2d",
     "power",
     "relu",
     "repeat",
@@ -117,5 +120,6 @@ __all__ = [
     "tanh",
     "transpose",
     "unsqueeze",
+    "upsample2d",
     "where",
 ]

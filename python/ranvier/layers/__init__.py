@@ -7,6 +7,14 @@ from ranvier.layers.core import Activation, Dense, Dropout, Flatten, Input, Resh
 from ranvier.layers.embedding import Embedding
 from ranvier.layers.normalization import BatchNormalization, LayerNormalization
 from ranvier.layers.recurrent import LSTM, SimpleRNN
+from ranvier.layers.reshaping import (
+    Cropping1D,
+    Cropping2D,
+    UpSampling1D,
+    UpSampling2D,
+    ZeroPadding1D,
+    ZeroPadding2D,
+)
 from ranvier.layers.transformer import TransformerEncoder
 
 __all__ = [
@@ -15,6 +23,8 @@ __all__ = [
     "AveragePooling2D",
     "BatchNormalization",
     "Conv2D",
+    "Cropping1D",
+    "Cropping2D",
     "Dense",
     "Dropout",
     "Embedding",
@@ -30,4 +40,8 @@ __all__ = [
     "Reshape",
     "SimpleRNN",
     "TransformerEncoder",
+    "UpSampling1D",
+    "UpSampling2D",
+    "ZeroPadding1D",
+    "ZeroPadding2D",
 ]
