@@ -1,0 +1,89 @@
+// Upsampling, padding and cropping on the GPU: one thread per output element
+// (a gather, so no atomics); the backward of the upsampling adds its block in
+// the CPU's order, so both give the same bits.
+#include <algorithm>
+
+#include "ranvier_cuda/launch.cuh"
+#include "ranvier_cuda/spatial.h"
+
+namespace ranvier::cuda {
+
+namespace {
+
+template <class I>
+__global__ void upsample_kernel(float* y, const float* x, I h, I w, I c, I size_h, I size_w, I count) {
+  const I out_h = h * size_h, out_w = w * size_w;
+  for (I e = grid_start<I>(); e < count; e += grid_stride<I>()) {
+    const I ch = e % c, pixel = e / c, ow = pixel % out_w, row = pixel / out_w;
+    const I oh = row % out_h, n = row / out_h;
+    y[e] = x[((n * h + oh / size_h) * w + ow / size_w) * c + ch];
+  }
+}
+
+template <class I>
+__global__ void upsample_backward_kernel(float* dx, const float* dy, I h, I w, I c, I size_h, I size_w, I count) {
+  const I out_h = h * size_h, out_w = w * size_w;
+  for (I e = grid_start<I>(); e < count; e += grid_stride<I>()) {
+    const I ch = e % c, pixel = e / c, iw = pixel % w, row = pixel / w;
+    const I ih = row % h, n = row / h;
+    const float* block = dy + ((n * out_h + ih * size_h) * out_w + iw * size_w) * c + ch;
+    float sum = 0.0f;
+    for (I a = 0; a < size_h; ++a)
+      for (I b = 0; b < size_w; ++b) sum += block[(a * out_w + b) * c];
+    dx[e] = sum;
+  }
+}
+
+template <class I>
+__global__ void shift_kernel(float* y, const float* x, I h, I w, I c, I out_h, I out_w, I top, I left, I count) {
+  for (I e = grid_start<I>(); e < count; e += grid_stride<I>()) {
+    const I ch = e % c, pixel = e / c, ow = pixel % out_w, row = pixel / out_w;
+    const I oh = row % out_h, n = row / out_h;
+    const I ih = oh - top, iw = ow - left;
+    y[e] = ih >= 0 && ih < h && iw >= 0 && iw < w ? x[((n * h + ih) * w + iw) * c + ch] : 0.0f;
+  }
+}
+
+// Launches `kernel` over `count` elements with 32-bit indices when every
+// index stays below kInt32Bound; nothing for none.
+template <class Launch>
+cudaError_t launch_over(std::int64_t count, std::int64_t largest, Launch launch) {
+  if (count == 0) return cudaSuccess;
+  return with_index_type(std::max(count, largest) < kInt32Bound, [&](auto index) {
+    launch(index, grid_for(count));
+    return cudaGetLastError();
+  });
+}
+
+}  // namespace
+
+cudaError_t upsample2d_nearest(float* y, const float* x, const Upsample2d& u, cudaStream_t stream) {
+  const std::int64_t count = u.n * u.h * u.size_h * u.w * u.size_w * u.c;
+  return launch_over(count, std::max(u.size_h, u.size_w), [&](auto index, unsigned grid) {
+    using I = decltype(index);
+    upsample_kernel<I><<<grid, kBlock, 0, stream>>>(y, x, I(u.h), I(u.w), I(u.c), I(u.size_h), I(u.size_w), I(count));
+  });
+}
+
+cudaError_t upsample2d_nearest_backward(float* dx, const float* dy, const Upsample2d& u, cudaStream_t stream) {
+  const std::int64_t count = u.n * u.h * u.w * u.c;
+  const std::int64_t outputs = u.n * u.h * u.size_h * u.w * u.size_w * u.c;
+  return launch_over(count, outputs, [&](auto index, unsigned grid) {
+    using I = decltype(index);
+    upsample_backward_kernel<I>
+        <<<grid, kBlock, 0, stream>>>(dx, dy, I(u.h), I(u.w), I(u.c), I(u.size_h), I(u.size_w), I(count));
+  });
+}
+
+cudaError_t shift2d(float* y, const float* x, const Shift2d& s, cudaStream_t stream) {
+  const std::int64_t count = s.n * s.out_h * s.out_w * s.c;
+  // Every index into x and y, and the offsets, stay below these.
+  const std::int64_t largest = std::max({s.n * s.h * s.w * s.c, s.h + s.out_h, s.w + s.out_w});
+  return launch_over(count, largest, [&](auto index, unsigned grid) {
+    using I = decltype(index);
+    shift_kernel<I><<<grid, kBlock, 0, stream>>>(y, x, I(s.h), I(s.w), I(s.c), I(s.out_h), I(s.out_w), I(s.top),
+                                                 I(s.left), I(count));
+  });
+}
+
+}  // namespace ranvier::cuda
