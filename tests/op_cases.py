@@ -80,6 +80,25 @@ def _pool(backward):
     return make
 
 
+# The spatial ops' own argument, by op.
+_SPATIAL_ARGUMENT = {
+    "upsample2d": {"size": (2, 1), "interpolation": "nearest"},
+    "pad2d": {"padding": ((1, 0), (0, 2))},
+    "crop2d": {"cropping": ((1, 0), (0, 1))},
+}
+
+
+def _spatial(op, backward):
+    def make(size, arr):
+        x, argument = arr(size(0), size(2), size(2), size(0)), _SPATIAL_ARGUMENT[op]
+        if not backward:
+            return {"x": x, **argument}
+        out = getattr(reference, op)(np.float64(x), *argument.values())
+        return {"dy": arr(*out.shape), "x": x, **argument}
+
+    return make
+
+
 def _softmax(backward, log):
     def make(size, arr):
         x = arr(size(0), size(1))
@@ -200,6 +219,8 @@ CASES = {
     "avg_pool2d": _pool(False),
     "max_pool2d_backward": _pool(True),
     "avg_pool2d_backward": _pool(True),
+    **{name: _spatial(name, False) for name in _SPATIAL_ARGUMENT},
+    **{f"{name}_backward": _spatial(name, True) for name in _SPATIAL_ARGUMENT},
     "softmax": _softmax(False, False),
     "log_softmax": _softmax(False, True),
     "softmax_backward": _softmax(True, False),

@@ -36,7 +36,10 @@ ANY_SHAPE = {(op, "x") for op in ("relu", "sigmoid", "tanh", "gelu", "dropout")}
 STILL_VALID = {  # "op argument change", change: rank (one more axis) or longer (last axis)
     "attention v longer",
     "avg_pool2d x longer",
+    "crop2d x longer",
     "max_pool2d x longer",
+    "pad2d x longer",
+    "upsample2d x longer",
     "embedding ids rank",
     "embedding ids longer",
     "embedding table longer",
@@ -66,6 +69,14 @@ BAD_SCALARS = {
     "momentum": [(float("nan"), ValueError)],
     "step": [(0, ValueError), (2**63, ValueError), (2**64, ValueError), (1.0, TypeError)],
     "eps": [(float("nan"), ValueError)],
+    "size": [(0, ValueError), (2**63, ValueError), ((2, 2, 2), TypeError), ("2", TypeError)],
+    "interpolation": [("bilinear", ValueError), (None, TypeError)],
+    "cropping": [(-1, ValueError), (2, ValueError), (2**31, ValueError), ("1", TypeError)],  # 2: all of x and more
+}
+# Where an argument's name means another thing for an op: pad2d's padding is never a mode.
+BAD_SCALARS_BY_OP = {
+    (op, "padding"): [(-1, ValueError), (2**31, ValueError), ((1, 2, 3), ValueError), ("full", TypeError)]
+    for op in ("pad2d", "pad2d_backward")
 }
 
 
@@ -91,6 +102,7 @@ def _cases():
                 if (op, name) not in ANY_SHAPE and f"{op} {name} {key}" not in STILL_VALID:
                     yield op, name, what, changed, ValueError
         for name, bad in BAD_SCALARS.items():
+            bad = BAD_SCALARS_BY_OP.get((op, name), bad)
             if name in call:
                 for value, error in bad:
                     yield op, name, repr(value), value, error
