@@ -16,10 +16,11 @@ from ranvier.bench.cases import (
     pool,
     rmsprop,
     softmax_ce,
+    spatial,
 )
 from ranvier.bench.cases.base import BYTES, FLOPS, Case, Target
 
-FAMILIES = (gemm, linear, conv, pool, softmax_ce, attention, lstm, adam, rmsprop, activations, layer_norm)
+FAMILIES = (gemm, linear, conv, pool, softmax_ce, attention, lstm, adam, rmsprop, activations, layer_norm, spatial)
 SYSTEMS = ("ranvier", "numpy", "torch")
 
 __all__ = ["BYTES", "FLOPS", "FAMILIES", "SYSTEMS", "Case", "Target", "select"]
