@@ -65,6 +65,16 @@ CASES = {
     "layer_norm": ((6, 5), [L.LayerNormalization()]),
     "lstm": ((7, 3), [L.LSTM(4)]),
     "lstm_sequences": ((7, 3), [L.LSTM(4, return_sequences=True), L.LSTM(2)]),
+    "upsampling": (IMAGE, [L.UpSampling2D((3, 2))]),
+    "upsampling_1d": ((6, 4), [L.UpSampling1D(3)]),
+    "zero_padding": (IMAGE, [L.ZeroPadding2D(((1, 2), (0, 3)))]),
+    "zero_padding_1d": ((6, 4), [L.ZeroPadding1D((2, 1))]),
+    "cropping": (IMAGE, [L.Cropping2D(((1, 2), (0, 3)))]),
+    "cropping_1d": ((6, 4), [L.Cropping1D((2, 1))]),
+    "pad_conv_upsample_crop": (
+        IMAGE,
+        [L.ZeroPadding2D(1), L.Conv2D(4, 3), L.UpSampling2D(2), L.Cropping2D(((1, 1), (2, 0)))],
+    ),
 }
 
 
