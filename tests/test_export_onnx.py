@@ -66,6 +66,7 @@ CASES = {
     "lstm": ((7, 3), [L.LSTM(4)]),
     "lstm_sequences": ((7, 3), [L.LSTM(4, return_sequences=True), L.LSTM(2)]),
     "upsampling": (IMAGE, [L.UpSampling2D((3, 2))]),
+    "upsampling_bilinear": (IMAGE, [L.UpSampling2D((2, 3), interpolation="bilinear")]),
     "upsampling_1d": ((6, 4), [L.UpSampling1D(3)]),
     "zero_padding": (IMAGE, [L.ZeroPadding2D(((1, 2), (0, 3)))]),
     "zero_padding_1d": ((6, 4), [L.ZeroPadding1D((2, 1))]),

@@ -70,7 +70,7 @@ BAD_SCALARS = {
     "step": [(0, ValueError), (2**63, ValueError), (2**64, ValueError), (1.0, TypeError)],
     "eps": [(float("nan"), ValueError)],
     "size": [(0, ValueError), (2**63, ValueError), ((2, 2, 2), TypeError), ("2", TypeError)],
-    "interpolation": [("bilinear", ValueError), (None, TypeError)],
+    "interpolation": [("bicubic", ValueError), (None, TypeError)],
     "cropping": [(-1, ValueError), (2, ValueError), (2**31, ValueError), ("1", TypeError)],  # 2: all of x and more
 }
 # Where an argument's name means another thing for an op: pad2d's padding is never a mode.

@@ -40,17 +40,21 @@ def ids(cases):
     return [f"{shape}-{arg}" for shape, arg in cases]
 
 
+@pytest.mark.parametrize("interpolation", ["nearest", "bilinear"])
 @pytest.mark.parametrize("shape,size", UPSAMPLE_CASES, ids=ids(UPSAMPLE_CASES))
-def test_upsample_matches_reference(backend, isa, shape, size, rng):
+def test_upsample_matches_reference(backend, isa, shape, size, interpolation, rng):
     x = f32(rng, *shape)
     dev = backend.asarray
-    y = backend.numpy(ops.upsample2d(dev(x), size))
-    np.testing.assert_array_equal(y, reference.upsample2d(x, size))  # a copy: exact
+    y = backend.numpy(ops.upsample2d(dev(x), size, interpolation))
+    want = reference.upsample2d(x.astype(np.float64), size, interpolation)
+    if interpolation == "nearest":
+        np.testing.assert_array_equal(y, want)  # a copy: exact
+    assert_close(y, want, atol=1e-6, rtol=1e-6, what="upsample2d")
     dy = f32(rng, *y.shape)
-    dx = backend.numpy(ops.upsample2d_backward(dev(dy), dev(x), size))
-    want = reference.upsample2d_backward(dy.astype(np.float64), x, size)
+    dx = backend.numpy(ops.upsample2d_backward(dev(dy), dev(x), size, interpolation))
+    want = reference.upsample2d_backward(dy.astype(np.float64), x, size, interpolation)
     assert dx.shape == x.shape
-    assert_close(dx, want, atol=1e-6, rtol=1e-6, what="upsample2d_backward")
+    assert_close(dx, want, atol=1e-5, rtol=1e-5, what="upsample2d_backward")
 
 
 @pytest.mark.parametrize("op", ["pad2d", "crop2d"])
@@ -63,6 +67,17 @@ def test_pad_and_crop_match_reference(backend, isa, op, shape, frame, rng):
     dy = f32(rng, *y.shape)
     dx = backend.numpy(getattr(ops, f"{op}_backward")(dev(dy), dev(x), frame))
     np.testing.assert_array_equal(dx, getattr(reference, f"{op}_backward")(dy, x, frame))
+
+
+def test_bilinear_by_hand():
+    """Half-pixel centres: output o reads (o + 0.5) / s - 0.5, clamped to the edges."""
+    x = np.float32([0, 4, 8]).reshape(1, 1, 3, 1)
+    y = ops.upsample2d(x, (1, 2), "bilinear")
+    np.testing.assert_allclose(y[0, 0, :, 0], [0, 1, 3, 5, 7, 8], rtol=0, atol=1e-6)
+    dx = ops.upsample2d_backward(np.ones_like(y), x, (1, 2), "bilinear")
+    np.testing.assert_allclose(dx[0, 0, :, 0], [2.0, 2.0, 2.0], atol=1e-6)
+    dx = ops.upsample2d_backward(np.float32([1, 0, 0, 0, 0, 2]).reshape(y.shape), x, (1, 2), "bilinear")
+    np.testing.assert_allclose(dx[0, 0, :, 0], [1, 0, 2], atol=1e-6)  # the clamped ends read one pixel
 
 
 def test_shapes_and_values_by_hand():
@@ -92,6 +107,16 @@ def test_zero_size_results(backend):
     assert backend.numpy(ops.upsample2d(dev(np.zeros((1, 2, 2, 0), np.float32)), 3)).shape == (1, 6, 6, 0)
 
 
+def test_bilinear_large_and_strided(isa, rng):
+    x = f32(rng, 3, 33, 29, 35)[:, ::2, :, 1:]
+    for size in [2, (3, 1)]:
+        want = reference.upsample2d(x.astype(np.float64), size, "bilinear")
+        assert_close(ops.upsample2d(x, size, "bilinear"), want, atol=1e-6, rtol=1e-6)
+        dy = f32(rng, *want.shape)
+        want_dx = reference.upsample2d_backward(dy.astype(np.float64), x, size, "bilinear")
+        assert_close(ops.upsample2d_backward(dy, x, size, "bilinear"), want_dx, atol=1e-5, rtol=1e-5)
+
+
 def test_large_and_strided_inputs(isa, rng):
     """Many threads' rows; a strided x or dy is copied densely, never misread."""
     x = f32(rng, 4, 65, 47, 35)
@@ -115,7 +140,15 @@ def test_results_do_not_depend_on_threads(rng):
     try:
         for threads in (1, 2, 3):
             ranvier.set_num_threads(threads)
-            results.append((ops.upsample2d_backward(dy, x, (3, 2)), ops.pad2d(x, 2), ops.crop2d(x, (3, 1))))
+            results.append(
+                (
+                    ops.upsample2d_backward(dy, x, (3, 2)),
+                    ops.upsample2d_backward(dy, x, (3, 2), "bilinear"),
+                    ops.upsample2d(x, (3, 2), "bilinear"),
+                    ops.pad2d(x, 2),
+                    ops.crop2d(x, (3, 1)),
+                )
+            )
     finally:
         ranvier.set_num_threads(before)
     for got in results[1:]:
@@ -124,12 +157,19 @@ def test_results_do_not_depend_on_threads(rng):
 
 def test_reference_backward_is_the_derivative(rng):
     x = rng.standard_normal((2, 3, 4, 2))
-    cases = [("upsample2d", (2, 3)), ("pad2d", ((1, 2), (0, 1))), ("crop2d", ((1, 0), (1, 2)))]
-    for op, arg in cases:
+    cases = [
+        ("upsample2d", ((2, 3),)),
+        ("upsample2d", ((2, 3), "bilinear")),
+        ("upsample2d", ((3, 1), "bilinear")),
+        ("pad2d", (((1, 2), (0, 1)),)),
+        ("crop2d", (((1, 0), (1, 2)),)),
+    ]
+    for op, args in cases:
         f = getattr(reference, op)
-        dy = rng.standard_normal(f(x, arg).shape)
-        want = numerical_grad(lambda v, f=f, arg=arg, dy=dy: np.sum(f(v, arg) * dy), x)
-        assert_close(getattr(reference, f"{op}_backward")(dy, x, arg), want, atol=1e-6, rtol=1e-5, what=op)
+        dy = rng.standard_normal(f(x, *args).shape)
+        want = numerical_grad(lambda v, f=f, args=args, dy=dy: np.sum(f(v, *args) * dy), x)
+        got = getattr(reference, f"{op}_backward")(dy, x, *args)
+        assert_close(got, want, atol=1e-6, rtol=1e-5, what=f"{op} {args}")
 
 
 def test_autograd_through_the_functional_ops(rng):
@@ -137,6 +177,9 @@ def test_autograd_through_the_functional_ops(rng):
 
     x = f32(rng, 2, 3, 4, 3)
     check_autograd(lambda t: F.upsample2d(t, (2, 3)), lambda v: reference.upsample2d(v, (2, 3)), [x])
+    check_autograd(
+        lambda t: F.upsample2d(t, (3, 2), "bilinear"), lambda v: reference.upsample2d(v, (3, 2), "bilinear"), [x]
+    )
     check_autograd(lambda t: F.pad2d(t, ((1, 0), (2, 1))), lambda v: reference.pad2d(v, ((1, 0), (2, 1))), [x])
     check_autograd(lambda t: F.crop2d(t, ((1, 1), (0, 2))), lambda v: reference.crop2d(v, ((1, 1), (0, 2))), [x])
 
@@ -146,15 +189,36 @@ def test_nan_and_inf_propagate(backend, isa, rng):
     x = f32(rng, 2, 5, 6, 9)
     x[0, 1, 2, 3], x[1, 4, 5, 8], x[1, 0, 0, 0] = np.nan, np.inf, -np.inf
     dev = backend.asarray
-    for op, arg in [("upsample2d", (2, 3)), ("pad2d", ((1, 2), (3, 0))), ("crop2d", ((1, 0), (2, 0)))]:
-        y = backend.numpy(getattr(ops, op)(dev(x), arg))
-        np.testing.assert_array_equal(y, getattr(reference, op)(x, arg))  # NaN where NaN, +-inf where +-inf
+    for op, args in [("upsample2d", ((2, 3),)), ("pad2d", (((1, 2), (3, 0)),)), ("crop2d", (((1, 0), (2, 0)),))]:
+        y = backend.numpy(getattr(ops, op)(dev(x), *args))
+        np.testing.assert_array_equal(y, getattr(reference, op)(x, *args))  # NaN where NaN, +-inf where +-inf
         backward = getattr(ops, f"{op}_backward")
-        dx = backend.numpy(backward(dev(y), dev(x), arg))
-        want = getattr(reference, f"{op}_backward")(y.astype(np.float64), x, arg)
+        dx = backend.numpy(backward(dev(y), dev(x), *args))
+        want = getattr(reference, f"{op}_backward")(y.astype(np.float64), x, *args)
         np.testing.assert_array_equal(np.isnan(dx), np.isnan(want))
         np.testing.assert_array_equal(np.isinf(dx), np.isinf(want))
-        assert np.isnan(dx).any() == (op != "crop2d" or np.isnan(y).any())
+        assert np.isnan(dx).any()
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+def test_bilinear_nan_and_inf_reach_only_the_outputs_that_read_them(backend, isa, rng):
+    """A NaN or Inf reaches the outputs interpolated from it; a tap of weight 0 (the clamped first
+    row and column) is not read, so a NaN in row 1 does not leak into output row 0."""
+    x = f32(rng, 2, 5, 6, 9)
+    x[0, 1, 2, 3], x[1, 4, 5, 8], x[1, 0, 3, 0], x[0, 2, 1, 4] = np.nan, np.inf, -np.inf, np.nan
+    dev = backend.asarray
+    y = backend.numpy(ops.upsample2d(dev(x), (2, 3), "bilinear"))
+    want = reference.upsample2d(x.astype(np.float64), (2, 3), "bilinear")
+    np.testing.assert_array_equal(np.isnan(y), np.isnan(want))
+    np.testing.assert_array_equal(np.isinf(y), np.isinf(want))
+    assert not np.isnan(y[0, 0]).any() and np.isnan(y[0, 1:5, :, 3]).any()
+    dy = f32(rng, *y.shape)
+    dy[0, 0, 0, 0], dy[1, 9, 17, 2] = np.nan, np.inf
+    dx = backend.numpy(ops.upsample2d_backward(dev(dy), dev(x), (2, 3), "bilinear"))
+    want = reference.upsample2d_backward(dy.astype(np.float64), x, (2, 3), "bilinear")
+    np.testing.assert_array_equal(np.isnan(dx), np.isnan(want))
+    np.testing.assert_array_equal(np.isinf(dx), np.isinf(want))
+    assert np.isnan(dx[0, 0, 0, 0]) and not np.isnan(dx[0, 1, 1, 0]) and np.isinf(dx[1, 4, 5, 2])
 
 
 def test_bad_input_is_named():
@@ -167,8 +231,10 @@ def test_bad_input_is_named():
         ops.upsample2d(x, (2, 0))
     with pytest.raises(TypeError, match=r"\[upsample2d\] size must be an int or a pair of ints, got 1.5"):
         ops.upsample2d(x, 1.5)
-    with pytest.raises(ValueError, match=r"\[upsample2d\] interpolation must be 'nearest', got 'bilinear' \(bilinear"):
-        ops.upsample2d(x, 2, "bilinear")
+    with pytest.raises(
+        ValueError, match=r"\[upsample2d\] interpolation must be 'nearest' or 'bilinear', got 'bicubic'"
+    ):
+        ops.upsample2d(x, 2, "bicubic")
     with pytest.raises(TypeError, match=r"\[upsample2d\] interpolation must be a str, got NoneType"):
         ops.upsample2d(x, 2, None)
     with pytest.raises(
@@ -250,6 +316,7 @@ def test_layer_defaults_and_config_round_trip():
         assert {k: config[k] for k in want} == want
     for layer in [
         layers.UpSampling2D((1, 3)),
+        layers.UpSampling2D(2, interpolation="bilinear"),
         layers.ZeroPadding2D(((0, 2), (1, 3))),
         layers.Cropping2D(2),
         layers.UpSampling1D(4),
@@ -286,8 +353,8 @@ def test_layer_arguments_are_checked():
         layers.UpSampling2D(data_format="channels_first")
     with pytest.raises(ValueError, match=r"\[ZeroPadding2D\] data_format must be"):
         layers.ZeroPadding2D(data_format="channels_first")
-    with pytest.raises(ValueError, match=r"\[UpSampling2D\] interpolation must be 'nearest'.*got 'bilinear'"):
-        layers.UpSampling2D(interpolation="bilinear")
+    with pytest.raises(ValueError, match=r"\[UpSampling2D\] interpolation must be 'nearest' or 'bilinear'.*'lanczos3'"):
+        layers.UpSampling2D(interpolation="lanczos3")
     with pytest.raises(ValueError, match=r"\[UpSampling2D\] size must be an integer in \[1, "):
         layers.UpSampling2D((0, 2))
     with pytest.raises(TypeError, match=r"\[UpSampling1D\] size must be an integer"):
@@ -322,6 +389,12 @@ def test_layers_match_keras(keras, rng):
     pairs = [
         (layers.UpSampling2D((2, 3)), keras.layers.UpSampling2D((2, 3)), x),
         (layers.UpSampling2D(), keras.layers.UpSampling2D(), x),
+        (
+            layers.UpSampling2D((3, 2), interpolation="bilinear"),
+            keras.layers.UpSampling2D((3, 2), interpolation="bilinear"),
+            x,
+        ),
+        (layers.UpSampling2D(4, interpolation="BILINEAR"), keras.layers.UpSampling2D(4, interpolation="BILINEAR"), x),
         (layers.ZeroPadding2D(((1, 2), 3)), keras.layers.ZeroPadding2D(((1, 2), 3)), x),
         (layers.ZeroPadding2D(2), keras.layers.ZeroPadding2D(2), x),
         (layers.Cropping2D(((1, 2), (0, 3))), keras.layers.Cropping2D(((1, 2), (0, 3))), x),
@@ -332,7 +405,10 @@ def test_layers_match_keras(keras, rng):
     ]
     for ours, theirs, inputs in pairs:
         want = keras.ops.convert_to_numpy(theirs(inputs))
-        np.testing.assert_array_equal(ours(inputs).numpy(), want, err_msg=type(ours).__name__)
+        if getattr(ours, "interpolation", "nearest") == "bilinear":  # rounding apart
+            np.testing.assert_allclose(ours(inputs).numpy(), want, rtol=0, atol=2e-6)
+        else:
+            np.testing.assert_array_equal(ours(inputs).numpy(), want, err_msg=type(ours).__name__)
         config = {k: v for k, v in ours.get_config().items() if k not in ("name", "trainable")}
         theirs_config = theirs.get_config()
         for key, value in config.items():
@@ -356,3 +432,19 @@ def test_ops_match_torch(rng):
     tf.interpolate(t, scale_factor=(2, 3), mode="nearest").backward(torch.from_numpy(dy))
     dx = ops.upsample2d_backward(np.ascontiguousarray(dy.transpose(0, 2, 3, 1)), x, (2, 3))
     assert_close(dx, t.grad.permute(0, 2, 3, 1).numpy(), atol=1e-6, rtol=1e-6)
+
+
+@pytest.mark.parametrize("size", [(2, 2), (3, 2), (1, 4), (5, 3)])
+def test_bilinear_matches_torch(size, rng):
+    """torch's bilinear with align_corners=False (what Keras 3 runs on the torch backend), both ways."""
+    torch = pytest.importorskip("torch")
+    x = f32(rng, 2, 5, 7, 3)
+    t = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2))).requires_grad_(True)
+    out = (5 * size[0], 7 * size[1])
+    yt = torch.nn.functional.interpolate(t, size=out, mode="bilinear", align_corners=False, antialias=False)
+    y = ops.upsample2d(x, size, "bilinear")
+    np.testing.assert_allclose(y, yt.detach().permute(0, 2, 3, 1).numpy(), rtol=0, atol=2e-6)
+    dy = f32(rng, *y.shape)
+    yt.backward(torch.from_numpy(np.ascontiguousarray(dy.transpose(0, 3, 1, 2))))
+    dx = ops.upsample2d_backward(dy, x, size, "bilinear")
+    np.testing.assert_allclose(dx, t.grad.permute(0, 2, 3, 1).numpy(), rtol=1e-5, atol=1e-5)

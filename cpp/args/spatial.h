@@ -1,7 +1,7 @@
 // Arguments of upsample2d, pad2d, crop2d and their backward (ranvier.ops.spatial).
 //
 // Images NHWC. size is an int or an (h, w) pair of factors >= 1;
-// interpolation "nearest". padding and cropping are an int, a pair (h, w) or
+// interpolation "nearest" or "bilinear". padding and cropping are an int, a pair (h, w) or
 // ((top, bottom), (left, right)) of ints >= 0 (Keras' forms); a cropping may
 // take the whole image (an empty result) but no more. Padding and cropping
 // run one kernel, cpu::shift2d, and each backward is the other's forward.
@@ -41,10 +41,9 @@ template <class A>
 cpu::Upsample2d upsample_geometry(const char* op, const A& x, py::handle size_obj, py::handle interpolation) {
   const Pair size = positive_pair(op, "size", size_obj, "positive");
   const std::string mode = text(op, "interpolation", interpolation);
-  if (mode != "nearest")
-    fail(op, "interpolation must be 'nearest', got " + std::string(py::repr(interpolation)) +
-                 (mode == "bilinear" ? " (bilinear upsampling is not implemented)" : ""));
-  return {x.shape(0), x.shape(1), x.shape(2), x.shape(3), size[0], size[1]};
+  if (mode != "nearest" && mode != "bilinear")
+    fail(op, "interpolation must be 'nearest' or 'bilinear', got " + std::string(py::repr(interpolation)));
+  return {x.shape(0), x.shape(1), x.shape(2), x.shape(3), size[0], size[1], mode == "bilinear"};
 }
 
 inline Dims upsampled_dims(const char* op, const cpu::Upsample2d& u) {
@@ -183,7 +182,7 @@ void def_spatial_ops(py::module_& m, Upsample upsample, UpsampleBackward upsampl
         return upsample(op, upsample_args<A>(op, x, size, interpolation));
       },
       py::arg("x"), py::arg("size") = 2, py::arg("interpolation") = "nearest",
-      "y (N,H*sh,W*sw,C): each pixel of x (N,H,W,C) repeated over an sh x sw block");
+      "y (N,H*sh,W*sw,C): x (N,H,W,C) upsampled, nearest (each pixel repeated) or bilinear");
   m.def(
       "upsample2d_backward",
       [upsample_backward](py::handle dy, py::handle x, py::handle size, py::handle interpolation) {
@@ -191,7 +190,7 @@ void def_spatial_ops(py::module_& m, Upsample upsample, UpsampleBackward upsampl
         return upsample_backward(op, upsample_backward_args<A>(op, dy, x, size, interpolation));
       },
       py::arg("dy"), py::arg("x"), py::arg("size") = 2, py::arg("interpolation") = "nearest",
-      "dx (N,H,W,C): the sum of each sh x sw block of dy (N,H*sh,W*sw,C)");
+      "dx (N,H,W,C) from dy (N,H*sh,W*sw,C): each dy added to the pixels it was interpolated from");
   for (const bool pad : {true, false}) {
     const char* forward_op = pad ? "pad2d" : "crop2d";
     const char* backward_op = pad ? "pad2d_backward" : "crop2d_backward";

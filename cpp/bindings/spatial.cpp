@@ -13,7 +13,7 @@ py::object upsample(const char*, const args::UpsampleArgs<A>& a) {
   A y = A::empty(a.out);
   {
     py::gil_scoped_release release;
-    cpu::upsample2d_nearest(y.data<float>(), a.x_data, a.u);
+    (a.u.bilinear ? cpu::upsample2d_bilinear : cpu::upsample2d_nearest)(y.data<float>(), a.x_data, a.u);
   }
   return y.object();
 }
@@ -22,7 +22,8 @@ py::object upsample_backward(const char*, const args::UpsampleBackwardArgs<A>& a
   A dx = A::empty(args::dims(a.x));
   {
     py::gil_scoped_release release;
-    cpu::upsample2d_nearest_backward(dx.data<float>(), a.dy_data, a.u);
+    (a.u.bilinear ? cpu::upsample2d_bilinear_backward : cpu::upsample2d_nearest_backward)(dx.data<float>(), a.dy_data,
+                                                                                          a.u);
   }
   return dx.object();
 }

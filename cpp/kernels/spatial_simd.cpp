@@ -70,6 +70,70 @@ void upsample_nearest_backward(float* dx, const float* dy, const Upsample2d& u, 
   }
 }
 
+// A row of x (W, C) read at the column taps of output column ow, channels
+// [c, c + lanes): w0 * x[j0] + w1 * x[j1], or x[j0] alone where w1 is 0.
+inline V row_at(const float* row, const Taps& t, std::int64_t channels, std::int64_t c, std::int64_t lanes) {
+  const V a = load_block<V>(row + t.i0 * channels + c, lanes);
+  if (t.w1 == 0.0f) return a;
+  return V::set1(t.w0) * a + V::set1(t.w1) * load_block<V>(row + t.i1 * channels + c, lanes);
+}
+
+void upsample_bilinear(float* y, const float* x, const Upsample2d& u, const Taps* cols, std::int64_t begin,
+                       std::int64_t end) {
+  const std::int64_t out_h = u.h * u.size_h, out_w = u.w * u.size_w, in_row = u.w * u.c;
+  for (std::int64_t row = begin; row < end; ++row) {
+    const std::int64_t n = row / out_h;
+    const Taps th = bilinear_taps(row % out_h, u.h, u.size_h);
+    const float* top = x + (n * u.h + th.i0) * in_row;
+    const float* below = x + (n * u.h + th.i1) * in_row;
+    float* out = y + row * out_w * u.c;
+    for (std::int64_t ow = 0; ow < out_w; ++ow) {
+      const Taps& tw = cols[ow];
+      for_blocks<V>(u.c, [&](std::int64_t c, std::int64_t lanes) {
+        const V r0 = row_at(top, tw, u.c, c, lanes);
+        const V v = th.w1 == 0.0f ? r0 : V::set1(th.w0) * r0 + V::set1(th.w1) * row_at(below, tw, u.c, c, lanes);
+        store_block(v, out + ow * u.c + c, lanes);
+      });
+    }
+  }
+}
+
+// The weight with which output row o reads input row i (0 when it does not).
+inline float row_weight(const Taps& t, std::int64_t i) {
+  float w = t.i0 == i ? t.w0 : 0.0f;
+  if (t.w1 != 0.0f && t.i1 == i) w += t.w1;
+  return w;
+}
+
+void upsample_bilinear_backward(float* dx, const float* dy, const Upsample2d& u, const Taps* cols, std::int64_t begin,
+                                std::int64_t end) {
+  const std::int64_t out_h = u.h * u.size_h, out_w = u.w * u.size_w, in_row = u.w * u.c;
+  for (std::int64_t row = begin; row < end; ++row) {
+    const std::int64_t n = row / u.h, ih = row % u.h;
+    float* to = dx + row * in_row;
+    zero_floats(to, in_row);
+    // The output rows that can read row ih, with a row of margin for rounding.
+    const std::int64_t first = std::max<std::int64_t>(0, (ih - 1) * u.size_h - 1);
+    const std::int64_t last = std::min(out_h, (ih + 2) * u.size_h + 1);
+    for (std::int64_t oh = first; oh < last; ++oh) {
+      const float weight = row_weight(bilinear_taps(oh, u.h, u.size_h), ih);
+      if (weight == 0.0f) continue;
+      const float* g = dy + (n * out_h + oh) * out_w * u.c;
+      for (std::int64_t ow = 0; ow < out_w; ++ow) {
+        const Taps& tw = cols[ow];
+        for_blocks<V>(u.c, [&](std::int64_t c, std::int64_t lanes) {
+          const V d = load_block<V>(g + ow * u.c + c, lanes) * V::set1(weight);
+          float* a = to + tw.i0 * u.c + c;
+          store_block(load_block<V>(a, lanes) + d * V::set1(tw.w0), a, lanes);
+          if (tw.w1 == 0.0f) return;
+          float* b = to + tw.i1 * u.c + c;
+          store_block(load_block<V>(b, lanes) + d * V::set1(tw.w1), b, lanes);
+        });
+      }
+    }
+  }
+}
+
 // Output row (n, oh) is input row oh - top where that exists: zeros left of
 // column `left`, the overlapping run of x's row, zeros after it.
 void shift(float* y, const float* x, const Shift2d& s, std::int64_t begin, std::int64_t end) {
@@ -90,6 +154,7 @@ void shift(float* y, const float* x, const Shift2d& s, std::int64_t begin, std::
 
 }  // namespace
 
-extern const SpatialKernels spatial_kernels = {upsample_nearest, upsample_nearest_backward, shift};
+extern const SpatialKernels spatial_kernels = {upsample_nearest, upsample_nearest_backward, upsample_bilinear,
+                                               upsample_bilinear_backward, shift};
 
 }  // namespace ranvier::cpu::RANVIER_ISA_NS

@@ -26,12 +26,16 @@ py::object run(const char* op, const args::Dims& out, Kernel kernel) {
 }
 
 py::object upsample(const char* op, const args::UpsampleArgs<A>& a) {
-  return run(op, a.out, [&](float* y, cudaStream_t s) { return cuda::upsample2d_nearest(y, a.x_data, a.u, s); });
+  return run(op, a.out, [&](float* y, cudaStream_t s) {
+    return (a.u.bilinear ? cuda::upsample2d_bilinear : cuda::upsample2d_nearest)(y, a.x_data, a.u, s);
+  });
 }
 
 py::object upsample_backward(const char* op, const args::UpsampleBackwardArgs<A>& a) {
-  return run(op, args::dims(a.x),
-             [&](float* dx, cudaStream_t s) { return cuda::upsample2d_nearest_backward(dx, a.dy_data, a.u, s); });
+  return run(op, args::dims(a.x), [&](float* dx, cudaStream_t s) {
+    return (a.u.bilinear ? cuda::upsample2d_bilinear_backward : cuda::upsample2d_nearest_backward)(dx, a.dy_data, a.u,
+                                                                                                   s);
+  });
 }
 
 py::object shift(const char* op, const args::ShiftArgs<A>& a) {

@@ -1,6 +1,7 @@
 // Upsampling, padding and cropping on the GPU: one thread per output element
-// (a gather, so no atomics); the backward of the upsampling adds its block in
-// the CPU's order, so both give the same bits.
+// (a gather, so no atomics). The nearest backward adds its block in the CPU's
+// order (the same bits); the bilinear ones use the CPU's taps
+// (cpu::bilinear_taps) and agree with it to rounding.
 #include <algorithm>
 
 #include "ranvier_cuda/launch.cuh"
@@ -30,6 +31,55 @@ __global__ void upsample_backward_kernel(float* dx, const float* dy, I h, I w, I
     float sum = 0.0f;
     for (I a = 0; a < size_h; ++a)
       for (I b = 0; b < size_w; ++b) sum += block[(a * out_w + b) * c];
+    dx[e] = sum;
+  }
+}
+
+// One row of x (W, C) at the column taps tw: as cpu's row_at.
+__device__ __forceinline__ float row_at(const float* row, const Taps& tw, std::int64_t c) {
+  const float a = row[tw.i0 * c];
+  return tw.w1 == 0.0f ? a : tw.w0 * a + tw.w1 * row[tw.i1 * c];
+}
+
+template <class I>
+__global__ void bilinear_kernel(float* y, const float* x, I h, I w, I c, I size_h, I size_w, I count) {
+  const I out_h = h * size_h, out_w = w * size_w;
+  for (I e = grid_start<I>(); e < count; e += grid_stride<I>()) {
+    const I ch = e % c, pixel = e / c, ow = pixel % out_w, row = pixel / out_w;
+    const I oh = row % out_h, n = row / out_h;
+    const Taps th = cpu::bilinear_taps(oh, h, size_h), tw = cpu::bilinear_taps(ow, w, size_w);
+    const float* image = x + n * h * w * c + ch;
+    const float r0 = row_at(image + th.i0 * w * c, tw, c);
+    y[e] = th.w1 == 0.0f ? r0 : th.w0 * r0 + th.w1 * row_at(image + th.i1 * w * c, tw, c);
+  }
+}
+
+// The weight with which output o reads input i along one axis (0 when it does not).
+__device__ __forceinline__ float tap_weight(const Taps& t, std::int64_t i) {
+  float weight = t.i0 == i ? t.w0 : 0.0f;
+  if (t.w1 != 0.0f && t.i1 == i) weight += t.w1;
+  return weight;
+}
+
+template <class I>
+__global__ void bilinear_backward_kernel(float* dx, const float* dy, I h, I w, I c, I size_h, I size_w, I count) {
+  const I out_h = h * size_h, out_w = w * size_w;
+  for (I e = grid_start<I>(); e < count; e += grid_stride<I>()) {
+    const I ch = e % c, pixel = e / c, iw = pixel % w, row = pixel / w;
+    const I ih = row % h, n = row / h;
+    // The outputs that can read (ih, iw), with one of margin for rounding (as on the CPU).
+    const I oh0 = (ih - 1) * size_h - 1, oh1 = (ih + 2) * size_h + 1;
+    const I ow0 = (iw - 1) * size_w - 1, ow1 = (iw + 2) * size_w + 1;
+    float sum = 0.0f;
+    for (I oh = oh0 > 0 ? oh0 : 0; oh < oh1 && oh < out_h; ++oh) {
+      const float wh = tap_weight(cpu::bilinear_taps(oh, h, size_h), ih);
+      if (wh == 0.0f) continue;
+      const float* g = dy + (n * out_h + oh) * out_w * c + ch;
+      for (I ow = ow0 > 0 ? ow0 : 0; ow < ow1 && ow < out_w; ++ow) {
+        const float ww = tap_weight(cpu::bilinear_taps(ow, w, size_w), iw);
+        if (ww != 0.0f) sum += g[ow * c] * wh * ww;
+      }
+    }
     dx[e] = sum;
   }
 }
@@ -71,6 +121,26 @@ cudaError_t upsample2d_nearest_backward(float* dx, const float* dy, const Upsamp
   return launch_over(count, outputs, [&](auto index, unsigned grid) {
     using I = decltype(index);
     upsample_backward_kernel<I>
+        <<<grid, kBlock, 0, stream>>>(dx, dy, I(u.h), I(u.w), I(u.c), I(u.size_h), I(u.size_w), I(count));
+  });
+}
+
+cudaError_t upsample2d_bilinear(float* y, const float* x, const Upsample2d& u, cudaStream_t stream) {
+  const std::int64_t count = u.n * u.h * u.size_h * u.w * u.size_w * u.c;
+  return launch_over(count, std::max(u.size_h, u.size_w), [&](auto index, unsigned grid) {
+    using I = decltype(index);
+    bilinear_kernel<I><<<grid, kBlock, 0, stream>>>(y, x, I(u.h), I(u.w), I(u.c), I(u.size_h), I(u.size_w), I(count));
+  });
+}
+
+cudaError_t upsample2d_bilinear_backward(float* dx, const float* dy, const Upsample2d& u, cudaStream_t stream) {
+  const std::int64_t count = u.n * u.h * u.w * u.c;
+  // (ih + 2) * size_h + 1 stays below these too.
+  const std::int64_t largest =
+      std::max(u.n * u.h * u.size_h * u.w * u.size_w * u.c, (u.h + u.w + 2) * (u.size_h + u.size_w) + 1);
+  return launch_over(count, largest, [&](auto index, unsigned grid) {
+    using I = decltype(index);
+    bilinear_backward_kernel<I>
         <<<grid, kBlock, 0, stream>>>(dx, dy, I(u.h), I(u.w), I(u.c), I(u.size_h), I(u.size_w), I(count));
   });
 }

@@ -216,17 +216,22 @@ def _case_optimizers(rng):
 
 def _case_spatial(rng):
     x = _f(rng, 2, 9, 7, 5)
-    calls = {"upsample2d": (2, 3), "pad2d": ((1, 2), (0, 3)), "crop2d": ((2, 1), (1, 0))}
+    calls = [
+        ("upsample2d", ((2, 3), "nearest")),
+        ("upsample2d", ((3, 2), "bilinear")),
+        ("pad2d", (((1, 2), (0, 3)),)),
+        ("crop2d", (((2, 1), (1, 0)),)),
+    ]
     cases = []
-    for name, arg in calls.items():
-        dy = _f(rng, *getattr(reference, name)(x, arg).shape)
+    for name, args in calls:
+        dy = _f(rng, *getattr(reference, name)(x, *args).shape)
         fwd, bwd = getattr(reference, name), getattr(reference, f"{name}_backward")
-        cases.append((name, lambda o, n=name, a=arg: getattr(o, n)(x, a), lambda f=fwd, a=arg: f(x, a)))
+        cases.append((name, lambda o, n=name, a=args: getattr(o, n)(x, *a), lambda f=fwd, a=args: f(x, *a)))
         cases.append(
             (
                 f"{name}_backward",
-                lambda o, n=name, a=arg, d=dy: getattr(o, f"{n}_backward")(d, x, a),
-                lambda b=bwd, a=arg, d=dy: b(d, x, a),
+                lambda o, n=name, a=args, d=dy: getattr(o, f"{n}_backward")(d, x, *a),
+                lambda b=bwd, a=args, d=dy: b(d, x, *a),
             )
         )
     return cases

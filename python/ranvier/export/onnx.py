@@ -226,10 +226,14 @@ def _cropping(g, layer, x, xt, yt):
 
 
 def _upsampling(g, layer, x, xt, yt):
-    """Nearest Resize by the integer factors: output o reads input floor(o / size) ("asymmetric" + "floor")."""
+    """Resize by the integer factors. Nearest: output o reads input floor(o / size) ("asymmetric" +
+    "floor"). Bilinear: "half_pixel", (o + 0.5) / size - 0.5 clamped to the image, as ranvier."""
     size = layer.size if isinstance(layer.size, tuple) else (layer.size,)
     scales = g.const(np.array((1.0, *size, 1.0), np.float32), "scales")
-    attrs = {"mode": "nearest", "coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"}
+    if getattr(layer, "interpolation", "nearest") == "bilinear":
+        attrs = {"mode": "linear", "coordinate_transformation_mode": "half_pixel"}
+    else:
+        attrs = {"mode": "nearest", "coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"}
     return g.op("Resize", [x, "", scales], "upsample", **attrs)
 
 

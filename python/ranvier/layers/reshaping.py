@@ -58,21 +58,21 @@ def _as_sequences(y):
 
 
 class UpSampling2D(Layer):
-    """Repeats each pixel over a size[0] x size[1] block: (N, H, W, C) -> (N, H * size[0], W * size[1], C).
-
-    Only interpolation="nearest" (Keras' default); the others are refused.
+    """(N, H, W, C) -> (N, H * size[0], W * size[1], C). interpolation "nearest" (Keras' default) repeats
+    each pixel over a size[0] x size[1] block; "bilinear" interpolates as Keras 3 does (its resize without
+    antialiasing, which for upsampling is PyTorch's align_corners=False). Keras' other modes are refused.
     """
 
     def __init__(self, size=(2, 2), data_format=None, interpolation: str = "nearest", **kwargs):
         super().__init__(**kwargs)
         self.size = _int_pair(size, "UpSampling2D", "size", 1)
         self.data_format = _channels_last(data_format, "UpSampling2D")
-        if not isinstance(interpolation, str) or interpolation.lower() != "nearest":
+        if not isinstance(interpolation, str) or interpolation.lower() not in ("nearest", "bilinear"):
             raise ValueError(
-                f"[UpSampling2D] interpolation must be 'nearest' (the others are not implemented), "
-                f"got {interpolation!r}"
+                "[UpSampling2D] interpolation must be 'nearest' or 'bilinear' (Keras' bicubic and lanczos "
+                f"are not implemented), got {interpolation!r}"
             )
-        self.interpolation = "nearest"
+        self.interpolation = interpolation.lower()
 
     def call(self, x):
         _check_rank(self, x, 4)

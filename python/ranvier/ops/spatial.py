@@ -1,7 +1,9 @@
 """Nearest upsampling, zero padding and cropping of NHWC images, and their backward.
 
 ``size`` is an int or an (sh, sw) pair of factors; ``interpolation`` is
-"nearest" (bilinear is refused). ``padding`` and ``cropping`` are an int, an
+"nearest" or "bilinear": Keras 3's UpSampling2D, whose resize without
+antialiasing is, when upsampling, PyTorch's bilinear with align_corners=False
+(source coordinate (o + 0.5) / s - 0.5, clamped at the edges). ``padding`` and ``cropping`` are an int, an
 (h, w) pair or ((top, bottom), (left, right)) (Keras' forms). Padding and
 cropping are one kernel, and each is the other's backward. The arguments are
 checked by the compiled modules (cpp/args/spatial.h).
@@ -22,12 +24,16 @@ __all__ = [
 
 
 def upsample2d(x, size=2, interpolation="nearest"):
-    """x (N, H, W, C) -> y (N, H * sh, W * sw, C): y[n, i, j] = x[n, i // sh, j // sw]."""
+    """x (N, H, W, C) -> y (N, H * sh, W * sw, C): nearest y[n, i, j] = x[n, i // sh, j // sw], or bilinear.
+
+    A bilinear tap of weight 0 (at the clamped edges) is not read, so a NaN there stays out.
+    """
     return backend.kernels(x).upsample2d(x, size, interpolation)
 
 
 def upsample2d_backward(dy, x, size=2, interpolation="nearest"):
-    """dx (N, H, W, C): the sum of each sh x sw block of dy (N, H * sh, W * sw, C).
+    """dx (N, H, W, C): each dy (N, H * sh, W * sw, C) added to the pixels it came from (nearest: the sum
+    of each sh x sw block; bilinear: weighted as in the forward).
 
     Only the shape of x (the forward input) is used.
     """
