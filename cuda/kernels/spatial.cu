@@ -105,44 +105,37 @@ cudaError_t launch_over(std::int64_t count, std::int64_t largest, Launch launch)
   });
 }
 
+// Launches pick(I{}), one of the four upsampling kernels (which share their
+// arguments), over the upsampled image (forward) or over x (backward).
+template <class Pick>
+cudaError_t launch_upsample(float* out, const float* in, const Upsample2d& u, bool backward, cudaStream_t stream,
+                            Pick pick) {
+  const std::int64_t pixels = u.n * u.h * u.w * u.c, upsampled = pixels * u.size_h * u.size_w;
+  // Every index stays below these (the bilinear backward's ranges of rows and columns too).
+  const std::int64_t largest = std::max({upsampled, (u.h + 2) * u.size_h + 1, (u.w + 2) * u.size_w + 1});
+  const std::int64_t count = backward ? pixels : upsampled;
+  return launch_over(count, largest, [&](auto index, unsigned grid) {
+    using I = decltype(index);
+    pick(index)<<<grid, kBlock, 0, stream>>>(out, in, I(u.h), I(u.w), I(u.c), I(u.size_h), I(u.size_w), I(count));
+  });
+}
+
 }  // namespace
 
 cudaError_t upsample2d_nearest(float* y, const float* x, const Upsample2d& u, cudaStream_t stream) {
-  const std::int64_t count = u.n * u.h * u.size_h * u.w * u.size_w * u.c;
-  return launch_over(count, std::max(u.size_h, u.size_w), [&](auto index, unsigned grid) {
-    using I = decltype(index);
-    upsample_kernel<I><<<grid, kBlock, 0, stream>>>(y, x, I(u.h), I(u.w), I(u.c), I(u.size_h), I(u.size_w), I(count));
-  });
+  return launch_upsample(y, x, u, false, stream, [](auto index) { return upsample_kernel<decltype(index)>; });
 }
 
 cudaError_t upsample2d_nearest_backward(float* dx, const float* dy, const Upsample2d& u, cudaStream_t stream) {
-  const std::int64_t count = u.n * u.h * u.w * u.c;
-  const std::int64_t outputs = u.n * u.h * u.size_h * u.w * u.size_w * u.c;
-  return launch_over(count, outputs, [&](auto index, unsigned grid) {
-    using I = decltype(index);
-    upsample_backward_kernel<I>
-        <<<grid, kBlock, 0, stream>>>(dx, dy, I(u.h), I(u.w), I(u.c), I(u.size_h), I(u.size_w), I(count));
-  });
+  return launch_upsample(dx, dy, u, true, stream, [](auto index) { return upsample_backward_kernel<decltype(index)>; });
 }
 
 cudaError_t upsample2d_bilinear(float* y, const float* x, const Upsample2d& u, cudaStream_t stream) {
-  const std::int64_t count = u.n * u.h * u.size_h * u.w * u.size_w * u.c;
-  return launch_over(count, std::max(u.size_h, u.size_w), [&](auto index, unsigned grid) {
-    using I = decltype(index);
-    bilinear_kernel<I><<<grid, kBlock, 0, stream>>>(y, x, I(u.h), I(u.w), I(u.c), I(u.size_h), I(u.size_w), I(count));
-  });
+  return launch_upsample(y, x, u, false, stream, [](auto index) { return bilinear_kernel<decltype(index)>; });
 }
 
 cudaError_t upsample2d_bilinear_backward(float* dx, const float* dy, const Upsample2d& u, cudaStream_t stream) {
-  const std::int64_t count = u.n * u.h * u.w * u.c;
-  // (ih + 2) * size_h + 1 stays below these too.
-  const std::int64_t largest =
-      std::max(u.n * u.h * u.size_h * u.w * u.size_w * u.c, (u.h + u.w + 2) * (u.size_h + u.size_w) + 1);
-  return launch_over(count, largest, [&](auto index, unsigned grid) {
-    using I = decltype(index);
-    bilinear_backward_kernel<I>
-        <<<grid, kBlock, 0, stream>>>(dx, dy, I(u.h), I(u.w), I(u.c), I(u.size_h), I(u.size_w), I(count));
-  });
+  return launch_upsample(dx, dy, u, true, stream, [](auto index) { return bilinear_backward_kernel<decltype(index)>; });
 }
 
 cudaError_t shift2d(float* y, const float* x, const Shift2d& s, cudaStream_t stream) {
