@@ -1,6 +1,6 @@
-// Spatial kernels, compiled once per ISA: copies and block sums over runs of
-// floats. In NHWC a pixel's C channels are contiguous, and so is a run of
-// pixels along W, so every loop moves vectors of floats.
+// Spatial kernels, compiled once per ISA: copies, block sums and bilinear
+// taps over runs of floats. In NHWC a pixel's C channels are contiguous, and
+// so is a run of pixels along W, so every loop moves vectors of channels.
 #include <algorithm>
 
 #include "simd/blocks.h"

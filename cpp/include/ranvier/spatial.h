@@ -1,4 +1,4 @@
-// Spatial resampling of NHWC images: nearest upsampling, and zero padding or
+// Spatial resampling of NHWC images: nearest and bilinear upsampling, and zero padding or
 // cropping. One "shift" serves padding and cropping, and each is the other's
 // backward (the gradient of a padding crops dy; that of a cropping pads it).
 #pragma once

@@ -1,4 +1,4 @@
-// Nearest upsampling, zero padding and cropping of NHWC images on the GPU:
+// Nearest and bilinear upsampling, zero padding and cropping of NHWC images on the GPU:
 // the same operations as ranvier/spatial.h (ranvier::cpu), plus the stream.
 #pragma once
 

@@ -8,7 +8,7 @@ from ranvier.tensor import Tensor, make_result
 
 
 def upsample2d(x, size=2, interpolation="nearest") -> Tensor:
-    """Nearest upsampling of x (N, H, W, C) by (sh, sw) (see ranvier.ops.upsample2d)."""
+    """Nearest or bilinear upsampling of x (N, H, W, C) by (sh, sw) (see ranvier.ops.upsample2d)."""
     x = as_tensor(x)
     y = ops.upsample2d(x.data, size, interpolation)
     return make_result(y, (x,), lambda g: (ops.upsample2d_backward(g, x.data, size, interpolation),))
