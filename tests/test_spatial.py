@@ -353,6 +353,7 @@ def test_layer_arguments_are_checked():
         layers.UpSampling2D(data_format="channels_first")
     with pytest.raises(ValueError, match=r"\[ZeroPadding2D\] data_format must be"):
         layers.ZeroPadding2D(data_format="channels_first")
+    assert layers.Cropping2D(data_format="Channels_Last").data_format == "channels_last"  # Keras lower-cases it
     with pytest.raises(ValueError, match=r"\[UpSampling2D\] interpolation must be 'nearest' or 'bilinear'.*'lanczos3'"):
         layers.UpSampling2D(interpolation="lanczos3")
     with pytest.raises(ValueError, match=r"\[UpSampling2D\] size must be an integer in \[1, "):

@@ -11,7 +11,7 @@ from ranvier.layers.base import Layer, check_int
 
 
 def _channels_last(data_format, layer: str) -> str:
-    if data_format is None or data_format == "channels_last":
+    if data_format is None or (isinstance(data_format, str) and data_format.lower() == "channels_last"):
         return "channels_last"
     raise ValueError(
         f"[{layer}] data_format must be 'channels_last' or None (ranvier's images are (N, H, W, C)), "
