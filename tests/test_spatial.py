@@ -269,6 +269,10 @@ def test_raw_module_checks_and_huge_outputs():
     with pytest.raises(ValueError, match=r"\[upsample2d\] the output .* would have 2\^62 elements or more"):
         _cpu.upsample2d(x, (2**30, 1))
     assert _cpu.upsample2d(x, 2).shape == (0, 2**41, 8, 1)
+    wide = np.zeros((0, 1, 2**36, 1), np.float32)  # nothing to do: no table of 2^56 column taps is made
+    assert _cpu.upsample2d(wide, (3, 2**20), "bilinear").shape == (0, 3, 2**56, 1)
+    assert _cpu.upsample2d_backward(np.zeros((0, 2, 2**37, 1), np.float32), wide, 2, "bilinear").shape == wide.shape
+    assert _cpu.pad2d(np.zeros((2**20, 2**20, 0, 0), np.float32), 1).shape == (2**20, 2**20 + 2, 2, 0)
     with pytest.raises(TypeError, match=r"\[pad2d\] x must be an array .*, got list"):
         _cpu.pad2d([[1.0]], 1)
 

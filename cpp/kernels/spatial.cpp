@@ -27,18 +27,21 @@ std::vector<Taps> column_taps(const Upsample2d& u) {
 }  // namespace
 
 void upsample2d_nearest(float* y, const float* x, const Upsample2d& u) {
+  if (is_empty(u)) return;
   const SpatialKernels& k = RANVIER_ISA_TABLE(spatial_kernels);
   parallel_for(u.n * u.h, grain_rows(u.size_h * u.w * u.size_w * u.c),
                [&](std::int64_t begin, std::int64_t end) { k.upsample_nearest(y, x, u, begin, end); });
 }
 
 void upsample2d_nearest_backward(float* dx, const float* dy, const Upsample2d& u) {
+  if (is_empty(u)) return;
   const SpatialKernels& k = RANVIER_ISA_TABLE(spatial_kernels);
   parallel_for(u.n * u.h, grain_rows(u.size_h * u.w * u.size_w * u.c),
                [&](std::int64_t begin, std::int64_t end) { k.upsample_nearest_backward(dx, dy, u, begin, end); });
 }
 
 void upsample2d_bilinear(float* y, const float* x, const Upsample2d& u) {
+  if (is_empty(u)) return;
   const SpatialKernels& k = RANVIER_ISA_TABLE(spatial_kernels);
   const std::vector<Taps> cols = column_taps(u);
   parallel_for(u.n * u.h * u.size_h, grain_rows(4 * u.w * u.size_w * u.c),
@@ -46,6 +49,7 @@ void upsample2d_bilinear(float* y, const float* x, const Upsample2d& u) {
 }
 
 void upsample2d_bilinear_backward(float* dx, const float* dy, const Upsample2d& u) {
+  if (is_empty(u)) return;
   const SpatialKernels& k = RANVIER_ISA_TABLE(spatial_kernels);
   const std::vector<Taps> cols = column_taps(u);
   parallel_for(u.n * u.h, grain_rows(2 * u.size_h * u.w * u.size_w * u.c), [&](std::int64_t begin, std::int64_t end) {
@@ -54,6 +58,7 @@ void upsample2d_bilinear_backward(float* dx, const float* dy, const Upsample2d& 
 }
 
 void shift2d(float* y, const float* x, const Shift2d& s) {
+  if (is_empty(s)) return;
   const SpatialKernels& k = RANVIER_ISA_TABLE(spatial_kernels);
   parallel_for(s.n * s.out_h, grain_rows(s.out_w * s.c),
                [&](std::int64_t begin, std::int64_t end) { k.shift(y, x, s, begin, end); });

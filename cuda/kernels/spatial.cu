@@ -110,6 +110,7 @@ cudaError_t launch_over(std::int64_t count, std::int64_t largest, Launch launch)
 template <class Pick>
 cudaError_t launch_upsample(float* out, const float* in, const Upsample2d& u, bool backward, cudaStream_t stream,
                             Pick pick) {
+  if (is_empty(u)) return cudaSuccess;
   const std::int64_t pixels = u.n * u.h * u.w * u.c, upsampled = pixels * u.size_h * u.size_w;
   // Every index stays below these (the bilinear backward's ranges of rows and columns too).
   const std::int64_t largest = std::max({upsampled, (u.h + 2) * u.size_h + 1, (u.w + 2) * u.size_w + 1});
@@ -139,6 +140,7 @@ cudaError_t upsample2d_bilinear_backward(float* dx, const float* dy, const Upsam
 }
 
 cudaError_t shift2d(float* y, const float* x, const Shift2d& s, cudaStream_t stream) {
+  if (is_empty(s)) return cudaSuccess;
   const std::int64_t count = s.n * s.out_h * s.out_w * s.c;
   // Every index into x and y, and the offsets, stay below these.
   const std::int64_t largest = std::max({s.n * s.h * s.w * s.c, s.h + s.out_h, s.w + s.out_w});

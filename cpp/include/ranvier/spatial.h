@@ -66,4 +66,10 @@ struct Shift2d {
 
 void shift2d(float* y, const float* x, const Shift2d& s);
 
+// Whether the arrays hold no element: x and y of an upsampling, y of a shift
+// (then nothing is read or written). An empty array's other sizes may be
+// huge, so the kernels form no product of them before asking.
+inline bool is_empty(const Upsample2d& u) { return u.n == 0 || u.h == 0 || u.w == 0 || u.c == 0; }
+inline bool is_empty(const Shift2d& s) { return s.n == 0 || s.out_h == 0 || s.out_w == 0 || s.c == 0; }
+
 }  // namespace ranvier::cpu
