@@ -11,13 +11,25 @@ namespace ranvier::cuda {
 
 namespace {
 
+// Element e of an (N, H, W, C) array: image n, row y, column x, channel ch.
+template <class I>
+struct Nhwc {
+  I n, y, x, ch;
+
+  __device__ Nhwc(I e, I h, I w, I c) : ch(e % c) {
+    const I pixel = e / c, row = pixel / w;
+    x = pixel % w;
+    y = row % h;
+    n = row / h;
+  }
+};
+
 template <class I>
 __global__ void upsample_kernel(float* y, const float* x, I h, I w, I c, I size_h, I size_w, I count) {
   const I out_h = h * size_h, out_w = w * size_w;
   for (I e = grid_start<I>(); e < count; e += grid_stride<I>()) {
-    const I ch = e % c, pixel = e / c, ow = pixel % out_w, row = pixel / out_w;
-    const I oh = row % out_h, n = row / out_h;
-    y[e] = x[((n * h + oh / size_h) * w + ow / size_w) * c + ch];
+    const Nhwc<I> o(e, out_h, out_w, c);
+    y[e] = x[((o.n * h + o.y / size_h) * w + o.x / size_w) * c + o.ch];
   }
 }
 
@@ -25,9 +37,8 @@ template <class I>
 __global__ void upsample_backward_kernel(float* dx, const float* dy, I h, I w, I c, I size_h, I size_w, I count) {
   const I out_h = h * size_h, out_w = w * size_w;
   for (I e = grid_start<I>(); e < count; e += grid_stride<I>()) {
-    const I ch = e % c, pixel = e / c, iw = pixel % w, row = pixel / w;
-    const I ih = row % h, n = row / h;
-    const float* block = dy + ((n * out_h + ih * size_h) * out_w + iw * size_w) * c + ch;
+    const Nhwc<I> i(e, h, w, c);
+    const float* block = dy + ((i.n * out_h + i.y * size_h) * out_w + i.x * size_w) * c + i.ch;
     float sum = 0.0f;
     for (I a = 0; a < size_h; ++a)
       for (I b = 0; b < size_w; ++b) sum += block[(a * out_w + b) * c];
@@ -45,10 +56,9 @@ template <class I>
 __global__ void bilinear_kernel(float* y, const float* x, I h, I w, I c, I size_h, I size_w, I count) {
   const I out_h = h * size_h, out_w = w * size_w;
   for (I e = grid_start<I>(); e < count; e += grid_stride<I>()) {
-    const I ch = e % c, pixel = e / c, ow = pixel % out_w, row = pixel / out_w;
-    const I oh = row % out_h, n = row / out_h;
-    const Taps th = cpu::bilinear_taps(oh, h, size_h), tw = cpu::bilinear_taps(ow, w, size_w);
-    const float* image = x + n * h * w * c + ch;
+    const Nhwc<I> o(e, out_h, out_w, c);
+    const Taps th = cpu::bilinear_taps(o.y, h, size_h), tw = cpu::bilinear_taps(o.x, w, size_w);
+    const float* image = x + o.n * h * w * c + o.ch;
     const float r0 = row_at(image + th.i0 * w * c, tw, c);
     y[e] = th.w1 == 0.0f ? r0 : th.w0 * r0 + th.w1 * row_at(image + th.i1 * w * c, tw, c);
   }
@@ -65,18 +75,17 @@ template <class I>
 __global__ void bilinear_backward_kernel(float* dx, const float* dy, I h, I w, I c, I size_h, I size_w, I count) {
   const I out_h = h * size_h, out_w = w * size_w;
   for (I e = grid_start<I>(); e < count; e += grid_stride<I>()) {
-    const I ch = e % c, pixel = e / c, iw = pixel % w, row = pixel / w;
-    const I ih = row % h, n = row / h;
-    // The outputs that can read (ih, iw), with one of margin for rounding (as on the CPU).
-    const I oh0 = (ih - 1) * size_h - 1, oh1 = (ih + 2) * size_h + 1;
-    const I ow0 = (iw - 1) * size_w - 1, ow1 = (iw + 2) * size_w + 1;
+    const Nhwc<I> i(e, h, w, c);
+    // The outputs that can read (i.y, i.x), with one of margin for rounding (as on the CPU).
+    const I oh0 = (i.y - 1) * size_h - 1, oh1 = (i.y + 2) * size_h + 1;
+    const I ow0 = (i.x - 1) * size_w - 1, ow1 = (i.x + 2) * size_w + 1;
     float sum = 0.0f;
     for (I oh = oh0 > 0 ? oh0 : 0; oh < oh1 && oh < out_h; ++oh) {
-      const float wh = tap_weight(cpu::bilinear_taps(oh, h, size_h), ih);
+      const float wh = tap_weight(cpu::bilinear_taps(oh, h, size_h), i.y);
       if (wh == 0.0f) continue;
-      const float* g = dy + (n * out_h + oh) * out_w * c + ch;
+      const float* g = dy + (i.n * out_h + oh) * out_w * c + i.ch;
       for (I ow = ow0 > 0 ? ow0 : 0; ow < ow1 && ow < out_w; ++ow) {
-        const float ww = tap_weight(cpu::bilinear_taps(ow, w, size_w), iw);
+        const float ww = tap_weight(cpu::bilinear_taps(ow, w, size_w), i.x);
         if (ww != 0.0f) sum += g[ow * c] * wh * ww;
       }
     }
@@ -87,10 +96,9 @@ __global__ void bilinear_backward_kernel(float* dx, const float* dy, I h, I w, I
 template <class I>
 __global__ void shift_kernel(float* y, const float* x, I h, I w, I c, I out_h, I out_w, I top, I left, I count) {
   for (I e = grid_start<I>(); e < count; e += grid_stride<I>()) {
-    const I ch = e % c, pixel = e / c, ow = pixel % out_w, row = pixel / out_w;
-    const I oh = row % out_h, n = row / out_h;
-    const I ih = oh - top, iw = ow - left;
-    y[e] = ih >= 0 && ih < h && iw >= 0 && iw < w ? x[((n * h + ih) * w + iw) * c + ch] : 0.0f;
+    const Nhwc<I> o(e, out_h, out_w, c);
+    const I ih = o.y - top, iw = o.x - left;
+    y[e] = ih >= 0 && ih < h && iw >= 0 && iw < w ? x[((o.n * h + ih) * w + iw) * c + o.ch] : 0.0f;
   }
 }
 
