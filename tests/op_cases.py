@@ -144,6 +144,25 @@ def _global_max_pool(backward):
     return make
 
 
+# The spatial ops' own argument, by op.
+_SPATIAL_ARGUMENT = {
+    "upsample2d": {"size": (2, 3), "interpolation": "bilinear"},  # nearest: tests/test_spatial.py
+    "pad2d": {"padding": ((1, 0), (0, 2))},
+    "crop2d": {"cropping": ((1, 0), (0, 1))},
+}
+
+
+def _spatial(op, backward):
+    def make(size, arr):
+        x, argument = arr(size(0), size(2), size(2), size(0)), _SPATIAL_ARGUMENT[op]
+        if not backward:
+            return {"x": x, **argument}
+        out = getattr(reference, op)(np.float64(x), *argument.values())
+        return {"dy": arr(*out.shape), "x": x, **argument}
+
+    return make
+
+
 def _softmax(backward, log):
     def make(size, arr):
         x = arr(size(0), size(1))
@@ -294,6 +313,8 @@ CASES = {
     "avg_pool1d_backward": _pool1d(True),
     "global_max_pool": _global_max_pool(False),
     "global_max_pool_backward": _global_max_pool(True),
+    **{name: _spatial(name, False) for name in _SPATIAL_ARGUMENT},
+    **{f"{name}_backward": _spatial(name, True) for name in _SPATIAL_ARGUMENT},
     "softmax": _softmax(False, False),
     "log_softmax": _softmax(False, True),
     "softmax_backward": _softmax(True, False),

@@ -99,6 +99,17 @@ CASES = {
     "gru": ((7, 3), [L.GRU(4)]),
     "gru_sequences_no_bias": ((7, 3), [L.GRU(4, return_sequences=True, use_bias=False), L.GRU(2)]),
     "gru_reset_before": ((7, 3), [L.GRU(4, reset_after=False, return_sequences=True)]),
+    "upsampling": (IMAGE, [L.UpSampling2D((3, 2))]),
+    "upsampling_bilinear": (IMAGE, [L.UpSampling2D((2, 3), interpolation="bilinear")]),
+    "upsampling_1d": ((6, 4), [L.UpSampling1D(3)]),
+    "zero_padding": (IMAGE, [L.ZeroPadding2D(((1, 2), (0, 3)))]),
+    "zero_padding_1d": ((6, 4), [L.ZeroPadding1D((2, 1))]),
+    "cropping": (IMAGE, [L.Cropping2D(((1, 2), (0, 3)))]),
+    "cropping_1d": ((6, 4), [L.Cropping1D((2, 1))]),
+    "pad_conv_upsample_crop": (
+        IMAGE,
+        [L.ZeroPadding2D(1), L.Conv2D(4, 3), L.UpSampling2D(2), L.Cropping2D(((1, 1), (2, 0)))],
+    ),
 }
 
 

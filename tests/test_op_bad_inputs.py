@@ -43,7 +43,10 @@ STILL_VALID = {  # "op argument change", change: rank (one more axis) or longer 
     "avg_pool1d x longer",
     "max_pool1d x longer",
     "global_max_pool x longer",
+    "crop2d x longer",
     "max_pool2d x longer",
+    "pad2d x longer",
+    "upsample2d x longer",
     "embedding ids rank",
     "embedding ids longer",
     "embedding table longer",
@@ -78,6 +81,14 @@ BAD_SCALARS = {
     "alpha": [(-1.0, ValueError), (float("inf"), ValueError), (True, TypeError)],
     "max_value": [(-1.0, ValueError), (float("nan"), ValueError), ("6", TypeError)],
     "threshold": [(float("inf"), ValueError), ("0", TypeError)],
+    "size": [(0, ValueError), (2**63, ValueError), ((2, 2, 2), TypeError), ("2", TypeError)],
+    "interpolation": [("bicubic", ValueError), (None, TypeError)],
+    "cropping": [(-1, ValueError), (2, ValueError), (2**31, ValueError), ("1", TypeError)],  # 2: all of x and more
+}
+# Where an argument's name means another thing for an op: pad2d's padding is never a mode.
+BAD_SCALARS_BY_OP = {
+    (op, "padding"): [(-1, ValueError), (2**31, ValueError), ((1, 2, 3), ValueError), ("full", TypeError)]
+    for op in ("pad2d", "pad2d_backward")
 }
 
 
@@ -103,6 +114,7 @@ def _cases():
                 if (op, name) not in ANY_SHAPE and f"{op} {name} {key}" not in STILL_VALID:
                     yield op, name, what, changed, ValueError
         for name, bad in BAD_SCALARS.items():
+            bad = BAD_SCALARS_BY_OP.get((op, name), bad)
             if name in call:
                 for value, error in bad:
                     yield op, name, repr(value), value, error

@@ -18,7 +18,8 @@
   X(optim)                  \
   X(pool)                   \
   X(rnn)                    \
-  X(softmax)
+  X(softmax)                \
+  X(spatial)
 
 namespace ranvier::bindings {
 

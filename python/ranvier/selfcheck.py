@@ -297,6 +297,29 @@ def _case_optimizers(rng):
     ]
 
 
+def _case_spatial(rng):
+    x = _f(rng, 2, 9, 7, 5)
+    calls = [
+        ("upsample2d", ((2, 3), "nearest")),
+        ("upsample2d", ((3, 2), "bilinear")),
+        ("pad2d", (((1, 2), (0, 3)),)),
+        ("crop2d", (((2, 1), (1, 0)),)),
+    ]
+    cases = []
+    for name, args in calls:
+        dy = _f(rng, *getattr(reference, name)(x, *args).shape)
+        fwd, bwd = getattr(reference, name), getattr(reference, f"{name}_backward")
+        cases.append((name, lambda o, n=name, a=args: getattr(o, n)(x, *a), lambda f=fwd, a=args: f(x, *a)))
+        cases.append(
+            (
+                f"{name}_backward",
+                lambda o, n=name, a=args, d=dy: getattr(o, f"{n}_backward")(d, x, *a),
+                lambda b=bwd, a=args, d=dy: b(d, x, *a),
+            )
+        )
+    return cases
+
+
 CASES = [
     _case_dense,
     _case_activations,
@@ -307,6 +330,7 @@ CASES = [
     _case_recurrent,
     _case_norm_embedding_dropout,
     _case_optimizers,
+    _case_spatial,
 ]
 
 

@@ -375,6 +375,40 @@ def _multi_head_attention(g, layer, query, qt, yt, value=None, key=None, attenti
     return _projection(g, merged, out.reshape(-1, out.shape[-1]), layer.output_bias, "attention_output")
 
 
+def _spatial_frames(layer) -> list:
+    """The (before, after) pair of each spatial axis (H and W, or L) of a padding or cropping layer."""
+    frame = layer.padding if hasattr(layer, "padding") else layer.cropping
+    return list(frame) if isinstance(frame[0], tuple) else [frame]
+
+
+def _zero_padding(g, layer, x, xt, yt):
+    """Pad's pads are every axis' begins, then every axis' ends; the batch and channel axes get none."""
+    frames = _spatial_frames(layer)
+    pads = [0] + [b for b, _ in frames] + [0, 0] + [a for _, a in frames] + [0]
+    return g.op("Pad", [x, g.const(np.array(pads, np.int64), "pads")], "pad")
+
+
+def _cropping(g, layer, x, xt, yt):
+    frames = _spatial_frames(layer)
+    starts = [b for b, _ in frames]
+    ends = [size - a for size, (_, a) in zip(xt.shape[1:], frames)]
+    axes = list(range(1, len(frames) + 1))
+    inputs = [x] + [g.const(np.array(v, np.int64), "crop") for v in (starts, ends, axes)]
+    return g.op("Slice", inputs, "crop")
+
+
+def _upsampling(g, layer, x, xt, yt):
+    """Resize by the integer factors. Nearest: output o reads input floor(o / size) ("asymmetric" +
+    "floor"). Bilinear: "half_pixel", (o + 0.5) / size - 0.5 clamped to the image, as ranvier."""
+    size = layer.size if isinstance(layer.size, tuple) else (layer.size,)
+    scales = g.const(np.array((1.0, *size, 1.0), np.float32), "scales")
+    if getattr(layer, "interpolation", "nearest") == "bilinear":
+        attrs = {"mode": "linear", "coordinate_transformation_mode": "half_pixel"}
+    else:
+        attrs = {"mode": "nearest", "coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"}
+    return g.op("Resize", [x, "", scales], "upsample", **attrs)
+
+
 def _activation_layer(g, layer, x, xt, yt):
     return _activation(g, x, layer.activation, _label(layer))
 
@@ -419,6 +453,12 @@ _EXPORTERS = {
     L.GRU: _gru,
     L.PositionalEncoding: _positional_encoding,
     L.MultiHeadAttention: _multi_head_attention,
+    L.UpSampling2D: _upsampling,
+    L.UpSampling1D: _upsampling,
+    L.ZeroPadding2D: _zero_padding,
+    L.ZeroPadding1D: _zero_padding,
+    L.Cropping2D: _cropping,
+    L.Cropping1D: _cropping,
 }
 
 # exporters that take the layer's further call arguments (Tensors as they are; each checks its own)

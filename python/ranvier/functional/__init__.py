@@ -75,6 +75,7 @@ from ranvier.functional.shape import (
     unsqueeze,
 )
 from ranvier.functional.softmax import log_softmax, softmax, softmax_cross_entropy
+from ranvier.functional.spatial import crop2d, pad2d, upsample2d
 
 __all__ = [
     "abs",
@@ -95,6 +96,7 @@ __all__ = [
     "conv1d",
     "conv2d",
     "conv2d_transpose",
+    "crop2d",
     "div",
     "dropout",
     "embedding",
@@ -123,6 +125,7 @@ __all__ = [
     "mse",
     "mul",
     "neg",
+    "pad2d",
     "power",
     "relu",
     "repeat",
@@ -143,6 +146,7 @@ __all__ = [
     "transpose",
     "unsqueeze",
     "unstack_time",
+    "upsample2d",
     "where",
     "elu",
     "exponential",

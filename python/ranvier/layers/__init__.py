@@ -34,6 +34,14 @@ from ranvier.layers.merging import (
 from ranvier.layers.normalization import BatchNormalization, LayerNormalization
 from ranvier.layers.pooling import AveragePooling1D, GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D
 from ranvier.layers.recurrent import GRU, LSTM, SimpleRNN
+from ranvier.layers.reshaping import (
+    Cropping1D,
+    Cropping2D,
+    UpSampling1D,
+    UpSampling2D,
+    ZeroPadding1D,
+    ZeroPadding2D,
+)
 from ranvier.layers.time_distributed import TimeDistributed
 from ranvier.layers.transformer import TransformerEncoder
 
@@ -48,6 +56,8 @@ __all__ = [
     "Conv1D",
     "Conv2D",
     "Conv2DTranspose",
+    "Cropping1D",
+    "Cropping2D",
     "Dense",
     "Dropout",
     "Embedding",
@@ -88,4 +98,8 @@ __all__ = [
     "ReLU",
     "Softmax",
     "TimeDistributed",
+    "UpSampling1D",
+    "UpSampling2D",
+    "ZeroPadding1D",
+    "ZeroPadding2D",
 ]

@@ -20,3 +20,4 @@ from ranvier.ops.optim import *  # noqa: F401,F403
 from ranvier.ops.pool import *  # noqa: F401,F403
 from ranvier.ops.rnn import *  # noqa: F401,F403
 from ranvier.ops.softmax import *  # noqa: F401,F403
+from ranvier.ops.spatial import *  # noqa: F401,F403

@@ -17,3 +17,4 @@ from ranvier.reference.optim import *  # noqa: F401,F403
 from ranvier.reference.pool import *  # noqa: F401,F403
 from ranvier.reference.rnn import *  # noqa: F401,F403
 from ranvier.reference.softmax import *  # noqa: F401,F403
+from ranvier.reference.spatial import *  # noqa: F401,F403

@@ -18,6 +18,7 @@ from ranvier.bench.cases import (
     pool,
     rmsprop,
     softmax_ce,
+    spatial,
 )
 from ranvier.bench.cases.base import BYTES, FLOPS, Case, Target
 
@@ -35,6 +36,7 @@ FAMILIES = (
     activations,
     layer_norm,
     keras_optimizers,
+    spatial,
 )
 SYSTEMS = ("ranvier", "numpy", "torch")
 
