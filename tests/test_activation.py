@@ -4,23 +4,10 @@ import numpy as np
 import pytest
 from helpers import assert_close, f32, num_threads, numerical_grad
 
-from ranvier import ops, reference
+from ranvier import activations, ops, reference
 from ranvier.reference.activation import SAVES_INPUT
 
-ACTS = [
-    "relu",
-    "sigmoid",
-    "tanh",
-    "gelu",
-    "leaky_relu",
-    "elu",
-    "selu",
-    "silu",
-    "softplus",
-    "softsign",
-    "hard_sigmoid",
-    "exponential",
-]
+ACTS = [a for a in activations.FUSED if a != "linear"]  # every activation the kernels fuse
 # the parameterised ones, with values other than Keras' defaults (negative_slope, max_value, threshold for relu_general)
 PARAMS = [
     ("leaky_relu", (0.0,)),
