@@ -137,6 +137,32 @@ def _check_validation_freq(validation_freq):
     )
 
 
+class _EpochLogs:
+    """The batch logs of one epoch (or evaluation) so far: the loss and other values averaged over the
+    samples, the compiled metrics' (log name -> Metric) results as they stand, in the batch logs' order."""
+
+    def __init__(self, metrics: dict):
+        self.metrics = metrics
+        self.keys: list = []
+        self.totals: dict = {}
+        self.seen = 0
+
+    def add(self, batch_logs: dict, count: int) -> dict:
+        self.seen += count
+        for key, value in batch_logs.items():
+            if key not in self.keys:
+                self.keys.append(key)
+            if key not in self.metrics:
+                self.totals[key] = self.totals.get(key, 0.0) + value * count
+        return self.result()
+
+    def result(self) -> dict:
+        return {
+            k: self.metrics[k].result() if k in self.metrics else self.totals.get(k, 0.0) / max(self.seen, 1)
+            for k in self.keys
+        }
+
+
 class Model(Layer):
     """Subclass and implement ``call(self, x)``; assign layers as attributes in ``__init__``.
     ``Model(inputs, outputs)`` on symbolic tensors from ``ranvier.Input`` makes a functional model
@@ -534,10 +560,7 @@ class Model(Layer):
         for metric in self._metrics:
             metric.reset_state()
         self._loss_tracker.reset_state()
-        metric_names = set(self._named_metrics())
-        totals: dict = {}
-        keys: list = []
-        seen = 0
+        logs = _EpochLogs(self._named_metrics())
         warned = False
         for step, batch in enumerate(batches.epoch()):
             xb, yb, swb = self._prepare_batch(batch, "fit", class_weight, shard=True) if streamed else batch
@@ -548,25 +571,12 @@ class Model(Layer):
                 warned = True
                 where = f"{epoch_label}, batch {step + 1}" + (f"/{batches.steps}" if batches.steps else "")
                 _warn_non_finite("fit", loss, where, stacklevel=4)
-            count = structure.num_samples(xb)
-            seen += count
-            for key, value in batch_logs.items():
-                if key not in keys:
-                    keys.append(key)
-                if key not in metric_names:
-                    totals[key] = totals.get(key, 0.0) + value * count
-            running = self._epoch_logs(keys, totals, seen)
-            cbs.on_train_batch_end(step, running)
+            cbs.on_train_batch_end(step, logs.add(batch_logs, structure.num_samples(xb)))
             if self.stop_training:
                 break
-        totals, seen = self.distribute.end_epoch(self, totals, seen)
+        logs.totals, logs.seen = self.distribute.end_epoch(self, logs.totals, logs.seen)
         self.distribute.sum_metric_states(self._metrics)
-        return self._epoch_logs(keys, totals, seen)
-
-    def _epoch_logs(self, keys: list, totals: dict, seen: int) -> dict:
-        """Logs in train_step's order: sums divided by the samples, metrics' results as they stand."""
-        results = self._named_metrics()
-        return {k: results[k].result() if k in results else totals.get(k, 0.0) / max(seen, 1) for k in keys}
+        return logs.result()
 
     def evaluate(
         self,
@@ -604,10 +614,7 @@ class Model(Layer):
         self.eval()
         for metric in self._metrics:
             metric.reset_state()
-        metric_names = set(self._named_metrics())
-        totals: dict = {}
-        keys: list = []
-        seen = 0
+        logs = _EpochLogs(self._named_metrics())
         warned = False
         cbs.on_test_begin()
         try:
@@ -621,21 +628,13 @@ class Model(Layer):
                         warned = True
                         where = f"{'validation ' if op == 'fit' else ''}batch {step + 1}"
                         _warn_non_finite(op, loss, where + (f"/{batches.steps}" if batches.steps else ""), 3)
-                    count = structure.num_samples(xb)
-                    seen += count
-                    for key, value in batch_logs.items():
-                        if key not in keys:
-                            keys.append(key)
-                        if key not in metric_names:
-                            totals[key] = totals.get(key, 0.0) + value * count
-                    running = self._epoch_logs(keys, totals, seen)
-                    cbs.on_test_batch_end(step, running)
+                    cbs.on_test_batch_end(step, logs.add(batch_logs, structure.num_samples(xb)))
         finally:
             batches.close()
             self.train(was_training)
-        if seen == 0:
+        if logs.seen == 0:
             raise ValueError(f"[{op}] the {'validation ' if op == 'fit' else ''}data yielded no batch")
-        result = self._epoch_logs(keys, totals, seen)
+        result = logs.result()
         cbs.on_test_end(result)
         return result
 
