@@ -295,3 +295,52 @@ def test_unknown_input_shape_refused(tmp_path):
     model = ranvier.Sequential([L.Dense(2)])
     with pytest.raises(ValueError, match="input shape is unknown"):
         model.export(str(tmp_path / "m.onnx"))
+
+
+# ---- functional models: inputs and outputs by name, merge layers, shared layers ----------------------------
+def _run_named(model, feeds, tmp_path):
+    path = tmp_path / "model.onnx"
+    model.export(str(path), format="onnx")
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    assert [i.name for i in session.get_inputs()] == list(feeds)
+    return session, session.run(None, feeds)
+
+
+def test_functional_model_with_two_inputs_two_outputs_and_every_merge(tmp_path):
+    a, b = ranvier.Input((6,), name="a"), ranvier.Input((6,), name="b")
+    shared = L.Dense(6, activation="tanh", name="shared")
+    ha, hb = shared(a), shared(b)
+    merged = [
+        layer([ha, hb])
+        for layer in (L.Add(), L.Subtract(), L.Multiply(), L.Average(), L.Maximum(), L.Minimum(), L.Concatenate())
+    ]
+    joined = L.Concatenate(name="joined")(merged)
+    first = L.Dense(3, activation="softmax", name="kind")(joined)
+    second = L.Dense(1, name="price")(L.Add()([L.Dense(6)(joined), hb]))
+    model = ranvier.Model([a, b], [first, second])
+    _randomize(model)
+    rng = _rng()
+    feeds = {"a": rng.normal(size=(4, 6)).astype(np.float32), "b": rng.normal(size=(4, 6)).astype(np.float32)}
+    session, got = _run_named(model, feeds, tmp_path)
+    assert [o.name for o in session.get_outputs()] == ["kind", "price"]
+    for g, want in zip(got, model.predict(feeds, verbose=0)):
+        np.testing.assert_allclose(g, want, rtol=0, atol=1e-5 * max(float(np.max(np.abs(want))), 1.0))
+
+
+def test_functional_model_with_a_nested_model_and_an_image_input(tmp_path):
+    inner_in = ranvier.Input((6, 6, 3))
+    inner = ranvier.Model(inner_in, L.MaxPooling2D()(L.Conv2D(4, 3, padding="same", activation="relu")(inner_in)))
+    image = ranvier.Input((6, 6, 3), name="image")
+    out = L.Dense(2)(L.Flatten()(inner(image)))
+    model = ranvier.Model(image, out)
+    _randomize(model)
+    feeds = {"image": _rng().normal(size=(3, 6, 6, 3)).astype(np.float32)}
+    _, (got,) = _run_named(model, feeds, tmp_path)
+    np.testing.assert_allclose(got, model.predict(feeds["image"], verbose=0), rtol=0, atol=1e-4)
+
+
+def test_functional_model_with_a_free_axis_refused(tmp_path):
+    inp = ranvier.Input((None, 4), name="tokens")
+    model = ranvier.Model(inp, L.GlobalAveragePooling1D()(L.Dense(3)(inp)))
+    with pytest.raises(ValueError, match=r"input 'tokens' has a free axis \(None, None, 4\)"):
+        model.export(str(tmp_path / "m.onnx"))

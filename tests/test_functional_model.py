@@ -558,13 +558,6 @@ def test_loader_keeps_the_parameter_budget(tmp_path):
         ranvier.load_model(path, max_params=10)
 
 
-def test_onnx_export_refuses_a_functional_model(tmp_path):
-    inp = layers.Input((3,), name="x_in")
-    model = ranvier.Model(inp, layers.Dense(2)(inp))
-    with pytest.raises(ValueError, match=r"\[export\] .*functional model"):
-        model.export(tmp_path / "m.onnx")
-
-
 # ---- Keras parity ---------------------------------------------------------------------------------------
 
 

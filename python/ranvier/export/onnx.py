@@ -25,7 +25,8 @@ from ranvier import functional as F
 from ranvier import layers as L
 from ranvier.device import to_device, to_host
 from ranvier.layers.attention import sinusoidal_encoding
-from ranvier.layers.base import Layer
+from ranvier.layers.base import Layer, shape_str
+from ranvier.layers.merging import _Merge
 from ranvier.layers.recurrent import _Recurrent
 from ranvier.tensor import Tensor, no_grad
 
@@ -427,8 +428,32 @@ def _nn_exporters() -> dict:
     return {nn.ReLU: _relu_layer, nn.Flatten: _reshape_to_traced}
 
 
+def _merge(op_type: str):
+    """A merge layer over its list of inputs (ONNX's Sum/Max/Min/Mul broadcast as Keras' merges do)."""
+
+    def export(g, layer, xs, xts, yt):
+        if op_type == "Sub":
+            return g.op("Sub", xs, "subtract")
+        if op_type == "Mean":
+            return g.op("Div", [g.op("Sum", xs, "average"), g.const(float(len(xs)))], "average")
+        return g.op(op_type, xs, op_type.lower())
+
+    return export
+
+
+def _concatenate(g, layer, xs, xts, yt):
+    return g.op("Concat", xs, "concatenate", axis=int(layer.axis))
+
+
 _EXPORTERS = {
     L.InputLayer: _identity,
+    L.Add: _merge("Sum"),
+    L.Subtract: _merge("Sub"),
+    L.Multiply: _merge("Mul"),
+    L.Average: _merge("Mean"),
+    L.Maximum: _merge("Max"),
+    L.Minimum: _merge("Min"),
+    L.Concatenate: _concatenate,
     L.Dense: _dense,
     L.Conv2D: _conv2d,
     L.MaxPooling2D: _pool("MaxPool"),
@@ -521,8 +546,12 @@ _FUNCTIONAL = {
 }
 
 
+# the classes whose own __call__ runs a layer on real tensors (the merge layers take a list, not Layer's one x)
+_TRACED_CALLS = (Layer, _Merge)
+
+
 class _Trace:
-    """Patches Layer.__call__ and ranvier.functional's recorded ops for the length of one forward pass."""
+    """Patches the layers' __call__ (_TRACED_CALLS) and ranvier.functional's recorded ops for one forward pass."""
 
     def __init__(self, graph: _Graph):
         self.g = graph
@@ -530,23 +559,25 @@ class _Trace:
         self.saved: dict = {}
 
     def __enter__(self):
-        self.saved["__call__"] = Layer.__call__
-        original_call = Layer.__call__
-        trace = self
-
-        def traced_call(layer, x, *args, **kwargs):
-            return trace.layer(original_call, layer, x, *args, **kwargs)
-
-        Layer.__call__ = traced_call
+        self.calls = {cls: cls.__dict__["__call__"] for cls in _TRACED_CALLS}
+        for cls, original_call in self.calls.items():
+            cls.__call__ = self.traced_call(original_call)
         for name in _FUNCTIONAL:
             self.saved[name] = getattr(F, name)
             setattr(F, name, self.functional(name, self.saved[name]))
         return self
 
     def __exit__(self, *exc):
-        Layer.__call__ = self.saved.pop("__call__")
+        for cls, original_call in self.calls.items():
+            cls.__call__ = original_call
         for name, fn in self.saved.items():
             setattr(F, name, fn)
+
+    def traced_call(self, original_call):
+        def traced(layer, x, *args, **kwargs):
+            return self.layer(original_call, layer, x, *args, **kwargs)
+
+        return traced
 
     def layer(self, original_call, layer, x, *args, **kwargs):
         if self.inside_exported:
@@ -563,7 +594,10 @@ class _Trace:
             )
         if (args or kwargs) and export not in _TAKE_CALL_ARGUMENTS:
             raise ValueError(f"[export] {_label(layer)}: extra call arguments have no ONNX exporter")
-        name = self.g.name_of(x, _label(layer))
+        if isinstance(x, (list, tuple)):  # a merge layer's inputs
+            name = [self.g.name_of(t, _label(layer)) for t in x]
+        else:
+            name = self.g.name_of(x, _label(layer))
         self.inside_exported += 1
         try:
             y = original_call(layer, x, *args, **kwargs)
@@ -602,38 +636,71 @@ def _sample_shape(model, input_shape) -> tuple:
     return tuple(shape)
 
 
-def export_onnx(model, path, input_shape=None, opset: int = OPSET) -> None:
-    """Write ``model`` as an ONNX file whose input is (batch, *input_shape) in ranvier's layout (NHWC)."""
+def _input_specs(model, input_shape) -> list:
+    """(name, shape without the batch axis, dtype) of each input: a functional model's Inputs by name,
+    else one "input" of the model's input dtype."""
     from ranvier.graph_model import Functional
 
-    if isinstance(model, Functional):
-        raise ValueError(
-            f"[export] {_label(model)} is a functional model (ranvier.Model(inputs, outputs)): ONNX export "
-            "takes Sequential and subclassed models only; rebuild it as a Sequential if it is a plain stack"
-        )
+    if not isinstance(model, Functional):
+        return [("input", _sample_shape(model, input_shape), np.dtype(model.input_dtype))]
+    if input_shape is not None:
+        raise ValueError(f"[export] {_label(model)}: a functional model's Inputs give the shapes; drop input_shape=")
+    specs = []
+    for name, symbolic in zip(model.input_names, model.inputs):
+        shape = tuple(symbolic.shape[1:])
+        if None in shape:
+            raise ValueError(
+                f"[export] {_label(model)}: input '{name}' has a free axis {shape_str(symbolic.shape)}; "
+                "ONNX export takes Inputs whose every axis but the batch is known"
+            )
+        specs.append((name, shape, np.dtype(symbolic.dtype)))
+    return specs
+
+
+def _output_names(model, count: int) -> list:
+    names = getattr(model, "output_names", None)
+    return ["output"] if count == 1 and not names else list(names) if names else [f"output_{i}" for i in range(count)]
+
+
+def export_onnx(model, path, input_shape=None, opset: int = OPSET) -> None:
+    """Write ``model`` as an ONNX file whose inputs are (batch, *shape) in ranvier's layout (NHWC): "input"
+    for a Sequential or subclassed model, each Input's name for a functional one (outputs likewise: "output",
+    or the functional model's output names)."""
     onnx = _onnx()
-    shape = _sample_shape(model, input_shape)
-    dtype = np.dtype(model.input_dtype)
+    specs = _input_specs(model, input_shape)
     g = _Graph()
-    x = Tensor(to_device(np.zeros((_SAMPLE_BATCH,) + shape, dtype), model.device, "export"))
-    g.bind(x, "input")
+    xs = [
+        Tensor(to_device(np.zeros((_SAMPLE_BATCH,) + shape, dtype), model.device, "export"))
+        for _, shape, dtype in specs
+    ]
+    for (name, _, _), x in zip(specs, xs):
+        g.bind(x, name)
     was_training = model.training
     model.eval()
     try:
         with no_grad(), _Trace(g):
-            y = model(x)
+            y = model(xs if len(xs) > 1 else xs[0])
     finally:
         model.train(was_training)
-    if isinstance(y, (tuple, list)):
+    from ranvier.layers.symbolic import flatten
+
+    outputs = flatten(y)
+    if len(outputs) > 1 and not hasattr(model, "output_names"):
         raise ValueError(f"[export] {_label(model)} returns several outputs; ONNX export takes models with one")
-    output = g.name_of(y, f"the output of {_label(model)}")
-    g.nodes.append(onnx.helper.make_node("Identity", [output], ["output"]))
-    elem = onnx.helper.np_dtype_to_tensor_dtype(dtype)
+    names = _output_names(model, len(outputs))
+    for name, out in zip(names, outputs):
+        g.nodes.append(onnx.helper.make_node("Identity", [g.name_of(out, f"the output of {_label(model)}")], [name]))
     graph = onnx.helper.make_graph(
         g.nodes,
         model.name,
-        [onnx.helper.make_tensor_value_info("input", elem, ["batch", *shape])],
-        [onnx.helper.make_tensor_value_info("output", onnx.TensorProto.FLOAT, ["batch", *y.shape[1:]])],
+        [
+            onnx.helper.make_tensor_value_info(name, onnx.helper.np_dtype_to_tensor_dtype(dtype), ["batch", *shape])
+            for name, shape, dtype in specs
+        ],
+        [
+            onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, ["batch", *out.shape[1:]])
+            for name, out in zip(names, outputs)
+        ],
         g.initializers,
     )
     proto = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", opset)], producer_name="ranvier")
