@@ -66,6 +66,9 @@ class GradientReducer:
         self._started = 0
         self._weight = 1.0
         self.wait_seconds = 0.0  # time spent waiting for buckets: communication backward did not hide
+        # (end of backward, wait) per step while a benchmark asks for it: the wait also holds the time
+        # the slower rank took to catch up, which only the ranks' end times together can tell apart
+        self.step_log: list | None = None
         self._poker = None if self.on_gpu else _shared_poker()
         add_backward_observer(self)
 
@@ -124,7 +127,10 @@ class GradientReducer:
         if self._requests:
             collectives._mpi().Request.Waitall(self._requests)
             self._poker.stop()
-        self.wait_seconds += time.perf_counter() - start
+        waited = time.perf_counter() - start
+        self.wait_seconds += waited
+        if self.step_log is not None:
+            self.step_log.append((start, waited))
         self._armed = False
         for bucket in self.buckets:
             for index, p in enumerate(bucket.params):
