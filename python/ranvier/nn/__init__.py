@@ -19,20 +19,6 @@ There is no ``nn.functional``:
 ``ranvier.functional`` takes ranvier's layouts (``linear``'s weight is (in, out)).
 """
 
-from ranvier.nn.layers import (
-    GRU,
-    LSTM,
-    AvgPool2d,
-    Conv2d,
-    Dropout,
-    Embedding,
-    Flatten,
-    LayerNorm,
-    Linear,
-    MaxPool2d,
-    MultiheadAttention,
-    ReLU,
-)
 from ranvier.nn.activations import (
     ELU,
     GELU,
@@ -47,6 +33,20 @@ from ranvier.nn.activations import (
     Softplus,
     Softsign,
     Tanh,
+)
+from ranvier.nn.layers import (
+    GRU,
+    LSTM,
+    AvgPool2d,
+    Conv2d,
+    Dropout,
+    Embedding,
+    Flatten,
+    LayerNorm,
+    Linear,
+    MaxPool2d,
+    MultiheadAttention,
+    ReLU,
 )
 from ranvier.nn.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from ranvier.nn.module import Module, Sequential

@@ -17,7 +17,7 @@ from ranvier.nn.layers import _no_transposed_alias, _pool_args, _uniform, _unsup
 
 def _channels_first_refused(layer, shape, channels: int, layout: str, perm: str) -> None:
     """An input whose axis 1 has the channel count and whose last axis does not is PyTorch's layout."""
-    if len(shape) == len(layout) - 2 and shape[1] == channels and shape[-1] != channels:
+    if len(shape) == layout.count(",") + 1 and shape[1] == channels and shape[-1] != channels:
         raise ValueError(
             f"[{type(layer).__name__} '{layer.name}'] takes channels-last inputs {layout} with C={channels}, got "
             f"{shape_str(tuple(shape))}, which looks channels-first (PyTorch's layout): pass x.transpose{perm}"
