@@ -230,3 +230,42 @@ def test_prelu_per_channel_checks_the_last_axis():
     with pytest.raises(ValueError, match=r"PReLU '.*'\] has 4 slopes, one per channel on the last axis"):
         nn.PReLU(4)(_x(2, 4, 3))
     assert len(nn.PReLU(4).parameters()) == 1 and ranvier.nn.PReLU(4)(_x(2, 3, 4)).shape == (2, 3, 4)
+
+
+def test_torch_layouts_convert_without_torch():
+    """load_torch_state_dict takes NumPy arrays too: each new layer's torch layout lands transposed as documented."""
+    rng = np.random.default_rng(3)
+    model = ranvier.Sequential(
+        [
+            ranvier.layers.Conv1D(4, 2, input_shape=(7, 3)),
+            ranvier.layers.PReLU(),
+            ranvier.layers.Bidirectional(ranvier.layers.LSTM(5, return_sequences=True)),
+            ranvier.layers.TimeDistributed(ranvier.layers.Dense(2)),
+        ]
+    )
+    sd = {
+        "conv.weight": rng.standard_normal((4, 3, 2)),
+        "conv.bias": rng.standard_normal(4),
+        "act.weight": np.array([0.3]),
+        **{
+            f"rnn.{w}_l0{s}": rng.standard_normal((20, 4 if w == "weight_ih" else 5))
+            for w in ("weight_ih", "weight_hh")
+            for s in ("", "_reverse")
+        },
+        **{f"rnn.{b}_l0{s}": rng.standard_normal(20) for b in ("bias_ih", "bias_hh") for s in ("", "_reverse")},
+        "head.weight": rng.standard_normal((2, 10)),
+        "head.bias": rng.standard_normal(2),
+    }
+    load_torch_state_dict(model, sd)
+    conv, act, bi, td = model.layers
+    np.testing.assert_allclose(conv.kernel.numpy(), sd["conv.weight"].transpose(2, 1, 0), rtol=1e-6)
+    np.testing.assert_allclose(act.alpha.numpy(), np.full((6, 4), 0.3), rtol=1e-6)
+    np.testing.assert_allclose(bi.backward_layer.kernel.numpy(), sd["rnn.weight_ih_l0_reverse"].T, rtol=1e-6)
+    np.testing.assert_allclose(
+        bi.forward_layer.bias.numpy(), sd["rnn.bias_ih_l0"] + sd["rnn.bias_hh_l0"], rtol=1e-6, atol=1e-6
+    )
+    np.testing.assert_allclose(td.layer.kernel.numpy(), sd["head.weight"].T, rtol=1e-6)
+    up = ranvier.Sequential([ranvier.layers.Conv2DTranspose(2, (3, 2), input_shape=(4, 4, 5))])
+    weight = rng.standard_normal((5, 2, 3, 2))  # torch's (in, out, kh, kw)
+    load_torch_state_dict(up, {"weight": weight, "bias": np.zeros(2)})
+    np.testing.assert_allclose(up.layers[0].kernel.numpy(), weight.transpose(2, 3, 1, 0), rtol=1e-6)
