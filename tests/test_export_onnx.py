@@ -106,6 +106,22 @@ CASES = {
     "zero_padding_1d": ((6, 4), [L.ZeroPadding1D((2, 1))]),
     "cropping": (IMAGE, [L.Cropping2D(((1, 2), (0, 3)))]),
     "cropping_1d": ((6, 4), [L.Cropping1D((2, 1))]),
+    "leaky_relu_layer": ((5,), [L.LeakyReLU(0.1)]),
+    "elu_layer": ((5,), [L.ELU(0.7)]),
+    "relu_layer": ((5,), [L.ReLU()]),
+    "relu_layer_general": ((5,), [L.ReLU(max_value=0.8, negative_slope=0.3, threshold=0.2)]),
+    "relu_layer_clipped": ((5,), [L.ReLU(max_value=1.0)]),
+    "prelu": (IMAGE, [L.PReLU()]),
+    "prelu_shared": (IMAGE, [L.PReLU(shared_axes=[1, 2])]),
+    "softmax_layer_axis": ((6, 5), [L.Softmax(axis=1)]),
+    "bidirectional_lstm_concat": ((7, 3), [L.Bidirectional(L.LSTM(4, return_sequences=True))]),
+    "bidirectional_lstm_last_sum": ((7, 3), [L.Bidirectional(L.LSTM(4), merge_mode="sum")]),
+    "bidirectional_gru_mul": ((7, 3), [L.Bidirectional(L.GRU(4, return_sequences=True), merge_mode="mul")]),
+    "bidirectional_gru_reset_before_ave": ((7, 3), [L.Bidirectional(L.GRU(4, reset_after=False), merge_mode="ave")]),
+    "bidirectional_simple_rnn": ((7, 3), [L.Bidirectional(L.SimpleRNN(4, return_sequences=True)), L.Dense(2)]),
+    "time_distributed_dense": ((7, 3), [L.TimeDistributed(L.Dense(4, activation="tanh"))]),
+    "time_distributed_conv": ((3, 6, 5, 2), [L.TimeDistributed(L.Conv2D(4, 3, padding="same"))]),
+    "time_distributed_flatten_lstm": ((3, 4, 4, 2), [L.TimeDistributed(L.Flatten()), L.LSTM(3)]),
     "pad_conv_upsample_crop": (
         IMAGE,
         [L.ZeroPadding2D(1), L.Conv2D(4, 3), L.UpSampling2D(2), L.Cropping2D(((1, 1), (2, 0)))],
@@ -344,3 +360,59 @@ def test_functional_model_with_a_free_axis_refused(tmp_path):
     model = ranvier.Model(inp, L.GlobalAveragePooling1D()(L.Dense(3)(inp)))
     with pytest.raises(ValueError, match=r"input 'tokens' has a free axis \(None, None, 4\)"):
         model.export(str(tmp_path / "m.onnx"))
+
+
+def test_time_distributed_any_batch_size(tmp_path):
+    model = ranvier.Sequential([L.Input((4, 3)), L.TimeDistributed(L.Dense(2))])
+    _randomize(model)
+    path = tmp_path / "m.onnx"
+    model.export(str(path), format="onnx")
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    for n in (1, 5):
+        x = _rng().normal(size=(n, 4, 3)).astype(np.float32)
+        np.testing.assert_allclose(session.run(None, {"input": x})[0], model.predict(x), rtol=0, atol=1e-5)
+
+
+def test_relu_layer_keeps_nan(tmp_path):
+    model = ranvier.Sequential([L.Input((3,)), L.ReLU(max_value=2.0, negative_slope=0.1, threshold=0.5)])
+    x = np.array([[np.nan, -1.0, 3.0]], np.float32)
+    got = _run_onnx(model, x, tmp_path)
+    assert np.isnan(got[0, 0]) and np.isnan(model.predict(x)[0, 0])
+    np.testing.assert_allclose(got[0, 1:], [-0.15, 2.0], rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "layer, message",
+    [
+        (L.Lambda(lambda x: x * 2.0), r"Lambda '.*': a Lambda runs arbitrary Python"),
+        (L.Bidirectional(L.LSTM(3, return_state=True)), r"Bidirectional '.*': return_state=True"),
+        (L.Bidirectional(L.LSTM(3), merge_mode=None), r"Bidirectional '.*': merge_mode=None"),
+        (L.Bidirectional(L.LSTM(3, activation="relu")), r"only activation='tanh'"),
+        (L.TimeDistributed(L.Lambda(lambda x: x)), r"Lambda '.*': a Lambda runs arbitrary Python"),
+    ],
+)
+def test_new_layers_without_exporter_are_named(layer, message, tmp_path):
+    model = ranvier.Sequential([L.Input((5, 4)), layer])
+    with pytest.raises(ValueError, match=message):
+        model.export(str(tmp_path / "m.onnx"), format="onnx")
+
+
+def test_nn_new_modules(tmp_path):
+    from ranvier import nn
+
+    model = nn.Sequential(
+        nn.ConvTranspose2d(3, 4, 3, stride=2, padding=1, output_padding=1),
+        nn.LeakyReLU(),
+        nn.Conv2d(4, 4, 3, padding=1),
+        nn.PReLU(),
+        nn.ZeroPad2d((1, 0, 2, 1)),
+        nn.Upsample(scale_factor=2),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Identity(),
+        nn.GELU(),
+    )
+    _randomize(model)
+    _assert_same(model, _rng().normal(size=(2, 5, 6, 3)).astype(np.float32), tmp_path, input_shape=(5, 6, 3))
+    seq = nn.Sequential(nn.Conv1d(3, 4, 3, padding=2), nn.SiLU(), nn.MaxPool1d(2), nn.Softmax(dim=-1))
+    _randomize(seq)
+    _assert_same(seq, _rng().normal(size=(2, 9, 3)).astype(np.float32), tmp_path, input_shape=(9, 3))

@@ -219,3 +219,75 @@ def test_arguments_are_checked():
     unbuilt = ranvier.Sequential([layers.Dense(4)])
     with pytest.raises(ValueError, match=r"load_torch_state_dict: the layer has no weights yet"):
         load_torch_state_dict(unbuilt, tnn.Linear(3, 4).state_dict())
+
+
+class _Sequences(tnn.Module):
+    """Conv1d on (N, C, L), then batch-first recurrent layers, as a torch user writes it."""
+
+    def __init__(self, rnn, **kwargs):
+        super().__init__()
+        self.conv = tnn.Conv1d(3, 4, 2)
+        self.act = tnn.PReLU()
+        self.rnn = rnn(4, 5, batch_first=True, bidirectional=True, **kwargs)
+        self.head = tnn.Linear(10, 2)
+
+    def forward(self, x):
+        y = self.act(self.conv(x.transpose(1, 2))).transpose(1, 2)
+        return self.head(self.rnn(y)[0])
+
+
+@pytest.mark.parametrize(
+    "torch_rnn, keras_rnn",
+    [
+        (tnn.LSTM, lambda: layers.LSTM(5, return_sequences=True)),
+        (tnn.GRU, lambda: layers.GRU(5, return_sequences=True)),
+        (tnn.RNN, lambda: layers.SimpleRNN(5, return_sequences=True)),
+    ],
+)
+def test_conv1d_prelu_bidirectional_time_distributed_by_order(torch_rnn, keras_rnn):
+    """Conv1d (out, in, k) -> Conv1D (k, in, out); PReLU's one slope spread over alpha; the _l0 and _l0_reverse
+    keys to the Bidirectional's two layers; TimeDistributed(Dense) reads the Linear."""
+    torch.manual_seed(0)
+    net = _Sequences(torch_rnn).eval()
+    randomize(net)
+    model = ranvier.Sequential(
+        [
+            layers.Conv1D(4, 2, input_shape=(7, 3)),
+            layers.PReLU(),
+            layers.Bidirectional(keras_rnn()),
+            layers.TimeDistributed(layers.Dense(2)),
+        ]
+    )
+    assert load_torch_state_dict(model, net.state_dict()) == ([], [])
+    x = np.random.default_rng(0).standard_normal((2, 7, 3)).astype(np.float32)
+    expected = net(torch.from_numpy(x)).detach().numpy()
+    np.testing.assert_allclose(ranvier_out(model, x), expected, atol=1e-5)
+
+
+def test_conv_transpose_and_time_distributed_conv():
+    torch.manual_seed(0)
+    up = tnn.ConvTranspose2d(3, 2, (3, 2), stride=2)
+    conv = tnn.Conv2d(2, 4, 3)
+    randomize(up)
+    randomize(conv)
+    model = ranvier.Sequential([layers.Conv2DTranspose(2, (3, 2), strides=2, input_shape=(4, 5, 3))])
+    load_torch_state_dict(model, up.state_dict())
+    x = np.random.default_rng(0).standard_normal((2, 4, 5, 3)).astype(np.float32)
+    expected = up(torch.from_numpy(x.transpose(0, 3, 1, 2).copy())).detach().numpy().transpose(0, 2, 3, 1)
+    np.testing.assert_allclose(ranvier_out(model, x), expected, atol=1e-5)
+    frames = ranvier.Sequential([layers.TimeDistributed(layers.Conv2D(4, 3), input_shape=(3, 6, 5, 2))])
+    load_torch_state_dict(frames, conv.state_dict())
+    clip = np.random.default_rng(1).standard_normal((2, 3, 6, 5, 2)).astype(np.float32)
+    flat = torch.from_numpy(clip.reshape(6, 6, 5, 2).transpose(0, 3, 1, 2).copy())
+    expected = conv(flat).detach().numpy().transpose(0, 2, 3, 1).reshape(2, 3, 4, 3, 4)
+    np.testing.assert_allclose(ranvier_out(frames, clip), expected, atol=1e-5)
+
+
+def test_bidirectional_refusals_name_the_layer():
+    net = tnn.LSTM(4, 5, batch_first=True, bidirectional=True)
+    summed = ranvier.Sequential([layers.Bidirectional(layers.LSTM(5), merge_mode="sum", input_shape=(7, 4))])
+    with pytest.raises(ValueError, match=r"Bidirectional .*concatenates.*merge_mode='sum'"):
+        load_torch_state_dict(summed, net.state_dict())
+    one_way = ranvier.Sequential([layers.Bidirectional(layers.LSTM(5), input_shape=(7, 4))])
+    with pytest.raises(ValueError, match=r"torch has .*this layer takes"):
+        load_torch_state_dict(one_way, tnn.LSTM(4, 5, batch_first=True).state_dict())

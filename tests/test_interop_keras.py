@@ -52,7 +52,41 @@ def gru_model():
     )
 
 
-@pytest.mark.parametrize("name, build", [("conv", conv_model), ("sequence", sequence_model), ("gru", gru_model)])
+def wrappers_model(alpha_shared=False):
+    return ranvier.Sequential(
+        [
+            layers.Conv1D(5, 2, input_shape=(6, 4)),
+            layers.PReLU(shared_axes=[1] if alpha_shared else None),
+            layers.Bidirectional(layers.LSTM(3, return_sequences=True)),
+            layers.Bidirectional(layers.GRU(2, return_sequences=True), merge_mode="sum"),
+            layers.Bidirectional(layers.SimpleRNN(2, return_sequences=True), merge_mode="ave"),
+            layers.TimeDistributed(layers.Dense(3)),
+            layers.Reshape((5, 3, 1)),
+            layers.Conv2DTranspose(2, 2, strides=2),
+        ]
+    )
+
+
+def frames_model():
+    return ranvier.Sequential(
+        [
+            layers.TimeDistributed(layers.Conv2D(3, 3, activation="relu"), input_shape=(3, 6, 5, 2)),
+            layers.TimeDistributed(layers.Flatten()),
+            layers.Bidirectional(layers.GRU(2, reset_after=False), merge_mode="mul"),
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    "name, build",
+    [
+        ("conv", conv_model),
+        ("sequence", sequence_model),
+        ("gru", gru_model),
+        ("wrappers", wrappers_model),
+        ("frames", frames_model),
+    ],
+)
 def test_predictions_match_keras(name, build):
     model = build()
     load_keras_weights(model, DATA / f"keras_{name}.weights.h5")
@@ -113,3 +147,27 @@ def test_unbuilt_model_and_non_keras_file_are_refused(tmp_path):
         f["w"] = np.zeros(2)
     with pytest.raises(ValueError, match="not a Keras 3 .weights.h5 file"):
         load_keras_weights(ranvier.Sequential([layers.Dense(2, input_shape=(4,))]), path)
+
+
+def test_wrapped_layers_read_their_nested_groups():
+    model = wrappers_model()
+    load_keras_weights(model, DATA / "keras_wrappers.weights.h5")
+    with h5py.File(DATA / "keras_wrappers.weights.h5") as f:
+        backward = model.layers[2].backward_layer
+        np.testing.assert_array_equal(
+            backward.recurrent_kernel.numpy(), f["layers/bidirectional/backward_layer/cell/vars/1"][()]
+        )
+        np.testing.assert_array_equal(
+            model.layers[5].layer.kernel.numpy(), f["layers/time_distributed/layer/vars/0"][()]
+        )
+        np.testing.assert_array_equal(model.layers[1].alpha.numpy(), f["layers/p_re_lu/vars/0"][()])
+
+
+def test_wrapped_layer_mismatch_names_the_group():
+    with pytest.raises(ValueError, match=r"PReLU '.*' against the file's group 'layers/p_re_lu': .*\(5, 5\)"):
+        load_keras_weights(wrappers_model(alpha_shared=True), DATA / "keras_wrappers.weights.h5")
+    one_way = frames_model()
+    one_way.layers[2] = layers.GRU(2, reset_after=False)
+    one_way.build((None, 3, 6, 5, 2))
+    with pytest.raises(ValueError, match=r"GRU '.*' against the file's group 'layers/gru': the file has no such group"):
+        load_keras_weights(one_way, DATA / "keras_frames.weights.h5")

@@ -11,6 +11,9 @@ with parameters in ``state_dict`` order). Conversions:
 
     Linear.weight (out, in)               -> Dense kernel (in, out)
     Conv2d.weight (out, in, kh, kw)       -> Conv2D kernel (kh, kw, in, out)
+    Conv1d.weight (out, in, k)            -> Conv1D kernel (k, in, out)
+    ConvTranspose2d.weight (in, out, kh, kw) -> Conv2DTranspose kernel (kh, kw, out, in)
+    PReLU.weight (1,) or (C,)             -> alpha, broadcast to its shape (C: ranvier's last, channel axis)
     LSTM/RNN weight_ih_lK (G*U, F)        -> kernel (F, G*U); weight_hh_lK -> recurrent_kernel (U, G*U);
                                              bias_ih_lK + bias_hh_lK -> bias (gate order i, f, g, o is Keras')
     GRU weight_ih_lK, weight_hh_lK (3U, .) -> kernel, recurrent_kernel with the gate blocks (r, z, n) put in
@@ -18,6 +21,10 @@ with parameters in ``state_dict`` order). Conversions:
                                              (a ranvier GRU with reset_after=True: torch's GRU is that one)
     BatchNorm weight, bias, running_*     -> gamma, beta, moving_mean, moving_variance
     LayerNorm weight, bias                -> gamma, beta;   Embedding.weight -> embeddings
+    LSTM/GRU/RNN(bidirectional=True)      -> Bidirectional: the _lK keys to forward_layer, _lK_reverse to
+                                             backward_layer (one torch layer; torch concatenates: merge "concat")
+    TimeDistributed(layer)                -> the torch module of its inner layer (torch's Linear and Conv2d
+                                             already map over leading axes)
     MultiheadAttention in_proj (3E, E)    -> query/key/value kernels (E, heads, E / heads); out_proj likewise
 
 A state dict records no hyperparameters: strides, padding, epsilon,
@@ -99,6 +106,8 @@ def _to_numpy(key: str, value) -> np.ndarray:
 
 def _collect_units(layer, path: str, out: list) -> None:
     """(dotted path, layer) for every layer a converter handles, in model order."""
+    if isinstance(layer, layers.TimeDistributed) and not layer.layer.weights:
+        return  # TimeDistributed(Flatten()) and the like: no torch module
     if _converter_type(layer) is not None:
         out.append((path, layer))
         return
@@ -177,6 +186,27 @@ def _conv(layer, p, side):
     return out + ([side.fit(layer.bias, p["bias"], "bias")] if layer.use_bias else [])
 
 
+def _conv1d(layer, p, side):
+    side.expect(["weight"] + _bias_keys(layer.use_bias, "bias"))
+    out = [side.fit(layer.kernel, p["weight"].transpose(2, 1, 0), "weight")]
+    return out + ([side.fit(layer.bias, p["bias"], "bias")] if layer.use_bias else [])
+
+
+def _conv_transpose(layer, p, side):
+    side.expect(["weight"] + _bias_keys(layer.use_bias, "bias"))
+    out = [side.fit(layer.kernel, p["weight"].transpose(2, 3, 1, 0), "weight")]
+    return out + ([side.fit(layer.bias, p["bias"], "bias")] if layer.use_bias else [])
+
+
+def _prelu(layer, p, side):
+    """torch's one slope, or one per channel (its axis 1 is ranvier's last axis), spread over alpha's shape."""
+    side.expect(["weight"])
+    w, shape = p["weight"], layer.alpha.shape
+    if w.ndim == 1 and (w.size == 1 or (shape and w.size == shape[-1])):
+        w = np.broadcast_to(w, shape)
+    return [side.fit(layer.alpha, w, "weight")]
+
+
 def _batch_norm(layer, p, side):
     side.expect(["running_mean", "running_var"] + _bias_keys(layer.scale, "weight") + _bias_keys(layer.center, "bias"))
     out = [side.fit(layer.moving_mean, p["running_mean"], "running_mean")]
@@ -195,15 +225,16 @@ def _embedding(layer, p, side):
     return [side.fit(layer.embeddings, p["weight"], "weight")]
 
 
-def _recurrent_layers(layer, p, side, cells: list):
-    """Torch's layers l0, l1, ... into ranvier's recurrent layers (one per torch layer)."""
-    keys = [f"{w}_l{i}" for i in range(len(cells)) for w in ("weight_ih", "weight_hh")]
-    biases = [f"{b}_l{i}" for i in range(len(cells)) for b in ("bias_ih", "bias_hh")]
+def _recurrent_layers(layer, p, side, cells: list, suffixes=None):
+    """Torch's layers l0, l1, ... (or the given key suffixes) into ranvier's recurrent layers, one each."""
+    suffixes = suffixes or [f"l{i}" for i in range(len(cells))]
+    keys = [f"{w}_{s}" for s in suffixes for w in ("weight_ih", "weight_hh")]
+    biases = [f"{b}_{s}" for s in suffixes for b in ("bias_ih", "bias_hh")]
     side.expect(keys, optional=tuple(biases))
     if set(biases) & set(p) and not set(biases) <= set(p):
         side.expect(keys + biases)
     out = []
-    for i, cell in enumerate(cells):
+    for suffix, cell in zip(suffixes, cells):
         gru = isinstance(cell, layers.GRU)
         if gru and not cell.reset_after:
             raise ValueError(
@@ -211,7 +242,7 @@ def _recurrent_layers(layer, p, side, cells: list):
             )
         # torch's GRU gate blocks (r, z, n) in Keras' order (z, r, h); other cells share Keras' order
         order = _torch_gru_order if gru else (lambda w: w)
-        ih, hh, b_ih, b_hh = f"weight_ih_l{i}", f"weight_hh_l{i}", f"bias_ih_l{i}", f"bias_hh_l{i}"
+        ih, hh, b_ih, b_hh = (f"{w}_{suffix}" for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
         out.append(side.fit(cell.kernel, order(p[ih]).T, ih))
         out.append(side.fit(cell.recurrent_kernel, order(p[hh]).T, hh))
         if cell.bias is None:
@@ -240,6 +271,25 @@ def _recurrent(layer, p, side):
 
 def _recurrent_stack(layer, p, side):
     return _recurrent_layers(layer, p, side, layer.layers)
+
+
+def _bidirectional(layer, p, side):
+    if layer.merge_mode != "concat" or layer.forward_layer.go_backwards:
+        raise ValueError(
+            f"{side.where}: torch's bidirectional layer concatenates forward then backward outputs; "
+            f"this Bidirectional has merge_mode={layer.merge_mode!r}"
+            + (" and a forward layer with go_backwards=True" if layer.forward_layer.go_backwards else "")
+        )
+    return _recurrent_layers(layer, p, side, [layer.forward_layer, layer.backward_layer], ["l0", "l0_reverse"])
+
+
+def _time_distributed(layer, p, side):
+    inner = _converter_type(layer.layer)
+    if inner is None:
+        raise ValueError(
+            f"{side.where}: the inner {type(layer.layer).__name__} '{layer.layer.name}' has no PyTorch counterpart here"
+        )
+    return _CONVERTERS[inner](layer.layer, p, side)
 
 
 def _attention(layer, p, side):
@@ -279,11 +329,16 @@ def _attention(layer, p, side):
 _CONVERTERS = {
     nn.LSTM: _recurrent_stack,
     nn.GRU: _recurrent_stack,
+    layers.Bidirectional: _bidirectional,
+    layers.TimeDistributed: _time_distributed,
     layers.LSTM: _recurrent,
     layers.GRU: _recurrent,
     layers.SimpleRNN: _recurrent,
     layers.Dense: _dense,
     layers.Conv2D: _conv,
+    layers.Conv1D: _conv1d,
+    layers.Conv2DTranspose: _conv_transpose,
+    layers.PReLU: _prelu,
     layers.BatchNormalization: _batch_norm,
     layers.LayerNormalization: _layer_norm,
     layers.Embedding: _embedding,
@@ -299,6 +354,11 @@ _KERAS_LAYERS = {
     layers.SimpleRNN: ("simple_rnn", ("kernel", "recurrent_kernel", "bias")),
     layers.Dense: ("dense", ("kernel", "bias")),
     layers.Conv2D: ("conv2d", ("kernel", "bias")),
+    layers.Conv1D: ("conv1d", ("kernel", "bias")),
+    layers.Conv2DTranspose: ("conv2d_transpose", ("kernel", "bias")),
+    layers.PReLU: ("p_re_lu", ("alpha",)),
+    layers.Bidirectional: ("bidirectional", ()),  # its forward_layer's weights, then its backward_layer's
+    layers.TimeDistributed: ("time_distributed", ()),  # its inner layer's
     layers.BatchNormalization: ("batch_normalization", ("gamma", "beta", "moving_mean", "moving_variance")),
     layers.LayerNormalization: ("layer_normalization", ("gamma", "beta")),
     layers.Embedding: ("embedding", ("embeddings",)),
@@ -311,8 +371,10 @@ def load_keras_weights(model, path) -> None:
     The file names each layer group by Keras class and rank (``layers/dense``,
     ``layers/dense_1``): the k-th ranvier Dense in model order reads
     ``dense_k``, and so on for Conv2D, BatchNormalization, LayerNormalization,
-    Embedding, LSTM, GRU and SimpleRNN (a recurrent layer's weights are in its
-    ``cell``). Every group with weights must have its ranvier layer and the
+    Embedding, LSTM, GRU, SimpleRNN, Conv1D, Conv2DTranspose, PReLU,
+    Bidirectional (its ``forward_layer``'s cell, then its ``backward_layer``'s)
+    and TimeDistributed (its inner ``layer``; a recurrent layer's weights are
+    in its ``cell``). Every group with weights must have its ranvier layer and the
     reverse; every array must be floating and of the weight's shape; all is
     checked before any copy, each error naming the ranvier layer and the group.
     Hyperparameters (padding, epsilon, activations) are not in the file: set them alike.
@@ -329,7 +391,7 @@ def load_keras_weights(model, path) -> None:
         copies, taken = [], set()
         counts: dict = collections.Counter()
         for layer in units:
-            stem, names = _KERAS_LAYERS[_keras_type(layer)]
+            stem, _ = _KERAS_LAYERS[_keras_type(layer)]
             group = f"layers/{stem}" + (f"_{counts[stem]}" if counts[stem] else "")
             counts[stem] += 1
             where = f"{KERAS_WHERE} ranvier {type(layer).__name__} '{layer.name}' against the file's group '{group}'"
@@ -339,7 +401,7 @@ def load_keras_weights(model, path) -> None:
                     "the two models differ"
                 )
             taken.add(group)
-            copies += _keras_copies(layer, names, groups[group], where)
+            copies += _keras_copies(_keras_weights(layer), groups[group], where)
         left = sorted(set(groups) - taken)
         if left:
             raise ValueError(
@@ -354,8 +416,27 @@ def _keras_type(layer):
     return next((t for t in _KERAS_LAYERS if isinstance(layer, t)), None)
 
 
+def _keras_weights(layer) -> list:
+    """(name, weight) in the order Keras writes them; a weight the layer's options dropped is left out."""
+    if isinstance(layer, layers.Bidirectional):
+        pairs = [(side, getattr(layer, side)) for side in ("forward_layer", "backward_layer")]
+    elif isinstance(layer, layers.TimeDistributed):
+        pairs = [("layer", layer.layer)]
+    else:
+        names = _KERAS_LAYERS[_keras_type(layer)][1]
+        return [(n, getattr(layer, n)) for n in names if getattr(layer, n, None) is not None]
+    return [(f"{side}.{n}", w) for side, inner in pairs for n, w in _keras_weights(inner)]
+
+
 def _collect_keras_units(layer, out: list) -> None:
     """The layers with a Keras counterpart, in model order; any other layer with weights is refused."""
+    if isinstance(layer, layers.TimeDistributed) and not layer.layer.weights:
+        return  # TimeDistributed(Flatten()) and the like: nothing in the file
+    if isinstance(layer, layers.TimeDistributed) and _keras_type(layer.layer) is None:
+        raise ValueError(
+            f"{KERAS_WHERE} ranvier TimeDistributed '{layer.name}' wraps {type(layer.layer).__name__} "
+            f"'{layer.layer.name}', whose weights have no Keras counterpart here"
+        )
     if _keras_type(layer) is not None:
         out.append(layer)
         return
@@ -378,15 +459,29 @@ def _keras_groups(file, path) -> dict:
             raise ValueError(
                 f"{KERAS_WHERE} the file's group 'layers/{name}' is a nested Keras model; only flat models load"
             )
-        for holder in (f"layers/{name}/vars", f"layers/{name}/cell/vars"):
-            if holder in file and len(file[holder]):
-                data = file[holder]
-                groups[f"layers/{name}"] = [(f"{holder}/{i}", data[str(i)][()]) for i in range(len(data))]
+        for holders in _KERAS_HOLDERS:
+            arrays = []
+            for holder in (f"layers/{name}/{h}" for h in holders):
+                if holder in file:
+                    arrays += [(f"{holder}/{i}", file[holder][str(i)][()]) for i in range(len(file[holder]))]
+            if arrays:
+                groups[f"layers/{name}"] = arrays
+                break
     return groups
 
 
-def _keras_copies(layer, names: tuple, arrays: list, where: str) -> list:
-    weights = [(n, getattr(layer, n)) for n in names if getattr(layer, n, None) is not None]
+# where a layer group keeps its arrays: its own, a recurrent layer's cell, a Bidirectional's two layers
+# (forward first), a TimeDistributed's inner layer
+_KERAS_HOLDERS = (
+    ("vars",),
+    ("cell/vars",),
+    ("forward_layer/cell/vars", "backward_layer/cell/vars"),
+    ("layer/vars",),
+    ("layer/cell/vars",),
+)
+
+
+def _keras_copies(weights: list, arrays: list, where: str) -> list:
     if len(weights) != len(arrays):
         raise ValueError(
             f"{where}: the file holds {len(arrays)} arrays {[tuple(a.shape) for _, a in arrays]}, this layer "

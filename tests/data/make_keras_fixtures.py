@@ -58,6 +58,33 @@ def gru_model():
     )
 
 
+def wrappers_model():
+    return keras.Sequential(
+        [
+            keras.Input((6, 4)),
+            keras.layers.Conv1D(5, 2),
+            keras.layers.PReLU(),
+            keras.layers.Bidirectional(keras.layers.LSTM(3, return_sequences=True)),
+            keras.layers.Bidirectional(keras.layers.GRU(2, return_sequences=True), merge_mode="sum"),
+            keras.layers.Bidirectional(keras.layers.SimpleRNN(2, return_sequences=True), merge_mode="ave"),
+            keras.layers.TimeDistributed(keras.layers.Dense(3)),
+            keras.layers.Reshape((5, 3, 1)),
+            keras.layers.Conv2DTranspose(2, 2, strides=2),
+        ]
+    )
+
+
+def frames_model():
+    return keras.Sequential(
+        [
+            keras.Input((3, 6, 5, 2)),
+            keras.layers.TimeDistributed(keras.layers.Conv2D(3, 3, activation="relu")),
+            keras.layers.TimeDistributed(keras.layers.Flatten()),
+            keras.layers.Bidirectional(keras.layers.GRU(2, reset_after=False), merge_mode="mul"),
+        ]
+    )
+
+
 def randomize(model, rng):
     """Every weight random (BatchNorm's moving variance positive), so a misplaced one changes the outputs."""
     for weight in model.weights:
@@ -78,6 +105,18 @@ def main():
         x = inputs[name]
         np.savez(HERE / f"keras_{name}.npz", x=x, y=np.asarray(model.predict(x, verbose=0)))
     write_gru()
+    write_wrappers()
+
+
+def write_wrappers():
+    """Conv1D, PReLU, Bidirectional, TimeDistributed, Conv2DTranspose (added later, their own generator)."""
+    rng = np.random.default_rng(2)
+    for name, build, shape in (("wrappers", wrappers_model, (2, 6, 4)), ("frames", frames_model, (2, 3, 6, 5, 2))):
+        model = build()
+        randomize(model, rng)
+        model.save_weights(HERE / f"keras_{name}.weights.h5")
+        x = rng.normal(size=shape).astype("float32")
+        np.savez(HERE / f"keras_{name}.npz", x=x, y=np.asarray(model.predict(x, verbose=0)))
 
 
 def write_gru():

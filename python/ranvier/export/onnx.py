@@ -154,6 +154,8 @@ def _window_attrs(layer, xt, kernel, dilation) -> dict:
     pads = [0, 0, 0, 0]
     if layer.padding == "same":
         pads = _same_pads(xt.shape[1:3], kernel, layer.strides, dilation)
+    elif isinstance(layer.padding, tuple):  # ranvier.nn.Conv2d's (ph, pw): zeros on both sides
+        pads = list(layer.padding) * 2
     return {"kernel_shape": list(kernel), "strides": list(layer.strides), "pads": pads}
 
 
@@ -185,6 +187,8 @@ def _ncl(g, x, make):
 def _pads_1d(padding, length, kernel, stride, dilation) -> list:
     if padding == "causal":
         return [(kernel - 1) * dilation, 0]
+    if isinstance(padding, tuple):  # ranvier.nn.Conv1d's (left, right)
+        return list(padding)
     return _same_pads((length,), (kernel,), (stride,), (dilation,)) if padding == "same" else [0, 0]
 
 
@@ -263,8 +267,9 @@ def _embedding(g, layer, x, xt, yt):
     return g.op("Gather", [g.const(_w(layer.embeddings), "embeddings"), ids], "embedding", axis=0)
 
 
-def _lstm(g, layer, x, xt, yt):
-    """ONNX LSTM (time-major, gates i, o, f, c) from Keras' (batch-major, gates i, f, c, o)."""
+def _lstm(g, layer, x, xt, yt, direction="forward"):
+    """ONNX LSTM (time-major, gates i, o, f, c) from Keras' (batch-major, gates i, f, c, o); direction
+    "reverse" for a Bidirectional's backward layer (its sequence comes out in time order)."""
     if layer.return_state:
         raise ValueError(f"[export] {_label(layer)}: return_state=True has no ONNX exporter")
     u = layer.units
@@ -280,7 +285,7 @@ def _lstm(g, layer, x, xt, yt):
         g.const(onnx_gates(_w(layer.recurrent_kernel)), "R"),
         g.const(np.concatenate([bias, np.zeros_like(bias)], axis=1), "B"),
     ]
-    seq, last, _ = g.op("LSTM", inputs, "lstm", outputs=3, hidden_size=u)
+    seq, last, _ = g.op("LSTM", inputs, "lstm", outputs=3, hidden_size=u, direction=direction)
     if layer.return_sequences:  # (T, 1, N, u) -> (N, T, u)
         return g.op("Transpose", [g.op("Squeeze", [seq, g.const(np.array([1]))], "lstm")], "lstm", perm=[1, 0, 2])
     return g.op("Squeeze", [last, g.const(np.array([0]))], "lstm")
@@ -298,6 +303,7 @@ def _recurrent(g, layer, op_type: str, x, kernel, recurrent_kernel, bias, **attr
         g.const(bias.reshape(1, -1), "B"),
     ]
     seq, last = g.op(op_type, inputs, op_type.lower(), outputs=2, hidden_size=layer.units, **attrs)
+    # (ONNX's reverse direction gives the backward layer's sequence in time order, as Bidirectional merges it)
     if layer.return_sequences:  # (T, 1, N, u) -> (N, T, u)
         squeezed = g.op("Squeeze", [seq, g.const(np.array([1]))], "sequence")
         return g.op("Transpose", [squeezed], "sequence", perm=[1, 0, 2])
@@ -313,18 +319,20 @@ def _biases(layer, width: int) -> np.ndarray:
     return bias if bias.size == 2 * width else np.concatenate([bias, np.zeros(width, np.float32)])
 
 
-def _simple_rnn(g, layer, x, xt, yt):
+def _simple_rnn(g, layer, x, xt, yt, direction="forward"):
     """ONNX RNN with tanh: h = tanh(x W^T + h R^T + b)."""
     kernel, recurrent = _w(layer.kernel), _w(layer.recurrent_kernel)
-    return _recurrent(g, layer, "RNN", x, kernel, recurrent, _biases(layer, layer.units), activations=["Tanh"])
+    bias = _biases(layer, layer.units)
+    return _recurrent(g, layer, "RNN", x, kernel, recurrent, bias, activations=["Tanh"], direction=direction)
 
 
-def _gru(g, layer, x, xt, yt):
+def _gru(g, layer, x, xt, yt, direction="forward"):
     """ONNX GRU: the same gate order as Keras (z, r, h) and the same update (h = z h_prev + (1 - z) hh);
     Keras' reset_after=True is ONNX's linear_before_reset=1."""
     kernel, recurrent = _w(layer.kernel), _w(layer.recurrent_kernel)
     bias = _biases(layer, 3 * layer.units)
-    return _recurrent(g, layer, "GRU", x, kernel, recurrent, bias, linear_before_reset=int(layer.reset_after))
+    reset = int(layer.reset_after)
+    return _recurrent(g, layer, "GRU", x, kernel, recurrent, bias, linear_before_reset=reset, direction=direction)
 
 
 def _positional_encoding(g, layer, x, xt, yt):
@@ -422,10 +430,84 @@ def _relu_layer(g, layer, x, xt, yt):
     return g.op("Relu", [x], "relu")
 
 
+def _relu_general(g, layer, x, xt, yt):
+    """Keras' ReLU: (x if x > threshold else 0) clipped to max_value, less negative_slope * max(threshold - x,
+    0); NaN stays NaN (ONNX's Where would make it 0)."""
+    if layer.max_value is None and layer.negative_slope == 0 and layer.threshold == 0:
+        return g.op("Relu", [x], "relu")
+    threshold = g.const(np.float32(layer.threshold))
+    y = g.op("Where", [g.op("Greater", [x, threshold], "relu"), x, g.const(np.float32(0))], "relu")
+    if layer.max_value is not None:
+        y = g.op("Min", [y, g.const(np.float32(layer.max_value))], "relu")
+    if layer.negative_slope:
+        below = g.op("Relu", [g.op("Sub", [threshold, x], "relu")], "relu")
+        y = g.op("Sub", [y, g.op("Mul", [below, g.const(np.float32(layer.negative_slope))], "relu")], "relu")
+    return g.op("Where", [g.op("IsNaN", [x], "relu"), x, y], "relu")
+
+
+def _prelu(g, layer, x, xt, yt):
+    """ONNX PRelu: x where x >= 0, slope * x elsewhere; alpha broadcasts from the right as ranvier's."""
+    return g.op("PRelu", [x, g.const(_w(layer.alpha), "alpha")], "prelu")
+
+
+def _bidirectional(g, layer, x, xt, yt):
+    """The forward layer as a forward ONNX node, the backward one as a reverse node (whose outputs come
+    in time order, as Keras' Bidirectional puts them back), merged as merge_mode says."""
+    if layer.return_state or layer.merge_mode is None:
+        what = "return_state=True" if layer.return_state else "merge_mode=None (two outputs)"
+        raise ValueError(f"[export] {_label(layer)}: {what} has no ONNX exporter")
+    forward, backward = layer.forward_layer, layer.backward_layer
+    if forward.go_backwards:
+        raise ValueError(f"[export] {_label(layer)}: a forward layer with go_backwards=True has no ONNX exporter")
+    _check_recurrent_options(forward)
+    _check_recurrent_options(backward, backwards=True)
+    y = _exporter_of_class(forward)(g, forward, x, xt, None)
+    y_rev = _exporter_of_class(backward)(g, backward, x, xt, None, direction="reverse")
+    if layer.merge_mode == "concat":
+        return g.op("Concat", [y, y_rev], "bidirectional", axis=-1)
+    if layer.merge_mode == "ave":
+        return g.op("Mul", [g.op("Add", [y, y_rev], "bidirectional"), g.const(np.float32(0.5))], "bidirectional")
+    return g.op({"sum": "Add", "mul": "Mul"}[layer.merge_mode], [y, y_rev], "bidirectional")
+
+
+def _time_distributed(g, layer, x, xt, yt):
+    """(N, T, ...) -> (N * T, ...), the inner layer's exporter, and back to (N, T, ...)."""
+    inner = layer.layer
+    export = _exporter(inner)
+    if export is None or export in _TAKE_CALL_ARGUMENTS:
+        raise ValueError(f"[export] {_label(layer)}: its inner {_label(inner)} has no ONNX exporter to run per step")
+    steps = xt.shape[1]
+    folded = g.op("Reshape", [x, g.const(np.array((-1,) + tuple(xt.shape[2:]), np.int64), "shape")], "fold")
+    inner_xt = Tensor(xt.data.reshape((-1,) + tuple(xt.shape[2:])))
+    inner_yt = Tensor(yt.data.reshape((-1,) + tuple(yt.shape[2:])))
+    y = export(g, inner, folded, inner_xt, inner_yt)
+    return g.op("Reshape", [y, g.const(np.array((-1, steps) + tuple(yt.shape[2:]), np.int64), "shape")], "unfold")
+
+
 def _nn_exporters() -> dict:
     from ranvier import nn
 
-    return {nn.ReLU: _relu_layer, nn.Flatten: _reshape_to_traced}
+    return {
+        nn.ReLU: _relu_layer,
+        nn.Flatten: _reshape_to_traced,
+        nn.Identity: _identity,
+        nn.ConvTranspose2d: _torch_conv_transpose,
+    }
+
+
+def _torch_conv_transpose(g, layer, x, xt, yt):
+    """PyTorch's ConvTranspose2d is ONNX's: padding cropped from both borders, output_padding at the end."""
+    ph, pw = layer.torch_padding
+    weight = g.const(np.transpose(_w(layer.kernel), (3, 2, 0, 1)), "kernel")  # (KH, KW, F, C) -> (C, F, KH, KW)
+    inputs = [weight] + ([g.const(_w(layer.bias), "bias")] if layer.bias is not None else [])
+    attrs = dict(
+        kernel_shape=list(layer.kernel_size),
+        strides=list(layer.strides),
+        dilations=list(layer.dilation_rate),
+        pads=[ph, pw, ph, pw],
+        output_padding=list(layer.output_padding),
+    )
+    return _nchw(g, x, lambda t: g.op("ConvTranspose", [t] + inputs, "conv_transpose", **attrs))
 
 
 def _merge(op_type: str):
@@ -484,6 +566,13 @@ _EXPORTERS = {
     L.ZeroPadding1D: _zero_padding,
     L.Cropping2D: _cropping,
     L.Cropping1D: _cropping,
+    L.LeakyReLU: lambda g, layer, x, xt, yt: g.op("LeakyRelu", [x], "leaky_relu", alpha=layer.negative_slope),
+    L.ELU: lambda g, layer, x, xt, yt: g.op("Elu", [x], "elu", alpha=layer.alpha),
+    L.ReLU: _relu_general,
+    L.PReLU: _prelu,
+    L.Softmax: lambda g, layer, x, xt, yt: g.op("Softmax", [x], "softmax", axis=layer.axis),
+    L.Bidirectional: _bidirectional,
+    L.TimeDistributed: _time_distributed,
 }
 
 # exporters that take the layer's further call arguments (Tensors as they are; each checks its own)
@@ -494,18 +583,24 @@ _TAKE_CALL_ARGUMENTS = (_multi_head_attention,)
 _ENTERED_LAYERS = (L.TransformerEncoder,)
 
 
-def _check_recurrent_options(layer) -> None:
-    """The ONNX recurrent exporters write the default cells, forwards: refuse any other configuration."""
+def _check_recurrent_options(layer, backwards: bool = False) -> None:
+    """The ONNX recurrent exporters write the default cells, forwards (or backwards for a Bidirectional's
+    backward layer): refuse any other configuration."""
     gates_default = not layer.has_recurrent_activation or layer.recurrent_activation == "sigmoid"
-    if layer.go_backwards or layer.activation != "tanh" or not gates_default:
+    if layer.go_backwards != backwards or layer.activation != "tanh" or not gates_default:
         raise ValueError(
             f"[export] {_label(layer)}: only activation='tanh', recurrent_activation='sigmoid' and "
-            f"go_backwards=False have an ONNX exporter, got activation={layer.activation!r}, "
+            f"go_backwards={backwards} have an ONNX exporter, got activation={layer.activation!r}, "
             f"recurrent_activation={layer.recurrent_activation!r}, go_backwards={layer.go_backwards}"
         )
 
 
 def _exporter(layer):
+    if isinstance(layer, L.Lambda):
+        raise ValueError(
+            f"[export] {_label(layer)}: a Lambda runs arbitrary Python, which ONNX export cannot record; "
+            "write the step as exported layers (or functional ops in a subclassed model's call)"
+        )
     if isinstance(layer, _Recurrent):
         _check_recurrent_options(layer)
     table = {**_EXPORTERS, **_nn_exporters()}
@@ -513,6 +608,10 @@ def _exporter(layer):
         if cls in table:
             return table[cls]
     return None
+
+
+def _exporter_of_class(layer):
+    return next(_EXPORTERS[cls] for cls in type(layer).__mro__ if cls in _EXPORTERS)
 
 
 def _label(layer) -> str:

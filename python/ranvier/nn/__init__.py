@@ -13,11 +13,27 @@
 The modules own their weights at construction (their sizes are given), so
 ``Adam(model.parameters())`` sees them all. Layouts stay ranvier's: images
 NHWC, dense kernels (in, out), conv kernels (kh, kw, in, out); each class says
-where it differs from PyTorch. Losses take PyTorch's ``(input, target)`` order.
+where it differs from PyTorch (sequences (N, L, C), Conv1d kernels (k, in, out),
+ConvTranspose2d kernels (kh, kw, out, in)). Losses take PyTorch's ``(input, target)`` order.
 There is no ``nn.functional``:
 ``ranvier.functional`` takes ranvier's layouts (``linear``'s weight is (in, out)).
 """
 
+from ranvier.nn.activations import (
+    ELU,
+    GELU,
+    SELU,
+    Hardsigmoid,
+    Identity,
+    LeakyReLU,
+    PReLU,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Softsign,
+    Tanh,
+)
 from ranvier.nn.layers import (
     GRU,
     LSTM,
@@ -34,6 +50,16 @@ from ranvier.nn.layers import (
 )
 from ranvier.nn.losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from ranvier.nn.module import Module, Sequential
+from ranvier.nn.spatial import (
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    Conv1d,
+    ConvTranspose2d,
+    MaxPool1d,
+    Upsample,
+    ZeroPad2d,
+)
 
 __all__ = [
     "GRU",
@@ -54,4 +80,25 @@ __all__ = [
     "MultiheadAttention",
     "ReLU",
     "Sequential",
+    "ELU",
+    "GELU",
+    "SELU",
+    "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool2d",
+    "AvgPool1d",
+    "Conv1d",
+    "ConvTranspose2d",
+    "Hardsigmoid",
+    "Identity",
+    "LeakyReLU",
+    "MaxPool1d",
+    "PReLU",
+    "SiLU",
+    "Sigmoid",
+    "Softmax",
+    "Softplus",
+    "Softsign",
+    "Tanh",
+    "Upsample",
+    "ZeroPad2d",
 ]
