@@ -425,3 +425,23 @@ def test_keras_updates_bad_input_is_named():
         ops.adam_update(p, g, a, b, step=1, v_hat=b)
     with pytest.raises(ValueError, match=r"\[adam_update\] v_hat must have param's shape"):
         ops.adam_update(p, g, a, b, step=1, v_hat=np.zeros(3, np.float32))
+
+
+@pytest.mark.parametrize(
+    "op, extra",
+    [
+        ("adam_update", {"beta2": 1 - 1e-9}),
+        ("adam_update", {"beta1": 1 - 1e-9}),
+        ("rmsprop_update", {"rho": 1 - 1e-10}),
+    ],
+)
+def test_a_decay_rate_that_rounds_to_one_in_float32_is_refused(op, extra):
+    """1 - 1e-9 is below 1 as a double but 1.0f in the kernels: Adam's bias correction would divide by 0."""
+    p, g = np.ones(5, np.float32), np.ones(5, np.float32)
+    slots = {"m": np.zeros(5, np.float32), "v": np.zeros(5, np.float32), "step": 1}
+    if op == "rmsprop_update":
+        slots = {"v": np.zeros(5, np.float32)}
+    name = next(iter(extra))
+    with pytest.raises(ValueError, match=rf"\[{op}\] {name} must be below 1 in float32"):
+        getattr(ops, op)(p, g, **slots, **extra)
+    assert np.all(p == 1)  # refused before any write

@@ -19,6 +19,16 @@
 namespace ranvier::args {
 
 // A state array; `param` is null when reading param itself.
+// A decay rate in [0, 1) that stays below 1 once rounded to the kernels' float32: 1 - 1e-9 would
+// round to 1.0f and make Adam's bias correction 1 / (1 - beta^t) infinite.
+inline float beta(const char* op, const char* name, py::handle b) {
+  const float rate = static_cast<float>(real(op, name, b, 0.0, 1.0, true));
+  if (!(rate < 1.0f))
+    fail(op,
+         std::string(name) + " must be below 1 in float32 (the kernels' precision), got " + std::string(py::repr(b)));
+  return rate;
+}
+
 template <class A>
 A in_place(const char* op, const char* name, py::handle obj, const A* param = nullptr) {
   A a = A::read(op, name, obj);
@@ -125,8 +135,8 @@ AdamArgs<A> adam_args(py::handle param_obj, py::handle grad_obj, py::handle m_ob
   AdamArgs<A> a{std::move(param), std::move(grad), std::move(m), std::move(v), std::move(v_hat)};
   a.step = integer(op, "step", step, 1);
   a.lr = static_cast<float>(real(op, "lr", lr, 0.0));
-  a.beta1 = static_cast<float>(real(op, "beta1", beta1, 0.0, 1.0, true));
-  a.beta2 = static_cast<float>(real(op, "beta2", beta2, 0.0, 1.0, true));
+  a.beta1 = beta(op, "beta1", beta1);
+  a.beta2 = beta(op, "beta2", beta2);
   a.eps = static_cast<float>(real(op, "eps", eps, 0.0));
   a.weight_decay = static_cast<float>(real(op, "weight_decay", weight_decay, 0.0));
   a.decoupled = decoupled;
@@ -156,7 +166,7 @@ RmspropArgs<A> rmsprop_args(py::handle param_obj, py::handle grad_obj, py::handl
   std::optional<A> mean_grad = in_place_optional(op, "mean_grad", mean_grad_obj, param);
   RmspropArgs<A> a{std::move(param), std::move(grad), std::move(v), std::move(velocity), std::move(mean_grad)};
   a.lr = static_cast<float>(real(op, "lr", lr, 0.0));
-  a.rho = static_cast<float>(real(op, "rho", rho, 0.0, 1.0, true));
+  a.rho = beta(op, "rho", rho);
   a.eps = static_cast<float>(real(op, "eps", eps, 0.0));
   const double mom = real(op, "momentum", momentum, 0.0);
   a.momentum = static_cast<float>(mom);
@@ -197,9 +207,6 @@ SlotArgs<A> slot_args(const char* op, py::handle param_obj, py::handle grad_obj,
 }
 
 inline float rate(const char* op, py::handle lr) { return static_cast<float>(real(op, "lr", lr, 0.0)); }
-inline float beta(const char* op, const char* name, py::handle b) {
-  return static_cast<float>(real(op, name, b, 0.0, 1.0, true));
-}
 inline float epsilon(const char* op, py::handle eps) { return static_cast<float>(real(op, "eps", eps, 0.0)); }
 inline float decay(const char* op, float lr, py::handle weight_decay) {
   return static_cast<float>(1.0 - static_cast<double>(lr) * real(op, "weight_decay", weight_decay, 0.0));
