@@ -78,24 +78,30 @@ inline V tanh(V x) {
   return copysign(t, x);
 }
 
-// erfc(|x|) for the A&S 7.1.26 form: t * poly(t) * e^{-x^2}, t = 1/(1 + p|x|).
+// erfc(|u|) for the A&S 7.1.26 form: t * poly(t) * e^{-u^2}, t = 1/(1 + p|u|);
+// the caller passes e = e^{-u^2}, which the GELU derivative shares.
 template <class V>
-inline V erfc_abs(V x) {
-  V ax = abs(x);
-  V t = V::set1(1.0f) / fmadd(V::set1(0.3275911f), ax, V::set1(1.0f));
+inline V erfc_abs(V u, V e) {
+  V t = V::set1(1.0f) / fmadd(V::set1(0.3275911f), abs(u), V::set1(1.0f));
   V p = V::set1(1.061405429f);
   p = fmadd(p, t, V::set1(-1.453152027f));
   p = fmadd(p, t, V::set1(1.421413741f));
   p = fmadd(p, t, V::set1(-0.284496736f));
   p = fmadd(p, t, V::set1(0.254829592f));
-  return p * t * exp(V::zero() - ax * ax);
+  return p * t * e;
+}
+
+// e^{-x^2 / 2}: the Gaussian factor of both the normal CDF's tail and the density.
+template <class V>
+inline V gaussian(V x) {
+  return exp(V::set1(-0.5f) * x * x);
 }
 
 // Normal CDF Phi(x) = (1 + erf(x / sqrt 2)) / 2, from erfc so that the tail
-// x << 0 keeps its relative accuracy.
+// x << 0 keeps its relative accuracy; g = gaussian(x).
 template <class V>
-inline V normal_cdf(V x) {
-  V half_tail = V::set1(0.5f) * erfc_abs(x * V::set1(0.70710678118654752f));
+inline V normal_cdf(V x, V g) {
+  V half_tail = V::set1(0.5f) * erfc_abs(x * V::set1(0.70710678118654752f), g);
   return select(x < V::zero(), half_tail, V::set1(1.0f) - half_tail);
 }
 
@@ -110,14 +116,14 @@ inline V clamp_tail(V x) {
 // GELU (exact, erf form, as Keras and PyTorch default to): x * Phi(x).
 template <class V>
 inline V gelu(V x) {
-  return max(V::set1(-20.0f), x) * normal_cdf(x);
+  return max(V::set1(-20.0f), x) * normal_cdf(x, gaussian(x));
 }
 
-// d/dx GELU = Phi(x) + x * phi(x), phi the standard normal density.
+// d/dx GELU = Phi(x) + x * phi(x), phi the standard normal density; one exp serves both.
 template <class V>
 inline V gelu_grad(V x) {
-  V density = V::set1(0.3989422804014327f) * exp(V::set1(-0.5f) * x * x);
-  return fmadd(clamp_tail(x), density, normal_cdf(x));
+  V g = gaussian(x);
+  return fmadd(clamp_tail(x), V::set1(0.3989422804014327f) * g, normal_cdf(x, g));
 }
 
 }  // namespace ranvier::simd
