@@ -264,9 +264,11 @@ class Layer(metaclass=_BuildsWhenDeclared):
 
     def sublayers(self) -> list:
         found = list(self._sublayers.values())
-        for value in vars(self).values():
+        for value in vars(self).values():  # a plain loop: train()/eval() call this on every layer of a model
             if isinstance(value, (list, tuple)):
-                found.extend(v for v in value if isinstance(v, Layer) and v not in found)
+                for v in value:
+                    if isinstance(v, Layer) and v not in found:
+                        found.append(v)
         return found
 
     def named_weights(self, prefix: str = "") -> list:
@@ -393,6 +395,35 @@ class Layer(metaclass=_BuildsWhenDeclared):
 
     def eval(self):
         return self.train(False)
+
+    def _enter_eval(self):
+        """``eval()`` now, and a function that calls ``train(mode before)``: what predict and evaluate do
+        around every call. One walk of the layer tree serves both (each walk calls ``sublayers()`` on every
+        layer, a scan of its attributes); a layer that overrides ``train``/``eval`` gets the calls themselves."""
+        was_training = self.training
+        tree = self._layer_tree()
+        if type(self).eval is not Layer.eval or any(type(layer).train is not Layer.train for layer in tree):
+            self.eval()
+            return lambda: self.train(was_training)
+        for layer in tree:
+            layer.training = False
+
+        def restore():
+            for layer in tree:
+                layer.training = was_training
+
+        return restore
+
+    def _layer_tree(self) -> list:
+        """This layer and every layer under it, each once, in the order train() visits them."""
+        tree, seen, stack = [], set(), [self]
+        while stack:
+            layer = stack.pop()
+            if id(layer) not in seen:
+                seen.add(id(layer))
+                tree.append(layer)
+                stack.extend(reversed(layer.sublayers()))
+        return tree
 
     # ---- calling ---------------------------------------------------------------------
     def build(self, input_shape: tuple) -> None:
