@@ -114,6 +114,22 @@ _PENALTY_ROLE = {weight: role for role, weight in _ROLE_WEIGHT.items()}
 _WEIGHT_PENALTY_ARGS = tuple(f"{role}_{kind}" for role in _ROLE_WEIGHT for kind in ("regularizer", "constraint"))
 
 
+# Layer's own list/tuple attributes: weights, their names and flags, penalties, shapes; never a sublayer.
+_BOOKKEEPING_SEQUENCES = frozenset(
+    {
+        "_weights",
+        "_weight_names",
+        "_weight_trainable",
+        "_regularized",
+        "_activity_losses",
+        "input_spec",
+        "build_input_shape",
+        "output_shape",
+        "_init_input_shape",
+    }
+)
+
+
 class Parameters(list):
     """What ``parameters()`` returns: the trainable weights, and the layers that have not created theirs
     yet (``unbuilt``), so that an optimizer made over them can refuse instead of training nothing."""
@@ -264,8 +280,9 @@ class Layer(metaclass=_BuildsWhenDeclared):
 
     def sublayers(self) -> list:
         found = list(self._sublayers.values())
-        for value in vars(self).values():  # a plain loop: train()/eval() call this on every layer of a model
-            if isinstance(value, (list, tuple)):
+        # a plain loop that skips Layer's own lists: train()/eval() call this on every layer of a model
+        for key, value in vars(self).items():
+            if isinstance(value, (list, tuple)) and key not in _BOOKKEEPING_SEQUENCES:
                 for v in value:
                     if isinstance(v, Layer) and v not in found:
                         found.append(v)
@@ -433,9 +450,9 @@ class Layer(metaclass=_BuildsWhenDeclared):
         raise NotImplementedError(f"{type(self).__name__}.call")
 
     def __call__(self, x, *args, **kwargs):
-        if not isinstance(x, Tensor) and is_symbolic((x, args, kwargs)):
-            return symbolic_call(self, x, args, kwargs)  # building a functional model's graph
         if not isinstance(x, Tensor):
+            if is_symbolic((x, args, kwargs)):
+                return symbolic_call(self, x, args, kwargs)  # building a functional model's graph
             x = Tensor(x)
         if not self.built:
             declared = self._init_input_shape
@@ -443,7 +460,9 @@ class Layer(metaclass=_BuildsWhenDeclared):
         self._check_input(x.shape)
         y = self.call(x, *args, **kwargs)
         first = y[0] if isinstance(y, (tuple, list)) else y
-        self.output_shape = (None,) + tuple(first.shape[1:])
+        output_shape = (None,) + tuple(first.shape[1:])
+        if output_shape != self.output_shape:  # the same batch after batch: no attribute write
+            self.output_shape = output_shape
         if self.activity_regularizer is not None:  # per sample, as Keras: divided by the batch size
             self._activity_losses = [self.activity_regularizer(first) / max(first.shape[0], 1)]
         return y
@@ -491,6 +510,8 @@ class Layer(metaclass=_BuildsWhenDeclared):
         if spec is None:
             return
         got = tuple(shape[1:])
+        if got == spec:  # every axis known and matching: the common case, without the per-axis loop
+            return
         if len(got) != len(spec) or any(s is not None and s != g for s, g in zip(spec, got)):
             raise ValueError(
                 f"[{type(self).__name__} '{self.name}'] expects inputs of shape {shape_str(spec)} "
