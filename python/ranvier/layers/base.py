@@ -114,7 +114,8 @@ _PENALTY_ROLE = {weight: role for role, weight in _ROLE_WEIGHT.items()}
 _WEIGHT_PENALTY_ARGS = tuple(f"{role}_{kind}" for role in _ROLE_WEIGHT for kind in ("regularizer", "constraint"))
 
 
-# Layer's own list/tuple attributes: weights, their names and flags, penalties, shapes; never a sublayer.
+# Layer's own list/tuple attributes: weights, their names and flags, penalties, shapes, the cached scan
+# of sublayers(); never a sublayer.
 _BOOKKEEPING_SEQUENCES = frozenset(
     {
         "_weights",
@@ -126,6 +127,7 @@ _BOOKKEEPING_SEQUENCES = frozenset(
         "build_input_shape",
         "output_shape",
         "_init_input_shape",
+        "_sublayer_scan",
     }
 )
 
@@ -230,7 +232,16 @@ class Layer(metaclass=_BuildsWhenDeclared):
         if isinstance(value, Layer):
             self._sublayers[key] = value
             self._adopt(value)
+            self.__dict__["_sublayer_scan"] = None  # what sublayers() finds has changed
+        elif key not in _BOOKKEEPING_SEQUENCES and (
+            isinstance(value, (list, tuple)) or isinstance(self.__dict__.get(key), (list, tuple))
+        ):
+            self.__dict__["_sublayer_scan"] = None  # it may have changed
         object.__setattr__(self, key, value)
+
+    def __delattr__(self, key):
+        object.__delattr__(self, key)
+        self.__dict__["_sublayer_scan"] = None
 
     def _adopt(self, layer: Layer) -> None:
         """A sublayer lives on its parent's device and is frozen with it."""
@@ -279,13 +290,21 @@ class Layer(metaclass=_BuildsWhenDeclared):
         return w
 
     def sublayers(self) -> list:
+        # predict and evaluate walk the tree on every call: a layer whose only sequences are tuples
+        # (immutable: only an attribute assignment, which clears the scan, can change them) keeps its scan
+        scan = self.__dict__.get("_sublayer_scan")
+        if scan is not None:
+            return list(scan)
         found = list(self._sublayers.values())
-        # a plain loop that skips Layer's own lists: train()/eval() call this on every layer of a model
+        mutable = False
         for key, value in vars(self).items():
             if isinstance(value, (list, tuple)) and key not in _BOOKKEEPING_SEQUENCES:
+                mutable = mutable or not isinstance(value, tuple)
                 for v in value:
                     if isinstance(v, Layer) and v not in found:
                         found.append(v)
+        if not mutable:
+            self.__dict__["_sublayer_scan"] = tuple(found)
         return found
 
     def named_weights(self, prefix: str = "") -> list:
