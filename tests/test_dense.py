@@ -337,3 +337,70 @@ def test_matmul_row_major_a_read_in_place_and_every_work_split(rng, threads):
         assert_matmul_close(ops.matmul(row, b), row, b, row.astype(np.float64) @ b.astype(np.float64))
     finally:
         ranvier.set_num_threads(before)
+
+
+# (k, n): K = 1, odd N and K, N = 1, one column past a vector and a pass of the matrix-vector kernel
+# (8 vectors: 128 columns on AVX-512, 64 on AVX2), a k past the GEMM's k blocks (kc = 128 to 256).
+GEMV_SHAPES = [(1, 1), (1, 37), (5, 1), (17, 129), (300, 10), (333, 65), (700, 257), (1600, 128)]
+
+
+@pytest.mark.parametrize("k,n", GEMV_SHAPES)
+@pytest.mark.parametrize("act", [None, "relu", "sigmoid", "gelu"])
+def test_few_rows_take_the_matrix_vector_path_with_the_gemms_bits(isa, k, n, act, rng):
+    """A product of 1 to 4 rows reads B in place (no packing) but sums in the GEMM's order: each of its rows
+    equals, bit for bit, the same row of a product of many rows; and both match the reference."""
+    x, w, b = f32(rng, 11, k), f32(rng, k, n), f32(rng, n)
+    many = ops.linear(x, w, b, activation=act)
+    for m in (1, 2, 3, 4):
+        np.testing.assert_array_equal(ops.linear(x[:m], w, b, activation=act), many[:m], err_msg=f"{m} rows")
+        np.testing.assert_array_equal(ops.matmul(x[:m], w), ops.matmul(x, w)[:m], err_msg=f"matmul, {m} rows")
+    x64, w64 = x.astype(np.float64), w.astype(np.float64)
+    assert_close(
+        many[:1],
+        reference.linear(x64[:1], w64, b.astype(np.float64), act),
+        atol=2e-5 * np.sqrt(k),
+        rtol=1e-4,
+        what=f"linear 1x{k}->{n} {act}",
+    )
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_matrix_vector_path_strided_inputs_and_threads(rng, threads):
+    """Strided x (any strides), w with rows apart (a column slice), a w read column-major (the GEMM's path),
+    and a product large enough for threads to split its columns."""
+    import ranvier
+
+    before = ranvier.get_num_threads()
+    ranvier.set_num_threads(threads)
+    try:
+        for k, n in [(300, 70), (1024, 1030)]:
+            x, w = f32(rng, 2, 2 * k)[:, ::2], f32(rng, k, n + 9)[:, 3 : 3 + n]
+            x64, w64 = x.astype(np.float64), w.astype(np.float64)
+            assert_matmul_close(ops.matmul(x, w), x64, w64, x64 @ w64, what=f"strided 2x{k}x{n}")
+            wt = np.ascontiguousarray(w.T).T  # columns apart: not the matrix-vector path's layout
+            assert_matmul_close(ops.matmul(x[:1], wt), x64[:1], w64, x64[:1] @ w64, what=f"column-major 1x{k}x{n}")
+            bias = f32(rng, n)
+            want = reference.linear(x64, w64, bias.astype(np.float64), "tanh")
+            assert_close(ops.linear(x, w, bias, activation="tanh"), want, atol=2e-5 * np.sqrt(k), rtol=1e-4)
+    finally:
+        ranvier.set_num_threads(before)
+
+
+def test_matrix_vector_path_empty_k_and_nan(isa):
+    """K = 0 leaves bias and activation; a NaN or Inf in x or w reaches exactly the outputs it feeds, as in NumPy."""
+    b = np.array([0.5, -2.0, 3.0], np.float32)
+    np.testing.assert_array_equal(
+        ops.linear(np.zeros((1, 0), np.float32), np.zeros((0, 3), np.float32), b, "relu"), [[0.5, 0.0, 3.0]]
+    )
+    x = np.ones((2, 40), np.float32)
+    w = np.ones((40, 70), np.float32)
+    x[1, 5] = np.nan
+    w[7, 3] = np.inf
+    w[8, 3] = -np.inf  # inf - inf: NaN in column 3 of every row
+    w[9, 60] = np.inf
+    with np.errstate(invalid="ignore"):
+        want = x @ w
+    got = ops.matmul(x, w)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_array_equal(got[np.isfinite(want)], want[np.isfinite(want)])
+    assert got[0, 60] == np.inf

@@ -184,3 +184,32 @@ def test_dropout_trains_and_is_identity_in_inference():
     assert not np.array_equal(drop(x).numpy() != 0, kept)  # a new mask each step
     drop.eval()
     np.testing.assert_array_equal(drop(x).numpy(), x.numpy())
+
+
+def test_sublayers_follow_every_change_after_a_scan():
+    """sublayers() keeps its scan of a layer whose sequences are all tuples; any assignment or deletion
+    that can change what it finds is seen, and lists (mutable in place) are scanned every time."""
+    from ranvier.layers import Layer
+
+    class Holder(Layer):
+        def call(self, x):
+            return x
+
+    holder, a, b, c = Holder(), layers.Dense(1), layers.Dense(2), layers.Dense(3)
+    holder.pair = (a,)
+    assert holder.sublayers() == [a]
+    assert holder.sublayers() == [a]  # from the kept scan
+    holder.pair = (a, b)
+    assert holder.sublayers() == [a, b]
+    holder.single = c
+    assert holder.sublayers() == [c, a, b]
+    del holder.pair
+    assert holder.sublayers() == [c]
+    holder.items = []
+    assert holder.sublayers() == [c]
+    holder.items.append(a)  # in place: no assignment
+    assert holder.sublayers() == [c, a]
+    holder.items[0] = b
+    assert holder.sublayers() == [c, b]
+    holder.eval()
+    assert not any(layer.training for layer in (holder, b, c))

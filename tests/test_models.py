@@ -375,3 +375,43 @@ def test_train_step_called_directly_after_compile_trains():
     x, y = np.ones((4, 5), np.float32), np.zeros((4, 3), np.float32)
     first = model.train_step(x, y)["loss"]
     assert model.train_step(x, y)["loss"] < first  # the optimizer was bound to the weights built by the call
+
+
+def test_predict_and_evaluate_run_every_layer_in_inference_mode_then_restore_it():
+    """predict/evaluate/predict_on_batch/test_on_batch set every layer (nested ones too) to inference
+    and back to the model's mode; a layer that overrides train() still gets the calls."""
+    from ranvier.layers import Layer
+
+    seen, calls = [], []
+
+    class Probe(Layer):
+        def call(self, x):
+            seen.append(self.training)
+            return x
+
+    class Overrides(Probe):
+        def train(self, mode=True):
+            calls.append(mode)
+            return super().train(mode)
+
+    inner = ranvier.Sequential([Probe(), Dense(3)])
+    model = ranvier.Sequential([Dense(4, input_shape=(5,)), inner, Probe()])
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = np.ones((6, 5), np.float32), np.zeros((6, 3), np.float32)
+    for training in (True, False):
+        model.train(training)
+        for run in (
+            lambda: model.predict(x, verbose=0),
+            lambda: model.evaluate(x, y, verbose=0),
+            lambda: model.predict_on_batch(x),
+            lambda: model.test_on_batch(x, y),
+        ):
+            seen.clear()
+            run()
+            assert seen == [False, False]
+            assert all(layer.training == training for layer in model._layer_tree())
+    shown = ranvier.Sequential([Dense(2, input_shape=(5,)), Overrides()])
+    shown.predict(x, verbose=0)  # builds first
+    calls.clear()
+    shown.predict(x, verbose=0)
+    assert calls == [False, True]

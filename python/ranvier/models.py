@@ -610,8 +610,7 @@ class Model(Layer):
             cbs = callbacks_mod.CallbackList(
                 callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=batches.steps
             )
-        was_training = self.training
-        self.eval()
+        restore_modes = self._enter_eval()
         for metric in self._metrics:
             metric.reset_state()
         logs = _EpochLogs(self._named_metrics())
@@ -631,7 +630,7 @@ class Model(Layer):
                     cbs.on_test_batch_end(step, logs.add(batch_logs, structure.num_samples(xb)))
         finally:
             batches.close()
-            self.train(was_training)
+            restore_modes()
         if logs.seen == 0:
             raise ValueError(f"[{op}] the {'validation ' if op == 'fit' else ''}data yielded no batch")
         result = logs.result()
@@ -650,8 +649,7 @@ class Model(Layer):
         cbs = callbacks_mod.CallbackList(
             callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=batches.steps
         )
-        was_training = self.training
-        self.eval()
+        restore_modes = self._enter_eval()
         outputs = []
         cbs.on_predict_begin()
         try:
@@ -663,7 +661,7 @@ class Model(Layer):
                     cbs.on_predict_batch_end(step, {"outputs": outputs[-1]})
         finally:
             batches.close()
-            self.train(was_training)
+            restore_modes()
         if not outputs:
             raise ValueError("[predict] x has no samples")
         cbs.on_predict_end()
@@ -689,25 +687,23 @@ class Model(Layer):
         if self.loss is None:
             raise RuntimeError(f"[{self.name}] call compile(loss=...) before test_on_batch")
         xb, yb, swb = self._one_batch("test_on_batch", x, y, sample_weight, None)
-        was_training = self.training
-        self.eval()
+        restore_modes = self._enter_eval()
         try:
             with no_grad():
                 logs = self.test_step(xb, yb) if swb is None else self.test_step(xb, yb, swb)
         finally:
-            self.train(was_training)
+            restore_modes()
         return self._on_batch_result(logs, structure.num_samples(xb), return_dict)
 
     def predict_on_batch(self, x):
         """The outputs for one batch of x, in inference mode."""
         xb = _as_model_input(self, x, "predict_on_batch")
-        was_training = self.training
-        self.eval()
+        restore_modes = self._enter_eval()
         try:
             with no_grad():
                 return self.predict_step(xb)
         finally:
-            self.train(was_training)
+            restore_modes()
 
     def _one_batch(self, op, x, y, sample_weight, class_weight):
         source, streamed = self._data_source(op, x, y, None, sample_weight, class_weight, False, Strategy())

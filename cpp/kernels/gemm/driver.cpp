@@ -18,6 +18,10 @@ constexpr std::int64_t kPackAMinPanels = 16;
 // The most floats of C one work item updates per k block (192 KB, a sixth of
 // a 1.25 MB L2; see gemm_impl).
 constexpr std::int64_t kMaxCTileFloats = 48 * 1024;
+// Products of at most this many rows with B's columns contiguous take the
+// matrix-vector path (B read in place, not packed): measured faster than the
+// GEMM up to here (figures: results/MEASUREMENTS.md).
+constexpr std::int64_t kGemvMaxRows = 4;
 
 // Floats of b (k, n) packed into panels nr wide.
 std::int64_t packed_floats(std::int64_t k, std::int64_t n, int nr) {
@@ -56,6 +60,22 @@ void pack_b_blocked(float* dst, MatrixView b, std::int64_t k, std::int64_t n, co
                                   {b.data + pc * b.row_stride, b.row_stride, b.col_stride}, kb, n, bs.nr, begin, end);
                  }
                });
+}
+
+// The matrix-vector path: threads split the columns when the product is large.
+void gemv(float* c, std::int64_t ldc, MatrixView a, MatrixView b, std::int64_t m, std::int64_t n, std::int64_t k,
+          const Epilogue& epilogue, bool accumulate) {
+  const GemvKernel& kernel = RANVIER_ISA_TABLE(gemv_kernel);
+  const std::int64_t kc = kernel_set(RANVIER_ISA_TABLE(gemm_kernels), n).blocking.kc;
+  const std::int64_t width = kernel.block_columns, blocks = ceil_div(n, width);
+  const auto columns = [&](std::int64_t begin, std::int64_t end) {
+    kernel.gemv(c, ldc, a, b, m, k, kc, begin * width, std::min(end * width, n), epilogue, accumulate);
+  };
+  if (m * n * k >= kMinParallelMacs && num_threads() > 1) {
+    parallel_for(blocks, std::max<std::int64_t>(1, kMinParallelMacs / 4 / (m * k * width)), columns);
+  } else {
+    columns(0, blocks);
+  }
 }
 
 }  // namespace
@@ -181,6 +201,10 @@ void gemm_impl(float* c, std::int64_t ldc, MatrixView a, MatrixView b, const flo
 // way); its store adds bias and activation.
 void gemm(float* c, std::int64_t ldc, MatrixView a, MatrixView b, std::int64_t m, std::int64_t n, std::int64_t k,
           const Epilogue& epilogue, bool accumulate) {
+  if (m > 0 && m <= kGemvMaxRows && n > 0 && k > 0 && b.col_stride == 1) {
+    gemv(c, ldc, a, b, m, n, k, epilogue, accumulate);
+    return;
+  }
   const GemmKernels& kernels = RANVIER_ISA_TABLE(gemm_kernels);
   const int mr = kernel_set(kernels, n).blocking.mr;
   if (n <= 0 || n > std::min(mr, kernels.transposed_max_n) || m <= mr || k <= 0) {

@@ -71,4 +71,17 @@ struct GemmPackers {
 
 RANVIER_DECLARE_ISA_TABLE(GemmPackers, gemm_packers)
 
+// The matrix-vector path (gemv_simd.cpp) for products of a few rows, B read in
+// place: c[:, begin..end) = act((accumulate ? c : 0) + a @ b + bias) for a
+// (m, k) with any strides and b (k, n) with contiguous columns (col_stride 1),
+// its k summed in blocks of kc as gemm_impl sums them (the same bits).
+struct GemvKernel {
+  void (*gemv)(float* c, std::int64_t ldc, MatrixView a, MatrixView b, std::int64_t m, std::int64_t k, std::int64_t kc,
+               std::int64_t begin, std::int64_t end, const Epilogue& epilogue, bool accumulate);
+  // Columns one pass over B covers for one row: the grain of a thread's share.
+  int block_columns;
+};
+
+RANVIER_DECLARE_ISA_TABLE(GemvKernel, gemv_kernel)
+
 }  // namespace ranvier::cpu

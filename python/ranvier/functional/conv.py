@@ -13,16 +13,16 @@ def _conv(forward, backward_op):
         x, w = as_tensor(x), as_tensor(w)
         parents = (x, w) if b is None else (x, w, as_tensor(b))
         bias = None if b is None else parents[2].data
-        geometry = dict(stride=stride, padding=padding, dilation=dilation)
+        # positional arguments: this runs once per layer call, where a kwargs dict costs as much as the checks
         if activation in SAVES_INPUT and records_grad(parents):  # the derivative needs the pre-activation
-            z = forward(x.data, w.data, bias, **geometry)
+            z = forward(x.data, w.data, bias, stride, padding, dilation)
             y, saved = getattr(ops, activation)(z), {"z": z}
         else:
-            y = forward(x.data, w.data, bias, activation=activation, **geometry)
+            y = forward(x.data, w.data, bias, stride, padding, dilation, activation)
             saved = {"y": y}
 
         def backward(g):
-            dx, dw, db = backward_op(g, x.data, w.data, activation=activation, **geometry, **saved)
+            dx, dw, db = backward_op(g, x.data, w.data, stride, padding, dilation, activation, **saved)
             return (dx, dw) if b is None else (dx, dw, db)
 
         return make_result(y, parents, backward)

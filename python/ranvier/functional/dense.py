@@ -39,7 +39,7 @@ def linear(x, w, b=None, activation=None) -> Tensor:
         y = getattr(ops, activation)(z)
         saved = {"z": z}
     else:
-        y = ops.linear(x.data, w.data, None if b is None else parents[2].data, activation=activation)
+        y = ops.linear(x.data, w.data, None if b is None else parents[2].data, activation)
         saved = {"y": y}
 
     def backward(g):

@@ -114,6 +114,24 @@ _PENALTY_ROLE = {weight: role for role, weight in _ROLE_WEIGHT.items()}
 _WEIGHT_PENALTY_ARGS = tuple(f"{role}_{kind}" for role in _ROLE_WEIGHT for kind in ("regularizer", "constraint"))
 
 
+# Layer's own list/tuple attributes: weights, their names and flags, penalties, shapes, the cached scan
+# of sublayers(); never a sublayer.
+_BOOKKEEPING_SEQUENCES = frozenset(
+    {
+        "_weights",
+        "_weight_names",
+        "_weight_trainable",
+        "_regularized",
+        "_activity_losses",
+        "input_spec",
+        "build_input_shape",
+        "output_shape",
+        "_init_input_shape",
+        "_sublayer_scan",
+    }
+)
+
+
 class Parameters(list):
     """What ``parameters()`` returns: the trainable weights, and the layers that have not created theirs
     yet (``unbuilt``), so that an optimizer made over them can refuse instead of training nothing."""
@@ -214,7 +232,16 @@ class Layer(metaclass=_BuildsWhenDeclared):
         if isinstance(value, Layer):
             self._sublayers[key] = value
             self._adopt(value)
+            self.__dict__["_sublayer_scan"] = None  # what sublayers() finds has changed
+        elif key not in _BOOKKEEPING_SEQUENCES and (
+            isinstance(value, (list, tuple)) or isinstance(self.__dict__.get(key), (list, tuple))
+        ):
+            self.__dict__["_sublayer_scan"] = None  # it may have changed
         object.__setattr__(self, key, value)
+
+    def __delattr__(self, key):
+        object.__delattr__(self, key)
+        self.__dict__["_sublayer_scan"] = None
 
     def _adopt(self, layer: Layer) -> None:
         """A sublayer lives on its parent's device and is frozen with it."""
@@ -263,10 +290,21 @@ class Layer(metaclass=_BuildsWhenDeclared):
         return w
 
     def sublayers(self) -> list:
+        # predict and evaluate walk the tree on every call: a layer whose only sequences are tuples
+        # (immutable: only an attribute assignment, which clears the scan, can change them) keeps its scan
+        scan = self.__dict__.get("_sublayer_scan")
+        if scan is not None:
+            return list(scan)
         found = list(self._sublayers.values())
-        for value in vars(self).values():
-            if isinstance(value, (list, tuple)):
-                found.extend(v for v in value if isinstance(v, Layer) and v not in found)
+        mutable = False
+        for key, value in vars(self).items():
+            if isinstance(value, (list, tuple)) and key not in _BOOKKEEPING_SEQUENCES:
+                mutable = mutable or not isinstance(value, tuple)
+                for v in value:
+                    if isinstance(v, Layer) and v not in found:
+                        found.append(v)
+        if not mutable:
+            self.__dict__["_sublayer_scan"] = tuple(found)
         return found
 
     def named_weights(self, prefix: str = "") -> list:
@@ -394,6 +432,35 @@ class Layer(metaclass=_BuildsWhenDeclared):
     def eval(self):
         return self.train(False)
 
+    def _enter_eval(self):
+        """``eval()`` now, and a function that calls ``train(mode before)``: what predict and evaluate do
+        around every call. One walk of the layer tree serves both (each walk calls ``sublayers()`` on every
+        layer, a scan of its attributes); a layer that overrides ``train``/``eval`` gets the calls themselves."""
+        was_training = self.training
+        tree = self._layer_tree()
+        if type(self).eval is not Layer.eval or any(type(layer).train is not Layer.train for layer in tree):
+            self.eval()
+            return lambda: self.train(was_training)
+        for layer in tree:
+            layer.training = False
+
+        def restore():
+            for layer in tree:
+                layer.training = was_training
+
+        return restore
+
+    def _layer_tree(self) -> list:
+        """This layer and every layer under it, each once, in the order train() visits them."""
+        tree, seen, stack = [], set(), [self]
+        while stack:
+            layer = stack.pop()
+            if id(layer) not in seen:
+                seen.add(id(layer))
+                tree.append(layer)
+                stack.extend(reversed(layer.sublayers()))
+        return tree
+
     # ---- calling ---------------------------------------------------------------------
     def build(self, input_shape: tuple) -> None:
         """Create weights for inputs of shape (batch, *input_shape[1:])."""
@@ -402,9 +469,9 @@ class Layer(metaclass=_BuildsWhenDeclared):
         raise NotImplementedError(f"{type(self).__name__}.call")
 
     def __call__(self, x, *args, **kwargs):
-        if not isinstance(x, Tensor) and is_symbolic((x, args, kwargs)):
-            return symbolic_call(self, x, args, kwargs)  # building a functional model's graph
         if not isinstance(x, Tensor):
+            if is_symbolic((x, args, kwargs)):
+                return symbolic_call(self, x, args, kwargs)  # building a functional model's graph
             x = Tensor(x)
         if not self.built:
             declared = self._init_input_shape
@@ -412,7 +479,9 @@ class Layer(metaclass=_BuildsWhenDeclared):
         self._check_input(x.shape)
         y = self.call(x, *args, **kwargs)
         first = y[0] if isinstance(y, (tuple, list)) else y
-        self.output_shape = (None,) + tuple(first.shape[1:])
+        output_shape = (None,) + tuple(first.shape[1:])
+        if output_shape != self.output_shape:  # the same batch after batch: no attribute write
+            self.output_shape = output_shape
         if self.activity_regularizer is not None:  # per sample, as Keras: divided by the batch size
             self._activity_losses = [self.activity_regularizer(first) / max(first.shape[0], 1)]
         return y
@@ -460,6 +529,8 @@ class Layer(metaclass=_BuildsWhenDeclared):
         if spec is None:
             return
         got = tuple(shape[1:])
+        if got == spec:  # every axis known and matching: the common case, without the per-axis loop
+            return
         if len(got) != len(spec) or any(s is not None and s != g for s, g in zip(spec, got)):
             raise ValueError(
                 f"[{type(self).__name__} '{self.name}'] expects inputs of shape {shape_str(spec)} "
