@@ -213,3 +213,28 @@ def test_sublayers_follow_every_change_after_a_scan():
     assert holder.sublayers() == [c, b]
     holder.eval()
     assert not any(layer.training for layer in (holder, b, c))
+
+
+def test_training_argument_runs_one_call_in_that_mode_as_keras():
+    x = np.ones((64, 10), np.float32)
+    dropout = ranvier.layers.Dropout(0.5, seed=1)
+    dropout.eval()
+    assert np.any(dropout(x, training=True).numpy() == 0)  # dropped though the layer is in inference mode
+    assert not dropout.training  # and the mode before comes back
+    dropout.train()
+    np.testing.assert_array_equal(dropout(x, training=False).numpy(), x)
+    assert dropout.training
+    model = ranvier.Sequential([ranvier.layers.Dense(10, input_shape=(10,)), ranvier.layers.Dropout(0.9)])
+    np.testing.assert_array_equal(model(x, training=False).numpy(), model.predict(x, verbose=0))
+    assert model.training and model.layers[1].training
+    inp = ranvier.Input((10,))
+    functional = ranvier.Model(inp, ranvier.layers.Dropout(0.9)(inp))
+    np.testing.assert_array_equal(functional(x, training=False).numpy(), x)
+
+
+def test_training_argument_refused_where_it_cannot_be_honoured():
+    with pytest.raises(TypeError, match=r"\[Dropout '.*'\] training must be True or False, got 'yes'"):
+        ranvier.layers.Dropout(0.5)(np.ones((2, 3), np.float32), training="yes")
+    inp = ranvier.Input((4,))
+    with pytest.raises(NotImplementedError, match=r"training= in a functional graph is not supported"):
+        ranvier.layers.Dropout(0.5)(inp, training=True)

@@ -141,6 +141,31 @@ class Parameters(list):
         self.unbuilt = tuple(unbuilt)
 
 
+def _accepts_training(call):
+    """Keras' ``layer(x, training=True/False)``: that one call runs in that mode (the layer and its
+    sublayers), and the modes before come back after it. In a functional graph the model's mode decides:
+    a ``training=`` there is refused rather than dropped."""
+
+    def call_in_mode(self, *args, training=None, **kwargs):
+        if training is None:
+            return call(self, *args, **kwargs)
+        label = f"{type(self).__name__} '{self.name}'"
+        mode = check_bool(training, label, "training")
+        if is_symbolic((args, kwargs)):
+            raise NotImplementedError(
+                f"[{label}] training= in a functional graph is not supported: the model's mode (fit, "
+                "predict, model.train()/eval()) decides for every layer"
+            )
+        restore = self._enter_mode(mode)
+        try:
+            return call(self, *args, **kwargs)
+        finally:
+            restore()
+
+    call_in_mode.__name__, call_in_mode.__doc__, call_in_mode.__wrapped__ = "__call__", call.__doc__, call
+    return call_in_mode
+
+
 class _BuildsWhenDeclared(type):
     """Builds a layer once its whole ``__init__`` has run (subclasses set their sizes after Layer's)."""
 
@@ -175,6 +200,8 @@ class Layer(metaclass=_BuildsWhenDeclared):
         )
         if public and cls.call is not Layer.call:
             _registry.setdefault(cls.__name__, cls)
+        if "__call__" in cls.__dict__:  # every __call__ takes Keras' training=, as Layer's does
+            cls.__call__ = _accepts_training(cls.__dict__["__call__"])
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None):
@@ -433,16 +460,20 @@ class Layer(metaclass=_BuildsWhenDeclared):
         return self.train(False)
 
     def _enter_eval(self):
-        """``eval()`` now, and a function that calls ``train(mode before)``: what predict and evaluate do
-        around every call. One walk of the layer tree serves both (each walk calls ``sublayers()`` on every
-        layer, a scan of its attributes); a layer that overrides ``train``/``eval`` gets the calls themselves."""
+        return self._enter_mode(False)
+
+    def _enter_mode(self, mode: bool):
+        """``train(mode)`` now, and a function that calls ``train(mode before)``: what predict and evaluate
+        do around every call, and ``layer(x, training=...)``. One walk of the layer tree serves both (each walk
+        calls ``sublayers()`` on every layer, a scan of its attributes); a layer that overrides
+        ``train``/``eval`` gets the calls themselves."""
         was_training = self.training
         tree = self._layer_tree()
         if type(self).eval is not Layer.eval or any(type(layer).train is not Layer.train for layer in tree):
-            self.eval()
+            self.train(mode)
             return lambda: self.train(was_training)
         for layer in tree:
-            layer.training = False
+            layer.training = mode
 
         def restore():
             for layer in tree:
@@ -619,3 +650,6 @@ def layer_from_config(spec, custom_objects: dict | None = None) -> Layer:
         raise ConfigTypeError(f"[load_model] {label}: {e}") from None
     except ValueError as e:
         raise ConfigError(f"[load_model] {label}: {e}") from None
+
+
+Layer.__call__ = _accepts_training(Layer.__call__)
