@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from helpers import EPS32, assert_close, f32, numerical_grad
 
+import ranvier
 from ranvier import _cpu, ops, reference
 
 REDUCTIONS = ["mean", "sum", "none"]
@@ -154,3 +155,12 @@ def test_strided_inputs_are_read_as_their_values(rng):
             pred[::2, 1::2].copy(), target.T[1::2, ::2].T.copy(), "none", dloss=dloss[::4].copy()
         )
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int64, np.bool_])
+def test_integer_and_bool_targets_of_mse_and_bce_are_cast_as_keras(dtype):
+    pred = ranvier.Tensor(np.array([[0.2], [0.7], [0.9]], np.float32))
+    target = np.array([0, 1, 1]).astype(dtype)
+    want = np.array([0.0, 1.0, 1.0], np.float32)
+    for loss in (ranvier.losses.MeanSquaredError(), ranvier.losses.BinaryCrossentropy()):
+        assert loss(target, pred).item() == pytest.approx(loss(want, pred).item(), rel=1e-6)

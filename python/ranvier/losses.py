@@ -94,7 +94,10 @@ def _target(y, like):
 
 
 def _like_prediction(y_true, y_pred):
-    """Targets (N,) for predictions (N, 1) get the trailing axis, as Keras does."""
+    """Targets as the predictions' float dtype (integer and bool targets are cast, as Keras casts y_true
+    to y_pred's dtype); targets (N,) for predictions (N, 1) get the trailing axis, as Keras does."""
+    if y_true.dtype.kind in "biu" and not y_true.requires_grad:
+        y_true = Tensor(y_true.data.astype(y_pred.dtype))
     if y_true.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:
         return F.reshape(y_true, y_pred.shape)
     return y_true
