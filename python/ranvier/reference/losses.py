@@ -52,6 +52,6 @@ def binary_cross_entropy_backward(pred, target, reduction="mean", from_logits=Fa
     if from_logits:
         grad = sigmoid(pred) - target
     else:
-        inside = (pred > EPSILON) & (pred < 1 - EPSILON)
-        grad = np.where(inside, (pred - target) / (pred * (1 - pred)), 0)
+        clipped = (pred <= EPSILON) | (pred >= 1 - EPSILON)  # NaN is neither: its gradient stays NaN
+        grad = np.where(clipped, 0, (pred - target) / (pred * (1 - pred)))
     return grad * _per_element_scale(pred, reduction, dloss)
