@@ -1,5 +1,5 @@
 // Losses: reduction names, the shared per-row reduction, dispatch, and the
-// binary cross-entropy forward (scalar: it needs a log per element).
+// binary cross-entropy forward from probabilities (scalar: it needs a log).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -65,8 +65,8 @@ void mse_backward(float* dpred, const float* pred, const float* target, const fl
 
 namespace {
 
-float bce(float x, float t, bool from_logits) {
-  if (from_logits) return std::max(x, 0.0f) - x * t + std::log1p(std::exp(-std::fabs(x)));
+// From probabilities (the logits have their vector kernel, bce_logits).
+float bce(float x, float t) {
   const float lo = kProbabilityEpsilon, hi = 1.0f - kProbabilityEpsilon;
   // Clipping p and 1 - p separately keeps log(1 - p) at log(eps), not at the
   // log of 1 - float(1 - eps), which float32 rounds to 1.19e-7.
@@ -78,10 +78,17 @@ float bce(float x, float t, bool from_logits) {
 
 void binary_cross_entropy(float* loss, const float* pred, const float* target, std::int64_t n, std::int64_t d,
                           bool from_logits, Reduction reduction) {
+  if (from_logits) {
+    const LossKernels& k = RANVIER_ISA_TABLE(loss_kernels);
+    reduce_row_losses(loss, reduction, n, row_grain(d), [&](float* out, std::int64_t begin, std::int64_t end) {
+      k.bce_logits(out + begin, pred + begin * d, target + begin * d, end - begin, d);
+    });
+    return;
+  }
   reduce_row_losses(loss, reduction, n, row_grain(d), [&](float* out, std::int64_t begin, std::int64_t end) {
     for (std::int64_t r = begin; r < end; ++r) {
       double sum = 0.0;
-      for (std::int64_t j = r * d; j < (r + 1) * d; ++j) sum += bce(pred[j], target[j], from_logits);
+      for (std::int64_t j = r * d; j < (r + 1) * d; ++j) sum += bce(pred[j], target[j]);
       out[r] = static_cast<float>(sum / static_cast<double>(d));
     }
   });

@@ -15,6 +15,8 @@ struct LossKernels {
   void (*mse)(float* loss, const float* pred, const float* target, std::int64_t rows, std::int64_t d);
   void (*mse_backward)(float* dpred, const float* pred, const float* target, const float* dloss, float scale,
                        std::int64_t rows, std::int64_t d);
+  // loss (rows,) = mean_j of the binary cross-entropy of each row from logits.
+  void (*bce_logits)(float* loss, const float* logits, const float* target, std::int64_t rows, std::int64_t d);
   void (*bce_backward)(float* dpred, const float* pred, const float* target, const float* dloss, float scale,
                        std::int64_t rows, std::int64_t d, bool from_logits);
 };

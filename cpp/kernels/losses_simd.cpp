@@ -1,8 +1,12 @@
-// Mean squared error and the binary cross-entropy gradient, compiled once per
-// ISA. (The BCE forward needs a log per element, which the Vec library does
-// not have yet; it is scalar code in losses.cpp.)
+// Mean squared error, the binary cross-entropy from logits and its gradient,
+// compiled once per ISA. (The BCE forward from probabilities needs a general
+// log, which the Vec library does not have; it is scalar code in losses.cpp.)
+#include <algorithm>
+#include <cmath>
+
 #include "losses_kernels.h"
 #include "simd/blocks.h"
+#include "simd/math.h"
 #include "simd/vec.h"
 
 namespace ranvier::cpu::RANVIER_ISA_NS {
@@ -40,6 +44,25 @@ void mse_backward(float* dpred, const float* pred, const float* target, const fl
   }
 }
 
+// bce from a logit x: max(x, 0) - x t + log(1 + e^{-|x|}), the log by
+// log1p_unit since e^{-|x|} is in [0, 1] (no overflow for any x).
+V bce_logits_term(V x, V t) {
+  V log_term = simd::log1p_unit(simd::exp(V::zero() - abs(x)));
+  return simd::propagate_nan(x, max(V::zero(), x) - x * t + log_term);
+}
+
+void bce_logits(float* loss, const float* logits, const float* target, std::int64_t rows, std::int64_t d) {
+  for (std::int64_t r = 0; r < rows; ++r, logits += d, target += d) {
+    V acc = V::zero();
+    std::int64_t i = 0;
+    for (; i + V::kLanes <= d; i += V::kLanes) acc = acc + bce_logits_term(V::load(logits + i), V::load(target + i));
+    float tail = 0.0f;  // a partial block's zero lanes would each add log 2: the last few are scalar
+    for (; i < d; ++i)
+      tail += std::max(logits[i], 0.0f) - logits[i] * target[i] + std::log1p(std::exp(-std::fabs(logits[i])));
+    loss[r] = (reduce_sum(acc) + tail) / static_cast<float>(d);
+  }
+}
+
 // d bce / d pred: sigmoid(x) - t from logits; from probabilities
 // (p - t) / (p (1 - p)) where eps < p < 1 - eps, else 0 (the clip holds p there).
 V bce_grad(V p, V t, bool from_logits) {
@@ -62,6 +85,6 @@ void bce_backward(float* dpred, const float* pred, const float* target, const fl
 
 }  // namespace
 
-extern const LossKernels loss_kernels = {mse, mse_backward, bce_backward};
+extern const LossKernels loss_kernels = {mse, mse_backward, bce_logits, bce_backward};
 
 }  // namespace ranvier::cpu::RANVIER_ISA_NS
