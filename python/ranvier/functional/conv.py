@@ -22,7 +22,10 @@ def _conv(forward, backward_op):
             saved = {"y": y}
 
         def backward(g):
-            dx, dw, db = backward_op(g, x.data, w.data, activation=activation, **geometry, **saved)
+            # A data input (the first layer's) gets no dx: its GEMM and col2im are skipped.
+            dx, dw, db = backward_op(
+                g, x.data, w.data, activation=activation, need_dx=x.requires_grad, **geometry, **saved
+            )
             return (dx, dw) if b is None else (dx, dw, db)
 
         return make_result(y, parents, backward)
