@@ -171,8 +171,8 @@ SimpleRnnForward<A> simple_rnn_forward(const char* op, py::handle x, py::handle 
   return {a, h0a, A::empty({a.batch, a.steps, a.units})};
 }
 
-// The gradients every RNN backward returns: dx (None unless need_dx: the
-// input is data), dkernel, drecurrent_kernel, dbias, dh0 (and dc0 for the
+// The gradients every RNN backward returns: dx (None when need_dx is False:
+// the input is data), dkernel, drecurrent_kernel, dbias, dh0 (and dc0 for the
 // LSTM), allocated for `gates` gate blocks.
 template <class A>
 struct RnnGrads {
