@@ -7,6 +7,7 @@ error-message rule"); none may crash or be accepted silently.
 
 from __future__ import annotations
 
+import inspect
 import re
 import timeit
 
@@ -85,6 +86,9 @@ BAD_SCALARS = {
     "interpolation": [("bicubic", ValueError), (None, TypeError)],
     "cropping": [(-1, ValueError), (2, ValueError), (2**31, ValueError), ("1", TypeError)],  # 2: all of x and more
 }
+# Flags the valid calls leave at their default, refused on every op whose
+# signature has them (the backward ops that can skip dx).
+BAD_FLAGS = {"need_dx": [(1, TypeError), (None, TypeError), ("True", TypeError), (np.array(True), TypeError)]}
 # Where an argument's name means another thing for an op: pad2d's padding is never a mode.
 BAD_SCALARS_BY_OP = {
     (op, "padding"): [(-1, ValueError), (2**31, ValueError), ((1, 2, 3), ValueError), ("full", TypeError)]
@@ -116,6 +120,10 @@ def _cases():
         for name, bad in BAD_SCALARS.items():
             bad = BAD_SCALARS_BY_OP.get((op, name), bad)
             if name in call:
+                for value, error in bad:
+                    yield op, name, repr(value), value, error
+        for name, bad in BAD_FLAGS.items():
+            if name in inspect.signature(getattr(ops, op)).parameters:
                 for value, error in bad:
                     yield op, name, repr(value), value, error
 

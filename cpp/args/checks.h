@@ -172,9 +172,16 @@ float* floats(const A& a) {
   return a.template data<float>();
 }
 
+// An optional output: null (not computed) when absent.
 template <class A>
 float* floats(const std::optional<A>& a) {
-  return a->template data<float>();
+  return a ? a->template data<float>() : nullptr;
+}
+
+// An optional output as the op returns it: None when not computed.
+template <class A>
+py::object object_or_none(const std::optional<A>& a) {
+  return a ? a->object() : py::none();
 }
 
 template <class A>
@@ -292,6 +299,14 @@ inline double real(const char* op, const char* name, py::handle v, std::optional
 inline std::string text(const char* op, const char* name, py::handle v) {
   if (!PyUnicode_Check(v.ptr())) type_fail(op, std::string(name) + " must be a str, got " + type_name(v));
   return v.cast<std::string>();
+}
+
+// A bool argument (Python's or NumPy's), such as need_dx.
+inline bool flag(const char* op, const char* name, py::handle v) {
+  if (PyBool_Check(v.ptr())) return v.ptr() == Py_True;
+  if (type_name(v) == std::string("numpy.bool") || type_name(v) == std::string("numpy.bool_"))
+    return PyObject_IsTrue(v.ptr()) == 1;
+  type_fail(op, std::string(name) + " must be a bool, got " + type_name(v));
 }
 
 // None or "linear" is no activation; otherwise one of kActivationNames.

@@ -369,14 +369,16 @@ struct ConvBackwardArgs {
   std::optional<A> saved{};
   const float* dy_data = nullptr;
   const float* saved_data = nullptr;
+  bool need_dx = true;  // false: no dx is computed (the input is data)
 };
 
 // dy (the forward output's shape) and what the activation's derivative needs: the forward
 // output y, or the pre-activation z where derivative_needs_input (gelu, silu, ...).
 template <class A>
 ConvBackwardArgs<A> conv_backward_of(const char* op, ConvArgs<A> conv, py::handle dy_obj, py::handle y_obj,
-                                     py::handle z_obj) {
+                                     py::handle z_obj, py::handle need_dx_obj) {
   ConvBackwardArgs<A> a{std::move(conv), A::read(op, "dy", dy_obj)};
+  a.need_dx = flag(op, "need_dx", need_dx_obj);
   const Dims& out = a.conv.out;
   require_float32(op, "dy", a.dy);
   require_float32_dims(op, "dy", a.dy, out, " to match x, w and the padding");
@@ -390,20 +392,22 @@ ConvBackwardArgs<A> conv_backward_of(const char* op, ConvArgs<A> conv, py::handl
 template <class A>
 ConvBackwardArgs<A> conv_backward_args(const char* op, py::handle dy_obj, py::handle x_obj, py::handle w_obj,
                                        py::handle stride_obj, py::handle padding_obj, py::handle dilation_obj,
-                                       py::handle activation_obj, py::handle y_obj, py::handle z_obj) {
+                                       py::handle activation_obj, py::handle y_obj, py::handle z_obj,
+                                       py::handle need_dx_obj) {
   return conv_backward_of<A>(
       op, conv_args<A>(op, x_obj, w_obj, py::none(), stride_obj, padding_obj, dilation_obj, activation_obj), dy_obj,
-      y_obj, z_obj);
+      y_obj, z_obj, need_dx_obj);
 }
 
 // conv1d_backward's arguments: dy (N, LO, K), x (N, L, C), w (KW, C, K), ...
 template <class A>
 ConvBackwardArgs<A> conv1d_backward_args(const char* op, py::handle dy_obj, py::handle x_obj, py::handle w_obj,
                                          py::handle stride_obj, py::handle padding_obj, py::handle dilation_obj,
-                                         py::handle activation_obj, py::handle y_obj, py::handle z_obj) {
+                                         py::handle activation_obj, py::handle y_obj, py::handle z_obj,
+                                         py::handle need_dx_obj) {
   return conv_backward_of<A>(
       op, conv1d_args<A>(op, x_obj, w_obj, py::none(), stride_obj, padding_obj, dilation_obj, activation_obj), dy_obj,
-      y_obj, z_obj);
+      y_obj, z_obj, need_dx_obj);
 }
 
 }  // namespace ranvier::args

@@ -198,17 +198,21 @@ LinearArgs<A> linear_args(const char* op, py::handle x_obj, py::handle w_obj, py
 
 // linear's arguments, dy dense and the array the activation's derivative
 // needs: z (the pre-activation) where derivative_needs_input (gelu, silu, softplus, softsign), else y.
+// need_dx false: no dx is computed (the input is data, not a weight's output).
 template <class A>
 struct LinearBackwardArgs : LinearArgs<A> {
   std::optional<A> dy, saved;
   const float* dy_data;
   const float* saved_data;  // null without an activation
+  bool need_dx;
 };
 
 template <class A>
 LinearBackwardArgs<A> linear_backward_args(const char* op, py::handle dy_obj, py::handle x_obj, py::handle w_obj,
-                                           py::handle act_obj, py::handle y_obj, py::handle z_obj) {
+                                           py::handle act_obj, py::handle y_obj, py::handle z_obj,
+                                           py::handle need_dx_obj) {
   LinearBackwardArgs<A> a{linear_args<A>(op, x_obj, w_obj, py::none(), act_obj)};
+  a.need_dx = flag(op, "need_dx", need_dx_obj);
   const Activation act = a.act;
   a.dy = A::read(op, "dy", dy_obj);
   require_float32(op, "dy", *a.dy);

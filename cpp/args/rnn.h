@@ -171,25 +171,28 @@ SimpleRnnForward<A> simple_rnn_forward(const char* op, py::handle x, py::handle 
   return {a, h0a, A::empty({a.batch, a.steps, a.units})};
 }
 
-// The gradients every RNN backward returns: dx, dkernel, drecurrent_kernel,
-// dbias, dh0 (and dc0 for the LSTM), allocated for `gates` gate blocks.
+// The gradients every RNN backward returns: dx (None when need_dx is False:
+// the input is data), dkernel, drecurrent_kernel, dbias, dh0 (and dc0 for the
+// LSTM), allocated for `gates` gate blocks.
 template <class A>
 struct RnnGrads {
-  A dx, dkernel, drecurrent, dbias, dh0;
+  std::optional<A> dx;
+  A dkernel, drecurrent, dbias, dh0;
   std::optional<A> dc0;
   py::tuple outputs() const {
     py::tuple t(dc0 ? 6 : 5);
-    const A* all[] = {&dx, &dkernel, &drecurrent, &dbias, &dh0};
-    for (int i = 0; i < 5; ++i) t[i] = all[i]->object();
+    t[0] = object_or_none(dx);
+    const A* weights_and_state[] = {&dkernel, &drecurrent, &dbias, &dh0};
+    for (int i = 0; i < 4; ++i) t[i + 1] = weights_and_state[i]->object();
     if (dc0) t[5] = dc0->object();
     return t;
   }
 };
 
 template <class A>
-RnnGrads<A> rnn_grads(const RnnArgs<A>& a, int gates) {
+RnnGrads<A> rnn_grads(const RnnArgs<A>& a, int gates, bool need_dx) {
   const std::int64_t B = a.batch, U = a.units, G = gates * a.units;
-  RnnGrads<A> g{A::empty({B, a.steps, a.features}),
+  RnnGrads<A> g{need_dx ? std::optional<A>(A::empty({B, a.steps, a.features})) : std::nullopt,
                 A::empty({a.features, G}),
                 A::empty({U, G}),
                 gates == kGruGates ? A::empty({2, G}) : A::empty({G}),
@@ -213,8 +216,9 @@ struct RnnBackward {
 template <class A>
 RnnBackward<A> rnn_backward(const char* op, const char* forward, int gates, py::handle dh_seq, py::handle x,
                             py::handle kernel, py::handle recurrent_kernel, py::handle bias, py::handle cache,
-                            py::handle h0, py::handle c0, py::handle dh_T, py::handle dc_T) {
+                            py::handle h0, py::handle c0, py::handle dh_T, py::handle dc_T, py::handle need_dx) {
   RnnArgs<A> a = rnn_args<A>(op, x, kernel, recurrent_kernel, bias, gates);
+  const bool want_dx = flag(op, "need_dx", need_dx);
   const bool lstm = gates == 4;
   auto h0a = rnn_state<A>(op, "h0", h0, a);
   std::optional<A> c0a = lstm ? rnn_state<A>(op, "c0", c0, a) : std::nullopt;
@@ -228,7 +232,7 @@ RnnBackward<A> rnn_backward(const char* op, const char* forward, int gates, py::
   if (lstm) c = rnn_cached<A>(op, forward, cache, "c", seq);
   if (lstm || gates == kGruGates)
     gate_values = rnn_cached<A>(op, forward, cache, "gates", {a.batch, a.steps, 4 * a.units});
-  RnnGrads<A> grads = rnn_grads(a, gates);
+  RnnGrads<A> grads = rnn_grads(a, gates, want_dx);
   return {a, h0a, c0a, dh, dhTa, dcTa, c, gate_values, h, grads};
 }
 

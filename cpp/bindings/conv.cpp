@@ -23,13 +23,15 @@ py::object convolve(const args::ConvArgs<A>& a) {
 
 py::tuple convolve_backward(const args::ConvBackwardArgs<A>& a) {
   const cpu::Conv2dShape& s = a.conv.s;
-  A dx = A::empty(args::dims(a.conv.x)), dw = A::empty(args::dims(a.conv.w)), db = A::empty({s.k});
+  std::optional<A> dx;
+  if (a.need_dx) dx = A::empty(args::dims(a.conv.x));
+  A dw = A::empty(args::dims(a.conv.w)), db = A::empty({s.k});
   {
     py::gil_scoped_release release;
-    cpu::conv2d_backward(dx.data<float>(), dw.data<float>(), db.data<float>(), a.dy_data, a.saved_data, a.conv.x_data,
+    cpu::conv2d_backward(args::floats(dx), dw.data<float>(), db.data<float>(), a.dy_data, a.saved_data, a.conv.x_data,
                          a.conv.w_data, s, a.conv.act);
   }
-  return py::make_tuple(dx.object(), dw.object(), db.object());
+  return py::make_tuple(args::object_or_none(dx), dw.object(), db.object());
 }
 
 py::object conv2d(py::handle x, py::handle w, py::handle b, py::handle stride, py::handle padding, py::handle dilation,
@@ -38,9 +40,9 @@ py::object conv2d(py::handle x, py::handle w, py::handle b, py::handle stride, p
 }
 
 py::tuple conv2d_backward(py::handle dy, py::handle x, py::handle w, py::handle stride, py::handle padding,
-                          py::handle dilation, py::handle activation, py::handle y, py::handle z) {
+                          py::handle dilation, py::handle activation, py::handle y, py::handle z, py::handle need_dx) {
   return convolve_backward(
-      args::conv_backward_args<A>("conv2d_backward", dy, x, w, stride, padding, dilation, activation, y, z));
+      args::conv_backward_args<A>("conv2d_backward", dy, x, w, stride, padding, dilation, activation, y, z, need_dx));
 }
 
 py::object conv1d(py::handle x, py::handle w, py::handle b, py::handle stride, py::handle padding, py::handle dilation,
@@ -49,9 +51,9 @@ py::object conv1d(py::handle x, py::handle w, py::handle b, py::handle stride, p
 }
 
 py::tuple conv1d_backward(py::handle dy, py::handle x, py::handle w, py::handle stride, py::handle padding,
-                          py::handle dilation, py::handle activation, py::handle y, py::handle z) {
+                          py::handle dilation, py::handle activation, py::handle y, py::handle z, py::handle need_dx) {
   return convolve_backward(
-      args::conv1d_backward_args<A>("conv1d_backward", dy, x, w, stride, padding, dilation, activation, y, z));
+      args::conv1d_backward_args<A>("conv1d_backward", dy, x, w, stride, padding, dilation, activation, y, z, need_dx));
 }
 
 py::object conv2d_transpose(py::handle x, py::handle w, py::handle b, py::handle stride, py::handle padding,
@@ -91,8 +93,9 @@ void bind_conv(py::module_& m) {
        {std::pair{"conv2d_backward", &conv2d_backward}, std::pair{"conv1d_backward", &conv1d_backward}})
     m.def(name, backward, py::arg("dy"), py::arg("x"), py::arg("w"), py::arg("stride") = 1,
           py::arg("padding") = "valid", py::arg("dilation") = 1, py::arg("activation") = py::none(),
-          py::arg("y") = py::none(), py::arg("z") = py::none(),
-          "(dx, dw, db) from dy; y, or z (gelu, silu, softplus, softsign), from the forward");
+          py::arg("y") = py::none(), py::arg("z") = py::none(), py::arg("need_dx") = true,
+          "(dx, dw, db) from dy; y, or z (gelu, silu, softplus, softsign), from the forward; dx None when need_dx "
+          "is False");
   m.def("conv2d_transpose", &conv2d_transpose, py::arg("x"), py::arg("w"), py::arg("b") = py::none(),
         py::arg("stride") = 1, py::arg("padding") = "valid", py::arg("output_padding") = py::none(),
         py::arg("dilation") = 1, "y (N,HO,WO,F) = conv_transpose(x (N,H,W,C), w (KH,KW,F,C)) + b (F,)");

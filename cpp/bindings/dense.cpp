@@ -31,16 +31,18 @@ py::object linear(py::handle x, py::handle w, py::handle b, py::handle activatio
   return y.object();
 }
 
-py::tuple linear_backward(py::handle dy, py::handle x, py::handle w, py::handle activation, py::handle y,
-                          py::handle z) {
-  const auto a = args::linear_backward_args<A>("linear_backward", dy, x, w, activation, y, z);
-  A dx = A::empty(args::dims(a.x)), dw = A::empty({a.in, a.out}), db = A::empty({a.out});
+py::tuple linear_backward(py::handle dy, py::handle x, py::handle w, py::handle activation, py::handle y, py::handle z,
+                          py::handle need_dx) {
+  const auto a = args::linear_backward_args<A>("linear_backward", dy, x, w, activation, y, z, need_dx);
+  std::optional<A> dx;
+  if (a.need_dx) dx = A::empty(args::dims(a.x));
+  A dw = A::empty({a.in, a.out}), db = A::empty({a.out});
   {
     py::gil_scoped_release release;
     cpu::linear_backward(args::floats(dx), args::floats(dw), args::floats(db), a.dy_data, a.saved_data, a.x_view,
                          a.w_view, a.rows, a.in, a.out, a.act);
   }
-  return py::make_tuple(dx.object(), dw.object(), db.object());
+  return py::make_tuple(args::object_or_none(dx), dw.object(), db.object());
 }
 
 }  // namespace
@@ -52,8 +54,9 @@ void bind_dense(py::module_& m) {
         "act(x (..., in) @ w (in, out) + b (out,)) -> (..., out)");
   m.def("linear_backward", &linear_backward, py::arg("dy"), py::arg("x"), py::arg("w"),
         py::arg("activation") = py::none(), py::arg("y") = py::none(), py::arg("z") = py::none(),
+        py::arg("need_dx") = true,
         "(dx, dw, db) from dy (..., out); y is the forward output, z the pre-activation (gelu, silu, softplus, "
-        "softsign)");
+        "softsign); dx is None when need_dx is False");
 }
 
 }  // namespace ranvier::bindings

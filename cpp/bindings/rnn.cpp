@@ -23,9 +23,9 @@ py::tuple lstm(py::handle x, py::handle kernel, py::handle recurrent_kernel, py:
 
 py::tuple lstm_backward(py::handle dh_seq, py::handle x, py::handle kernel, py::handle recurrent_kernel,
                         py::handle bias, py::handle cache, py::handle h0, py::handle c0, py::handle dh_T,
-                        py::handle dc_T) {
+                        py::handle dc_T, py::handle need_dx) {
   const auto b = args::rnn_backward<A>("lstm_backward", "lstm", 4, dh_seq, x, kernel, recurrent_kernel, bias, cache, h0,
-                                       c0, dh_T, dc_T);
+                                       c0, dh_T, dc_T, need_dx);
   const auto& a = b.a;
   const auto& g = b.grads;
   {
@@ -51,10 +51,10 @@ py::tuple gru(py::handle x, py::handle kernel, py::handle recurrent_kernel, py::
 }
 
 py::tuple gru_backward(py::handle dh_seq, py::handle x, py::handle kernel, py::handle recurrent_kernel, py::handle bias,
-                       py::handle cache, py::handle h0, py::handle dh_T) {
+                       py::handle cache, py::handle h0, py::handle dh_T, py::handle need_dx) {
   const auto none = py::none();
   const auto b = args::rnn_backward<A>("gru_backward", "gru", args::kGruGates, dh_seq, x, kernel, recurrent_kernel,
-                                       bias, cache, h0, none, dh_T, none);
+                                       bias, cache, h0, none, dh_T, none, need_dx);
   const auto& a = b.a;
   const auto& g = b.grads;
   {
@@ -79,10 +79,10 @@ py::object simple_rnn(py::handle x, py::handle kernel, py::handle recurrent_kern
 }
 
 py::tuple simple_rnn_backward(py::handle dh_seq, py::handle x, py::handle kernel, py::handle recurrent_kernel,
-                              py::handle bias, py::handle cache, py::handle h0, py::handle dh_T) {
+                              py::handle bias, py::handle cache, py::handle h0, py::handle dh_T, py::handle need_dx) {
   const auto none = py::none();
   const auto b = args::rnn_backward<A>("simple_rnn_backward", "simple_rnn", 1, dh_seq, x, kernel, recurrent_kernel,
-                                       bias, cache, h0, none, dh_T, none);
+                                       bias, cache, h0, none, dh_T, none, need_dx);
   const auto& a = b.a;
   const auto& g = b.grads;
   {
@@ -104,18 +104,19 @@ void bind_rnn(py::module_& m) {
   m.def("lstm_backward", &lstm_backward, py::arg("dh_seq"), py::arg("x"), py::arg("kernel"),
         py::arg("recurrent_kernel"), py::arg("bias"), py::arg("cache"), py::arg("h0") = py::none(),
         py::arg("c0") = py::none(), py::arg("dh_T") = py::none(), py::arg("dc_T") = py::none(),
-        "BPTT of lstm: (dx, dkernel, drecurrent_kernel, dbias, dh0, dc0)");
+        py::arg("need_dx") = true, "BPTT of lstm: (dx, dkernel, drecurrent_kernel, dbias, dh0, dc0)");
   m.def("gru", &gru, py::arg("x"), py::arg("kernel"), py::arg("recurrent_kernel"), py::arg("bias"),
         py::arg("h0") = py::none(),
         "(h, gates): h (B,T,U) and gates (B,T,4U) [z r hh hn] of a GRU (reset_after=True) over x (B,T,F)");
   m.def("gru_backward", &gru_backward, py::arg("dh_seq"), py::arg("x"), py::arg("kernel"), py::arg("recurrent_kernel"),
         py::arg("bias"), py::arg("cache"), py::arg("h0") = py::none(), py::arg("dh_T") = py::none(),
-        "BPTT of gru: (dx, dkernel, drecurrent_kernel, dbias, dh0)");
+        py::arg("need_dx") = true, "BPTT of gru: (dx, dkernel, drecurrent_kernel, dbias, dh0)");
   m.def("simple_rnn", &simple_rnn, py::arg("x"), py::arg("kernel"), py::arg("recurrent_kernel"), py::arg("bias"),
         py::arg("h0") = py::none(), "h (B,T,U) of a tanh SimpleRNN over x (B,T,F)");
   m.def("simple_rnn_backward", &simple_rnn_backward, py::arg("dh_seq"), py::arg("x"), py::arg("kernel"),
         py::arg("recurrent_kernel"), py::arg("bias"), py::arg("cache"), py::arg("h0") = py::none(),
-        py::arg("dh_T") = py::none(), "BPTT of simple_rnn: (dx, dkernel, drecurrent_kernel, dbias, dh0)");
+        py::arg("dh_T") = py::none(), py::arg("need_dx") = true,
+        "BPTT of simple_rnn: (dx, dkernel, drecurrent_kernel, dbias, dh0)");
 }
 
 }  // namespace ranvier::bindings

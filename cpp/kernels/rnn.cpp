@@ -187,7 +187,7 @@ void backward(float* dx, float* dh0, const float* dh_T, const float* x, const In
   const std::int64_t window_rows = window * d.batch;
   const std::int64_t rt_floats = packed_floats(state.pieces[0].depth, d.units);
   const std::int64_t rt2_floats = state.count > 1 ? packed_floats(state.pieces[1].depth, d.units) : 0;
-  const std::int64_t kt_floats = packed_floats(input.depth, d.features);
+  const std::int64_t kt_floats = dx != nullptr ? packed_floats(input.depth, d.features) : 0;
   const std::int64_t dz_floats = whole_lines(window_rows * d.width);
   const std::int64_t xh_floats = whole_lines(inputs * window_rows);
   float* packed_rt = scratch(kScratchSlot, static_cast<std::size_t>(rt_floats + rt2_floats + kt_floats +
@@ -201,7 +201,7 @@ void backward(float* dx, float* dh0, const float* dh_T, const float* x, const In
   // Packed once: every step multiplies by them.
   for (int i = 0; i < state.count; ++i)
     pack_b_for_gemm(packed_rts[i], state.pieces[i].rt, state.pieces[i].depth, d.units);
-  pack_b_for_gemm(packed_kt, input.kt, input.depth, d.features);
+  if (dx != nullptr) pack_b_for_gemm(packed_kt, input.kt, input.depth, d.features);  // null: the input is data
   if (windows == 0) std::memset(dw, 0, static_cast<std::size_t>(inputs * d.width) * sizeof(float));
 
   // Window w holds steps [first(w), first(w) + window) clipped at 0, in
@@ -223,8 +223,9 @@ void backward(float* dx, float* dh0, const float* dh_T, const float* x, const In
         gemm_packed_b(dh0 + b0 * d.units, d.units, {dz_t.data + piece.column, d.width, 1}, packed_rts[i], rows, d.units,
                       piece.depth, {}, state.accumulate || i > 0);
       }
-      gemm_packed_b(dx + (b0 * d.steps + t) * d.features, d.steps * d.features, dz_t, packed_kt, rows, d.features,
-                    input.depth);
+      if (dx != nullptr)
+        gemm_packed_b(dx + (b0 * d.steps + t) * d.features, d.steps * d.features, dz_t, packed_kt, rows, d.features,
+                      input.depth);
       // Columns r0.. of [x_t, h_{t-1}, 1]^T, h_{-1} being h0 or zeros.
       for (std::int64_t c0 = 0; c0 < rows; c0 += kMaxRowsPerTranspose) {
         const std::int64_t n = std::min(kMaxRowsPerTranspose, rows - c0);

@@ -37,18 +37,20 @@ py::object convolve(const char* op, const args::ConvArgs<A>& a) {
 
 py::tuple convolve_backward(const char* op, const args::ConvBackwardArgs<A>& a) {
   const cpu::Conv2dShape& s = a.conv.s;
-  A dx = A::empty(args::dims(a.conv.x)), dw = A::empty(args::dims(a.conv.w)), db = A::empty({s.k});
+  std::optional<A> dx;
+  if (a.need_dx) dx = A::empty(args::dims(a.conv.x));
+  A dw = A::empty(args::dims(a.conv.w)), db = A::empty({s.k});
   float* scratch;
-  const py::object scratch_owner = workspace(cuda::conv2d_backward_workspace(s, true, true, a.conv.act), &scratch);
+  const py::object scratch_owner = workspace(cuda::conv2d_backward_workspace(s, a.need_dx, true, a.conv.act), &scratch);
   const cudaStream_t stream = current_stream();
   cudaError_t err;
   {
     py::gil_scoped_release release;
-    err = cuda::conv2d_backward(dx.data<float>(), dw.data<float>(), db.data<float>(), a.dy_data, a.saved_data,
+    err = cuda::conv2d_backward(args::floats(dx), dw.data<float>(), db.data<float>(), a.dy_data, a.saved_data,
                                 a.conv.x_data, a.conv.w_data, s, a.conv.act, scratch, stream);
   }
   check_cuda(op, err);
-  return py::make_tuple(dx.object(), dw.object(), db.object());
+  return py::make_tuple(args::object_or_none(dx), dw.object(), db.object());
 }
 
 py::object conv2d(py::handle x, py::handle w, py::handle b, py::handle stride, py::handle padding, py::handle dilation,
@@ -58,9 +60,10 @@ py::object conv2d(py::handle x, py::handle w, py::handle b, py::handle stride, p
 }
 
 py::tuple conv2d_backward(py::handle dy, py::handle x, py::handle w, py::handle stride, py::handle padding,
-                          py::handle dilation, py::handle activation, py::handle y, py::handle z) {
+                          py::handle dilation, py::handle activation, py::handle y, py::handle z, py::handle need_dx) {
   const char* op = "conv2d_backward";
-  return convolve_backward(op, args::conv_backward_args<A>(op, dy, x, w, stride, padding, dilation, activation, y, z));
+  return convolve_backward(
+      op, args::conv_backward_args<A>(op, dy, x, w, stride, padding, dilation, activation, y, z, need_dx));
 }
 
 py::object conv1d(py::handle x, py::handle w, py::handle b, py::handle stride, py::handle padding, py::handle dilation,
@@ -70,10 +73,10 @@ py::object conv1d(py::handle x, py::handle w, py::handle b, py::handle stride, p
 }
 
 py::tuple conv1d_backward(py::handle dy, py::handle x, py::handle w, py::handle stride, py::handle padding,
-                          py::handle dilation, py::handle activation, py::handle y, py::handle z) {
+                          py::handle dilation, py::handle activation, py::handle y, py::handle z, py::handle need_dx) {
   const char* op = "conv1d_backward";
-  return convolve_backward(op,
-                           args::conv1d_backward_args<A>(op, dy, x, w, stride, padding, dilation, activation, y, z));
+  return convolve_backward(
+      op, args::conv1d_backward_args<A>(op, dy, x, w, stride, padding, dilation, activation, y, z, need_dx));
 }
 
 py::object conv2d_transpose(py::handle x, py::handle w, py::handle b, py::handle stride, py::handle padding,
@@ -122,7 +125,7 @@ void bind_conv(py::module_& m) {
        {std::pair{"conv2d_backward", &conv2d_backward}, std::pair{"conv1d_backward", &conv1d_backward}})
     m.def(name, backward, py::arg("dy"), py::arg("x"), py::arg("w"), py::arg("stride") = 1,
           py::arg("padding") = "valid", py::arg("dilation") = 1, py::arg("activation") = py::none(),
-          py::arg("y") = py::none(), py::arg("z") = py::none());
+          py::arg("y") = py::none(), py::arg("z") = py::none(), py::arg("need_dx") = true);
   m.def("conv2d_transpose", &conv2d_transpose, py::arg("x"), py::arg("w"), py::arg("b") = py::none(),
         py::arg("stride") = 1, py::arg("padding") = "valid", py::arg("output_padding") = py::none(),
         py::arg("dilation") = 1);

@@ -43,11 +43,13 @@ py::object linear(py::handle x, py::handle w, py::handle b, py::handle activatio
   return y.object();
 }
 
-py::tuple linear_backward(py::handle dy, py::handle x, py::handle w, py::handle activation, py::handle y,
-                          py::handle z) {
+py::tuple linear_backward(py::handle dy, py::handle x, py::handle w, py::handle activation, py::handle y, py::handle z,
+                          py::handle need_dx) {
   const char* op = "linear_backward";
-  const auto a = args::linear_backward_args<A>(op, dy, x, w, activation, y, z);
-  A dx = A::empty(args::dims(a.x)), dw = A::empty({a.in, a.out}), db = A::empty({a.out});
+  const auto a = args::linear_backward_args<A>(op, dy, x, w, activation, y, z, need_dx);
+  std::optional<A> dx;
+  if (a.need_dx) dx = A::empty(args::dims(a.x));
+  A dw = A::empty({a.in, a.out}), db = A::empty({a.out});
   float* dz = nullptr;  // act'(saved) * dy, (rows, out)
   py::object dz_owner;
   if (a.act != Activation::none) dz_owner = scratch_array(a.rows * a.out, &dz);
@@ -59,7 +61,7 @@ py::tuple linear_backward(py::handle dy, py::handle x, py::handle w, py::handle 
                                 a.x_view, a.w_view, a.rows, a.in, a.out, a.act, stream);
   }
   check_cuda(op, err);
-  return py::make_tuple(dx.object(), dw.object(), db.object());
+  return py::make_tuple(args::object_or_none(dx), dw.object(), db.object());
 }
 
 }  // namespace
@@ -68,7 +70,8 @@ void bind_dense(py::module_& m) {
   m.def("matmul", &matmul, py::arg("a"), py::arg("b"), py::arg("transpose_a") = false, py::arg("transpose_b") = false);
   m.def("linear", &linear, py::arg("x"), py::arg("w"), py::arg("b") = py::none(), py::arg("activation") = py::none());
   m.def("linear_backward", &linear_backward, py::arg("dy"), py::arg("x"), py::arg("w"),
-        py::arg("activation") = py::none(), py::arg("y") = py::none(), py::arg("z") = py::none());
+        py::arg("activation") = py::none(), py::arg("y") = py::none(), py::arg("z") = py::none(),
+        py::arg("need_dx") = true);
 }
 
 }  // namespace ranvier::bindings

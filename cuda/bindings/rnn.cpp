@@ -32,10 +32,10 @@ py::tuple lstm(py::handle x, py::handle kernel, py::handle recurrent_kernel, py:
 
 py::tuple lstm_backward(py::handle dh_seq, py::handle x, py::handle kernel, py::handle recurrent_kernel,
                         py::handle bias, py::handle cache, py::handle h0, py::handle c0, py::handle dh_T,
-                        py::handle dc_T) {
+                        py::handle dc_T, py::handle need_dx) {
   const char* op = "lstm_backward";
-  const auto b =
-      args::rnn_backward<A>(op, "lstm", 4, dh_seq, x, kernel, recurrent_kernel, bias, cache, h0, c0, dh_T, dc_T);
+  const auto b = args::rnn_backward<A>(op, "lstm", 4, dh_seq, x, kernel, recurrent_kernel, bias, cache, h0, c0, dh_T,
+                                       dc_T, need_dx);
   const auto& a = b.a;
   const auto& g = b.grads;
   float* scratch = nullptr;  // dgates (B,T,4U) and hprev (B,T,U)
@@ -73,11 +73,11 @@ py::tuple gru(py::handle x, py::handle kernel, py::handle recurrent_kernel, py::
 }
 
 py::tuple gru_backward(py::handle dh_seq, py::handle x, py::handle kernel, py::handle recurrent_kernel, py::handle bias,
-                       py::handle cache, py::handle h0, py::handle dh_T) {
+                       py::handle cache, py::handle h0, py::handle dh_T, py::handle need_dx) {
   const char* op = "gru_backward";
   const auto none = py::none();
   const auto b = args::rnn_backward<A>(op, "gru", args::kGruGates, dh_seq, x, kernel, recurrent_kernel, bias, cache, h0,
-                                       none, dh_T, none);
+                                       none, dh_T, none, need_dx);
   const auto& a = b.a;
   const auto& g = b.grads;
   float* scratch = nullptr;  // dz of the input and recurrent terms (B,T,3U) each, hprev (B,T,U), one step's dh (B,U)
@@ -114,11 +114,11 @@ py::object simple_rnn(py::handle x, py::handle kernel, py::handle recurrent_kern
 }
 
 py::tuple simple_rnn_backward(py::handle dh_seq, py::handle x, py::handle kernel, py::handle recurrent_kernel,
-                              py::handle bias, py::handle cache, py::handle h0, py::handle dh_T) {
+                              py::handle bias, py::handle cache, py::handle h0, py::handle dh_T, py::handle need_dx) {
   const char* op = "simple_rnn_backward";
   const auto none = py::none();
   const auto b = args::rnn_backward<A>(op, "simple_rnn", 1, dh_seq, x, kernel, recurrent_kernel, bias, cache, h0, none,
-                                       dh_T, none);
+                                       dh_T, none, need_dx);
   const auto& a = b.a;
   const auto& g = b.grads;
   float* scratch = nullptr;  // dz (B,T,U) and hprev (B,T,U)
@@ -143,16 +143,18 @@ void bind_rnn(py::module_& m) {
         py::arg("h0") = py::none(), py::arg("c0") = py::none());
   m.def("lstm_backward", &lstm_backward, py::arg("dh_seq"), py::arg("x"), py::arg("kernel"),
         py::arg("recurrent_kernel"), py::arg("bias"), py::arg("cache"), py::arg("h0") = py::none(),
-        py::arg("c0") = py::none(), py::arg("dh_T") = py::none(), py::arg("dc_T") = py::none());
+        py::arg("c0") = py::none(), py::arg("dh_T") = py::none(), py::arg("dc_T") = py::none(),
+        py::arg("need_dx") = true);
   m.def("gru", &gru, py::arg("x"), py::arg("kernel"), py::arg("recurrent_kernel"), py::arg("bias"),
         py::arg("h0") = py::none());
   m.def("gru_backward", &gru_backward, py::arg("dh_seq"), py::arg("x"), py::arg("kernel"), py::arg("recurrent_kernel"),
-        py::arg("bias"), py::arg("cache"), py::arg("h0") = py::none(), py::arg("dh_T") = py::none());
+        py::arg("bias"), py::arg("cache"), py::arg("h0") = py::none(), py::arg("dh_T") = py::none(),
+        py::arg("need_dx") = true);
   m.def("simple_rnn", &simple_rnn, py::arg("x"), py::arg("kernel"), py::arg("recurrent_kernel"), py::arg("bias"),
         py::arg("h0") = py::none());
   m.def("simple_rnn_backward", &simple_rnn_backward, py::arg("dh_seq"), py::arg("x"), py::arg("kernel"),
         py::arg("recurrent_kernel"), py::arg("bias"), py::arg("cache"), py::arg("h0") = py::none(),
-        py::arg("dh_T") = py::none());
+        py::arg("dh_T") = py::none(), py::arg("need_dx") = true);
 }
 
 }  // namespace ranvier::bindings

@@ -3,7 +3,8 @@ network in PyTorch, its data and its training FLOPs per sample.
 
 Training FLOPs are counted analytically from the layers' multiply-adds (MACs):
 forward 2 x MACs, backward twice that (the input's and the weights'
-gradients), except that the layer reading the data needs no input gradient.
+gradients), less the input gradient of the layer reading the data, which the
+backward kernels skip (need_dx=False: the data does not require grad).
 Element-wise work (activations, pooling, normalization, the optimizer) is
 left out: it is bandwidth, not FLOPs.
 """
@@ -25,7 +26,7 @@ class Network:
     optimizer: str  # "sgd_momentum" or "adam"
     input_shape: Tuple[int, ...]  # one sample, NHWC for images
     macs: Tuple[int, ...]  # forward multiply-adds per sample, one per layer with weights
-    input_layer_macs: int  # those of the layer that reads the data (0: it has no MACs, e.g. Embedding)
+    input_gradient_macs: int  # of the skipped input gradient of the layer reading the data (0: none, e.g. Embedding)
     build_ranvier: Callable[[], object]
     build_torch: Callable[[object], object]  # torch -> nn.Module taking NCHW images or ids
     vocabulary: int = 0  # > 0: the input is token ids below it
@@ -33,7 +34,7 @@ class Network:
 
     @property
     def flops_per_sample(self) -> float:
-        return 2.0 * (3 * sum(self.macs) - self.input_layer_macs)
+        return 2.0 * (3 * sum(self.macs) - self.input_gradient_macs)
 
     def data(self, rng: np.random.Generator, samples: int):
         """x (samples, *input_shape) and integer labels, as ranvier takes them."""
@@ -50,6 +51,11 @@ def conv_macs(out_h: int, out_w: int, k: int, cin: int, cout: int) -> int:
 
 def lstm_macs(steps: int, features: int, units: int) -> int:
     return steps * 4 * units * (features + units)
+
+
+def lstm_input_gradient_macs(steps: int, features: int, units: int) -> int:
+    """dx = dgates @ kernel^T: the recurrent part of the backward runs whether or not x needs a gradient."""
+    return steps * 4 * units * features
 
 
 def encoder_macs(length: int, d: int, intermediate: int) -> int:
@@ -228,7 +234,7 @@ NETWORKS = (
             lstm_macs(LSTM_STEPS, LSTM_UNITS, LSTM_UNITS),
             LSTM_UNITS * CLASSES,
         ),
-        lstm_macs(LSTM_STEPS, LSTM_FEATURES, LSTM_UNITS),
+        lstm_input_gradient_macs(LSTM_STEPS, LSTM_FEATURES, LSTM_UNITS),
         _lstm,
         _lstm_torch,
     ),

@@ -22,7 +22,9 @@ def _conv(forward, backward_op):
             saved = {"y": y}
 
         def backward(g):
-            dx, dw, db = backward_op(g, x.data, w.data, stride, padding, dilation, activation, **saved)
+            # A data input (the first layer's) gets no dx: its GEMM and col2im are skipped.
+            need_dx = x.requires_grad
+            dx, dw, db = backward_op(g, x.data, w.data, stride, padding, dilation, activation, need_dx=need_dx, **saved)
             return (dx, dw) if b is None else (dx, dw, db)
 
         return make_result(y, parents, backward)

@@ -43,7 +43,8 @@ def linear(x, w, b=None, activation=None) -> Tensor:
         saved = {"y": y}
 
     def backward(g):
-        dx, dw, db = ops.linear_backward(g, x.data, w.data, activation=activation, **saved)
+        # A data input (the first layer's) gets no dx: its GEMM is skipped.
+        dx, dw, db = ops.linear_backward(g, x.data, w.data, activation=activation, need_dx=x.requires_grad, **saved)
         return (dx, dw) if b is None else (dx, dw, db)
 
     return make_result(y, parents, backward)

@@ -37,7 +37,7 @@ def lstm(x, kernel, recurrent_kernel, bias, h0=None, c0=None, return_sequences: 
     def backward(grads):
         d_out, dh_T, dc_T = grads
         dx, dk, drk, db, dh0, dc0 = ops.lstm_backward(
-            d_out, x.data, k.data, rk.data, b.data, cache, h0=h0d, c0=c0d, dh_T=dh_T, dc_T=dc_T
+            d_out, x.data, k.data, rk.data, b.data, cache, h0=h0d, c0=c0d, dh_T=dh_T, dc_T=dc_T, need_dx=x.requires_grad
         )
         extra = ([dh0] if h0 is not None else []) + ([dc0] if c0 is not None else [])
         return (dx, dk, drk, db, *extra)
@@ -55,7 +55,9 @@ def simple_rnn(x, kernel, recurrent_kernel, bias, h0=None, return_sequences: boo
 
     def backward(grads):
         d_out, dh_T = grads
-        dx, dk, drk, db, dh0 = ops.simple_rnn_backward(d_out, x.data, k.data, rk.data, b.data, cache, h0=h0d, dh_T=dh_T)
+        dx, dk, drk, db, dh0 = ops.simple_rnn_backward(
+            d_out, x.data, k.data, rk.data, b.data, cache, h0=h0d, dh_T=dh_T, need_dx=x.requires_grad
+        )
         return (dx, dk, drk, db) + ((dh0,) if h0 is not None else ())
 
     return make_results((out, h_T), (x, k, rk, b) + states, backward)
@@ -71,7 +73,9 @@ def gru(x, kernel, recurrent_kernel, bias, h0=None, return_sequences: bool = Tru
 
     def backward(grads):
         d_out, dh_T = grads
-        dx, dk, drk, db, dh0 = ops.gru_backward(d_out, x.data, k.data, rk.data, b.data, cache, h0=h0d, dh_T=dh_T)
+        dx, dk, drk, db, dh0 = ops.gru_backward(
+            d_out, x.data, k.data, rk.data, b.data, cache, h0=h0d, dh_T=dh_T, need_dx=x.requires_grad
+        )
         return (dx, dk, drk, db) + ((dh0,) if h0 is not None else ())
 
     return make_results((out, h_T), (x, k, rk, b) + states, backward)

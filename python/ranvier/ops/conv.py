@@ -33,14 +33,15 @@ def conv2d(x, w, b=None, stride=1, padding="valid", dilation=1, activation=None)
     return backend.kernels(x).conv2d(x, w, b, stride, padding, dilation, activation)
 
 
-def conv2d_backward(dy, x, w, stride=1, padding="valid", dilation=1, activation=None, y=None, z=None):
+def conv2d_backward(dy, x, w, stride=1, padding="valid", dilation=1, activation=None, y=None, z=None, need_dx=True):
     """Gradients of ``conv2d``: returns (dx, dw, db).
 
     dy (N, HO, WO, K) is dL/d(output). With an activation, pass what its
     derivative needs: the pre-activation ``z = conv(x, w) + b`` for those of
     ``ops.activation.SAVES_INPUT`` (gelu, silu, softplus, softsign), else the forward output ``y``.
+    ``need_dx=False`` skips the input gradient's GEMM and col2im (x is data): dx is None.
     """
-    return backend.kernels(x).conv2d_backward(dy, x, w, stride, padding, dilation, activation, y, z)
+    return backend.kernels(x).conv2d_backward(dy, x, w, stride, padding, dilation, activation, y, z, need_dx)
 
 
 def conv1d(x, w, b=None, stride=1, padding="valid", dilation=1, activation=None):
@@ -53,9 +54,9 @@ def conv1d(x, w, b=None, stride=1, padding="valid", dilation=1, activation=None)
     return backend.kernels(x).conv1d(x, w, b, stride, padding, dilation, activation)
 
 
-def conv1d_backward(dy, x, w, stride=1, padding="valid", dilation=1, activation=None, y=None, z=None):
-    """Gradients of ``conv1d``: (dx, dw, db); y or z as for ``conv2d_backward``."""
-    return backend.kernels(x).conv1d_backward(dy, x, w, stride, padding, dilation, activation, y, z)
+def conv1d_backward(dy, x, w, stride=1, padding="valid", dilation=1, activation=None, y=None, z=None, need_dx=True):
+    """Gradients of ``conv1d``: (dx, dw, db); y, z and need_dx as for ``conv2d_backward``."""
+    return backend.kernels(x).conv1d_backward(dy, x, w, stride, padding, dilation, activation, y, z, need_dx)
 
 
 def conv2d_transpose(x, w, b=None, stride=1, padding="valid", output_padding=None, dilation=1):

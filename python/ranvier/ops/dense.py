@@ -26,11 +26,12 @@ def linear(x, w, b=None, activation=None):
     return backend.kernels(x).linear(x, w, b, activation)
 
 
-def linear_backward(dy, x, w, activation=None, y=None, z=None):
+def linear_backward(dy, x, w, activation=None, y=None, z=None, need_dx=True):
     """Gradients of ``linear``: returns (dx, dw, db).
 
     dy (..., out) is dL/d(output). With an activation, pass what its
     derivative needs: the pre-activation ``z = x @ w + b`` for the activations of
     ``ops.activation.SAVES_INPUT`` (gelu, silu, softplus, softsign), else the forward output ``y``.
+    ``need_dx=False`` skips the input gradient's GEMM (x is data): dx is None.
     """
-    return backend.kernels(x).linear_backward(dy, x, w, activation, y, z)
+    return backend.kernels(x).linear_backward(dy, x, w, activation, y, z, need_dx)

@@ -47,16 +47,21 @@ def lstm(
     return rnn_outputs(h, (h[:, -1], c[:, -1]), cache, return_sequences, return_state, return_cache)
 
 
-def lstm_backward(dh_seq, x, kernel, recurrent_kernel, bias, cache, h0=None, c0=None, dh_T=None, dc_T=None):
+def lstm_backward(
+    dh_seq, x, kernel, recurrent_kernel, bias, cache, h0=None, c0=None, dh_T=None, dc_T=None, need_dx=True
+):
     """Backpropagation through time of ``lstm``.
 
     dh_seq: gradient of the output, (B, T, U), or (B, U) when the forward ran
     with return_sequences=False, or None; dh_T, dc_T (B, U) or None: gradients
     of the final states. ``cache`` comes from lstm(..., return_cache=True) with
     the same x, weights, h0 and c0 (bias is only checked: the cache holds its effect).
-    Returns (dx, dkernel, drecurrent_kernel, dbias, dh0, dc0).
+    Returns (dx, dkernel, drecurrent_kernel, dbias, dh0, dc0); ``need_dx=False``
+    skips the input gradient's products (x is data): dx is None.
     """
-    return backend.kernels(x).lstm_backward(dh_seq, x, kernel, recurrent_kernel, bias, cache, h0, c0, dh_T, dc_T)
+    return backend.kernels(x).lstm_backward(
+        dh_seq, x, kernel, recurrent_kernel, bias, cache, h0, c0, dh_T, dc_T, need_dx
+    )
 
 
 def gru(x, kernel, recurrent_kernel, bias, h0=None, return_sequences=True, return_state=False, return_cache=False):
@@ -72,12 +77,12 @@ def gru(x, kernel, recurrent_kernel, bias, h0=None, return_sequences=True, retur
     return rnn_outputs(h, (h[:, -1],), {"gates": gates, "h": h}, return_sequences, return_state, return_cache)
 
 
-def gru_backward(dh_seq, x, kernel, recurrent_kernel, bias, cache, h0=None, dh_T=None):
-    """Backpropagation through time of ``gru``; arguments as in lstm_backward.
+def gru_backward(dh_seq, x, kernel, recurrent_kernel, bias, cache, h0=None, dh_T=None, need_dx=True):
+    """Backpropagation through time of ``gru``; arguments (need_dx too) as in lstm_backward.
 
     Returns (dx, dkernel, drecurrent_kernel, dbias, dh0); dbias is (2, 3U).
     """
-    return backend.kernels(x).gru_backward(dh_seq, x, kernel, recurrent_kernel, bias, cache, h0, dh_T)
+    return backend.kernels(x).gru_backward(dh_seq, x, kernel, recurrent_kernel, bias, cache, h0, dh_T, need_dx)
 
 
 def simple_rnn(
@@ -93,9 +98,9 @@ def simple_rnn(
     return rnn_outputs(h, (h[:, -1],), {"h": h}, return_sequences, return_state, return_cache)
 
 
-def simple_rnn_backward(dh_seq, x, kernel, recurrent_kernel, bias, cache, h0=None, dh_T=None):
-    """Backpropagation through time of ``simple_rnn``; arguments as in lstm_backward.
+def simple_rnn_backward(dh_seq, x, kernel, recurrent_kernel, bias, cache, h0=None, dh_T=None, need_dx=True):
+    """Backpropagation through time of ``simple_rnn``; arguments (need_dx too) as in lstm_backward.
 
     Returns (dx, dkernel, drecurrent_kernel, dbias, dh0).
     """
-    return backend.kernels(x).simple_rnn_backward(dh_seq, x, kernel, recurrent_kernel, bias, cache, h0, dh_T)
+    return backend.kernels(x).simple_rnn_backward(dh_seq, x, kernel, recurrent_kernel, bias, cache, h0, dh_T, need_dx)
