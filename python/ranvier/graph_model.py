@@ -37,6 +37,8 @@ class Functional(Model):
         super().__init__(name=name, trainable=trainable)
         self._input_struct = _checked_structure(inputs, "inputs")
         self._output_struct = _checked_structure(outputs, "outputs")
+        if isinstance(self._output_struct, (list, tuple)) and len(self._output_struct) == 1:
+            self._output_struct = self._output_struct[0]  # Keras 3: outputs=[out] returns out, not a list of one
         self.inputs = flatten(self._input_struct)
         self.outputs = flatten(self._output_struct)
         for t in self.inputs:
@@ -224,7 +226,7 @@ class Functional(Model):
                 loss = self._fused_loss(targets[0], logits, sample_weight)
                 preds = self._fused_predictions(logits)
             else:
-                (preds,) = flatten(self(x))  # outputs=[out] returns a list of one, as Keras
+                (preds,) = flatten(self(x))
                 loss = self.loss(targets[0], preds, sample_weight)
             self._loss_parts = [(name, loss)]
             return self._with_penalties(loss * weight if weight != 1.0 else loss), preds
