@@ -364,15 +364,10 @@ class Layer(metaclass=_BuildsWhenDeclared):
         """The regularization penalties (scalar Tensors, differentiable) of this layer's and its sublayers'
         trainable weights, now, and the activity penalties of their last call; training adds their sum
         to the loss."""
-        found, seen, todo = [], set(), [self]
-        while todo:
-            layer = todo.pop(0)
-            if id(layer) in seen:
-                continue
-            seen.add(id(layer))
+        found = []
+        for layer in self._layer_tree():  # each layer once; fit asks every step
             found.extend(layer._activity_losses)
             found.extend(regularizer(w) for w, regularizer in layer._regularized if w.requires_grad)
-            todo.extend(layer.sublayers())
         return found
 
     def parameters(self) -> Parameters:
