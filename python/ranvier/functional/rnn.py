@@ -45,40 +45,47 @@ def lstm(x, kernel, recurrent_kernel, bias, h0=None, c0=None, return_sequences: 
     return make_results((out, h_T, c_T), (x, k, rk, b) + states, backward)
 
 
-def simple_rnn(x, kernel, recurrent_kernel, bias, h0=None, return_sequences: bool = True) -> tuple:
-    """Keras SimpleRNN (tanh). Returns (output, h_T); output is (B, T, U) or (B, U)."""
-    (x, k, rk, b), states = _parents(x, kernel, recurrent_kernel, bias, h0)
-    h0d = None if h0 is None else as_tensor(h0).data
-    out, h_T, cache = ops.simple_rnn(
-        x.data, k.data, rk.data, b.data, h0=h0d, return_sequences=return_sequences, return_state=True, return_cache=True
-    )
+def _one_state_rnn(forward, backward_op, doc: str):
+    """A recurrent layer whose only state is h (SimpleRNN, GRU): returns (output, h_T); output is (B, T, U)
+    or (B, U)."""
 
-    def backward(grads):
-        d_out, dh_T = grads
-        dx, dk, drk, db, dh0 = ops.simple_rnn_backward(
-            d_out, x.data, k.data, rk.data, b.data, cache, h0=h0d, dh_T=dh_T, need_dx=x.requires_grad
+    def rnn(x, kernel, recurrent_kernel, bias, h0=None, return_sequences: bool = True) -> tuple:
+        (x, k, rk, b), states = _parents(x, kernel, recurrent_kernel, bias, h0)
+        h0d = None if h0 is None else as_tensor(h0).data
+        out, h_T, cache = forward(
+            x.data,
+            k.data,
+            rk.data,
+            b.data,
+            h0=h0d,
+            return_sequences=return_sequences,
+            return_state=True,
+            return_cache=True,
         )
-        return (dx, dk, drk, db) + ((dh0,) if h0 is not None else ())
 
-    return make_results((out, h_T), (x, k, rk, b) + states, backward)
+        def backward(grads):
+            d_out, dh_T = grads
+            dx, dk, drk, db, dh0 = backward_op(
+                d_out, x.data, k.data, rk.data, b.data, cache, h0=h0d, dh_T=dh_T, need_dx=x.requires_grad
+            )
+            return (dx, dk, drk, db) + ((dh0,) if h0 is not None else ())
+
+        return make_results((out, h_T), (x, k, rk, b) + states, backward)
+
+    rnn.__name__, rnn.__doc__ = forward.__name__, doc
+    return rnn
 
 
-def gru(x, kernel, recurrent_kernel, bias, h0=None, return_sequences: bool = True) -> tuple:
-    """Keras GRU (reset_after=True, gates z, r, h). Returns (output, h_T); output is (B, T, U) or (B, U)."""
-    (x, k, rk, b), states = _parents(x, kernel, recurrent_kernel, bias, h0)
-    h0d = None if h0 is None else as_tensor(h0).data
-    out, h_T, cache = ops.gru(
-        x.data, k.data, rk.data, b.data, h0=h0d, return_sequences=return_sequences, return_state=True, return_cache=True
-    )
-
-    def backward(grads):
-        d_out, dh_T = grads
-        dx, dk, drk, db, dh0 = ops.gru_backward(
-            d_out, x.data, k.data, rk.data, b.data, cache, h0=h0d, dh_T=dh_T, need_dx=x.requires_grad
-        )
-        return (dx, dk, drk, db) + ((dh0,) if h0 is not None else ())
-
-    return make_results((out, h_T), (x, k, rk, b) + states, backward)
+simple_rnn = _one_state_rnn(
+    ops.simple_rnn,
+    ops.simple_rnn_backward,
+    "Keras SimpleRNN (tanh). Returns (output, h_T); output is (B, T, U) or (B, U).",
+)
+gru = _one_state_rnn(
+    ops.gru,
+    ops.gru_backward,
+    "Keras GRU (reset_after=True, gates z, r, h). Returns (output, h_T); output is (B, T, U) or (B, U).",
+)
 
 
 def reverse_time(x) -> Tensor:
