@@ -75,20 +75,25 @@ def lstm(
     return rnn_outputs(h_seq, (h, c), cache, return_sequences, return_state, return_cache)
 
 
-def lstm_backward(dh_seq, x, kernel, recurrent_kernel, bias, cache, h0=None, c0=None, dh_T=None, dc_T=None):
-    """(dx, dkernel, drecurrent_kernel, dbias, dh0, dc0) of lstm, by BPTT over the cache."""
+def _bptt_start(dh_seq, x, kernel, recurrent_kernel, bias, h0, dh_T):
+    """What each BPTT below starts from: (dtype, steps, dh_seq as (B, T, U), h0 and dh_T with zeros where
+    absent, zero gradients of x, kernel, recurrent_kernel and bias)."""
     batch, steps, _ = x.shape
     units = recurrent_kernel.shape[0]
     dtype = np.result_type(x, kernel)
+    zeros = tuple(np.zeros(a.shape, dtype) for a in (x, kernel, recurrent_kernel, bias))
     dh_seq = _sequence_grad(dh_seq, (batch, steps, units), dtype)
-    h0 = _zeros_or(h0, (batch, units), dtype)
-    c0 = _zeros_or(c0, (batch, units), dtype)
-    dx = np.zeros(x.shape, dtype)
-    dkernel = np.zeros(kernel.shape, dtype)
-    drecurrent = np.zeros(recurrent_kernel.shape, dtype)
-    dbias = np.zeros(bias.shape, dtype)
-    dh_next = _zeros_or(dh_T, (batch, units), dtype)
-    dc_next = _zeros_or(dc_T, (batch, units), dtype)
+    state = (batch, units)
+    return dtype, steps, dh_seq, _zeros_or(h0, state, dtype), _zeros_or(dh_T, state, dtype), zeros
+
+
+def lstm_backward(dh_seq, x, kernel, recurrent_kernel, bias, cache, h0=None, c0=None, dh_T=None, dc_T=None):
+    """(dx, dkernel, drecurrent_kernel, dbias, dh0, dc0) of lstm, by BPTT over the cache."""
+    dtype, steps, dh_seq, h0, dh_next, (dx, dkernel, drecurrent, dbias) = _bptt_start(
+        dh_seq, x, kernel, recurrent_kernel, bias, h0, dh_T
+    )
+    c0 = _zeros_or(c0, h0.shape, dtype)
+    dc_next = _zeros_or(dc_T, h0.shape, dtype)
     for t in reversed(range(steps)):
         i, f, g, o = np.split(cache["gates"][:, t], 4, axis=-1)
         c_prev = cache["c"][:, t - 1] if t > 0 else c0
@@ -136,16 +141,9 @@ def gru(x, kernel, recurrent_kernel, bias, h0=None, return_sequences=True, retur
 
 def gru_backward(dh_seq, x, kernel, recurrent_kernel, bias, cache, h0=None, dh_T=None):
     """(dx, dkernel, drecurrent_kernel, dbias, dh0) of gru, by BPTT over the cache; dbias is (2, 3U)."""
-    batch, steps, _ = x.shape
-    units = recurrent_kernel.shape[0]
-    dtype = np.result_type(x, kernel)
-    dh_seq = _sequence_grad(dh_seq, (batch, steps, units), dtype)
-    h0 = _zeros_or(h0, (batch, units), dtype)
-    dx = np.zeros(x.shape, dtype)
-    dkernel = np.zeros(kernel.shape, dtype)
-    drecurrent = np.zeros(recurrent_kernel.shape, dtype)
-    dbias = np.zeros(bias.shape, dtype)
-    dh_next = _zeros_or(dh_T, (batch, units), dtype)
+    dtype, steps, dh_seq, h0, dh_next, (dx, dkernel, drecurrent, dbias) = _bptt_start(
+        dh_seq, x, kernel, recurrent_kernel, bias, h0, dh_T
+    )
     for t in reversed(range(steps)):
         z, r, hh, hn = np.split(cache["gates"][:, t], 4, axis=-1)
         h_prev = cache["h"][:, t - 1] if t > 0 else h0
@@ -181,16 +179,9 @@ def simple_rnn(
 
 def simple_rnn_backward(dh_seq, x, kernel, recurrent_kernel, bias, cache, h0=None, dh_T=None):
     """(dx, dkernel, drecurrent_kernel, dbias, dh0) of simple_rnn, by BPTT over the cache."""
-    batch, steps, _ = x.shape
-    units = recurrent_kernel.shape[0]
-    dtype = np.result_type(x, kernel)
-    dh_seq = _sequence_grad(dh_seq, (batch, steps, units), dtype)
-    h0 = _zeros_or(h0, (batch, units), dtype)
-    dx = np.zeros(x.shape, dtype)
-    dkernel = np.zeros(kernel.shape, dtype)
-    drecurrent = np.zeros(recurrent_kernel.shape, dtype)
-    dbias = np.zeros(bias.shape, dtype)
-    dh_next = _zeros_or(dh_T, (batch, units), dtype)
+    dtype, steps, dh_seq, h0, dh_next, (dx, dkernel, drecurrent, dbias) = _bptt_start(
+        dh_seq, x, kernel, recurrent_kernel, bias, h0, dh_T
+    )
     for t in reversed(range(steps)):
         h = cache["h"][:, t]
         h_prev = cache["h"][:, t - 1] if t > 0 else h0
