@@ -228,17 +228,22 @@ def _conv2d_transpose(g, layer, x, xt, yt):
         rest = out - ((size - 1) * s + span - begins[-1])
         ends.append(max(-rest, 0))
         extras.append(max(rest, 0))
+    y = _conv_transpose_node(g, layer, x, begins + ends, extras)
+    return _activation(g, y, layer.activation, _label(layer))
+
+
+def _conv_transpose_node(g, layer, x, pads: list, output_padding: list) -> str:
+    """An ONNX ConvTranspose of a Conv2DTranspose's kernel and bias (between NCHW Transposes)."""
     weight = g.const(np.transpose(_w(layer.kernel), (3, 2, 0, 1)), "kernel")  # (KH, KW, F, C) -> (C, F, KH, KW)
     inputs = [weight] + ([g.const(_w(layer.bias), "bias")] if layer.bias is not None else [])
     attrs = dict(
         kernel_shape=list(layer.kernel_size),
         strides=list(layer.strides),
         dilations=list(layer.dilation_rate),
-        pads=begins + ends,
-        output_padding=extras,
+        pads=pads,
+        output_padding=output_padding,
     )
-    y = _nchw(g, x, lambda t: g.op("ConvTranspose", [t] + inputs, "conv_transpose", **attrs))
-    return _activation(g, y, layer.activation, _label(layer))
+    return _nchw(g, x, lambda t: g.op("ConvTranspose", [t] + inputs, "conv_transpose", **attrs))
 
 
 def _reshape_to_traced(g, layer, x, xt, yt):
@@ -498,16 +503,7 @@ def _nn_exporters() -> dict:
 def _torch_conv_transpose(g, layer, x, xt, yt):
     """PyTorch's ConvTranspose2d is ONNX's: padding cropped from both borders, output_padding at the end."""
     ph, pw = layer.torch_padding
-    weight = g.const(np.transpose(_w(layer.kernel), (3, 2, 0, 1)), "kernel")  # (KH, KW, F, C) -> (C, F, KH, KW)
-    inputs = [weight] + ([g.const(_w(layer.bias), "bias")] if layer.bias is not None else [])
-    attrs = dict(
-        kernel_shape=list(layer.kernel_size),
-        strides=list(layer.strides),
-        dilations=list(layer.dilation_rate),
-        pads=[ph, pw, ph, pw],
-        output_padding=list(layer.output_padding),
-    )
-    return _nchw(g, x, lambda t: g.op("ConvTranspose", [t] + inputs, "conv_transpose", **attrs))
+    return _conv_transpose_node(g, layer, x, [ph, pw, ph, pw], list(layer.output_padding))
 
 
 def _merge(op_type: str):
