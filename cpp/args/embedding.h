@@ -26,8 +26,10 @@ Ids<A> embedding_ids(const char* op, py::handle obj, std::int64_t v, FirstBad fi
   A ids = A::read(op, "ids", obj);
   if (!is_integer(ids.dtype())) type_fail(op, "ids must be an integer array, got " + describe(ids));
   Ids<A> r{ids, dims(ids), size(ids)};
-  if (ids.dtype() != DType::int64 || !ids.c_contiguous())
+  if (ids.dtype() != DType::int64 || !ids.c_contiguous()) {
     r.flat = A::read(op, "ids", ids.object().attr("astype")("int64", py::arg("order") = "C"));
+    A::note_copy();
+  }
   // A uint64 id from 2^63 on turns negative in int64: refused, and shown as it was.
   const std::int64_t bad = r.n ? first_bad(r.flat.template data<std::int64_t>(), r.n, v) : -1;
   if (bad >= 0)

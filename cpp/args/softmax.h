@@ -104,7 +104,10 @@ CrossEntropyArgs<A> cross_entropy_args(const char* op, py::handle logits_obj, py
       fail(op, "integer labels must be " + dims_str({e.n}) + " to match logits " + dims_str({e.n, e.c}) + ", got " +
                    describe(labels));
     e.unsigned_labels = labels.dtype() == DType::uint64;
-    if (labels.dtype() != DType::int64) labels = A::read(op, "labels", labels.object().attr("astype")("int64"));
+    if (labels.dtype() != DType::int64) {
+      labels = A::read(op, "labels", labels.object().attr("astype")("int64"));
+      A::note_copy();
+    }
     e.labels.index = dense<std::int64_t>(labels);
     e.index = labels;
     return e;

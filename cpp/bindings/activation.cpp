@@ -12,11 +12,10 @@ using A = HostArray;
 py::object forward(const args::ActivationOp& op, py::handle x_obj, const ActivationParams& params) {
   const A x = args::activation_input<A>(op, x_obj);
   A y = A::empty(args::dims(x));
-  {
-    py::gil_scoped_release release;
+  launch(op.forward, [=] {
     // a fresh output: written past the caches when large
     cpu::activation_forward(op.act, params, y.data<float>(), x.data<float>(), args::size(x), /*fresh_output=*/true);
-  }
+  });
   return y.object();
 }
 
@@ -24,12 +23,11 @@ py::object backward(const args::ActivationOp& op, py::handle dy_obj, py::handle 
                     const ActivationParams& params) {
   const auto a = args::activation_grad<A>(op, dy_obj, saved_obj);
   A dx = A::empty(args::dims(a.dy));
-  {
-    py::gil_scoped_release release;
+  launch(op.backward, [=] {
     cpu::activation_backward(op.act, params, dx.data<float>(), a.dy.data<float>(), a.saved.data<float>(),
                              args::size(a.dy),
                              /*fresh_output=*/true);
-  }
+  });
   return dx.object();
 }
 

@@ -15,10 +15,7 @@ py::tuple attention(py::handle q, py::handle k, py::handle v, py::handle mask, b
   const auto a = args::attention_args<A>(op, q, k, v, mask, causal, scale);
   const cpu::AttentionShape& s = a.shape;
   A out = A::empty({s.batch, s.heads, s.lq, s.dv}), lse = A::empty({s.batch, s.heads, s.lq});
-  {
-    py::gil_scoped_release release;
-    cpu::attention(out.data<float>(), lse.data<float>(), a.qv, a.kv, a.vv, a.maskv, s);
-  }
+  launch(op, [=] { cpu::attention(out.data<float>(), lse.data<float>(), a.qv, a.kv, a.vv, a.maskv, s); });
   return py::make_tuple(out.object(), lse.object());
 }
 
@@ -29,11 +26,10 @@ py::tuple attention_backward(py::handle dout, py::handle q, py::handle k, py::ha
   const cpu::AttentionShape& s = a.shape;
   const auto g = args::attention_grad<A>(op, dout, out, lse, s);
   A dq = A::empty(args::dims(a.q)), dk = A::empty(args::dims(a.k)), dv = A::empty(args::dims(a.v));
-  {
-    py::gil_scoped_release release;
+  launch(op, [=] {
     cpu::attention_backward(dq.data<float>(), dk.data<float>(), dv.data<float>(), g.doutv, g.outv, g.lse_data, a.qv,
                             a.kv, a.vv, a.maskv, s);
-  }
+  });
   return py::make_tuple(dq.object(), dk.object(), dv.object());
 }
 

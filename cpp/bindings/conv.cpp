@@ -12,47 +12,44 @@ namespace {
 
 using A = HostArray;
 
-py::object convolve(const args::ConvArgs<A>& a) {
+py::object convolve(const char* op, const args::ConvArgs<A>& a) {
   A y = A::empty(a.out);
-  {
-    py::gil_scoped_release release;
-    cpu::conv2d(y.data<float>(), a.x_data, a.w_data, a.b_data, a.s, a.act);
-  }
+  launch(op, [=] { cpu::conv2d(y.data<float>(), a.x_data, a.w_data, a.b_data, a.s, a.act); });
   return y.object();
 }
 
-py::tuple convolve_backward(const args::ConvBackwardArgs<A>& a) {
+py::tuple convolve_backward(const char* op, const args::ConvBackwardArgs<A>& a) {
   const cpu::Conv2dShape& s = a.conv.s;
   std::optional<A> dx;
   if (a.need_dx) dx = A::empty(args::dims(a.conv.x));
   A dw = A::empty(args::dims(a.conv.w)), db = A::empty({s.k});
-  {
-    py::gil_scoped_release release;
+  launch(op, [=] {
     cpu::conv2d_backward(args::floats(dx), dw.data<float>(), db.data<float>(), a.dy_data, a.saved_data, a.conv.x_data,
                          a.conv.w_data, s, a.conv.act);
-  }
+  });
   return py::make_tuple(args::object_or_none(dx), dw.object(), db.object());
 }
 
 py::object conv2d(py::handle x, py::handle w, py::handle b, py::handle stride, py::handle padding, py::handle dilation,
                   py::handle activation) {
-  return convolve(args::conv_args<A>("conv2d", x, w, b, stride, padding, dilation, activation));
+  return convolve("conv2d", args::conv_args<A>("conv2d", x, w, b, stride, padding, dilation, activation));
 }
 
 py::tuple conv2d_backward(py::handle dy, py::handle x, py::handle w, py::handle stride, py::handle padding,
                           py::handle dilation, py::handle activation, py::handle y, py::handle z, py::handle need_dx) {
-  return convolve_backward(
-      args::conv_backward_args<A>("conv2d_backward", dy, x, w, stride, padding, dilation, activation, y, z, need_dx));
+  return convolve_backward("conv2d_backward", args::conv_backward_args<A>("conv2d_backward", dy, x, w, stride, padding,
+                                                                          dilation, activation, y, z, need_dx));
 }
 
 py::object conv1d(py::handle x, py::handle w, py::handle b, py::handle stride, py::handle padding, py::handle dilation,
                   py::handle activation) {
-  return convolve(args::conv1d_args<A>("conv1d", x, w, b, stride, padding, dilation, activation));
+  return convolve("conv1d", args::conv1d_args<A>("conv1d", x, w, b, stride, padding, dilation, activation));
 }
 
 py::tuple conv1d_backward(py::handle dy, py::handle x, py::handle w, py::handle stride, py::handle padding,
                           py::handle dilation, py::handle activation, py::handle y, py::handle z, py::handle need_dx) {
   return convolve_backward(
+      "conv1d_backward",
       args::conv1d_backward_args<A>("conv1d_backward", dy, x, w, stride, padding, dilation, activation, y, z, need_dx));
 }
 
@@ -60,10 +57,7 @@ py::object conv2d_transpose(py::handle x, py::handle w, py::handle b, py::handle
                             py::handle output_padding, py::handle dilation) {
   const auto a = args::conv_transpose_args<A>("conv2d_transpose", x, w, b, stride, padding, output_padding, dilation);
   A y = A::empty(a.out);
-  {
-    py::gil_scoped_release release;
-    cpu::conv2d_transpose(y.data<float>(), a.x_data, a.w_data, a.b_data, a.s);
-  }
+  launch("conv2d_transpose", [=] { cpu::conv2d_transpose(y.data<float>(), a.x_data, a.w_data, a.b_data, a.s); });
   return y.object();
 }
 
@@ -73,11 +67,10 @@ py::tuple conv2d_transpose_backward(py::handle dy, py::handle x, py::handle w, p
                                                        output_padding, dilation);
   const cpu::Conv2dShape& s = a.conv.s;
   A dx = A::empty(args::dims(a.conv.x)), dw = A::empty(args::dims(a.conv.w)), db = A::empty({s.c});
-  {
-    py::gil_scoped_release release;
+  launch("conv2d_transpose_backward", [=] {
     cpu::conv2d_transpose_backward(dx.data<float>(), dw.data<float>(), db.data<float>(), a.dy_data, a.conv.x_data,
                                    a.conv.w_data, s);
-  }
+  });
   return py::make_tuple(dx.object(), dw.object(), db.object());
 }
 

@@ -12,22 +12,18 @@ using A = HostArray;
 py::object matmul(py::handle a, py::handle b, bool transpose_a, bool transpose_b) {
   const auto p = args::matmul_args<A>("matmul", a, b, transpose_a, transpose_b);
   A c = A::empty(p.out_dims);
-  {
-    py::gil_scoped_release release;
+  launch("matmul", [=] {
     args::for_each_batch(p, args::floats(c),
                          [&](float* cp, cpu::MatrixView av, std::int64_t as, cpu::MatrixView bv, std::int64_t bs,
                              std::int64_t count) { cpu::matmul(cp, av, as, bv, bs, count, p.m, p.n, p.k); });
-  }
+  });
   return c.object();
 }
 
 py::object linear(py::handle x, py::handle w, py::handle b, py::handle activation) {
   const auto a = args::linear_args<A>("linear", x, w, b, activation);
   A y = A::empty(a.y_dims);
-  {
-    py::gil_scoped_release release;
-    cpu::linear(args::floats(y), a.x_view, a.w_view, a.bias, a.rows, a.in, a.out, a.act);
-  }
+  launch("linear", [=] { cpu::linear(args::floats(y), a.x_view, a.w_view, a.bias, a.rows, a.in, a.out, a.act); });
   return y.object();
 }
 
@@ -37,11 +33,10 @@ py::tuple linear_backward(py::handle dy, py::handle x, py::handle w, py::handle 
   std::optional<A> dx;
   if (a.need_dx) dx = A::empty(args::dims(a.x));
   A dw = A::empty({a.in, a.out}), db = A::empty({a.out});
-  {
-    py::gil_scoped_release release;
+  launch("linear_backward", [=] {
     cpu::linear_backward(args::floats(dx), args::floats(dw), args::floats(db), a.dy_data, a.saved_data, a.x_view,
                          a.w_view, a.rows, a.in, a.out, a.act);
-  }
+  });
   return py::make_tuple(args::object_or_none(dx), dw.object(), db.object());
 }
 

@@ -14,10 +14,9 @@ py::tuple dropout(py::handle x, py::handle rate, py::handle seed, bool training)
   const auto a = args::dropout_args<A>(x, rate, seed, training);
   if (a.identity) return py::make_tuple(a.x.object(), py::none());
   A y = A::empty(args::dims(a.x)), mask = A::empty(args::dims(a.x), DType::uint8);
-  {
-    py::gil_scoped_release release;
+  launch("dropout", [=] {
     cpu::dropout(y.data<float>(), mask.data<std::uint8_t>(), a.x.data<float>(), args::size(a.x), a.rate, a.seed);
-  }
+  });
   return py::make_tuple(y.object(), mask.object());
 }
 
@@ -25,10 +24,9 @@ py::object dropout_backward(py::handle dy, py::handle mask, py::handle rate) {
   const auto a = args::dropout_grad<A>(dy, mask, rate);
   if (!a.mask) return a.dy.object();
   A dx = A::empty(args::dims(a.dy));
-  {
-    py::gil_scoped_release release;
+  launch("dropout_backward", [=] {
     cpu::dropout_backward(dx.data<float>(), a.dy.data<float>(), a.mask->data<std::uint8_t>(), args::size(a.dy), a.rate);
-  }
+  });
   return dx.object();
 }
 

@@ -19,22 +19,20 @@ std::int64_t first_bad(const std::int64_t* ids, std::int64_t n, std::int64_t v) 
 py::object embedding(py::handle ids, py::handle table) {
   const auto a = args::embedding_args<A>(ids, table, first_bad);
   A y = A::empty(a.y_dims);
-  {
-    py::gil_scoped_release release;
+  launch("embedding", [=] {
     cpu::embedding(y.data<float>(), a.ids.flat.data<std::int64_t>(), a.table.data<float>(), a.ids.n, a.table.shape(0),
                    a.table.shape(1));
-  }
+  });
   return y.object();
 }
 
 py::object embedding_backward(py::handle dy, py::handle ids, py::handle num_embeddings) {
   const auto a = args::embedding_grad<A>(dy, ids, num_embeddings, first_bad);
   A dtable = A::empty({a.v, a.d});
-  {
-    py::gil_scoped_release release;
+  launch("embedding_backward", [=] {
     cpu::embedding_backward(dtable.data<float>(), a.dy.data<float>(), a.ids.flat.data<std::int64_t>(), a.ids.n, a.v,
                             a.d);
-  }
+  });
   return dtable.object();
 }
 

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "args/checks.h"
+#include "step_plan.h"
 
 namespace ranvier::bindings {
 
@@ -44,7 +45,13 @@ class HostArray {
   T* data() const {
     return reinterpret_cast<T*>(header()->data);
   }
-  void make_contiguous() { object_ = py::module_::import("numpy").attr("ascontiguousarray")(object_); }
+  void make_contiguous() {
+    note_copy();
+    object_ = py::module_::import("numpy").attr("ascontiguousarray")(object_);
+  }
+  // This array is a copy the call made of its input (dense or converted): a recorded step would read the
+  // copy, not the input, so the step plan (step_plan.h) is told.
+  static void note_copy() { note_input_copied(); }
   const py::object& object() const { return object_; }
 
  private:

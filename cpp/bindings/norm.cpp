@@ -15,11 +15,10 @@ py::object layer_norm(py::handle x, py::handle gamma, py::handle beta, py::handl
   A y = A::empty(args::dims(a.x.x));
   std::optional<A> mean, rstd;
   if (return_stats) mean = A::empty(a.x.stats_dims), rstd = A::empty(a.x.stats_dims);
-  {
-    py::gil_scoped_release release;
+  launch("layer_norm", [=] {
     cpu::layer_norm(y.data<float>(), mean ? mean->data<float>() : nullptr, rstd ? rstd->data<float>() : nullptr,
                     a.x.data, a.gamma.data<float>(), a.beta.data<float>(), a.x.rows, a.x.d, a.eps);
-  }
+  });
   if (!return_stats) return y.object();
   return py::make_tuple(y.object(), mean->object(), rstd->object());
 }
@@ -27,11 +26,10 @@ py::object layer_norm(py::handle x, py::handle gamma, py::handle beta, py::handl
 py::tuple layer_norm_backward(py::handle dy, py::handle x, py::handle gamma, py::handle mean, py::handle rstd) {
   const auto a = args::layer_norm_backward_args<A>("layer_norm_backward", dy, x, gamma, mean, rstd);
   A dx = A::empty(args::dims(a.x.x)), dgamma = A::empty({a.x.d}), dbeta = A::empty({a.x.d});
-  {
-    py::gil_scoped_release release;
+  launch("layer_norm_backward", [=] {
     cpu::layer_norm_backward(dx.data<float>(), dgamma.data<float>(), dbeta.data<float>(), a.dy.data<float>(), a.x.data,
                              a.gamma.data<float>(), a.mean.data<float>(), a.rstd.data<float>(), a.x.rows, a.x.d);
-  }
+  });
   return py::make_tuple(dx.object(), dgamma.object(), dbeta.object());
 }
 

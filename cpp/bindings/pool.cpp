@@ -15,10 +15,7 @@ py::object pool_forward(const char* op, int spatial, Forward kernel, py::handle 
                         py::handle stride, py::handle padding) {
   const auto a = args::pool_args<A>(op, spatial, x, pool_size, stride, padding);
   A y = A::empty(args::pooled_dims(a.p, spatial));
-  {
-    py::gil_scoped_release release;
-    kernel(y.data<float>(), a.x_data, a.p);
-  }
+  launch(op, [=] { kernel(y.data<float>(), a.x_data, a.p); });
   return y.object();
 }
 
@@ -27,10 +24,7 @@ py::object max_pool_backward(const char* op, int spatial, py::handle dy, py::han
   auto a = args::pool_backward_args<A>(op, spatial, dy, x, pool_size, stride, padding);
   const float* xp = args::dense(a.x);
   A dx = A::empty(args::dims(a.x));
-  {
-    py::gil_scoped_release release;
-    cpu::max_pool2d_backward(dx.data<float>(), a.dy_data, xp, a.p);
-  }
+  launch(op, [=] { cpu::max_pool2d_backward(dx.data<float>(), a.dy_data, xp, a.p); });
   return dx.object();
 }
 
@@ -38,30 +32,23 @@ py::object avg_pool_backward(const char* op, int spatial, py::handle dy, py::han
                              py::handle stride, py::handle padding) {
   const auto a = args::pool_backward_args<A>(op, spatial, dy, x, pool_size, stride, padding);
   A dx = A::empty(args::dims(a.x));
-  {
-    py::gil_scoped_release release;
-    cpu::avg_pool2d_backward(dx.data<float>(), a.dy_data, a.p);
-  }
+  launch(op, [=] { cpu::avg_pool2d_backward(dx.data<float>(), a.dy_data, a.p); });
   return dx.object();
 }
 
 py::object global_max_pool(py::handle x) {
   const auto a = args::global_pool_args<A>("global_max_pool", x);
   A y = A::empty({a.n, a.c});
-  {
-    py::gil_scoped_release release;
-    cpu::global_max_pool(y.data<float>(), a.x_data, a.n, a.positions, a.c);
-  }
+  launch("global_max_pool", [=] { cpu::global_max_pool(y.data<float>(), a.x_data, a.n, a.positions, a.c); });
   return y.object();
 }
 
 py::object global_max_pool_backward(py::handle dy, py::handle x) {
   const auto a = args::global_pool_backward_args<A>("global_max_pool_backward", dy, x);
   A dx = A::empty(args::dims(a.pool.x));
-  {
-    py::gil_scoped_release release;
+  launch("global_max_pool_backward", [=] {
     cpu::global_max_pool_backward(dx.data<float>(), a.dy_data, a.pool.x_data, a.pool.n, a.pool.positions, a.pool.c);
-  }
+  });
   return dx.object();
 }
 

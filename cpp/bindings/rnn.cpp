@@ -13,11 +13,10 @@ py::tuple lstm(py::handle x, py::handle kernel, py::handle recurrent_kernel, py:
                py::handle c0) {
   const auto f = args::lstm_forward<A>("lstm", x, kernel, recurrent_kernel, bias, h0, c0);
   const auto& a = f.a;
-  {
-    py::gil_scoped_release release;
+  launch("lstm", [=] {
     cpu::lstm(args::floats(f.h), args::floats(f.c), args::floats(f.gates), a.x_data, a.kernel_view, a.recurrent_view,
               a.bias_data, args::data_or_null(f.h0), args::data_or_null(f.c0), a.batch, a.steps, a.features, a.units);
-  }
+  });
   return f.outputs();
 }
 
@@ -28,25 +27,23 @@ py::tuple lstm_backward(py::handle dh_seq, py::handle x, py::handle kernel, py::
                                        c0, dh_T, dc_T, need_dx);
   const auto& a = b.a;
   const auto& g = b.grads;
-  {
-    py::gil_scoped_release release;
+  launch("lstm_backward", [=] {
     cpu::lstm_backward(args::floats(g.dx), args::floats(g.dkernel), args::floats(g.drecurrent), args::floats(g.dbias),
                        args::floats(g.dh0), args::floats(g.dc0), args::data_or_null(b.dh), args::data_or_null(b.dh_T),
                        args::data_or_null(b.dc_T), a.x_data, a.kernel_view, a.recurrent_view, args::floats(b.h),
                        args::floats(b.c), args::floats(b.gates), args::data_or_null(b.h0), args::data_or_null(b.c0),
                        a.batch, a.steps, a.features, a.units);
-  }
+  });
   return g.outputs();
 }
 
 py::tuple gru(py::handle x, py::handle kernel, py::handle recurrent_kernel, py::handle bias, py::handle h0) {
   const auto f = args::gru_forward<A>("gru", x, kernel, recurrent_kernel, bias, h0);
   const auto& a = f.a;
-  {
-    py::gil_scoped_release release;
+  launch("gru", [=] {
     cpu::gru(args::floats(f.h), args::floats(f.gates), a.x_data, a.kernel_view, a.recurrent_view, a.bias_data,
              args::data_or_null(f.h0), a.batch, a.steps, a.features, a.units);
-  }
+  });
   return f.outputs();
 }
 
@@ -57,24 +54,22 @@ py::tuple gru_backward(py::handle dh_seq, py::handle x, py::handle kernel, py::h
                                        bias, cache, h0, none, dh_T, none, need_dx);
   const auto& a = b.a;
   const auto& g = b.grads;
-  {
-    py::gil_scoped_release release;
+  launch("gru_backward", [=] {
     cpu::gru_backward(args::floats(g.dx), args::floats(g.dkernel), args::floats(g.drecurrent), args::floats(g.dbias),
                       args::floats(g.dh0), args::data_or_null(b.dh), args::data_or_null(b.dh_T), a.x_data,
                       a.kernel_view, a.recurrent_view, args::floats(b.h), args::floats(b.gates),
                       args::data_or_null(b.h0), a.batch, a.steps, a.features, a.units);
-  }
+  });
   return g.outputs();
 }
 
 py::object simple_rnn(py::handle x, py::handle kernel, py::handle recurrent_kernel, py::handle bias, py::handle h0) {
   const auto f = args::simple_rnn_forward<A>("simple_rnn", x, kernel, recurrent_kernel, bias, h0);
   const auto& a = f.a;
-  {
-    py::gil_scoped_release release;
+  launch("simple_rnn", [=] {
     cpu::simple_rnn(args::floats(f.h), a.x_data, a.kernel_view, a.recurrent_view, a.bias_data, args::data_or_null(f.h0),
                     a.batch, a.steps, a.features, a.units);
-  }
+  });
   return f.h.object();
 }
 
@@ -85,13 +80,12 @@ py::tuple simple_rnn_backward(py::handle dh_seq, py::handle x, py::handle kernel
                                        bias, cache, h0, none, dh_T, none, need_dx);
   const auto& a = b.a;
   const auto& g = b.grads;
-  {
-    py::gil_scoped_release release;
+  launch("simple_rnn_backward", [=] {
     cpu::simple_rnn_backward(args::floats(g.dx), args::floats(g.dkernel), args::floats(g.drecurrent),
                              args::floats(g.dbias), args::floats(g.dh0), args::data_or_null(b.dh),
                              args::data_or_null(b.dh_T), a.x_data, a.kernel_view, a.recurrent_view, args::floats(b.h),
                              args::data_or_null(b.h0), a.batch, a.steps, a.features, a.units);
-  }
+  });
   return g.outputs();
 }
 

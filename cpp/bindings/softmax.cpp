@@ -15,10 +15,7 @@ template <void (*kernel)(float*, const float*, std::int64_t, std::int64_t)>
 py::object rows_forward(const char* op, py::handle x, py::handle axis) {
   const auto r = args::softmax_input<A>(op, x, axis);
   A y = A::empty(args::dims(r.a));
-  {
-    py::gil_scoped_release release;
-    kernel(y.data<float>(), r.a.data<float>(), r.rows, r.n);
-  }
+  launch(op, [=] { kernel(y.data<float>(), r.a.data<float>(), r.rows, r.n); });
   return args::unrows(y, r);
 }
 
@@ -26,10 +23,7 @@ template <void (*kernel)(float*, const float*, const float*, std::int64_t, std::
 py::object rows_backward(const char* op, py::handle dy, py::handle y, py::handle axis) {
   const auto [dyr, yr] = args::softmax_grad_inputs<A>(op, dy, y, axis);
   A dx = A::empty(args::dims(yr.a));
-  {
-    py::gil_scoped_release release;
-    kernel(dx.data<float>(), dyr.a.data<float>(), yr.a.data<float>(), yr.rows, yr.n);
-  }
+  launch(op, [=] { kernel(dx.data<float>(), dyr.a.data<float>(), yr.a.data<float>(), yr.rows, yr.n); });
   return args::unrows(dx, yr);
 }
 
@@ -55,10 +49,7 @@ py::object softmax_cross_entropy(py::handle logits, py::handle labels, py::handl
   const Reduction r = args::reduction(op, reduction);
   const auto e = checked_cross_entropy_args(op, logits, labels);
   A loss = args::loss_output<A>(r, e.n);
-  {
-    py::gil_scoped_release release;
-    cpu::softmax_cross_entropy(loss.data<float>(), e.logits.data<float>(), e.labels, e.n, e.c, r);
-  }
+  launch(op, [=] { cpu::softmax_cross_entropy(loss.data<float>(), e.logits.data<float>(), e.labels, e.n, e.c, r); });
   return loss.object();
 }
 
@@ -69,11 +60,10 @@ py::object softmax_cross_entropy_backward(py::handle logits, py::handle labels, 
   const auto e = checked_cross_entropy_args(op, logits, labels);
   const auto up = args::upstream_gradient<A>(op, dloss, r, e.n);
   A dlogits = A::empty({e.n, e.c});
-  {
-    py::gil_scoped_release release;
+  launch(op, [=] {
     cpu::softmax_cross_entropy_backward(dlogits.data<float>(), e.logits.data<float>(), e.labels,
                                         args::data_or_null(up.dloss), up.scale, e.n, e.c);
-  }
+  });
   return dlogits.object();
 }
 

@@ -9,31 +9,25 @@ namespace {
 
 using A = HostArray;
 
-py::object upsample(const char*, const args::UpsampleArgs<A>& a) {
+py::object upsample(const char* op, const args::UpsampleArgs<A>& a) {
   A y = A::empty(a.out);
-  {
-    py::gil_scoped_release release;
-    (a.u.bilinear ? cpu::upsample2d_bilinear : cpu::upsample2d_nearest)(y.data<float>(), a.x_data, a.u);
-  }
+  launch(op,
+         [=] { (a.u.bilinear ? cpu::upsample2d_bilinear : cpu::upsample2d_nearest)(y.data<float>(), a.x_data, a.u); });
   return y.object();
 }
 
-py::object upsample_backward(const char*, const args::UpsampleBackwardArgs<A>& a) {
+py::object upsample_backward(const char* op, const args::UpsampleBackwardArgs<A>& a) {
   A dx = A::empty(args::dims(a.x));
-  {
-    py::gil_scoped_release release;
+  launch(op, [=] {
     (a.u.bilinear ? cpu::upsample2d_bilinear_backward : cpu::upsample2d_nearest_backward)(dx.data<float>(), a.dy_data,
                                                                                           a.u);
-  }
+  });
   return dx.object();
 }
 
-py::object shift(const char*, const args::ShiftArgs<A>& a) {
+py::object shift(const char* op, const args::ShiftArgs<A>& a) {
   A y = A::empty(args::shifted_dims(a.s));
-  {
-    py::gil_scoped_release release;
-    cpu::shift2d(y.data<float>(), a.source_data, a.s);
-  }
+  launch(op, [=] { cpu::shift2d(y.data<float>(), a.source_data, a.s); });
   return y.object();
 }
 

@@ -61,6 +61,7 @@ class CudaArray {
     *this = CudaArray("ascontiguousarray", "array", py::module_::import("cupy").attr("ascontiguousarray")(object_));
   }
   const py::object& object() const { return object_; }
+  static void note_copy() {}  // no step plan records CUDA calls (HostArray::note_copy)
 
  private:
   CudaArray(const char* op, const char* name, py::object obj) : object_(std::move(obj)) {

@@ -167,7 +167,9 @@ class Functional(Model):
         return node.layer
 
     # ---- compile and losses ----------------------------------------------------------------------
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, distribute=None, loss_weights=None):
+    def compile(
+        self, optimizer="rmsprop", loss=None, metrics=None, distribute=None, loss_weights=None, jit_compile=False
+    ):
         """``loss``: one loss for every output, a list (one per output) or a dict keyed by output name
         (outputs left out have no loss); ``loss_weights`` likewise (default 1); ``metrics``: a list of
         lists or a dict of lists per output (a plain list with one output). The total loss is the
@@ -184,6 +186,7 @@ class Functional(Model):
             loss=losses[0] if single else None,
             metrics=per_output_metrics[0] if single else None,
             distribute=distribute,
+            jit_compile=jit_compile,
         )
         self._output_losses = [
             (name, losses_mod.get(fn) if fn is not None else None, w) for name, fn, w in zip(names, losses, weights)

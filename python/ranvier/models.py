@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from ranvier import activations, saving
+from ranvier import activations, saving, step_replay
 from ranvier import callbacks as callbacks_mod
 from ranvier import losses as losses_mod
 from ranvier import metrics as metrics_mod
@@ -185,6 +185,7 @@ class Model(Layer):
         self._loss_tracker = metrics_mod.Mean(name="loss")
         self._fused_loss = None
         self.distribute = Strategy()
+        self._step_replay = None
 
     def _build_declared(self) -> None:
         """A model given its input shape builds at construction by running one zero sample through."""
@@ -202,9 +203,15 @@ class Model(Layer):
         return self
 
     # ---- compile / train ------------------------------------------------------------------
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, distribute=None):
-        """``distribute``: a ``ranvier.distributed`` strategy (``DataParallel()``) to train on many processes."""
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, distribute=None, jit_compile=False):
+        """``distribute``: a ``ranvier.distributed`` strategy (``DataParallel()``) to train on many processes.
+        ``jit_compile=True`` records a training step and replays it from C++ at later steps of the same
+        shapes, once the replay is checked against the eager step (ranvier.step_replay); a model it
+        cannot replay trains eagerly, with a warning that says why. ``"auto"`` (Keras' default) is False."""
+        if jit_compile not in (True, False, "auto"):
+            raise ValueError(f"[compile] jit_compile must be True, False or 'auto', got {jit_compile!r}")
         self.distribute = distribute if distribute is not None else Strategy()
+        self._step_replay = step_replay.StepReplay(self) if jit_compile is True else None
         self.optimizer = optimizers_mod.get(optimizer)
         self.loss = losses_mod.get(loss) if loss is not None else None
         loss_name = getattr(self.loss, "name", "")
@@ -312,7 +319,18 @@ class Model(Layer):
         self._loss_tracker.reset_state()
 
     def train_step(self, x, y, sample_weight=None) -> dict:
-        """One optimizer step on a batch; returns the batch's loss and the metrics' results so far."""
+        """One optimizer step on a batch; returns the batch's loss and the metrics' results so far
+        (compiled with ``jit_compile=True``: replayed from a recorded plan once one is checked)."""
+        if self._step_replay is not None:
+            return self._step_replay.train_step(x, y, sample_weight)
+        return self._eager_train_step(x, y, sample_weight)
+
+    def _eager_train_step(self, x, y, sample_weight=None) -> dict:
+        loss, preds = self._optimizer_step(x, y, sample_weight)
+        return {"loss": float(loss.item()), **self.compute_metrics(x, y, preds, sample_weight)}
+
+    def _optimizer_step(self, x, y, sample_weight=None):
+        """Loss, backward and the optimizer's update on one batch: (loss, predictions)."""
         loss, preds = self.compute_loss(x, y) if sample_weight is None else self.compute_loss(x, y, sample_weight)
         if not self.optimizer.params:  # called directly, before fit bound the weights: not a silent no-op
             self._bind_optimizer()
@@ -320,7 +338,7 @@ class Model(Layer):
         if loss.requires_grad:  # else every weight is frozen
             loss.backward()
             self.optimizer.step()
-        return {"loss": float(loss.item()), **self.compute_metrics(x, y, preds, sample_weight)}
+        return loss, preds
 
     def test_step(self, x, y, sample_weight=None) -> dict:
         """Loss and metrics on one batch, without training (evaluate runs it under no_grad)."""

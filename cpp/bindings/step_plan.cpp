@@ -1,0 +1,78 @@
+// StepPlan (step_plan.h) and its Python class, ranvier._cpu.StepPlan.
+#include "step_plan.h"
+
+#include <pybind11/stl.h>
+
+#include <cmath>
+#include <stdexcept>
+
+namespace ranvier::bindings {
+
+namespace {
+
+thread_local StepPlan* recording = nullptr;
+thread_local bool input_copied = false;
+
+}  // namespace
+
+StepPlan* recording_plan() { return recording; }
+
+void note_input_copied() { input_copied = true; }
+
+void StepPlan::start() {
+  if (recording != nullptr) throw std::runtime_error("[StepPlan] start: this thread already records a plan");
+  steps_.clear();
+  input_copied = false;
+  recording_ = true;
+  recording = this;
+}
+
+void StepPlan::stop() {
+  if (recording == this) recording = nullptr;
+  recording_ = false;
+}
+
+void StepPlan::add(const char* op, StepKernel kernel) {
+  steps_.push_back({op, std::move(kernel), input_copied});
+  input_copied = false;
+}
+
+void StepPlan::run(double lr, std::int64_t step) const {
+  if (recording_) throw std::runtime_error("[StepPlan] run: the plan is still recording (call stop first)");
+  if (!(std::isfinite(lr) && lr >= 0.0)) throw py::value_error("[StepPlan] run: lr must be finite and >= 0");
+  if (step < 1) throw py::value_error("[StepPlan] run: step must be >= 1");
+  const StepScalars scalars{lr, step};
+  py::gil_scoped_release release;
+  for (const Step& s : steps_) s.kernel(scalars);
+}
+
+std::vector<std::string> StepPlan::ops() const {
+  std::vector<std::string> names;
+  for (const Step& s : steps_) names.push_back(s.op);
+  return names;
+}
+
+std::vector<std::string> StepPlan::copied_inputs() const {
+  std::vector<std::string> names;
+  for (const Step& s : steps_)
+    if (s.read_a_copy) names.push_back(s.op);
+  return names;
+}
+
+void bind_step_plan(py::module_& m) {
+  py::class_<StepPlan>(m, "StepPlan",
+                       "The kernel calls of one training step, recorded between start() and stop() on this thread "
+                       "and replayed by run(lr, step) with the GIL released (ranvier.step_replay checks a plan "
+                       "before it replays one)")
+      .def(py::init<>())
+      .def("start", &StepPlan::start, "keep every kernel call this thread makes from now on (and still run it)")
+      .def("stop", &StepPlan::stop)
+      .def("run", &StepPlan::run, py::arg("lr"), py::arg("step"),
+           "run the recorded calls again, in order; optimizer updates take this lr and step")
+      .def_property_readonly("ops", &StepPlan::ops, "the recorded calls' op names, in order")
+      .def_property_readonly("copied_inputs", &StepPlan::copied_inputs,
+                             "ops whose call read a dense copy of a strided input (not replayable)")
+      .def("__len__", &StepPlan::size);
+}
+
+}  // namespace ranvier::bindings

@@ -1,0 +1,85 @@
+// A training step's kernel calls, recorded once and replayed from C++.
+//
+// While a StepPlan records (on the thread that started it), every binding
+// that launches its kernel through `launch` / `launch_update` still runs it
+// and also keeps a copy of the call: the kernel with its pointers, sizes and
+// scalars, and the arrays it reads and writes held alive by the copy. `run`
+// then calls the kept kernels in order with the GIL released once, so a
+// later step with the same shapes costs no Python per op.
+//
+// A replay is only right when every array the kernels read at the next step
+// is one the recorded calls read or wrote: ranvier.step_replay checks that
+// before it replays (docs/DESIGN.md, "Training steps without Python").
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ranvier::bindings {
+
+namespace py = pybind11;
+
+// What an optimizer update takes anew at each step; every other scalar of a
+// recorded call stays as it was recorded.
+struct StepScalars {
+  double lr = 0.0;
+  std::int64_t step = 0;
+};
+
+using StepKernel = std::function<void(const StepScalars&)>;
+
+class StepPlan {
+ public:
+  void start();
+  void stop();
+  void add(const char* op, StepKernel kernel);
+  void run(double lr, std::int64_t step) const;
+
+  std::vector<std::string> ops() const;
+  // Steps whose binding copied a strided input first: the copy would be stale at a replay.
+  std::vector<std::string> copied_inputs() const;
+  std::size_t size() const { return steps_.size(); }
+
+ private:
+  struct Step {
+    std::string op;
+    StepKernel kernel;
+    bool read_a_copy;
+  };
+  std::vector<Step> steps_;
+  bool recording_ = false;
+};
+
+// The plan this thread is recording into, or nullptr (the common case: one thread-local read).
+StepPlan* recording_plan();
+
+// HostArray::make_contiguous: the call being made reads a copy of an input, not the input.
+void note_input_copied();
+
+// Runs `kernel()` with the GIL released, and keeps it when a plan records.
+// `kernel` must capture by value what it reads (arrays as HostArray, which
+// keeps them alive), as the replay runs it again later.
+template <class Kernel>
+void launch(const char* op, Kernel kernel) {
+  if (StepPlan* plan = recording_plan()) plan->add(op, [kernel](const StepScalars&) { kernel(); });
+  py::gil_scoped_release release;
+  kernel();
+}
+
+// An optimizer update: `kernel(scalars)` runs now with this call's learning
+// rate and step, and at a replay with the replay's.
+template <class Kernel>
+void launch_update(const char* op, StepScalars now, Kernel kernel) {
+  if (StepPlan* plan = recording_plan()) plan->add(op, kernel);
+  py::gil_scoped_release release;
+  kernel(now);
+}
+
+void bind_step_plan(py::module_& m);
+
+}  // namespace ranvier::bindings

@@ -1,0 +1,285 @@
+"""compile(jit_compile=True): a recorded step replayed from C++ trains to the same bits as the eager
+step, and every model or step it cannot replay trains eagerly, with a warning that says why."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import ranvier
+from ranvier import _cpu, layers, ops, optimizers, schedules, step_replay
+
+RNG = np.random.default_rng(7)
+
+
+def mlp():
+    return ranvier.Sequential(
+        [layers.Dense(16, activation="relu", input_shape=(12,)), layers.Dense(5, activation="softmax")]
+    )
+
+
+def cnn():
+    return ranvier.Sequential(
+        [
+            layers.Conv2D(4, 3, activation="relu", input_shape=(9, 9, 2)),
+            layers.MaxPooling2D(),
+            layers.Flatten(),
+            layers.Dense(5, activation="softmax"),
+        ]
+    )
+
+
+def lstm():
+    return ranvier.Sequential(
+        [
+            layers.LSTM(8, return_sequences=True, input_shape=(6, 3)),
+            layers.LSTM(8),
+            layers.Dense(5, activation="softmax"),
+        ]
+    )
+
+
+SHAPES = {"mlp": (12,), "cnn": (9, 9, 2), "lstm": (6, 3)}
+
+
+def data(model_fn, n=45):
+    shape = SHAPES.get(model_fn.__name__, (12,))
+    return RNG.standard_normal((n, *shape)).astype(np.float32), RNG.integers(0, 5, n)
+
+
+def train(model_fn, jit, x, y, optimizer=lambda: optimizers.Adam(0.01), weights=None, epochs=4, **fit):
+    model = model_fn()
+    model.compile(
+        optimizer=optimizer(), loss="sparse_categorical_crossentropy", jit_compile=jit, **fit.pop("compile", {})
+    )
+    if weights is not None:
+        model.set_weights(weights)
+    history = model.fit(x, y, batch_size=fit.pop("batch_size", 8), epochs=epochs, verbose=0, shuffle=False, **fit)
+    return model, history.history
+
+
+@pytest.mark.parametrize("model_fn", [mlp, cnn, lstm], ids=["mlp", "cnn", "lstm"])
+@pytest.mark.parametrize(
+    "optimizer", [lambda: optimizers.Adam(0.01), lambda: optimizers.SGD(0.05, momentum=0.9)], ids=["adam", "sgd"]
+)
+def test_replay_trains_to_the_same_bits(model_fn, optimizer):
+    x, y = data(model_fn)  # 45 samples, batch 8: five full batches and one of 5, each shape replayed
+    ref = model_fn()
+    ref.compile(loss="sparse_categorical_crossentropy")
+    start = ref.get_weights()
+    eager, eager_history = train(model_fn, False, x, y, optimizer, weights=start)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a capturable model replays without a warning
+        jit, jit_history = train(model_fn, True, x, y, optimizer, weights=start)
+    assert [state for _, state in jit._step_replay.status()] == ["replayed", "replayed"]
+    assert jit_history == eager_history
+    for a, b in zip(eager.get_weights(), jit.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert jit.optimizer.iterations == eager.optimizer.iterations == 4 * 6
+
+
+def pair(model_fn, x, y, jit_kwargs=None, **kwargs):
+    """Eager and jit models trained the same way from the same weights."""
+    ref = model_fn()
+    ref.compile(loss="sparse_categorical_crossentropy")
+    start = ref.get_weights()
+    eager, eager_history = train(model_fn, False, x, y, weights=start, **kwargs)
+    jit, jit_history = train(model_fn, True, x, y, weights=start, **kwargs)
+    return eager, eager_history, jit, jit_history
+
+
+def assert_same(eager, jit):
+    for a, b in zip(eager.get_weights(), jit.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_learning_rate_schedule_and_metrics():
+    x, y = data(mlp)
+    kwargs = dict(
+        optimizer=lambda: optimizers.Adam(schedules.ExponentialDecay(0.05, decay_steps=3, decay_rate=0.5)),
+        compile={"metrics": ["accuracy"]},
+    )
+    eager, eager_history, jit, jit_history = pair(mlp, x, y, **kwargs)
+    assert "replayed" in [state for _, state in jit._step_replay.status()]
+    assert jit_history == eager_history and "accuracy" in jit_history
+    assert_same(eager, jit)
+
+
+def test_changes_between_fits_reach_the_replay():
+    """A new learning rate, weights set in place, a weight array replaced, a frozen layer."""
+    x, y = data(mlp)
+    models = pair(mlp, x, y)[::2]
+    for model in models:
+        model.optimizer.learning_rate = 0.003
+        model.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
+        model.set_weights([w * 0.5 for w in model.get_weights()])
+        model.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
+        first = model.layers[0]
+        first.kernel.data = first.kernel.data.copy()  # a new array: a plan holding the old one must not replay
+        model.fit(x, y, batch_size=8, epochs=4, verbose=0, shuffle=False)
+    assert_same(*models)
+    eager, jit = models
+    for model in models:
+        model.layers[0].trainable = False
+        model._bind_optimizer()
+    frozen = [w.copy() for w in jit.layers[0].get_weights()]
+    for model in models:
+        model.fit(x, y, batch_size=8, epochs=4, verbose=0, shuffle=False)
+    for a, b in zip(frozen, jit.layers[0].get_weights()):
+        np.testing.assert_array_equal(a, b)  # a frozen weight never moves
+    assert_same(eager, jit)
+    assert "replayed" in [state for _, state in jit._step_replay.status()]
+
+
+def test_a_label_out_of_range_in_a_replayed_step_raises_the_ops_error():
+    x, y = data(mlp, 32)
+    model, _ = train(mlp, True, x, y)
+    assert [state for _, state in model._step_replay.status()] == ["replayed"]
+    bad = y.copy()
+    bad[3] = 5
+    with pytest.raises(ValueError, match=r"\[softmax_cross_entropy\].*label"):
+        model.fit(x, bad, batch_size=8, epochs=1, verbose=0, shuffle=False)
+
+
+def regularized():
+    return ranvier.Sequential(
+        [layers.Dense(16, activation="relu", input_shape=(12,), kernel_regularizer="l2"), layers.Dense(5, "softmax")]
+    )
+
+
+def with_dropout():
+    return ranvier.Sequential(
+        [layers.Dense(16, activation="relu", input_shape=(12,)), layers.Dropout(0.3), layers.Dense(5, "softmax")]
+    )
+
+
+def with_batch_norm():
+    return ranvier.Sequential(
+        [layers.Dense(16, input_shape=(12,)), layers.BatchNormalization(), layers.Dense(5, activation="softmax")]
+    )
+
+
+def constrained():
+    return ranvier.Sequential(
+        [layers.Dense(16, input_shape=(12,), kernel_constraint="non_neg"), layers.Dense(5, activation="softmax")]
+    )
+
+
+@pytest.mark.parametrize(
+    "model_fn, optimizer, reason",
+    [
+        (regularized, lambda: optimizers.Adam(0.01), "adam_update's grad is an array made anew"),
+        (with_dropout, lambda: optimizers.Adam(0.01), "dropout's seed changed"),
+        (with_batch_norm, lambda: optimizers.Adam(0.01), "BatchNormalization"),
+        (constrained, lambda: optimizers.Adam(0.01), "constraint"),
+        (mlp, lambda: optimizers.Adam(0.01, clipnorm=1.0), "clipping"),
+        (mlp, lambda: optimizers.Nadam(0.01), "nadam_update's step changed"),
+    ],
+    ids=["regularizer", "dropout", "batchnorm", "constraint", "clipnorm", "nadam"],
+)
+def test_what_cannot_replay_trains_eagerly_and_says_why(model_fn, optimizer, reason):
+    check_eager_fallback(model_fn, optimizer, reason)
+
+
+def test_sample_weights_are_applied_outside_the_kernels_so_the_step_stays_eager():
+    x, y = data(mlp)
+    sw = RNG.uniform(0.5, 2.0, len(y)).astype(np.float32)
+    check_eager_fallback(mlp, lambda: optimizers.Adam(0.01), "dloss is an array made anew", sample_weight=sw)
+
+
+def check_eager_fallback(model_fn, optimizer, reason, **fit):
+    x, y = data(model_fn)
+    ref = model_fn()
+    ref.compile(loss="sparse_categorical_crossentropy")
+    start = ref.get_weights()
+    eager, eager_history = train(model_fn, False, x, y, optimizer, weights=start, **fit)
+    with pytest.warns(RuntimeWarning, match=f"jit_compile=True: .*{reason}"):
+        jit, jit_history = train(model_fn, True, x, y, optimizer, weights=start, **fit)
+    assert all(state not in ("replayed", "recording") for _, state in jit._step_replay.status())
+    if model_fn is not with_dropout:  # dropout's masks come from a seed sequence each model draws itself
+        assert jit_history == eager_history
+        assert_same(eager, jit)
+
+
+def test_the_checks_catch_what_the_layer_list_lets_through(monkeypatch):
+    """BatchNormalization allowed in: its statistics are NumPy, so the recorded step does not replay."""
+    monkeypatch.setattr(step_replay, "CAPTURABLE_LAYERS", step_replay.CAPTURABLE_LAYERS | {"BatchNormalization"})
+    x, y = data(with_batch_norm)
+    with pytest.warns(RuntimeWarning, match="jit_compile=True"):
+        model, _ = train(with_batch_norm, True, x, y)
+    assert all(state not in ("replayed", "recording") for _, state in model._step_replay.status())
+
+
+def test_compile_refuses_an_unknown_jit_compile():
+    with pytest.raises(ValueError, match=r"\[compile\] jit_compile"):
+        mlp().compile(optimizer="adam", loss="mse", jit_compile="xla")
+
+
+# ---- the C++ plan --------------------------------------------------------------------------------
+
+
+def test_plan_replays_its_calls_on_new_values():
+    x = RNG.standard_normal((5, 7)).astype(np.float32)
+    w = RNG.standard_normal((7, 3)).astype(np.float32)
+    plan = _cpu.StepPlan()
+    plan.start()
+    y = ops.linear(x, w, activation="relu")
+    z = ops.softmax(y)
+    plan.stop()
+    assert plan.ops == ["linear", "softmax"] and len(plan) == 2 and plan.copied_inputs == []
+    x[...] = RNG.standard_normal(x.shape)
+    w *= 2
+    plan.run(0.0, 1)
+    np.testing.assert_array_equal(z, ops.softmax(ops.linear(x, w, activation="relu")))
+
+
+def test_plan_updates_take_the_replays_learning_rate_and_step():
+    p, g = RNG.standard_normal(6).astype(np.float32), RNG.standard_normal(6).astype(np.float32)
+    m, v = np.zeros(6, np.float32), np.zeros(6, np.float32)
+    twin = [a.copy() for a in (p, m, v)]
+    plan = _cpu.StepPlan()
+    plan.start()
+    ops.adam_update(p, g, m, v, step=1, lr=0.1)
+    plan.stop()
+    plan.run(0.01, 2)
+    ops.adam_update(*twin[:1], g, *twin[1:], step=1, lr=0.1)
+    ops.adam_update(*twin[:1], g, *twin[1:], step=2, lr=0.01)
+    for a, b in zip((p, m, v), twin):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_plan_marks_a_call_that_read_a_copy_and_refuses_misuse():
+    x = RNG.standard_normal((2, 8, 8, 3)).astype(np.float32)[:, ::2]  # strided: pool backward copies it
+    dy = np.ones((2, 2, 4, 3), np.float32)
+    plan = _cpu.StepPlan()
+    plan.start()
+    with pytest.raises(RuntimeError, match="already records"):
+        _cpu.StepPlan().start()
+    with pytest.raises(RuntimeError, match="still recording"):
+        plan.run(0.0, 1)
+    ops.max_pool2d_backward(dy, x, 2)
+    plan.stop()
+    assert plan.copied_inputs == ["max_pool2d_backward"]
+    with pytest.raises(ValueError, match=r"\[StepPlan\] run: lr"):
+        plan.run(float("nan"), 1)
+    with pytest.raises(ValueError, match=r"\[StepPlan\] run: step"):
+        plan.run(0.1, 0)
+
+
+def test_one_hot_labels_replay_and_a_nan_label_raises_the_ops_error():
+    x, labels = data(mlp, 32)
+    y = np.eye(5, dtype=np.float32)[labels]
+    models, start = [], None
+    for jit in (False, True):
+        model = mlp()
+        model.compile(optimizer=optimizers.Adam(0.01), loss="categorical_crossentropy", jit_compile=jit)
+        start = model.get_weights() if start is None else start
+        model.set_weights(start)
+        models.append((model, model.fit(x, y, batch_size=8, epochs=3, verbose=0, shuffle=False).history))
+    (eager, eager_history), (jit, jit_history) = models
+    assert [state for _, state in jit._step_replay.status()] == ["replayed"]
+    assert eager_history == jit_history
+    assert_same(eager, jit)
+    y[5, 2] = np.nan
+    with pytest.raises(ValueError, match=r"\[softmax_cross_entropy\] labels contain NaN"):
+        jit.fit(x, y, batch_size=8, epochs=1, verbose=0, shuffle=False)
