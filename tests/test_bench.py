@@ -178,7 +178,7 @@ def test_train_table_and_files(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(environment, "measure_ceilings", lambda: {"peak_gflops": 100.0, "stream_gbps": 10.0})
     assert bench.run([*TRAIN, "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    for column in ("network", "ranvier samples/s", "torch samples/s", "ratio", "ranvier % peak"):
+    for column in ("network", "ranvier samples/s", "jit samples/s", "torch samples/s", "jit ratio", "ranvier % peak"):
         assert column in out
     assert "MLP 784-128-10" in out and "stacked LSTM 64-64 T32" in out and "CIFAR" not in out
     result = json.loads((tmp_path / "bench.json").read_text())
@@ -187,8 +187,10 @@ def test_train_table_and_files(tmp_path, capsys, monkeypatch):
     assert mlp["flops_per_sample"] == 2 * (3 * (784 * 128 + 1280) - 784 * 128)
     rate = mlp["samples_per_s"]["ranvier"]
     assert rate > 0 and mlp["peak_share"]["ranvier"] == pytest.approx(mlp["flops_per_sample"] * rate / 100e9)
+    assert mlp["samples_per_s"]["ranvier jit"] > 0
     if mlp["samples_per_s"]["torch"] is not None:
         assert mlp["ratio"] == pytest.approx(rate / mlp["samples_per_s"]["torch"])
+        assert mlp["jit_ratio"] == pytest.approx(mlp["samples_per_s"]["ranvier jit"] / mlp["samples_per_s"]["torch"])
     assert "| MLP 784-128-10 | 32, adam |" in (tmp_path / "bench.md").read_text()
 
 

@@ -19,7 +19,7 @@ import numpy as np
 from ranvier.bench import networks, report, timing
 
 STEPS_PER_CALL = 8
-SYSTEMS = ("ranvier", "torch")
+SYSTEMS = ("ranvier", "ranvier jit", "torch")  # "ranvier jit": compile(jit_compile=True), steps replayed
 BUDGET = 2.0  # seconds of timed training per system and network (--quick: QUICK_BUDGET)
 QUICK_BUDGET = 0.5
 
@@ -30,9 +30,11 @@ def settings_for(quick: bool, budget) -> timing.Settings:
     return timing.Settings(seconds, default.min_samples, default.rounds)
 
 
-def _ranvier_call(network: networks.Network, x, y):
+def _ranvier_call(network: networks.Network, x, y, jit_compile: bool = False):
     model = network.build_ranvier()
-    model.compile(optimizer=networks.optimizer_for(network), loss="sparse_categorical_crossentropy")
+    model.compile(
+        optimizer=networks.optimizer_for(network), loss="sparse_categorical_crossentropy", jit_compile=jit_compile
+    )
     return lambda: model.fit(x, y, batch_size=network.batch, epochs=1, verbose=0, shuffle=False)
 
 
@@ -66,6 +68,7 @@ def evaluate(network: networks.Network, timings: dict, peak_gflops: float) -> di
         "times": {s: timings[s].as_dict() if s in timings else None for s in SYSTEMS},
         "samples_per_s": rate,
         "ratio": rate["ranvier"] / rate["torch"] if rate["torch"] else None,
+        "jit_ratio": rate["ranvier jit"] / rate["torch"] if rate["torch"] and rate["ranvier jit"] else None,
         "peak_share": share,
     }
 
@@ -75,9 +78,12 @@ COLUMNS = [
     "batch, optimizer",
     "MFLOP/sample",
     "ranvier samples/s",
+    "jit samples/s",
     "torch samples/s",
     "ratio",
+    "jit ratio",
     "ranvier % peak",
+    "jit % peak",
     "torch % peak",
 ]
 
@@ -92,9 +98,12 @@ def _cells(row) -> list:
         f"{row['batch']}, {row['optimizer']}",
         f"{row['flops_per_sample'] / 1e6:.2f}",
         number(rate["ranvier"], ",.0f"),
+        number(rate["ranvier jit"], ",.0f"),
         number(rate["torch"], ",.0f"),
         report.NOT_RUN if row["ratio"] is None else f"{row['ratio']:.2f}x",
+        report.NOT_RUN if row.get("jit_ratio") is None else f"{row['jit_ratio']:.2f}x",
         number(share["ranvier"], ".0%"),
+        number(share["ranvier jit"], ".0%"),
         number(share["torch"], ".0%"),
     ]
 
@@ -105,8 +114,9 @@ def table(rows) -> str:
 
 def markdown(rows, environment: dict, settings: dict, notes) -> str:
     legend = (
-        f"Samples/s: the median of timed calls of {STEPS_PER_CALL} training steps each. `ratio`: ranvier's "
-        "samples/s over PyTorch's. `% peak`: training FLOPs per sample (3x the forward multiply-adds' FLOPs, "
+        f"Samples/s: the median of timed calls of {STEPS_PER_CALL} training steps each. `jit`: the same model "
+        "compiled with `jit_compile=True` (its steps replayed from C++ once checked; eager where it cannot "
+        "replay). `ratio`: ranvier's samples/s over PyTorch's. `% peak`: training FLOPs per sample (3x the forward multiply-adds' FLOPs, "
         "less the first layer's input gradient) x samples/s over the FMA peak measured at the start. "
         "`-`: not run."
     )
@@ -121,7 +131,7 @@ def run(chosen, torch, settings: timing.Settings, peak_gflops: float) -> list:
     for i, network in enumerate(chosen, 1):
         print(f"[{i}/{len(chosen)}] {network.name}", file=sys.stderr, flush=True)
         x, y = network.data(rng, network.batch * STEPS_PER_CALL)
-        fns = {"ranvier": _ranvier_call(network, x, y)}
+        fns = {"ranvier": _ranvier_call(network, x, y), "ranvier jit": _ranvier_call(network, x, y, jit_compile=True)}
         if torch is not None:
             torch.manual_seed(0)
             fns["torch"] = _torch_call(torch, network, x, y)
