@@ -1,13 +1,14 @@
 """Data-parallel scaling of the main job's CNN: 1 rank x 1 thread against 2 ranks x 1 thread.
 
-    python benchmarks/distributed.py [--steps 60] [--batch-per-rank 64] [--ranks 2]
+    python benchmarks/distributed.py [--steps 60] [--batch-per-rank 64] [--ranks 2] [--overlap both]
 
 Trains the seed MNIST CNN of ``python -m ranvier train --model cnn`` (28x28x1
 inputs: MNIST's shape, random values: speed does not depend on them) with
 Adam through ``model.fit``; each rank keeps ``--batch-per-rank`` samples a
 step (weak scaling, as DDP and Horovod report it). The 1-rank run is a plain
 process (no MPI); the others run under ``mpiexec`` with
-``DataParallel``. Prints samples/s, scaling efficiency (samples/s over
+``DataParallel``, once with the buckets reduced while backward runs and once
+after it (``--overlap``). Prints samples/s, scaling efficiency (samples/s over
 ranks x the 1-rank samples/s), and the communication that backward did not
 hide: the time the step waited for gradient buckets, less the time it waited
 for the slower rank to end its backward (the ranks' end times, on one
@@ -29,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 
-def worker(steps: int, batch_per_rank: int) -> None:
+def worker(steps: int, batch_per_rank: int, overlap: str = "auto") -> None:
     import ranvier
     from ranvier import train
 
@@ -38,7 +39,7 @@ def worker(steps: int, batch_per_rank: int) -> None:
     if distributed:
         from ranvier import distributed as dist
 
-        strategy = dist.DataParallel()
+        strategy = dist.DataParallel(overlap={"on": True, "off": False}.get(overlap, overlap))
     ranks = strategy.world_size if strategy else 1
     ranvier.set_num_threads(1)
     ranvier.utils.set_seed(0)
@@ -55,6 +56,8 @@ def worker(steps: int, batch_per_rank: int) -> None:
     model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
     seconds = time.perf_counter() - start
     result = {"ranks": ranks, "samples_per_second": len(x) / seconds, "step_ms": seconds / steps * 1e3}
+    if strategy:
+        result["overlap"] = strategy.reducer.overlap
     if strategy:
         waits, skew = exposed_and_skew(strategy.reducer.step_log)
         result["waited_ms"] = waits / steps * 1e3
@@ -93,8 +96,8 @@ def reduce_alone_ms(reducer, repeats: int = 50) -> float:
     return (time.perf_counter() - start) / repeats * 1e3
 
 
-def run(ranks: int, args) -> dict:
-    command = [sys.executable, __file__, "--worker", "--steps", str(args.steps)]
+def run(ranks: int, args, overlap: str = "auto") -> dict:
+    command = [sys.executable, __file__, "--worker", "--steps", str(args.steps), "--overlap", overlap]
     command += ["--batch-per-rank", str(args.batch_per_rank)]
     if ranks > 1:
         beside = Path(sys.executable).parent / "mpiexec"
@@ -112,15 +115,29 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=60)
     p.add_argument("--batch-per-rank", type=int, default=64)
     p.add_argument("--ranks", type=int, default=2)
+    p.add_argument(
+        "--overlap",
+        choices=("auto", "on", "off", "both"),
+        default="both",
+        help="DataParallel(overlap=...) of the ranks: both runs on and off (default)",
+    )
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:
-        worker(args.steps, args.batch_per_rank)
+        worker(args.steps, args.batch_per_rank, args.overlap)
         return
-    one, many = run(1, args), run(args.ranks, args)
+    one = run(1, args)
     print(f"seed MNIST CNN, Adam, {args.batch_per_rank} samples per rank per step, 1 thread per rank")
     print(f"1 rank : {one['samples_per_second']:8.0f} samples/s  ({one['step_ms']:.2f} ms/step)")
-    print(f"{many['ranks']} ranks: {many['samples_per_second']:8.0f} samples/s  ({many['step_ms']:.2f} ms/step)")
+    for overlap in ("on", "off") if args.overlap == "both" else (args.overlap,):
+        report(one, run(args.ranks, args, overlap), overlap)
+
+
+def report(one: dict, many: dict, overlap: str) -> None:
+    print(
+        f"\n{many['ranks']} ranks, overlap={overlap} ({'overlapped with' if many['overlap'] else 'after'} backward): "
+        f"{many['samples_per_second']:8.0f} samples/s  ({many['step_ms']:.2f} ms/step)"
+    )
     efficiency = many["samples_per_second"] / (many["ranks"] * one["samples_per_second"])
     print(f"scaling efficiency: {efficiency:.1%}")
     hidden = 1 - many["exposed_ms"] / many["reduce_alone_ms"] if many["reduce_alone_ms"] else 1.0

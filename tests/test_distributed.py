@@ -112,3 +112,24 @@ def test_main_job_trains_data_parallel_from_the_readme_command(tmp_path):
     assert run.stdout.count("Epoch 2/2") == 1 and path.exists()
     accuracy = float(run.stdout.split("test accuracy:")[1].split()[0])
     assert accuracy > 0.85, run.stdout
+
+
+def test_overlap_auto_overlaps_only_where_it_can_hide_the_reduction():
+    from ranvier.distributed.reducer import overlap_pays
+
+    assert not overlap_pays(False, ranks=2, ranks_here=2, threads=1, cores=2)  # every core computes
+    assert not overlap_pays(False, ranks=4, ranks_here=4, threads=2, cores=8)
+    assert overlap_pays(False, ranks=4, ranks_here=4, threads=1, cores=8)  # cores to spare for progress
+    assert overlap_pays(False, ranks=16, ranks_here=8, threads=8, cores=64)  # other machines: the network
+    assert overlap_pays(True, ranks=2, ranks_here=2, threads=1, cores=2)  # NCCL, stream-ordered
+
+
+def test_bucket_layout_keeps_the_exposed_last_bucket_small():
+    from ranvier.distributed.reducer import bucket_layout
+
+    # the seed CNN: conv1 w, b, conv2 w, b, dense1 w, b, dense2 w, b (bytes); backward finishes dense2 first
+    sizes = [1152, 128, 73728, 256, 819200, 512, 5120, 40]
+    assert bucket_layout(sizes, 512 * 1024) == [[7, 6, 5, 4], [3, 2], [1, 0]]
+    assert bucket_layout(sizes, 1) == [[7], [6], [5], [4], [3], [2], [1], [0]]
+    assert bucket_layout([4] * 10, 64) == [[9, 8, 7, 6, 5, 4, 3, 2, 1], [0]]
+    assert bucket_layout([10**6], 512) == [[0]] and bucket_layout([], 512) == []

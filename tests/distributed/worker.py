@@ -117,23 +117,24 @@ def check_generator_batches_split_over_ranks():
 
 
 def check_sgd_even():
-    same_as_one_process(ranvier.optimizers.SGD, 32, 8)
+    same_as_one_process(ranvier.optimizers.SGD, 32, 8, overlap=True)  # buckets reduced while backward runs
 
 
 def check_adam_even():
-    same_as_one_process(ranvier.optimizers.Adam, 32, 8)
+    same_as_one_process(ranvier.optimizers.Adam, 32, 8, overlap=False)  # reduced when backward ends
 
 
 def check_uneven_split_of_every_batch():
-    same_as_one_process(ranvier.optimizers.Adam, 37, 7)  # 7 = 4 + 3 per step, last batch 2 = 1 + 1
+    same_as_one_process(ranvier.optimizers.Adam, 37, 7, overlap=True)  # 7 = 4 + 3 per step, last batch 2 = 1 + 1
 
 
 def check_empty_piece_on_one_rank():
-    same_as_one_process(ranvier.optimizers.SGD, 33, 8)  # the last batch has 1 sample: rank 1 adds zeros
+    for overlap in (True, False):  # the last batch has 1 sample: rank 1 adds zeros
+        same_as_one_process(ranvier.optimizers.SGD, 33, 8, overlap=overlap)
 
 
 def check_one_parameter_per_bucket():
-    same_as_one_process(ranvier.optimizers.Adam, 32, 8, bucket_bytes=1)
+    same_as_one_process(ranvier.optimizers.Adam, 32, 8, bucket_bytes=1, overlap=True)
 
 
 def check_batch_norm_uses_local_statistics():
@@ -208,7 +209,7 @@ def check_distributed_data_parallel_wrapper():
     n, per_rank = 22, 4
     x, y = data(n)
     loss_fn = ranvier.losses.get("sparse_categorical_crossentropy")
-    model = dist.DistributedDataParallel(build())
+    model = dist.DistributedDataParallel(build(), overlap=True)
     ref = build()
     opt = ranvier.optimizers.Adam(model.parameters(), learning_rate=0.05)
     ref_opt = ranvier.optimizers.Adam(ref.parameters(), learning_rate=0.05)

@@ -116,8 +116,9 @@ def markdown(rows, environment: dict, settings: dict, notes) -> str:
     legend = (
         f"Samples/s: the median of timed calls of {STEPS_PER_CALL} training steps each. `jit`: the same model "
         "compiled with `jit_compile=True` (its steps replayed from C++ once checked; eager where it cannot "
-        "replay). `ratio`: ranvier's samples/s over PyTorch's. `% peak`: training FLOPs per sample (3x the forward multiply-adds' FLOPs, "
-        "less the first layer's input gradient) x samples/s over the FMA peak measured at the start. "
+        "replay). `ratio`: ranvier's samples/s over PyTorch's. `% peak`: training FLOPs per sample (3x the "
+        "forward multiply-adds' FLOPs, less the first layer's input gradient) x samples/s over the FMA peak "
+        "measured at the start. "
         "`-`: not run."
     )
     body = [_cells(r) for r in rows]

@@ -21,7 +21,7 @@ from ranvier.tensor import is_grad_enabled
 class DistributedDataParallel:
     """Wraps a built model; attributes other than the call are the model's (``.module`` is the model)."""
 
-    def __init__(self, module, bucket_bytes: int = reducer.DEFAULT_BUCKET_BYTES):
+    def __init__(self, module, bucket_bytes: int = reducer.DEFAULT_BUCKET_BYTES, overlap="auto"):
         if not module.built:
             raise ValueError(
                 f"[DistributedDataParallel] {module.name} has no weights yet: give its first layer input_shape= "
@@ -32,7 +32,7 @@ class DistributedDataParallel:
         weights.require_same_structure("DistributedDataParallel", named)
         weights.broadcast_weights([w for _, w in named])
         self.module = module
-        self.reducer = reducer.GradientReducer(module.trainable_weights, bucket_bytes)
+        self.reducer = reducer.GradientReducer(module.trainable_weights, bucket_bytes, overlap)
 
     def __call__(self, x, *args, **kwargs):
         if is_grad_enabled():

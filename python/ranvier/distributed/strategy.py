@@ -69,15 +69,20 @@ class DataParallel(Strategy):
     and TensorBoard run on rank 0 only; callbacks see the same logs everywhere, so
     EarlyStopping stops every rank at the same epoch. ``verify_weights=True``
     also checks at each epoch's end that the weights are bit-identical.
+    ``overlap``: reduce the buckets while backward runs (True), when it ends
+    (False), or "auto" (overlapped unless every core of a one-machine run
+    computes; ``reducer.resolve_overlap``).
     """
 
-    def __init__(self, bucket_bytes: int | None = None, verify_weights: bool = False):
+    def __init__(self, bucket_bytes: int | None = None, verify_weights: bool = False, overlap="auto"):
         from ranvier.distributed import collectives, reducer
 
         collectives.init()
         self.rank, self.world_size = collectives.rank(), collectives.world_size()
         self.bucket_bytes = reducer.DEFAULT_BUCKET_BYTES if bucket_bytes is None else int(bucket_bytes)
         self.verify_weights = bool(verify_weights)
+        reducer.resolve_overlap(overlap, on_gpu=False)  # a bad value refused here, not at fit
+        self.overlap = overlap
         self.reducer = None
         self._batch_size = 0
 
@@ -94,7 +99,7 @@ class DataParallel(Strategy):
         ]:
             if self.reducer is not None:
                 self.reducer.close()
-            self.reducer = reducer.GradientReducer(params, self.bucket_bytes)
+            self.reducer = reducer.GradientReducer(params, self.bucket_bytes, self.overlap)
         if self.rank == 0:
             return callbacks, verbose
         return [cb for cb in callbacks if not isinstance(cb, _RANK_0_ONLY)], 0
