@@ -31,10 +31,11 @@ namespace ranvier::cpu {
 namespace {
 
 constexpr ScratchSlot kScratchSlot = ScratchSlot::conv;
-// Floats of patch matrix per chunk (2 MB), but at least kMinChunkRows rows:
-// enough rows that the GEMM's packing of w, redone per chunk, is small next to
-// the product, while the buffer stays bounded whatever the image size.
-constexpr std::int64_t kChunkFloats = std::int64_t{1} << 19;
+// Floats of patch matrix per chunk (256 KB, so that a chunk written by im2col
+// is still in L2 when its GEMM reads it; 2 MB measured 10-15% slower: figures
+// in results/MEASUREMENTS.md), but at least kMinChunkRows rows, so that the
+// GEMM of a chunk of wide patches is not too thin.
+constexpr std::int64_t kChunkFloats = std::int64_t{1} << 16;
 constexpr std::int64_t kMinChunkRows = 128;
 // Patch entries per thread below which im2col runs on one thread.
 constexpr std::int64_t kIm2colGrain = std::int64_t{1} << 15;
