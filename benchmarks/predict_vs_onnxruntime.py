@@ -3,6 +3,7 @@
 
     PYTHONPATH=python python benchmarks/predict_vs_onnxruntime.py [--rounds N]
 
+`jit` is the same model compiled with ``jit_compile=True`` (predict replays the recorded forward pass).
 onnxruntime runs the model ranvier exports (CPUExecutionProvider, intra_op_num_threads = ranvier's
 threads); PyTorch the same network in NCHW under no_grad with the same thread count. The systems are
 timed in interleaved rounds (each round times every system once), so that a busy host slows them alike;
@@ -63,6 +64,9 @@ def main() -> None:
     rng = np.random.default_rng(0)
     model = _mnist_cnn()
     model.predict(np.zeros((1, 28, 28, 1), np.float32), verbose=0)
+    jit = _mnist_cnn()  # compiled with jit_compile=True: predict replays the recorded forward pass
+    jit.compile(loss="sparse_categorical_crossentropy", jit_compile=True)
+    jit.set_weights(model.get_weights())
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "mnist_cnn.onnx")
         model.export(path, format="onnx")
@@ -74,7 +78,10 @@ def main() -> None:
 
     print(f"threads {threads}, ISA {ranvier.get_isa()}, torch {torch.__version__}, onnxruntime {ort.__version__}")
     print("\nseed MNIST CNN inference, microseconds per call (ratio: onnxruntime's time / ranvier's, > 1 is faster)")
-    print(f"{'batch':>6} {'predict':>10} {'model(x)':>10} {'onnxrt':>10} {'torch':>10} {'ort/predict':>12}")
+    print(
+        f"{'batch':>6} {'predict':>10} {'jit':>10} {'model(x)':>10} {'onnxrt':>10} {'torch':>10} {'ort/predict':>12}"
+        f" {'ort/jit':>8}"
+    )
     for batch in BATCHES:
         x = rng.standard_normal((batch, 28, 28, 1), dtype=np.float32)
         x_nchw = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
@@ -89,6 +96,7 @@ def main() -> None:
 
         systems = {
             "predict": lambda x=x, batch=batch: model.predict(x, batch_size=batch, verbose=0),
+            "jit": lambda x=x, batch=batch: jit.predict(x, batch_size=batch, verbose=0),
             "model(x)": call,
             "onnxrt": lambda x=x: session.run(None, {input_name: x}),
             "torch": torch_eager,
@@ -96,8 +104,8 @@ def main() -> None:
         t = interleaved(systems, args.rounds, args.budget)
         us = {k: v * 1e6 for k, v in t.items()}
         print(
-            f"{batch:>6} {us['predict']:>10.1f} {us['model(x)']:>10.1f} {us['onnxrt']:>10.1f} {us['torch']:>10.1f}"
-            f" {t['onnxrt'] / t['predict']:>12.2f}"
+            f"{batch:>6} {us['predict']:>10.1f} {us['jit']:>10.1f} {us['model(x)']:>10.1f} {us['onnxrt']:>10.1f}"
+            f" {us['torch']:>10.1f} {t['onnxrt'] / t['predict']:>12.2f} {t['onnxrt'] / t['jit']:>8.2f}"
         )
 
     x1 = rng.standard_normal((1, 1600), dtype=np.float32)

@@ -71,7 +71,7 @@ def test_replay_trains_to_the_same_bits(model_fn, optimizer):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a capturable model replays without a warning
         jit, jit_history = train(model_fn, True, x, y, optimizer, weights=start)
-    assert [state for _, state in jit._step_replay.status()] == ["replayed", "replayed"]
+    assert [state for *_, state in jit._step_replay.status()] == ["replayed", "replayed"]
     assert jit_history == eager_history
     for a, b in zip(eager.get_weights(), jit.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
@@ -100,7 +100,7 @@ def test_learning_rate_schedule_and_metrics():
         compile={"metrics": ["accuracy"]},
     )
     eager, eager_history, jit, jit_history = pair(mlp, x, y, **kwargs)
-    assert "replayed" in [state for _, state in jit._step_replay.status()]
+    assert "replayed" in [state for *_, state in jit._step_replay.status()]
     assert jit_history == eager_history and "accuracy" in jit_history
     assert_same(eager, jit)
 
@@ -128,13 +128,23 @@ def test_changes_between_fits_reach_the_replay():
     for a, b in zip(frozen, jit.layers[0].get_weights()):
         np.testing.assert_array_equal(a, b)  # a frozen weight never moves
     assert_same(eager, jit)
-    assert "replayed" in [state for _, state in jit._step_replay.status()]
+    assert "replayed" in [state for *_, state in jit._step_replay.status()]
+
+
+def test_a_layer_added_after_recording_is_recorded_again():
+    x, y = data(mlp, 32)
+    models = pair(mlp, x, y)[::2]
+    for model in models:
+        model.add(layers.Activation("tanh"))  # no weights: only the layer tree tells the plan changed
+        model.fit(x, y, batch_size=8, epochs=4, verbose=0, shuffle=False)
+    assert_same(*models)
+    np.testing.assert_array_equal(models[0].predict(x, verbose=0), models[1].predict(x, verbose=0))
 
 
 def test_a_label_out_of_range_in_a_replayed_step_raises_the_ops_error():
     x, y = data(mlp, 32)
     model, _ = train(mlp, True, x, y)
-    assert [state for _, state in model._step_replay.status()] == ["replayed"]
+    assert [state for *_, state in model._step_replay.status()] == ["replayed"]
     bad = y.copy()
     bad[3] = 5
     with pytest.raises(ValueError, match=r"\[softmax_cross_entropy\].*label"):
@@ -195,7 +205,7 @@ def check_eager_fallback(model_fn, optimizer, reason, **fit):
     eager, eager_history = train(model_fn, False, x, y, optimizer, weights=start, **fit)
     with pytest.warns(RuntimeWarning, match=f"jit_compile=True: .*{reason}"):
         jit, jit_history = train(model_fn, True, x, y, optimizer, weights=start, **fit)
-    assert all(state not in ("replayed", "recording") for _, state in jit._step_replay.status())
+    assert all(state not in ("replayed", "recording") for *_, state in jit._step_replay.status())
     if model_fn is not with_dropout:  # dropout's masks come from a seed sequence each model draws itself
         assert jit_history == eager_history
         assert_same(eager, jit)
@@ -207,7 +217,7 @@ def test_the_checks_catch_what_the_layer_list_lets_through(monkeypatch):
     x, y = data(with_batch_norm)
     with pytest.warns(RuntimeWarning, match="jit_compile=True"):
         model, _ = train(with_batch_norm, True, x, y)
-    assert all(state not in ("replayed", "recording") for _, state in model._step_replay.status())
+    assert all(state not in ("replayed", "recording") for *_, state in model._step_replay.status())
 
 
 def test_compile_refuses_an_unknown_jit_compile():
@@ -277,9 +287,35 @@ def test_one_hot_labels_replay_and_a_nan_label_raises_the_ops_error():
         model.set_weights(start)
         models.append((model, model.fit(x, y, batch_size=8, epochs=3, verbose=0, shuffle=False).history))
     (eager, eager_history), (jit, jit_history) = models
-    assert [state for _, state in jit._step_replay.status()] == ["replayed"]
+    assert [state for *_, state in jit._step_replay.status()] == ["replayed"]
     assert eager_history == jit_history
     assert_same(eager, jit)
     y[5, 2] = np.nan
     with pytest.raises(ValueError, match=r"\[softmax_cross_entropy\] labels contain NaN"):
         jit.fit(x, y, batch_size=8, epochs=1, verbose=0, shuffle=False)
+
+
+@pytest.mark.parametrize("model_fn", [mlp, cnn, lstm], ids=["mlp", "cnn", "lstm"])
+def test_predict_replays_the_forward_pass_with_the_same_outputs(model_fn):
+    x, _ = data(model_fn, 29)
+    eager = model_fn()
+    eager.compile(loss="sparse_categorical_crossentropy")
+    jit = model_fn()
+    jit.compile(loss="sparse_categorical_crossentropy", jit_compile=True)
+    jit.set_weights(eager.get_weights())
+    expected = eager.predict(x, batch_size=8, verbose=0)
+    for _ in range(4):  # record, record, check, replay: every output a copy (predict joins the batches)
+        np.testing.assert_array_equal(jit.predict(x, batch_size=8, verbose=0), expected)
+    assert [state for *_, state in jit._step_replay.status()] == ["replayed", "replayed"]
+    jit.set_weights([w * 0.5 for w in jit.get_weights()])  # in place: read by the replay
+    eager.set_weights(jit.get_weights())
+    np.testing.assert_array_equal(jit.predict(x, batch_size=8, verbose=0), eager.predict(x, batch_size=8, verbose=0))
+
+
+def test_predict_of_a_model_that_cannot_replay_runs_eagerly():
+    x, _ = data(with_batch_norm, 16)
+    model = with_batch_norm()
+    model.compile(loss="sparse_categorical_crossentropy", jit_compile=True)
+    with pytest.warns(RuntimeWarning, match="BatchNormalization"):
+        out = model.predict(x, verbose=0)
+    assert out.shape == (16, 5) and model._step_replay.status()[0][2].startswith("layer")

@@ -346,7 +346,13 @@ class Model(Layer):
         return {"loss": float(loss.item()), **self.compute_metrics(x, y, preds, sample_weight)}
 
     def predict_step(self, x):
-        """The outputs for one batch: an array, or the model's list/dict of arrays."""
+        """The outputs for one batch: an array, or the model's list/dict of arrays (compiled with
+        ``jit_compile=True``: the forward pass replayed once a recording is checked)."""
+        if self._step_replay is not None:
+            return self._step_replay.predict_step(x)
+        return self._eager_predict_step(x)
+
+    def _eager_predict_step(self, x):
         out = self(x)
         return structure.map_leaves(lambda t: t.data if isinstance(t, Tensor) else t, out)
 

@@ -104,8 +104,8 @@ class _Recording:
 
     def __init__(self, model, x, y, sample_weight, eager_step):
         self.inputs = {"x": _private(x), "y": _private(y), "sample_weight": _private(sample_weight)}
-        optimizer = model.optimizer
-        self.lr, self.step = optimizer.learning_rate, optimizer.iterations + 1
+        optimizer = model.optimizer if eager_step == model._optimizer_step else None
+        self.lr, self.step = (optimizer.learning_rate, optimizer.iterations + 1) if optimizer else (0.0, 1)
         self.plan = _cpu.StepPlan()
         module = _LoggingModule(self.plan)
         backend._cpu = module
@@ -116,7 +116,7 @@ class _Recording:
             self.plan.stop()
             backend._cpu = _cpu
         self.calls = module.calls
-        self.grads = [p.grad for p in optimizer.params]
+        self.grads = [p.grad for p in optimizer.params] if optimizer else []
         self.identity = _identity(model)
         try:
             self.flow = _Dataflow(self)
@@ -260,12 +260,13 @@ class _Plan:
     def __init__(self, recording: _Recording, flow: _Dataflow, params: list):
         self.recording, self.params = recording, params
         self.inputs = recording.inputs
-        for name, source in (("loss", flow.locate(recording.loss.data)),) + tuple(
-            ("a prediction", flow.locate(p.data)) for p in _leaves(recording.preds)
-        ):
-            if source[0] != "output":
+        returned = [("a prediction", a) for a in _leaves(recording.preds)]
+        if recording.loss is not None:
+            returned.append(("the loss", recording.loss.data))
+        for name, a in returned:
+            if flow.locate(a)[0] != "output":
                 raise _Refused(f"{name} is computed outside the kernels")
-        self.loss = recording.loss.data
+        self.loss = None if recording.loss is None else recording.loss.data
         self.preds = recording.preds
         self.grads = recording.grads
         self.identity = recording.identity
@@ -292,12 +293,24 @@ class _OutOfRange(Exception):
     """A label outside its range (or a NaN probability): the eager step raises the op's own error."""
 
 
-def _leaves(structure_):
+def _leaves(structure_) -> list:
+    """The arrays of a step's outputs (Tensors' data or arrays), in order."""
     if isinstance(structure_, dict):
-        return [t for v in structure_.values() for t in _leaves(v)]
+        return [a for v in structure_.values() for a in _leaves(v)]
     if isinstance(structure_, (list, tuple)):
-        return [t for v in structure_ for t in _leaves(v)]
-    return [structure_] if isinstance(structure_, Tensor) else []
+        return [a for v in structure_ for a in _leaves(v)]
+    if isinstance(structure_, Tensor):
+        return [structure_.data]
+    return [structure_] if isinstance(structure_, np.ndarray) else []
+
+
+def _copied(structure_):
+    """Outputs a caller keeps (predict joins every batch's): copies, since the next replay overwrites them."""
+    if isinstance(structure_, dict):
+        return {k: _copied(v) for k, v in structure_.items()}
+    if isinstance(structure_, (list, tuple)):
+        return type(structure_)(_copied(v) for v in structure_)
+    return structure_.copy() if isinstance(structure_, np.ndarray) else structure_
 
 
 def _batch_labels(recording: _Recording, flow: _Dataflow):
@@ -324,38 +337,72 @@ class StepReplay:
     def train_step(self, x, y, sample_weight) -> dict:
         model = self.model
         key = self._key(x, y, sample_weight)
-        entry = self.plans.get(key)
-        if isinstance(entry, _Plan) and entry.identity != _identity(model):
-            entry = self.plans[key] = []  # a weight or slot array was replaced: the plan would update the old one
+        entry = self._entry(key, lambda: why_not_capturable(model, x, y, sample_weight))
         if isinstance(entry, _Plan):
             optimizer = model.optimizer
-            lr = optimizer.learning_rate
             try:
-                entry.replay(x, y, sample_weight, lr, optimizer.iterations + 1)
+                entry.replay(x, y, sample_weight, optimizer.learning_rate, optimizer.iterations + 1)
             except _OutOfRange:
                 return model._eager_train_step(x, y, sample_weight)  # raises the op's own error
             optimizer.iterations += 1
             return self._logs(x, y, sample_weight, entry.loss, entry.preds)
         if isinstance(entry, str):
             return model._eager_train_step(x, y, sample_weight)
+        if len(entry) < RECORDINGS:
+            recording = self._record(key, entry, x, y, sample_weight, model._optimizer_step)
+            return self._logs(x, y, sample_weight, recording.loss.data, recording.preds)
+        return self._check(key, entry, x, y, sample_weight)
+
+    def predict_step(self, x):
+        """``model.predict``'s batch: the forward pass replayed, the outputs copied out of the plan."""
+        model = self.model
+        key = ("predict", _layout(x), model.training)
+        entry = self._entry(key, lambda: why_not_capturable(model, x, None, None, training=False))
+        if isinstance(entry, _Plan):
+            entry.replay(x, None, None, 0.0, 1)
+            return _copied(entry.preds)
+        if isinstance(entry, str):
+            return model._eager_predict_step(x)
+        if len(entry) < RECORDINGS:
+            recording = self._record(key, entry, x, None, None, lambda x, y, sw: (None, model._eager_predict_step(x)))
+            return _copied(recording.preds)
+        try:
+            plan = _Plan(entry[-1], _compare(*entry[-2:]), [])
+        except _Refused as refused:
+            self._stay_eager(key, str(refused))
+            return model._eager_predict_step(x)
+        eager = model._eager_predict_step(x)
+        plan.replay(x, None, None, 0.0, 1)
+        if not _all_equal(_leaves(plan.preds), _leaves(eager)):
+            self._stay_eager(key, "a replay of the recorded forward pass did not give the eager outputs")
+        else:
+            self.plans[key] = plan
+        return eager
+
+    def _entry(self, key, why_not):
+        """The plan of ``key``, its recordings so far (a list, started here), or why it stays eager."""
+        entry = self.plans.get(key)
+        if isinstance(entry, _Plan) and entry.identity != _identity(self.model):
+            entry = self.plans[key] = []  # a weight or slot array was replaced: the plan would use the old one
         if entry is None:
-            reason = why_not_capturable(model, x, y, sample_weight)
+            reason = why_not()
             if reason is not None:
                 self._stay_eager(key, reason)
-                return model._eager_train_step(x, y, sample_weight)
+                return reason
             if len(self.plans) >= MAX_PLANS:
                 self.plans.pop(next(iter(self.plans)))
             entry = self.plans[key] = []
-        if entry and entry[0].identity != _identity(model):
+        if isinstance(entry, list) and entry and entry[0].identity != _identity(self.model):
             entry.clear()  # arrays replaced between recordings: start again
-        if len(entry) < RECORDINGS:
-            recording = _Recording(model, x, y, sample_weight, model._optimizer_step)
-            if isinstance(recording.flow, _Refused):
-                self._stay_eager(key, str(recording.flow))
-            else:
-                entry.append(recording)
-            return self._logs(x, y, sample_weight, recording.loss.data, recording.preds)
-        return self._check(key, entry, x, y, sample_weight)
+        return entry
+
+    def _record(self, key, recordings: list, x, y, sample_weight, eager_step) -> _Recording:
+        recording = _Recording(self.model, x, y, sample_weight, eager_step)
+        if isinstance(recording.flow, _Refused):
+            self._stay_eager(key, str(recording.flow))
+        else:
+            recordings.append(recording)
+        return recording
 
     def _check(self, key, recordings: list, x, y, sample_weight) -> dict:
         """Build the plan from the last recording, then check it on this batch against the eager step."""
@@ -377,9 +424,7 @@ class StepReplay:
         except _OutOfRange:
             replayed_right = False
         else:
-            replayed_right = all(
-                np.array_equal(a, b, equal_nan=True) for a, b in zip(state + [plan.loss], eager, strict=True)
-            )
+            replayed_right = _all_equal(state + [plan.loss], eager)
         if not replayed_right:
             for a, value in zip(state, eager):
                 a[...] = value
@@ -395,6 +440,7 @@ class StepReplay:
         """What a plan depends on beyond the values in the arrays it reads."""
         model, optimizer = self.model, self.model.optimizer
         return (
+            "fit",
             _layout(x),
             _layout(y),
             _layout(sample_weight),
@@ -415,11 +461,11 @@ class StepReplay:
             )
 
     def status(self) -> list:
-        """(batch shape, "replayed" / "recording" / the reason it stays eager) per step shape seen."""
+        """("fit" or "predict", batch shape, "replayed" / "recording" / why it stays eager) per step seen."""
         out = []
         for key, entry in self.plans.items():
             state = "replayed" if isinstance(entry, _Plan) else entry if isinstance(entry, str) else "recording"
-            out.append((key[0][1] if key[0] else None, state))
+            out.append((key[0], key[1][1] if len(key[1]) > 1 else None, state))
         return out
 
 
@@ -428,8 +474,16 @@ def _layout(a):
 
 
 def _identity(model) -> tuple:
-    """The arrays a plan reads and writes in place across steps: a replay must find the same ones."""
-    return tuple(id(w.data) for w in model.weights) + tuple(id(s) for s in model.optimizer._state.values())
+    """The layers a plan ran and the arrays it reads and writes in place across steps: a replay must find
+    the same ones (a layer added, a weight array replaced: record again). Other attributes of a layer
+    changed after recording are not seen, as in Keras' compiled functions: compile again."""
+    tree = model._layer_tree()
+    slots = model.optimizer._state.values() if model.optimizer is not None else ()
+    return tuple(map(id, tree)) + tuple(id(w.data) for layer in tree for w in layer._weights) + tuple(map(id, slots))
+
+
+def _all_equal(arrays: list, others: list) -> bool:
+    return len(arrays) == len(others) and all(np.array_equal(a, b, equal_nan=True) for a, b in zip(arrays, others))
 
 
 def _hyperparameters(optimizer) -> tuple:
@@ -445,24 +499,25 @@ def _state_arrays(model) -> list:
     return [w.data for w in model.weights] + list(model.optimizer._state.values())
 
 
-def why_not_capturable(model, x, y, sample_weight) -> str | None:
-    """Why a model's step cannot be recorded at all, or None (whether its ops replay is checked later)."""
+def why_not_capturable(model, x, y, sample_weight, training: bool = True) -> str | None:
+    """Why a model's step (a training step, or predict's forward pass) cannot be recorded at all, or None
+    (whether its ops replay is checked later)."""
     from ranvier.distributed.strategy import Strategy
 
     if not all(a is None or type(a) is np.ndarray for a in (x, y, sample_weight)):
         return "steps are replayed on the CPU, for one input array and one target array"
     if type(model.distribute) is not Strategy:
         return "a data-parallel step reduces gradients between ranks while backward runs"
-    if _backward_observers:
+    if training and _backward_observers:
         return "a gradient observer is registered"
     optimizer = model.optimizer
-    if optimizer.clipnorm or optimizer.clipvalue or optimizer.global_clipnorm:
+    if training and (optimizer.clipnorm or optimizer.clipvalue or optimizer.global_clipnorm):
         return "gradient clipping is computed in Python"
     for layer in model._layer_tree()[1:]:
         name = type(layer).__name__
         if name not in CAPTURABLE_LAYERS:
             return f"layer {layer.name!r} ({name}) keeps state or runs code outside the kernels"
-    for w in model.weights:
+    for w in model.weights if training else ():
         if getattr(w, "constraint", None) is not None:
             return f"weight {w.name!r} has a constraint, applied in Python after each update"
     return None
