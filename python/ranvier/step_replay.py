@@ -1,4 +1,5 @@
-"""``model.compile(jit_compile=True)``: the training step recorded once, then replayed from C++.
+"""``model.compile(jit_compile=True)``: the training step (and predict's forward pass) recorded once,
+then replayed from C++.
 
 A step with new shapes runs eagerly three times. The first two are recorded twice over: by
 ``ranvier._cpu.StepPlan`` (each binding keeps its kernel call: pointers, sizes, scalars) and here,
@@ -15,7 +16,7 @@ From then on a step with those shapes copies the batch into the plan's input buf
 labels' range (the bindings check values only when called), and replays: one call, the GIL released
 once, no Python per op. Anything a replay would miss keeps the model eager, with a warning that says
 why: a layer outside ``CAPTURABLE_LAYERS``, a weight constraint, gradient clipping, a data-parallel
-strategy, several inputs, a GPU model.
+strategy, several inputs, a GPU model. ``predict`` goes the same way with the forward pass alone.
 """
 
 from __future__ import annotations
