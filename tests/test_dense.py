@@ -404,3 +404,22 @@ def test_matrix_vector_path_empty_k_and_nan(isa):
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
     np.testing.assert_array_equal(got[np.isfinite(want)], want[np.isfinite(want)])
     assert got[0, 60] == np.inf
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_long_k_products_split_along_k_across_threads(isa, rng, threads):
+    """A weight gradient x^T @ dy over a batch (small C, long k) is summed in one share of k per thread:
+    right for odd shares, with a NaN in one share only, and in linear_backward's dw."""
+    from helpers import num_threads
+
+    with num_threads(threads):
+        for m, k, n in [(128, 2048, 128), (37, 1537, 65), (7, 4099, 250)]:
+            x, dy = f32(rng, k, m), f32(rng, k, n)
+            want = x.T.astype(np.float64) @ dy.astype(np.float64)
+            assert_matmul_close(ops.matmul(x.T, dy), x.T, dy, want)
+            _, dw, _ = ops.linear_backward(dy, x, f32(rng, m, n), need_dx=False)
+            assert_matmul_close(dw, x.T, dy, want)
+        x, dy = f32(rng, 2048, 128), f32(rng, 2048, 128)
+        x[2000, 5] = np.nan  # in the last thread's share of k: row 5 of the product is NaN, the rest is not
+        c = ops.matmul(x.T, dy)
+        assert np.isnan(c[5]).all() and not np.isnan(np.delete(c, 5, axis=0)).any()

@@ -74,7 +74,8 @@ std::size_t output_cache_held();
 enum class ScratchSlot {
   gemm_packed_a,
   gemm_packed_b,
-  gemm_narrow,  // the transposed product of a narrow GEMM
+  gemm_narrow,   // the transposed product of a narrow GEMM
+  gemm_split_k,  // the other threads' partial products of a GEMM split along k
   dense,
   conv,
   attention,

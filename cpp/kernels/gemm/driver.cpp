@@ -18,6 +18,11 @@ constexpr std::int64_t kPackAMinPanels = 16;
 // The most floats of C one work item updates per k block (192 KB, a sixth of
 // a 1.25 MB L2; see gemm_impl).
 constexpr std::int64_t kMaxCTileFloats = 48 * 1024;
+// A product whose C has at most this many floats and whose k is at least
+// kSplitKMinDepth per thread is split along k (see gemm_split_k): a weight
+// gradient, x^T @ dy over a batch (figures: results/MEASUREMENTS.md).
+constexpr std::int64_t kSplitKMaxCFloats = 64 * 1024;
+constexpr std::int64_t kSplitKMinDepth = 256;
 // Products of at most this many rows with B's columns contiguous take the
 // matrix-vector path (B read in place, not packed): measured faster than the
 // GEMM up to here (figures: results/MEASUREMENTS.md).
@@ -60,6 +65,12 @@ void pack_b_blocked(float* dst, MatrixView b, std::int64_t k, std::int64_t n, co
                                   {b.data + pc * b.row_stride, b.row_stride, b.col_stride}, kb, n, bs.nr, begin, end);
                  }
                });
+}
+
+// The most rows of a row block of A for a column block nb wide: its tile of C
+// stays in L2 between k blocks (see gemm_impl).
+std::int64_t row_block_rows(std::int64_t nb, const GemmBlocking& bs) {
+  return std::clamp<std::int64_t>(kMaxCTileFloats / nb / bs.mr * bs.mr, bs.mr, bs.mc);
 }
 
 // The matrix-vector path: threads split the columns when the product is large.
@@ -113,8 +124,7 @@ void gemm_impl(float* c, std::int64_t ldc, MatrixView a, MatrixView b, const flo
     // on 2 threads leave one idle a sixth of the time). A row block's tile of C is read and written once per k block:
     // its rows are at most mc, and fewer when the column block is wide, so that the tile stays in L2 between k blocks
     // (a C row stride of 8 or 16 KB maps 240 rows onto few L2 sets).
-    const std::int64_t max_rows = std::clamp<std::int64_t>(kMaxCTileFloats / nb / bs.mr * bs.mr, bs.mr, bs.mc);
-    std::int64_t m_blocks = ceil_div(m, max_rows), splits = 1;
+    std::int64_t m_blocks = ceil_div(m, row_block_rows(nb, bs)), splits = 1;
     if (threaded) {
       const std::int64_t threads = num_threads();
       // Too few row blocks: share the B panels out, then split the rows finer.
@@ -191,6 +201,48 @@ void gemm_impl(float* c, std::int64_t ldc, MatrixView a, MatrixView b, const flo
   }
 }
 
+namespace {
+
+// Only where the row split would leave threads without rows of their own.
+bool split_k_pays(std::int64_t m, std::int64_t n, std::int64_t k, const Epilogue& epilogue) {
+  const std::int64_t threads = num_threads();
+  if (threads < 2 || m * n > kSplitKMaxCFloats || k < threads * kSplitKMinDepth || m * n * k < kMinParallelMacs ||
+      epilogue.bias != nullptr || epilogue.act != Activation::none)
+    return false;
+  const GemmBlocking bs = kernel_set(RANVIER_ISA_TABLE(gemm_kernels), n).blocking;
+  return ceil_div(m, row_block_rows(std::min<std::int64_t>(bs.nc, n), bs)) < threads;
+}
+
+// c (+)= a @ b with k split into one share per thread: a C this small gives
+// the row split one block, so the threads would share out B's panels and
+// each pack the same A; here each packs only its share of A and B into its
+// own C (thread 0 into c itself), and the shares are added at the end.
+void gemm_split_k(float* c, std::int64_t ldc, MatrixView a, MatrixView b, std::int64_t m, std::int64_t n,
+                  std::int64_t k, bool accumulate) {
+  const std::int64_t parts = num_threads(), mn = m * n;
+  float* partial = scratch(ScratchSlot::gemm_split_k, static_cast<std::size_t>((parts - 1) * mn));
+  parallel_tasks(parts, 1, [&](std::int64_t p) {
+    const std::int64_t k0 = k * p / parts, k1 = k * (p + 1) / parts;
+    const MatrixView ap = {a.data + k0 * a.col_stride, a.row_stride, a.col_stride};
+    const MatrixView bp = {b.data + k0 * b.row_stride, b.row_stride, b.col_stride};
+    if (p == 0) {
+      gemm_impl(c, ldc, ap, bp, nullptr, m, n, k1 - k0, {}, accumulate);
+    } else {
+      gemm_impl(partial + (p - 1) * mn, n, ap, bp, nullptr, m, n, k1 - k0, {}, false);
+    }
+  });
+  parallel_for(m, std::max<std::int64_t>(1, (1 << 14) / std::max<std::int64_t>(1, n)),
+               [&](std::int64_t begin, std::int64_t end) {
+                 for (std::int64_t p = 1; p < parts; ++p) {
+                   const float* share = partial + (p - 1) * mn;
+                   for (std::int64_t i = begin; i < end; ++i)
+                     for (std::int64_t j = 0; j < n; ++j) c[i * ldc + j] += share[i * n + j];
+                 }
+               });
+}
+
+}  // namespace
+
 // A product at most one micro-tile's rows wide (a 10-class layer, say) and
 // taller than one runs as c^T = b^T a^T: its long side then fills the
 // micro-kernel's vectors (12 x 32 tiles with 10 rows used) instead of a
@@ -208,6 +260,10 @@ void gemm(float* c, std::int64_t ldc, MatrixView a, MatrixView b, std::int64_t m
   const GemmKernels& kernels = RANVIER_ISA_TABLE(gemm_kernels);
   const int mr = kernel_set(kernels, n).blocking.mr;
   if (n <= 0 || n > std::min(mr, kernels.transposed_max_n) || m <= mr || k <= 0) {
+    if (m > 0 && n > 0 && split_k_pays(m, n, k, epilogue)) {
+      gemm_split_k(c, ldc, a, b, m, n, k, accumulate);
+      return;
+    }
     gemm_impl(c, ldc, a, b, nullptr, m, n, k, epilogue, accumulate);
     return;
   }
