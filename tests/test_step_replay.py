@@ -319,3 +319,15 @@ def test_predict_of_a_model_that_cannot_replay_runs_eagerly():
     with pytest.warns(RuntimeWarning, match="BatchNormalization"):
         out = model.predict(x, verbose=0)
     assert out.shape == (16, 5) and model._step_replay.status()[0][2].startswith("layer")
+
+
+def test_profile_times_every_kernel_call_of_a_replayed_step():
+    x, y = data(cnn, 32)
+    model, _ = train(cnn, True, x, y)
+    with pytest.raises(ValueError, match="no replayed 'predict' step"):
+        model._step_replay.profile("predict")
+    iterations = model.optimizer.iterations
+    profile = model._step_replay.profile("fit", repeats=3)
+    assert [op for op, _ in profile][:2] == ["conv2d", "max_pool2d"] and "sgd_update" not in dict(profile)
+    assert "adam_update" in dict(profile) and all(seconds >= 0 for _, seconds in profile)
+    assert model.optimizer.iterations == iterations + 3

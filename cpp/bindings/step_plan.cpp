@@ -3,6 +3,7 @@
 
 #include <pybind11/stl.h>
 
+#include <chrono>
 #include <cmath>
 #include <stdexcept>
 
@@ -37,13 +38,34 @@ void StepPlan::add(const char* op, StepKernel kernel) {
   input_copied = false;
 }
 
-void StepPlan::run(double lr, std::int64_t step) const {
-  if (recording_) throw std::runtime_error("[StepPlan] run: the plan is still recording (call stop first)");
+namespace {
+
+StepScalars checked_scalars(bool recording, double lr, std::int64_t step) {
+  if (recording) throw std::runtime_error("[StepPlan] run: the plan is still recording (call stop first)");
   if (!(std::isfinite(lr) && lr >= 0.0)) throw py::value_error("[StepPlan] run: lr must be finite and >= 0");
   if (step < 1) throw py::value_error("[StepPlan] run: step must be >= 1");
-  const StepScalars scalars{lr, step};
+  return {lr, step};
+}
+
+}  // namespace
+
+void StepPlan::run(double lr, std::int64_t step) const {
+  const StepScalars scalars = checked_scalars(recording_, lr, step);
   py::gil_scoped_release release;
   for (const Step& s : steps_) s.kernel(scalars);
+}
+
+std::vector<double> StepPlan::run_timed(double lr, std::int64_t step) const {
+  const StepScalars scalars = checked_scalars(recording_, lr, step);
+  std::vector<double> seconds;
+  seconds.reserve(steps_.size());
+  py::gil_scoped_release release;
+  for (const Step& s : steps_) {
+    const auto start = std::chrono::steady_clock::now();
+    s.kernel(scalars);
+    seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  return seconds;
 }
 
 std::vector<std::string> StepPlan::ops() const {
@@ -69,6 +91,8 @@ void bind_step_plan(py::module_& m) {
       .def("stop", &StepPlan::stop)
       .def("run", &StepPlan::run, py::arg("lr"), py::arg("step"),
            "run the recorded calls again, in order; optimizer updates take this lr and step")
+      .def("run_timed", &StepPlan::run_timed, py::arg("lr"), py::arg("step"),
+           "run(), timing each call: a list of seconds per recorded call, in order")
       .def_property_readonly("ops", &StepPlan::ops, "the recorded calls' op names, in order")
       .def_property_readonly("copied_inputs", &StepPlan::copied_inputs,
                              "ops whose call read a dense copy of a strided input (not replayable)")

@@ -39,6 +39,8 @@ class StepPlan {
   void stop();
   void add(const char* op, StepKernel kernel);
   void run(double lr, std::int64_t step) const;
+  // run(), timing each call: seconds per recorded call, in order (a profile of the step).
+  std::vector<double> run_timed(double lr, std::int64_t step) const;
 
   std::vector<std::string> ops() const;
   // Steps whose binding copied a strided input first: the copy would be stale at a replay.

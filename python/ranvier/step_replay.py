@@ -461,6 +461,22 @@ class StepReplay:
                 stacklevel=5,
             )
 
+    def profile(self, kind: str = "fit", repeats: int = 10) -> list:
+        """Where a replayed step's time goes: (op, seconds per step) of each kernel call of the first
+        ``kind`` ("fit" or "predict") plan, in order, the median of ``repeats`` timed replays. A fit plan
+        replayed here trains: the optimizer steps on the plan's last batch ``repeats`` times."""
+        plan = next((e for k, e in self.plans.items() if k[0] == kind and isinstance(e, _Plan)), None)
+        if plan is None:
+            raise ValueError(f"[{self.model.name}] profile: no replayed {kind!r} step yet")
+        optimizer = self.model.optimizer if kind == "fit" else None
+        runs = []
+        for _ in range(repeats):
+            lr, step = (optimizer.learning_rate, optimizer.iterations + 1) if optimizer else (0.0, 1)
+            runs.append(plan.recording.plan.run_timed(lr, step))
+            if optimizer:
+                optimizer.iterations += 1
+        return [(op, float(np.median(times))) for op, times in zip(plan.recording.plan.ops, zip(*runs))]
+
     def status(self) -> list:
         """("fit" or "predict", batch shape, "replayed" / "recording" / why it stays eager) per step seen."""
         out = []
