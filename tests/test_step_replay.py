@@ -331,3 +331,41 @@ def test_profile_times_every_kernel_call_of_a_replayed_step():
     assert [op for op, _ in profile][:2] == ["conv2d", "max_pool2d"] and "sgd_update" not in dict(profile)
     assert "adam_update" in dict(profile) and all(seconds >= 0 for _, seconds in profile)
     assert model.optimizer.iterations == iterations + 3
+
+
+def train_through_a_kept_matrix(changes: bool) -> list:
+    """A Lambda multiplies by a NumPy matrix the model does not own; a callback changes it in place after
+    every batch when ``changes``. Returns the fit plans' states."""
+    from ranvier import callbacks, functional
+    from ranvier.tensor import Tensor
+
+    matrix = np.eye(12, dtype=np.float32) * 0.5
+
+    class Nudge(callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if changes:
+                matrix[0, 0] += 0.25
+
+    def build():
+        return ranvier.Sequential(
+            [
+                layers.Lambda(lambda t: functional.linear(t, Tensor(matrix)), input_shape=(12,)),
+                layers.Dense(5, activation="softmax"),
+            ]
+        )
+
+    x, y = data(mlp, 32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model, _ = train(build, True, x, y, callbacks=[Nudge()])
+    return [state for *_, state in model._step_replay.status()]
+
+
+def test_an_array_kept_across_steps_replays_only_while_nothing_outside_the_kernels_changes_it(monkeypatch):
+    """The Lambda let in for the test: kept as it is, the matrix is read like a weight; changed in place
+    between steps (outside the kernels), the step is not replayed."""
+    monkeypatch.setattr(step_replay, "CAPTURABLE_LAYERS", step_replay.CAPTURABLE_LAYERS | {"Lambda"})
+    assert train_through_a_kept_matrix(changes=False) == ["replayed"]
+    assert train_through_a_kept_matrix(changes=True) == [
+        "linear's w is kept across steps and changed outside the kernels"
+    ]

@@ -204,6 +204,8 @@ def _compare(first: _Recording, second: _Recording) -> tuple:
     if second.plan.copied_inputs:
         raise _Refused(f"{second.plan.copied_inputs[0]} read a copy of a strided input")
     for call_a, call_b, reads_a, reads_b in zip(first.calls, second.calls, a.reads, b.reads):
+        if call_a.args.keys() != call_b.args.keys():
+            raise _Refused(f"{call_b.op} was called with different arguments at two steps")
         replayed = STEP_SCALARS.get(call_b.op, ())
         for name, value in call_b.args.items():
             if isinstance(value, np.ndarray):
@@ -249,6 +251,8 @@ def _check_read(op, name, source_a, source_b, flow_a, flow_b, call_b) -> None:
     (_, low_a, layout_a, _), (_, low_b, layout_b, _) = source_a, source_b
     if low_a != low_b or layout_a != layout_b:
         raise _Refused(f"{op}'s {name} is an array made anew at each step outside the kernels")
+    if (low_a in flow_a.written_state) != (low_b in flow_b.written_state):
+        raise _Refused(f"{op}'s {name} is written by the plan at one step and not at the other")
     if low_b in flow_b.written_state:
         return
     if not np.array_equal(flow_a.snapshots[low_a], flow_b.snapshots[low_b], equal_nan=True):
