@@ -192,6 +192,7 @@ def test_train_table_and_files(tmp_path, capsys, monkeypatch):
         assert mlp["ratio"] == pytest.approx(rate / mlp["samples_per_s"]["torch"])
         assert mlp["jit_ratio"] == pytest.approx(mlp["samples_per_s"]["ranvier jit"] / mlp["samples_per_s"]["torch"])
     assert "| MLP 784-128-10 | 32, adam |" in (tmp_path / "bench.md").read_text()
+    assert result["inference"] == []  # the inference table is the MNIST CNN's, not chosen here
 
 
 def test_train_without_torch(tmp_path, capsys, monkeypatch):
@@ -217,3 +218,30 @@ def test_every_seed_network_builds_and_matches_its_torch_twin():
             theirs = sum(p.numel() for name, p in twin.named_parameters() if "bias_hh" not in name)
             assert ours == theirs, network.name
             assert twin(networks.torch_input(torch, network, x)).shape == (2, network.classes)
+
+
+def test_train_inference_table_against_onnxruntime(tmp_path, capsys):
+    """The MNIST CNN chosen: predict at batch 1, 64 and 1024, eager and jit, beside onnxruntime and torch."""
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    assert bench.run(["--train", "--budget", "0.001", "--filter", "MNIST", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "onnxruntime images/s" in out and "jit / ort" in out
+    rows = json.loads((tmp_path / "bench.json").read_text())["inference"]
+    assert [r["batch"] for r in rows] == [1, 64, 1024]
+    for row in rows:
+        rate = row["images_per_s"]
+        assert rate["ranvier"] > 0 and rate["ranvier jit"] > 0 and rate["onnxruntime"] > 0
+        assert row["vs_onnxruntime"]["ranvier jit"] == pytest.approx(rate["ranvier jit"] / rate["onnxruntime"])
+    assert "## Inference (predict)" in (tmp_path / "bench.md").read_text()
+
+
+def test_train_inference_without_onnxruntime(monkeypatch):
+    from ranvier.bench import inference, networks, timing
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    rows, notes = inference.run(networks.select(["MNIST"]), None, timing.Settings(0.001, 1, 1), 1)
+    assert notes == ["onnxruntime is not installed: its column is empty (pip install onnxruntime onnx)."]
+    assert [r["batch"] for r in rows] == [1, 64, 1024]
+    assert all(r["images_per_s"]["onnxruntime"] is None and r["images_per_s"]["ranvier"] > 0 for r in rows)
+    assert all(r["vs_onnxruntime"]["ranvier jit"] is None for r in rows)

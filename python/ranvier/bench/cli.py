@@ -13,7 +13,7 @@ import os
 import sys
 
 import ranvier
-from ranvier.bench import environment, gpu, loop, networks, report, timing, training
+from ranvier.bench import environment, gpu, inference, loop, networks, report, timing, training
 from ranvier.bench.cases import BYTES, FLOPS, SYSTEMS, select
 
 
@@ -166,6 +166,12 @@ def run(argv) -> int:
 def _train(args, chosen, settings, torch, env, ceilings, notes, threads) -> int:
     rows = training.run(chosen, torch, settings, ceilings["peak_gflops"])
     print(training.table(rows))
+    inference_rows, inference_notes = inference.run(chosen, torch, settings, threads)
+    for note in inference_notes:
+        print(note)
+    notes += inference_notes
+    if inference_rows:
+        print(inference.table(inference_rows))
     record = report.settings_record(
         device="cpu",
         train=True,
@@ -175,5 +181,5 @@ def _train(args, chosen, settings, torch, env, ceilings, notes, threads) -> int:
         threads=threads,
         filters=args.filter,
     )
-    print(training.write(args.out, rows, env, record, notes))
+    print(training.write(args.out, rows, env, record, notes, inference_rows))
     return 0

@@ -16,7 +16,7 @@ import sys
 
 import numpy as np
 
-from ranvier.bench import networks, report, timing
+from ranvier.bench import inference, networks, report, timing
 
 STEPS_PER_CALL = 8
 SYSTEMS = ("ranvier", "ranvier jit", "torch")  # "ranvier jit": compile(jit_compile=True), steps replayed
@@ -141,14 +141,16 @@ def run(chosen, torch, settings: timing.Settings, peak_gflops: float) -> list:
     return rows
 
 
-def write(out_dir: str, rows, environment: dict, settings: dict, notes) -> str:
-    """bench.md and bench.json in out_dir; returns the message for the user."""
+def write(out_dir: str, rows, environment: dict, settings: dict, notes, inference_rows=()) -> str:
+    """bench.md and bench.json in out_dir (the inference table after the training one); returns the
+    message for the user."""
     os.makedirs(out_dir, exist_ok=True)
     md, js = os.path.join(out_dir, "bench.md"), os.path.join(out_dir, "bench.json")
     with open(md, "w") as f:
         f.write(markdown(rows, environment, settings, notes))
+        if inference_rows:
+            f.write(inference.markdown(inference_rows))
     with open(js, "w") as f:
-        json.dump(
-            {"settings": settings, "environment": environment, "systems": list(SYSTEMS), "networks": rows}, f, indent=1
-        )
+        record = {"settings": settings, "environment": environment, "systems": list(SYSTEMS), "networks": rows}
+        json.dump({**record, "inference": list(inference_rows)}, f, indent=1)
     return f"wrote {md}, {js}"
