@@ -163,6 +163,36 @@ def with_dropout():
     )
 
 
+def seeded_dropout():
+    return ranvier.Sequential(
+        [
+            layers.Dense(16, activation="relu", input_shape=(12,)),
+            layers.Dropout(0.3, seed=5),
+            layers.Dense(5, "softmax"),
+        ]
+    )
+
+
+def test_dropout_replays_with_the_seeds_the_eager_step_would_draw():
+    """Each replay draws dropout's seeds from ranvier.utils as the eager step does: the same masks, the
+    same weights, and the generator left where eager training leaves it."""
+    from ranvier import utils
+
+    x, y = data(with_dropout)
+    ref = with_dropout()
+    ref.compile(loss="sparse_categorical_crossentropy")
+    start = ref.get_weights()
+    runs = []
+    for jit in (False, True):
+        utils.set_seed(11)
+        model, history = train(with_dropout, jit, x, y, weights=start)
+        runs.append((model, history, utils.next_seed()))
+    (eager, eager_history, eager_next), (jit, jit_history, jit_next) = runs
+    assert [state for *_, state in jit._step_replay.status()] == ["replayed", "replayed"]
+    assert jit_history == eager_history and eager_next == jit_next
+    assert_same(eager, jit)
+
+
 def with_batch_norm():
     return ranvier.Sequential(
         [layers.Dense(16, input_shape=(12,)), layers.BatchNormalization(), layers.Dense(5, activation="softmax")]
@@ -179,13 +209,13 @@ def constrained():
     "model_fn, optimizer, reason",
     [
         (regularized, lambda: optimizers.Adam(0.01), "adam_update's grad is an array made anew"),
-        (with_dropout, lambda: optimizers.Adam(0.01), "dropout's seed changed"),
+        (seeded_dropout, lambda: optimizers.Adam(0.01), "a Dropout layer's own seed"),
         (with_batch_norm, lambda: optimizers.Adam(0.01), "BatchNormalization"),
         (constrained, lambda: optimizers.Adam(0.01), "constraint"),
         (mlp, lambda: optimizers.Adam(0.01, clipnorm=1.0), "clipping"),
         (mlp, lambda: optimizers.Nadam(0.01), "nadam_update's step changed"),
     ],
-    ids=["regularizer", "dropout", "batchnorm", "constraint", "clipnorm", "nadam"],
+    ids=["regularizer", "seeded_dropout", "batchnorm", "constraint", "clipnorm", "nadam"],
 )
 def test_what_cannot_replay_trains_eagerly_and_says_why(model_fn, optimizer, reason):
     check_eager_fallback(model_fn, optimizer, reason)
@@ -206,9 +236,8 @@ def check_eager_fallback(model_fn, optimizer, reason, **fit):
     with pytest.warns(RuntimeWarning, match=f"jit_compile=True: .*{reason}"):
         jit, jit_history = train(model_fn, True, x, y, optimizer, weights=start, **fit)
     assert all(state not in ("replayed", "recording") for *_, state in jit._step_replay.status())
-    if model_fn is not with_dropout:  # dropout's masks come from a seed sequence each model draws itself
-        assert jit_history == eager_history
-        assert_same(eager, jit)
+    assert jit_history == eager_history
+    assert_same(eager, jit)
 
 
 def test_the_checks_catch_what_the_layer_list_lets_through(monkeypatch):
@@ -369,3 +398,22 @@ def test_an_array_kept_across_steps_replays_only_while_nothing_outside_the_kerne
     assert train_through_a_kept_matrix(changes=True) == [
         "linear's w is kept across steps and changed outside the kernels"
     ]
+
+
+def test_plan_gives_each_seeded_call_its_seed_from_the_replay():
+    x = np.ones((40, 50), np.float32)
+    plan = _cpu.StepPlan()
+    plan.start()
+    y, _ = ops.dropout(x, 0.5, 7)
+    z = ops.relu(y)
+    y2, _ = ops.dropout(z, 0.5, 9)
+    plan.stop()
+    assert plan.seed_count == 2 and plan.ops == ["dropout", "relu", "dropout"]
+    first, second = y.copy(), y2.copy()
+    plan.run(0.0, 1, [7, 9])
+    np.testing.assert_array_equal(y2, second)
+    plan.run(0.0, 1, [8, 9])  # a new first mask, and the second one applied to it
+    assert not np.array_equal(y, first)
+    np.testing.assert_array_equal(y2, ops.dropout(ops.relu(ops.dropout(x, 0.5, 8)[0]), 0.5, 9)[0])
+    with pytest.raises(ValueError, match=r"\[StepPlan\] run: seeds must hold one seed per seeded call \(2\), got 1"):
+        plan.run(0.0, 1, [1])

@@ -14,8 +14,8 @@ py::tuple dropout(py::handle x, py::handle rate, py::handle seed, bool training)
   const auto a = args::dropout_args<A>(x, rate, seed, training);
   if (a.identity) return py::make_tuple(a.x.object(), py::none());
   A y = A::empty(args::dims(a.x)), mask = A::empty(args::dims(a.x), DType::uint8);
-  launch("dropout", [=] {
-    cpu::dropout(y.data<float>(), mask.data<std::uint8_t>(), a.x.data<float>(), args::size(a.x), a.rate, a.seed);
+  launch_seeded("dropout", a.seed, [=](std::uint64_t seed) {
+    cpu::dropout(y.data<float>(), mask.data<std::uint8_t>(), a.x.data<float>(), args::size(a.x), a.rate, seed);
   });
   return py::make_tuple(y.object(), mask.object());
 }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <stdexcept>
+#include <string>
 
 namespace ranvier::bindings {
 
@@ -23,6 +24,7 @@ void note_input_copied() { input_copied = true; }
 void StepPlan::start() {
   if (recording != nullptr) throw std::runtime_error("[StepPlan] start: this thread already records a plan");
   steps_.clear();
+  seed_slots_ = 0;
   input_copied = false;
   recording_ = true;
   recording = this;
@@ -38,25 +40,29 @@ void StepPlan::add(const char* op, StepKernel kernel) {
   input_copied = false;
 }
 
-namespace {
-
-StepScalars checked_scalars(bool recording, double lr, std::int64_t step) {
-  if (recording) throw std::runtime_error("[StepPlan] run: the plan is still recording (call stop first)");
-  if (!(std::isfinite(lr) && lr >= 0.0)) throw py::value_error("[StepPlan] run: lr must be finite and >= 0");
-  if (step < 1) throw py::value_error("[StepPlan] run: step must be >= 1");
-  return {lr, step};
+void StepPlan::add_seeded(const char* op, StepKernel kernel) {
+  add(op, std::move(kernel));
+  ++seed_slots_;
 }
 
-}  // namespace
+StepScalars StepPlan::checked_scalars(double lr, std::int64_t step, const std::vector<std::uint64_t>& seeds) const {
+  if (recording_) throw std::runtime_error("[StepPlan] run: the plan is still recording (call stop first)");
+  if (!(std::isfinite(lr) && lr >= 0.0)) throw py::value_error("[StepPlan] run: lr must be finite and >= 0");
+  if (step < 1) throw py::value_error("[StepPlan] run: step must be >= 1");
+  if (seeds.size() != seed_slots_)
+    throw py::value_error("[StepPlan] run: seeds must hold one seed per seeded call (" + std::to_string(seed_slots_) +
+                          "), got " + std::to_string(seeds.size()));
+  return {lr, step, seeds.data()};
+}
 
-void StepPlan::run(double lr, std::int64_t step) const {
-  const StepScalars scalars = checked_scalars(recording_, lr, step);
+void StepPlan::run(double lr, std::int64_t step, const std::vector<std::uint64_t>& seeds) const {
+  const StepScalars scalars = checked_scalars(lr, step, seeds);
   py::gil_scoped_release release;
   for (const Step& s : steps_) s.kernel(scalars);
 }
 
-std::vector<double> StepPlan::run_timed(double lr, std::int64_t step) const {
-  const StepScalars scalars = checked_scalars(recording_, lr, step);
+std::vector<double> StepPlan::run_timed(double lr, std::int64_t step, const std::vector<std::uint64_t>& seeds) const {
+  const StepScalars scalars = checked_scalars(lr, step, seeds);
   std::vector<double> seconds;
   seconds.reserve(steps_.size());
   py::gil_scoped_release release;
@@ -89,10 +95,13 @@ void bind_step_plan(py::module_& m) {
       .def(py::init<>())
       .def("start", &StepPlan::start, "keep every kernel call this thread makes from now on (and still run it)")
       .def("stop", &StepPlan::stop)
-      .def("run", &StepPlan::run, py::arg("lr"), py::arg("step"),
-           "run the recorded calls again, in order; optimizer updates take this lr and step")
+      .def("run", &StepPlan::run, py::arg("lr"), py::arg("step"), py::arg("seeds") = std::vector<std::uint64_t>{},
+           "run the recorded calls again, in order; optimizer updates take this lr and step, the seeded calls "
+           "(dropout) one seed each from seeds, in recording order")
       .def("run_timed", &StepPlan::run_timed, py::arg("lr"), py::arg("step"),
+           py::arg("seeds") = std::vector<std::uint64_t>{},
            "run(), timing each call: a list of seconds per recorded call, in order")
+      .def_property_readonly("seed_count", &StepPlan::seed_count, "the seeds a replay takes (seeded calls)")
       .def_property_readonly("ops", &StepPlan::ops, "the recorded calls' op names, in order")
       .def_property_readonly("copied_inputs", &StepPlan::copied_inputs,
                              "ops whose call read a dense copy of a strided input (not replayable)")

@@ -24,11 +24,13 @@ namespace ranvier::bindings {
 
 namespace py = pybind11;
 
-// What an optimizer update takes anew at each step; every other scalar of a
-// recorded call stays as it was recorded.
+// What a replay gives anew at each step: the optimizer's learning rate and
+// step, and a seed per seeded call (dropout), in recording order; every other
+// scalar of a recorded call stays as it was recorded.
 struct StepScalars {
   double lr = 0.0;
   std::int64_t step = 0;
+  const std::uint64_t* seeds = nullptr;
 };
 
 using StepKernel = std::function<void(const StepScalars&)>;
@@ -38,9 +40,13 @@ class StepPlan {
   void start();
   void stop();
   void add(const char* op, StepKernel kernel);
-  void run(double lr, std::int64_t step) const;
+  // The index of the next seeded call's seed among a replay's seeds.
+  std::size_t next_seed_slot() const { return seed_slots_; }
+  void add_seeded(const char* op, StepKernel kernel);
+  void run(double lr, std::int64_t step, const std::vector<std::uint64_t>& seeds) const;
   // run(), timing each call: seconds per recorded call, in order (a profile of the step).
-  std::vector<double> run_timed(double lr, std::int64_t step) const;
+  std::vector<double> run_timed(double lr, std::int64_t step, const std::vector<std::uint64_t>& seeds) const;
+  std::size_t seed_count() const { return seed_slots_; }
 
   std::vector<std::string> ops() const;
   // Steps whose binding copied a strided input first: the copy would be stale at a replay.
@@ -53,7 +59,10 @@ class StepPlan {
     StepKernel kernel;
     bool read_a_copy;
   };
+  StepScalars checked_scalars(double lr, std::int64_t step, const std::vector<std::uint64_t>& seeds) const;
+
   std::vector<Step> steps_;
+  std::size_t seed_slots_ = 0;
   bool recording_ = false;
 };
 
@@ -80,6 +89,18 @@ void launch_update(const char* op, StepScalars now, Kernel kernel) {
   if (StepPlan* plan = recording_plan()) plan->add(op, kernel);
   py::gil_scoped_release release;
   kernel(now);
+}
+
+// A call whose kernel takes a seed (dropout): `kernel(seed)` runs now with
+// this call's seed, and at a replay with the replay's seed for its slot.
+template <class Kernel>
+void launch_seeded(const char* op, std::uint64_t seed, Kernel kernel) {
+  if (StepPlan* plan = recording_plan()) {
+    const std::size_t slot = plan->next_seed_slot();
+    plan->add_seeded(op, [kernel, slot](const StepScalars& s) { kernel(s.seeds[slot]); });
+  }
+  py::gil_scoped_release release;
+  kernel(seed);
 }
 
 void bind_step_plan(py::module_& m);

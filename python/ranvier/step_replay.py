@@ -8,7 +8,9 @@ describe the same computation: the same ops, the same scalars (but the optimizer
 step, which a replay passes anew), and every array an op reads must be the output of an earlier op,
 the batch, or an array that lives across steps (a weight, an optimizer slot) and either only the
 plan writes it or it holds the same values at both steps. Anything computed outside the kernels (a
-NumPy sum, a gradient added up in Python, a fresh random seed) fails that, and the model stays eager.
+NumPy sum, a gradient added up in Python, a Dropout layer's own seed) fails that, and the model stays
+eager. Dropout's seeds are drawn anew at each replay from ranvier.utils.next_seed, as the eager step
+draws them.
 The third step checks the plan itself: the weights and optimizer slots are saved, the step runs
 eagerly, they are put back, the plan replays the same batch, and both must give the same bits.
 
@@ -26,7 +28,7 @@ import warnings
 
 import numpy as np
 
-from ranvier import _cpu, backend
+from ranvier import _cpu, backend, utils
 from ranvier.tensor import Tensor, _backward_observers
 
 # Layers whose call is kernels and nothing else: no statistics kept in Python (BatchNormalization),
@@ -37,8 +39,9 @@ CAPTURABLE_LAYERS = frozenset(
     "LeakyReLU MaxPooling1D MaxPooling2D ReLU Reshape Sequential SimpleRNN Softmax UpSampling1D UpSampling2D "
     "ZeroPadding1D ZeroPadding2D".split()
 )
-# The scalars a replay gives anew: the optimizer's learning rate (and Adam's step).
-STEP_SCALARS = {"sgd_update": ("lr",), "adam_update": ("lr", "step"), "rmsprop_update": ("lr",)}
+# The scalars a replay gives anew: the optimizer's learning rate (and Adam's step), and dropout's seed,
+# drawn at each replay from ranvier.utils.next_seed as the eager step draws it.
+STEP_SCALARS = {"sgd_update": ("lr",), "adam_update": ("lr", "step"), "rmsprop_update": ("lr",), "dropout": ("seed",)}
 # Integer arrays a replay may take from the batch: (op, argument) -> the argument bounding them.
 LABEL_BOUNDS = {
     ("softmax_cross_entropy", "labels"): ("logits", -1),
@@ -112,7 +115,8 @@ class _Recording:
         backend._cpu = module
         self.plan.start()
         try:
-            self.loss, self.preds = eager_step(*self.inputs.values())
+            with _seeds_drawn() as self.seeds:
+                self.loss, self.preds = eager_step(*self.inputs.values())
         finally:
             self.plan.stop()
             backend._cpu = _cpu
@@ -123,6 +127,24 @@ class _Recording:
             self.flow = _Dataflow(self)
         except _Refused as refused:
             self.flow = refused
+
+
+class _seeds_drawn:
+    """The seeds ranvier.utils.next_seed hands out inside the block, in order (a list)."""
+
+    def __enter__(self) -> list:
+        self.drawn, self.original = [], utils.next_seed
+
+        def next_seed() -> int:
+            seed = self.original()
+            self.drawn.append(seed)
+            return seed
+
+        utils.next_seed = next_seed
+        return self.drawn
+
+    def __exit__(self, *exc) -> None:
+        utils.next_seed = self.original
 
 
 def _private(a):
@@ -203,6 +225,10 @@ def _compare(first: _Recording, second: _Recording) -> tuple:
         raise _Refused("a kernel ran outside the logged calls")
     if second.plan.copied_inputs:
         raise _Refused(f"{second.plan.copied_inputs[0]} read a copy of a strided input")
+    for recording in (first, second):
+        seeded = [c.args.get("seed") for c in recording.calls if "seed" in STEP_SCALARS.get(c.op, ())]
+        if seeded != recording.seeds or len(seeded) != recording.plan.seed_count:
+            raise _Refused("dropout's seed does not come from ranvier.utils.next_seed (a Dropout layer's own seed)")
     for call_a, call_b, reads_a, reads_b in zip(first.calls, second.calls, a.reads, b.reads):
         if call_a.args.keys() != call_b.args.keys():
             raise _Refused(f"{call_b.op} was called with different arguments at two steps")
@@ -210,6 +236,8 @@ def _compare(first: _Recording, second: _Recording) -> tuple:
         for name, value in call_b.args.items():
             if isinstance(value, np.ndarray):
                 _check_read(call_b.op, name, reads_a[name], reads_b[name], a, b, call_b)
+            elif name == "seed" and name in replayed:
+                continue  # checked above: drawn from next_seed in order
             elif name in replayed:
                 expected = second.lr if name == "lr" else second.step
                 if value != expected or call_a.args[name] != (first.lr if name == "lr" else first.step):
@@ -279,7 +307,9 @@ class _Plan:
         self.labels = [(a, _label_bound(call, name)) for a, call, name in batch_labels if a.dtype.kind in "iu"]
         self.probabilities = [a for a, _, _ in batch_labels if a.dtype.kind == "f"]  # NaN is refused, not replayed
 
-    def replay(self, x, y, sample_weight, lr: float, step: int) -> None:
+    def replay(self, x, y, sample_weight, lr: float, step: int, seeds=None) -> None:
+        """One step on this batch; dropout's seeds drawn from ranvier.utils.next_seed as the eager step
+        draws them, or ``seeds`` (the ones an eager run of this step drew)."""
         for name, value in (("x", x), ("y", y), ("sample_weight", sample_weight)):
             if value is not None:
                 np.copyto(self.inputs[name], value, casting="no")
@@ -289,7 +319,9 @@ class _Plan:
         for probabilities in self.probabilities:
             if np.isnan(probabilities).any():
                 raise _OutOfRange()
-        self.recording.plan.run(lr, step)
+        if seeds is None:
+            seeds = [utils.next_seed() for _ in range(self.recording.plan.seed_count)]
+        self.recording.plan.run(lr, step, seeds)
         for p, g in zip(self.params, self.grads):
             p.grad = g
 
@@ -420,12 +452,13 @@ class StepReplay:
         state = _state_arrays(model)
         before = [a.copy() for a in state]
         lr, step = optimizer.learning_rate, optimizer.iterations + 1
-        loss, preds = model._optimizer_step(x, y, sample_weight)
+        with _seeds_drawn() as seeds:
+            loss, preds = model._optimizer_step(x, y, sample_weight)
         eager = [a.copy() for a in state] + [np.array(loss.data, copy=True)]
         for a, saved in zip(state, before):
             a[...] = saved
         try:
-            plan.replay(x, y, sample_weight, lr, step)
+            plan.replay(x, y, sample_weight, lr, step, seeds)
         except _OutOfRange:
             replayed_right = False
         else:
@@ -468,7 +501,8 @@ class StepReplay:
     def profile(self, kind: str = "fit", repeats: int = 10) -> list:
         """Where a replayed step's time goes: (op, seconds per step) of each kernel call of the first
         ``kind`` ("fit" or "predict") plan, in order, the median of ``repeats`` timed replays. A fit plan
-        replayed here trains: the optimizer steps on the plan's last batch ``repeats`` times."""
+        replayed here trains: the optimizer steps on the plan's last batch ``repeats`` times (and dropout
+        draws its seeds)."""
         plan = next((e for k, e in self.plans.items() if k[0] == kind and isinstance(e, _Plan)), None)
         if plan is None:
             raise ValueError(f"[{self.model.name}] profile: no replayed {kind!r} step yet")
@@ -476,7 +510,8 @@ class StepReplay:
         runs = []
         for _ in range(repeats):
             lr, step = (optimizer.learning_rate, optimizer.iterations + 1) if optimizer else (0.0, 1)
-            runs.append(plan.recording.plan.run_timed(lr, step))
+            seeds = [utils.next_seed() for _ in range(plan.recording.plan.seed_count)]
+            runs.append(plan.recording.plan.run_timed(lr, step, seeds))
             if optimizer:
                 optimizer.iterations += 1
         return [(op, float(np.median(times))) for op, times in zip(plan.recording.plan.ops, zip(*runs))]
