@@ -303,9 +303,11 @@ class _Plan:
         self.preds = recording.preds
         self.grads = recording.grads
         self.identity = recording.identity
-        batch_labels = [(call.args[name], call, name) for call, name in _batch_labels(recording, flow)]
-        self.labels = [(a, _label_bound(call, name)) for a, call, name in batch_labels if a.dtype.kind in "iu"]
-        self.probabilities = [a for a, _, _ in batch_labels if a.dtype.kind == "f"]  # NaN is refused, not replayed
+        batch_labels = {}  # the forward and backward of a loss read the same labels: checked once
+        for call, name in _batch_labels(recording, flow):
+            batch_labels.setdefault(id(call.args[name]), (call.args[name], call, name))
+        self.labels = [(a, _label_bound(c, n)) for a, c, n in batch_labels.values() if a.dtype.kind in "iu"]
+        self.probabilities = [a for a, _, _ in batch_labels.values() if a.dtype.kind == "f"]  # NaN refused
 
     def replay(self, x, y, sample_weight, lr: float, step: int, seeds=None) -> None:
         """One step on this batch; dropout's seeds drawn from ranvier.utils.next_seed as the eager step
