@@ -417,3 +417,23 @@ def test_plan_gives_each_seeded_call_its_seed_from_the_replay():
     np.testing.assert_array_equal(y2, ops.dropout(ops.relu(ops.dropout(x, 0.5, 8)[0]), 0.5, 9)[0])
     with pytest.raises(ValueError, match=r"\[StepPlan\] run: seeds must hold one seed per seeded call \(2\), got 1"):
         plan.run(0.0, 1, [1])
+
+
+def test_evaluate_and_validation_replay_the_loss_with_the_same_logs():
+    x, y = data(cnn, 40)
+    x_val, y_val = data(cnn, 21)
+    eager, eager_history, jit, jit_history = pair(
+        cnn, x, y, validation_data=(x_val, y_val), compile={"metrics": ["accuracy"]}
+    )
+    assert jit_history == eager_history and "val_loss" in jit_history and "val_accuracy" in jit_history
+    assert_same(eager, jit)
+    for _ in range(2):
+        assert jit.evaluate(x_val, y_val, batch_size=8, verbose=0) == eager.evaluate(
+            x_val, y_val, batch_size=8, verbose=0
+        )
+    states = {(kind, shape): state for kind, shape, state in jit._step_replay.status()}
+    assert states[("evaluate", (8, 9, 9, 2))] == "replayed" and states[("fit", (8, 9, 9, 2))] == "replayed"
+    bad = y_val.copy()
+    bad[0] = 7
+    with pytest.raises(ValueError, match=r"\[softmax_cross_entropy\].*label"):
+        jit.evaluate(x_val, bad, batch_size=8, verbose=0)

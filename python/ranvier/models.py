@@ -341,9 +341,19 @@ class Model(Layer):
         return loss, preds
 
     def test_step(self, x, y, sample_weight=None) -> dict:
-        """Loss and metrics on one batch, without training (evaluate runs it under no_grad)."""
-        loss, preds = self.compute_loss(x, y) if sample_weight is None else self.compute_loss(x, y, sample_weight)
+        """Loss and metrics on one batch, without training (evaluate runs it under no_grad; compiled with
+        ``jit_compile=True``: the loss's forward pass replayed once a recording is checked)."""
+        if self._step_replay is not None:
+            return self._step_replay.test_step(x, y, sample_weight)
+        return self._eager_test_step(x, y, sample_weight)
+
+    def _eager_test_step(self, x, y, sample_weight=None) -> dict:
+        loss, preds = self._loss_step(x, y, sample_weight)
         return {"loss": float(loss.item()), **self.compute_metrics(x, y, preds, sample_weight)}
+
+    def _loss_step(self, x, y, sample_weight=None):
+        """(loss, predictions) of one batch, no training: what test_step computes before its metrics."""
+        return self.compute_loss(x, y) if sample_weight is None else self.compute_loss(x, y, sample_weight)
 
     def predict_step(self, x):
         """The outputs for one batch: an array, or the model's list/dict of arrays (compiled with

@@ -1,13 +1,13 @@
-"""``model.compile(jit_compile=True)``: the training step (and predict's forward pass) recorded once,
-then replayed from C++.
+"""``model.compile(jit_compile=True)``: the training step (and evaluate's and predict's forward passes)
+recorded once, then replayed from C++.
 
 A step with new shapes runs eagerly three times. The first two are recorded twice over: by
 ``ranvier._cpu.StepPlan`` (each binding keeps its kernel call: pointers, sizes, scalars) and here,
 where every call into ``ranvier._cpu`` is logged with its arguments and results. The two logs must
 describe the same computation: the same ops, the same scalars (but the optimizer's learning rate and
 step, which a replay passes anew), and every array an op reads must be the output of an earlier op,
-the batch, or an array that lives across steps (a weight, an optimizer slot) and either only the
-plan writes it or it holds the same values at both steps. Anything computed outside the kernels (a
+the batch, or an array that lives across steps: model state (a weight, an optimizer slot, read live
+by a replay) or an array that holds the same values at both steps. Anything computed outside the kernels (a
 NumPy sum, a gradient added up in Python, a Dropout layer's own seed) fails that, and the model stays
 eager. Dropout's seeds are drawn anew at each replay from ranvier.utils.next_seed, as the eager step
 draws them.
@@ -18,7 +18,8 @@ From then on a step with those shapes copies the batch into the plan's input buf
 labels' range (the bindings check values only when called), and replays: one call, the GIL released
 once, no Python per op. Anything a replay would miss keeps the model eager, with a warning that says
 why: a layer outside ``CAPTURABLE_LAYERS``, a weight constraint, gradient clipping, a data-parallel
-strategy, several inputs, a GPU model. ``predict`` goes the same way with the forward pass alone.
+strategy, several inputs, a GPU model. ``evaluate`` and ``predict`` go the same way with the forward
+pass alone.
 """
 
 from __future__ import annotations
@@ -123,6 +124,9 @@ class _Recording:
         self.calls = module.calls
         self.grads = [p.grad for p in optimizer.params] if optimizer else []
         self.identity = _identity(model)
+        # the model's weights and the optimizer's slots: read live by a replay whatever changes them between
+        # steps (training, set_weights), as the eager step reads them
+        self.state_addresses = {_bounds(a)[0] for a in _state_arrays(model)}
         try:
             self.flow = _Dataflow(self)
         except _Refused as refused:
@@ -168,8 +172,8 @@ class _Dataflow:
         self.recording = recording
         self.produced: list = []  # (low, high, call index, output index, array)
         self.reads: list = []  # per call: {arg: source}
-        self.written_state: set = set()  # low addresses of arrays the updates write in place
-        self.snapshots: dict = {}  # low address -> the values of a kept array the updates do not write
+        self.written_state: set = set(recording.state_addresses)  # weights, slots, and what updates write
+        self.snapshots: dict = {}  # low address -> the values of another kept array, after the step
         inputs = {k: v for k, v in recording.inputs.items() if v is not None}
         for index, call in enumerate(recording.calls):
             sources = {}
@@ -275,12 +279,12 @@ def _check_read(op, name, source_a, source_b, flow_a, flow_b, call_b) -> None:
         if source_a != source_b:
             raise _Refused(f"{op}'s {name} is a different op's output at two steps")
         return
-    # kept across steps: the same array, written only by the plan's updates or the same at both steps
+    # kept across steps: the same array, model state (weights, slots, what updates write) or the same values
     (_, low_a, layout_a, _), (_, low_b, layout_b, _) = source_a, source_b
     if low_a != low_b or layout_a != layout_b:
         raise _Refused(f"{op}'s {name} is an array made anew at each step outside the kernels")
     if (low_a in flow_a.written_state) != (low_b in flow_b.written_state):
-        raise _Refused(f"{op}'s {name} is written by the plan at one step and not at the other")
+        raise _Refused(f"{op}'s {name} is model state at one step and not at the other")
     if low_b in flow_b.written_state:
         return
     if not np.array_equal(flow_a.snapshots[low_a], flow_b.snapshots[low_b], equal_nan=True):
@@ -391,6 +395,40 @@ class StepReplay:
             recording = self._record(key, entry, x, y, sample_weight, model._optimizer_step)
             return self._logs(x, y, sample_weight, recording.loss.data, recording.preds)
         return self._check(key, entry, x, y, sample_weight)
+
+    def test_step(self, x, y, sample_weight) -> dict:
+        """``evaluate``'s batch (and fit's validation): the loss's forward pass replayed, no training."""
+        model = self.model
+        key = ("evaluate", _layout(x), _layout(y), _layout(sample_weight), model.training)
+        entry = self._entry(key, lambda: why_not_capturable(model, x, y, sample_weight, training=False))
+        if isinstance(entry, _Plan):
+            try:
+                entry.replay(x, y, sample_weight, 0.0, 1)
+            except _OutOfRange:
+                return model._eager_test_step(x, y, sample_weight)  # raises the op's own error
+            return self._logs(x, y, sample_weight, entry.loss, entry.preds)
+        if isinstance(entry, str):
+            return model._eager_test_step(x, y, sample_weight)
+        if len(entry) < RECORDINGS:
+            recording = self._record(key, entry, x, y, sample_weight, model._loss_step)
+            return self._logs(x, y, sample_weight, recording.loss.data, recording.preds)
+        try:
+            plan = _Plan(entry[-1], _compare(*entry[-2:]), [])
+        except _Refused as refused:
+            self._stay_eager(key, str(refused))
+            return model._eager_test_step(x, y, sample_weight)
+        loss, preds = model._loss_step(x, y, sample_weight)
+        eager = [np.array(loss.data, copy=True)] + [a.copy() for a in _leaves(preds)]
+        try:
+            plan.replay(x, y, sample_weight, 0.0, 1)
+            replayed_right = _all_equal([plan.loss] + _leaves(plan.preds), eager)
+        except _OutOfRange:
+            replayed_right = False
+        if not replayed_right:
+            self._stay_eager(key, "a replay of the recorded loss did not give the eager loss and outputs")
+            return self._logs(x, y, sample_weight, loss.data, preds)
+        self.plans[key] = plan
+        return self._logs(x, y, sample_weight, plan.loss, plan.preds)
 
     def predict_step(self, x):
         """``model.predict``'s batch: the forward pass replayed, the outputs copied out of the plan."""
@@ -519,7 +557,8 @@ class StepReplay:
         return [(op, float(np.median(times))) for op, times in zip(plan.recording.plan.ops, zip(*runs))]
 
     def status(self) -> list:
-        """("fit" or "predict", batch shape, "replayed" / "recording" / why it stays eager) per step seen."""
+        """("fit", "evaluate" or "predict", batch shape, "replayed" / "recording" / why it stays eager) per
+        step seen."""
         out = []
         for key, entry in self.plans.items():
             state = "replayed" if isinstance(entry, _Plan) else entry if isinstance(entry, str) else "recording"
@@ -554,7 +593,8 @@ def _hyperparameters(optimizer) -> tuple:
 
 def _state_arrays(model) -> list:
     """Every array a step may change: the weights (trainable or not) and the optimizer's slots."""
-    return [w.data for w in model.weights] + list(model.optimizer._state.values())
+    slots = model.optimizer._state.values() if model.optimizer is not None else ()
+    return [w.data for w in model.weights] + list(slots)
 
 
 def why_not_capturable(model, x, y, sample_weight, training: bool = True) -> str | None:
