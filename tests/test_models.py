@@ -299,6 +299,31 @@ def test_evaluate_and_predict_batch_and_use_inference_mode():
     np.testing.assert_allclose(mae, np.mean(np.abs(pred)), rtol=1e-5)
 
 
+def test_predict_of_one_quiet_batch_is_predict_on_batch():
+    """One array within a batch, verbose 0, no callbacks: the short path gives predict's outputs and errors."""
+    model = small_model()
+    x = np.random.default_rng(3).standard_normal((5, 3))  # float64: converted as predict converts it
+    seen = []
+
+    class Count(callbacks.Callback):
+        def on_predict_batch_end(self, batch, logs=None):
+            seen.append(batch)
+
+    mode = model.training
+    quiet = model.predict(x, verbose=0)
+    assert model.training == mode  # inference mode for the call only
+    np.testing.assert_array_equal(quiet, model.predict(x, verbose=0, callbacks=[Count()]))  # the full loop
+    np.testing.assert_array_equal(quiet, model.predict_on_batch(x))
+    np.testing.assert_array_equal(quiet, np.concatenate([model.predict(x[:3], verbose=0), model.predict(x[3:])]))
+    assert seen == [0]
+    with pytest.raises(ValueError, match=r"^\[predict\] batch_size must be an integer >= 1"):
+        model.predict(x, batch_size=0, verbose=0)
+    with pytest.raises(ValueError, match=r"^\[predict\] x has no samples"):
+        model.predict(x[:0], verbose=0)
+    with pytest.raises(ValueError, match=r"expects inputs of shape \(3,\)"):
+        model.predict(np.ones((2, 4)), verbose=0)
+
+
 def test_fused_softmax_crossentropy_matches_the_plain_one():
     x, y = blobs(16, 8, 1, 4)
     ranvier.utils.set_seed(9)

@@ -106,6 +106,15 @@ def _verbosity(verbose, op: str) -> int:
     return int(verbose)
 
 
+def _one_quiet_batch(x, batch_size, verbose, steps, callbacks) -> bool:
+    """predict's case that is one predict_on_batch: one NumPy array of at most one batch, no progress bar,
+    no steps, no callbacks (batch_size itself checked as predict checks it)."""
+    if type(x) is not np.ndarray or x.ndim == 0 or verbose != 0 or steps is not None or callbacks:
+        return False
+    limit = 32 if batch_size is None else _optional_positive(batch_size, "predict", "batch_size")
+    return 0 < len(x) <= limit
+
+
 def _optional_positive(value, op: str, what: str):
     if value is None:
         return None
@@ -676,6 +685,10 @@ class Model(Layer):
         a NumPy array (CuPy on the GPU), or the model's list/dict of them."""
         verbose = _verbosity(verbose, "predict")
         steps = _optional_positive(steps, "predict", "steps")
+        if _one_quiet_batch(x, batch_size, verbose, steps, callbacks):
+            # a single array that fits in one batch, nothing to report: no data source, batches or
+            # callbacks around the forward pass (a batch-1 call would spend more on them than on the kernels)
+            return self._predict_batch(x, "predict")
         if sources.is_stream(x) and batch_size is not None:
             raise ValueError(f"[predict] batch_size must not be given when x is {sources.kind_of(x)}")
         source, streamed = self._data_source("predict", x, None, batch_size, None, None, False, Strategy())
@@ -731,7 +744,10 @@ class Model(Layer):
 
     def predict_on_batch(self, x):
         """The outputs for one batch of x, in inference mode."""
-        xb = _as_model_input(self, x, "predict_on_batch")
+        return self._predict_batch(x, "predict_on_batch")
+
+    def _predict_batch(self, x, op: str):
+        xb = _as_model_input(self, x, op)
         restore_modes = self._enter_eval()
         try:
             with no_grad():
