@@ -163,6 +163,10 @@ def with_dropout():
     )
 
 
+class OwnSGD(optimizers.SGD):
+    """A user's optimizer: its update may do anything, so no replay is tried."""
+
+
 def seeded_dropout():
     return ranvier.Sequential(
         [
@@ -214,8 +218,10 @@ def constrained():
         (constrained, lambda: optimizers.Adam(0.01), "constraint"),
         (mlp, lambda: optimizers.Adam(0.01, clipnorm=1.0), "clipping"),
         (mlp, lambda: optimizers.Nadam(0.01), "nadam_update's step changed"),
+        (mlp, lambda: optimizers.SGD(0.05, weight_decay=0.01), "SGD's weight decay is applied in Python"),
+        (mlp, lambda: OwnSGD(0.05), "optimizer OwnSGD is not one whose update is its kernel alone"),
     ],
-    ids=["regularizer", "seeded_dropout", "batchnorm", "constraint", "clipnorm", "nadam"],
+    ids=["regularizer", "seeded_dropout", "batchnorm", "constraint", "clipnorm", "nadam", "sgd_decay", "own"],
 )
 def test_what_cannot_replay_trains_eagerly_and_says_why(model_fn, optimizer, reason):
     check_eager_fallback(model_fn, optimizer, reason)

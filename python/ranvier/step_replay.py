@@ -50,6 +50,10 @@ LABEL_BOUNDS = {
     ("embedding", "ids"): ("table", 0),
     ("embedding_backward", "ids"): ("num_embeddings", None),
 }
+# ranvier's optimizers whose update is one kernel call per weight (whether its scalars replay is checked
+# later: Nadam's and Adamax's step-dependent ones do not), and those that decay weights in NumPy first.
+ONE_KERNEL_UPDATES = frozenset("SGD Adam AdamW RMSprop Adagrad Adamax Lion Nadam".split())
+DECAY_IN_PYTHON = frozenset(("SGD", "RMSprop"))
 RECORDINGS = 2  # eager steps recorded before a plan is checked (the third step checks it)
 MAX_PLANS = 4  # plans kept per model (one per batch shape: the last batch of an epoch has its own)
 
@@ -611,6 +615,11 @@ def why_not_capturable(model, x, y, sample_weight, training: bool = True) -> str
     optimizer = model.optimizer
     if training and (optimizer.clipnorm or optimizer.clipvalue or optimizer.global_clipnorm):
         return "gradient clipping is computed in Python"
+    kind = type(optimizer)
+    if training and (kind.__module__ != "ranvier.optimizers" or kind.__name__ not in ONE_KERNEL_UPDATES):
+        return f"optimizer {kind.__name__} is not one whose update is its kernel alone"
+    if training and kind.__name__ in DECAY_IN_PYTHON and optimizer.weight_decay:
+        return f"{kind.__name__}'s weight decay is applied in Python, before its kernel"
     for layer in model._layer_tree()[1:]:
         name = type(layer).__name__
         if name not in CAPTURABLE_LAYERS:
