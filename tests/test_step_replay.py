@@ -141,6 +141,32 @@ def test_a_layer_added_after_recording_is_recorded_again():
     np.testing.assert_array_equal(models[0].predict(x, verbose=0), models[1].predict(x, verbose=0))
 
 
+def test_a_layer_frozen_or_switched_to_inference_mid_fit_is_recorded_again():
+    """A callback freezes the first layer and turns dropout off after a few batches: the frozen weight
+    never moves and the masks stop, under jit as eagerly."""
+    from ranvier import callbacks, utils
+
+    class Switch(callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if self.model.optimizer.iterations == 9:
+                self.model.layers[0].trainable = False
+                self.model.layers[1].training = False
+
+    x, y = data(with_dropout)
+    ref = with_dropout()
+    ref.compile(loss="sparse_categorical_crossentropy")
+    start = ref.get_weights()
+    models = []
+    for jit in (False, True):
+        utils.set_seed(4)
+        models.append(train(with_dropout, jit, x, y, weights=start, callbacks=[Switch()])[0])
+    assert_same(*models)
+    frozen = models[1].layers[0].get_weights()
+    models[1].fit(x, y, batch_size=8, epochs=1, verbose=0, shuffle=False)
+    for a, b in zip(frozen, models[1].layers[0].get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_a_label_out_of_range_in_a_replayed_step_raises_the_ops_error():
     x, y = data(mlp, 32)
     model, _ = train(mlp, True, x, y)

@@ -575,12 +575,18 @@ def _layout(a):
 
 
 def _identity(model) -> tuple:
-    """The layers a plan ran and the arrays it reads and writes in place across steps: a replay must find
-    the same ones (a layer added, a weight array replaced: record again). Other attributes of a layer
-    changed after recording are not seen, as in Keras' compiled functions: compile again."""
+    """The layers a plan ran, their modes, the arrays it reads and writes in place across steps and which
+    weights train: a replay must find the same (a layer added or switched to inference, a weight array
+    replaced or frozen: record again). Other attributes of a layer changed after recording are not seen,
+    as in Keras' compiled functions: compile again."""
     tree = model._layer_tree()
+    weights = [w for layer in tree for w in layer._weights]
     slots = model.optimizer._state.values() if model.optimizer is not None else ()
-    return tuple(map(id, tree)) + tuple(id(w.data) for layer in tree for w in layer._weights) + tuple(map(id, slots))
+    return (
+        tuple((id(layer), layer.training) for layer in tree)
+        + tuple((id(w.data), w.requires_grad) for w in weights)
+        + tuple(map(id, slots))
+    )
 
 
 def _all_equal(arrays: list, others: list) -> bool:
