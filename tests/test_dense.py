@@ -423,3 +423,6 @@ def test_long_k_products_split_along_k_across_threads(isa, rng, threads):
         x[2000, 5] = np.nan  # in the last thread's share of k: row 5 of the product is NaN, the rest is not
         c = ops.matmul(x.T, dy)
         assert np.isnan(c[5]).all() and not np.isnan(np.delete(c, 5, axis=0)).any()
+        # a row-major A (a layer's input) is never split: its rows keep their bits at any batch size
+        a, b = f32(rng, 9, 1600), f32(rng, 1600, 128)
+        np.testing.assert_array_equal(ops.matmul(a, b)[:1], ops.matmul(a[:1], b))

@@ -18,9 +18,9 @@ constexpr std::int64_t kPackAMinPanels = 16;
 // The most floats of C one work item updates per k block (192 KB, a sixth of
 // a 1.25 MB L2; see gemm_impl).
 constexpr std::int64_t kMaxCTileFloats = 48 * 1024;
-// A product whose C has at most this many floats and whose k is at least
-// kSplitKMinDepth per thread is split along k (see gemm_split_k): a weight
-// gradient, x^T @ dy over a batch (figures: results/MEASUREMENTS.md).
+// A product of a transposed A whose C has at most this many floats and whose k
+// is at least kSplitKMinDepth per thread is split along k (see gemm_split_k): a
+// weight gradient, x^T @ dy over a batch (figures: results/MEASUREMENTS.md).
 constexpr std::int64_t kSplitKMaxCFloats = 64 * 1024;
 constexpr std::int64_t kSplitKMinDepth = 256;
 // Products of at most this many rows with B's columns contiguous take the
@@ -203,11 +203,15 @@ void gemm_impl(float* c, std::int64_t ldc, MatrixView a, MatrixView b, const flo
 
 namespace {
 
-// Only where the row split would leave threads without rows of their own.
-bool split_k_pays(std::int64_t m, std::int64_t n, std::int64_t k, const Epilogue& epilogue) {
+// Only where the row split would leave threads without rows of their own, and
+// only for a transposed A (x^T of a weight gradient): a row-major A is a layer's
+// input, whose rows must come out with the same bits at any batch size (the
+// matrix-vector path of a few rows sums in the unsplit GEMM's order).
+bool split_k_pays(MatrixView a, std::int64_t m, std::int64_t n, std::int64_t k, const Epilogue& epilogue) {
   const std::int64_t threads = num_threads();
-  if (threads < 2 || m * n > kSplitKMaxCFloats || k < threads * kSplitKMinDepth || m * n * k < kMinParallelMacs ||
-      epilogue.bias != nullptr || epilogue.act != Activation::none)
+  if (threads < 2 || a.row_stride != 1 || a.col_stride == 1 || m * n > kSplitKMaxCFloats ||
+      k < threads * kSplitKMinDepth || m * n * k < kMinParallelMacs || epilogue.bias != nullptr ||
+      epilogue.act != Activation::none)
     return false;
   const GemmBlocking bs = kernel_set(RANVIER_ISA_TABLE(gemm_kernels), n).blocking;
   return ceil_div(m, row_block_rows(std::min<std::int64_t>(bs.nc, n), bs)) < threads;
@@ -260,7 +264,7 @@ void gemm(float* c, std::int64_t ldc, MatrixView a, MatrixView b, std::int64_t m
   const GemmKernels& kernels = RANVIER_ISA_TABLE(gemm_kernels);
   const int mr = kernel_set(kernels, n).blocking.mr;
   if (n <= 0 || n > std::min(mr, kernels.transposed_max_n) || m <= mr || k <= 0) {
-    if (m > 0 && n > 0 && split_k_pays(m, n, k, epilogue)) {
+    if (m > 0 && n > 0 && split_k_pays(a, m, n, k, epilogue)) {
       gemm_split_k(c, ldc, a, b, m, n, k, accumulate);
       return;
     }
