@@ -245,3 +245,19 @@ def test_train_inference_without_onnxruntime(monkeypatch):
     assert [r["batch"] for r in rows] == [1, 64, 1024]
     assert all(r["images_per_s"]["onnxruntime"] is None and r["images_per_s"]["ranvier"] > 0 for r in rows)
     assert all(r["vs_onnxruntime"]["ranvier jit"] is None for r in rows)
+
+
+def test_a_run_puts_the_thread_count_back(tmp_path):
+    """--threads is for the run: a test (or a notebook) calling bench.run keeps its own thread count."""
+    import ranvier
+
+    before = ranvier.get_num_threads()
+    ranvier.set_num_threads(2)
+    try:
+        assert (
+            bench.run(["--train", "--budget", "0.001", "--filter", "MLP", "--threads", "1", "--out", str(tmp_path)])
+            == 0
+        )
+        assert ranvier.get_num_threads() == 2
+    finally:
+        ranvier.set_num_threads(before)

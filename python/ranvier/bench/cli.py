@@ -87,7 +87,16 @@ def main(argv=None) -> int:
 
 
 def run(argv) -> int:
-    """The benchmark in this process, with NumPy's BLAS as it was loaded."""
+    """The benchmark in this process, with NumPy's BLAS as it was loaded; the kernels' thread count is
+    put back afterwards (--threads changes it for the run only)."""
+    threads = ranvier.get_num_threads()
+    try:
+        return _run(argv)
+    finally:
+        ranvier.set_num_threads(threads)
+
+
+def _run(argv) -> int:
     args = parser().parse_args(argv)
     settings = timing.Settings.for_mode(args.quick, args.budget)
     if args.device == "cuda":
