@@ -469,3 +469,62 @@ def test_evaluate_and_validation_replay_the_loss_with_the_same_logs():
     bad[0] = 7
     with pytest.raises(ValueError, match=r"\[softmax_cross_entropy\].*label"):
         jit.evaluate(x_val, bad, batch_size=8, verbose=0)
+
+
+def text_classifier():
+    return ranvier.Sequential(
+        [layers.Embedding(50, 8, input_shape=(7,)), layers.GRU(6), layers.Dense(5, activation="softmax")]
+    )
+
+
+def sequence_model():
+    return ranvier.Sequential(
+        [
+            layers.Conv1D(6, 3, activation="relu", input_shape=(9, 4)),
+            layers.LayerNormalization(),
+            layers.GlobalMaxPooling1D(),
+            layers.Dense(5, activation="softmax"),
+        ]
+    )
+
+
+def spatial_model():
+    return ranvier.Sequential(
+        [
+            layers.ZeroPadding2D(1, input_shape=(6, 6, 2)),
+            layers.Conv2D(3, 3, activation="relu"),
+            layers.UpSampling2D(),
+            layers.Cropping2D(1),
+            layers.AveragePooling2D(),
+            layers.Flatten(),
+            layers.Dense(5, activation="softmax"),
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    "model_fn, x",
+    [
+        (text_classifier, RNG.integers(0, 50, (45, 7))),  # ids from the batch: range-checked at each replay
+        (sequence_model, RNG.standard_normal((45, 9, 4)).astype(np.float32)),
+        (spatial_model, RNG.standard_normal((45, 6, 6, 2)).astype(np.float32)),
+    ],
+    ids=["embedding_gru", "conv1d_layernorm", "padding_upsampling_cropping"],
+)
+def test_the_other_capturable_layers_replay_to_the_same_bits(model_fn, x):
+    y = RNG.integers(0, 5, len(x))
+    ref = model_fn()
+    ref.compile(loss="sparse_categorical_crossentropy")
+    start = ref.get_weights()
+    eager, eager_history = train(model_fn, False, x, y, weights=start)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        jit, jit_history = train(model_fn, True, x, y, weights=start)
+    assert [state for *_, state in jit._step_replay.status()] == ["replayed", "replayed"]
+    assert jit_history == eager_history
+    assert_same(eager, jit)
+    if model_fn is text_classifier:
+        bad = x.copy()
+        bad[0, 0] = 50
+        with pytest.raises(ValueError, match=r"\[embedding\] ids must be in \[0, 50\)"):
+            jit.fit(bad, y, batch_size=8, epochs=1, verbose=0, shuffle=False)
