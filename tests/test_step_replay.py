@@ -47,6 +47,13 @@ def data(model_fn, n=45):
     return RNG.standard_normal((n, *shape)).astype(np.float32), RNG.integers(0, 5, n)
 
 
+def initial_weights(model_fn) -> list:
+    """A fresh model's weights: the eager and the jit twin start from them."""
+    ref = model_fn()
+    ref.compile(loss="sparse_categorical_crossentropy")
+    return ref.get_weights()
+
+
 def train(model_fn, jit, x, y, optimizer=lambda: optimizers.Adam(0.01), weights=None, epochs=4, **fit):
     model = model_fn()
     model.compile(
@@ -64,9 +71,7 @@ def train(model_fn, jit, x, y, optimizer=lambda: optimizers.Adam(0.01), weights=
 )
 def test_replay_trains_to_the_same_bits(model_fn, optimizer):
     x, y = data(model_fn)  # 45 samples, batch 8: five full batches and one of 5, each shape replayed
-    ref = model_fn()
-    ref.compile(loss="sparse_categorical_crossentropy")
-    start = ref.get_weights()
+    start = initial_weights(model_fn)
     eager, eager_history = train(model_fn, False, x, y, optimizer, weights=start)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a capturable model replays without a warning
@@ -80,9 +85,7 @@ def test_replay_trains_to_the_same_bits(model_fn, optimizer):
 
 def pair(model_fn, x, y, jit_kwargs=None, **kwargs):
     """Eager and jit models trained the same way from the same weights."""
-    ref = model_fn()
-    ref.compile(loss="sparse_categorical_crossentropy")
-    start = ref.get_weights()
+    start = initial_weights(model_fn)
     eager, eager_history = train(model_fn, False, x, y, weights=start, **kwargs)
     jit, jit_history = train(model_fn, True, x, y, weights=start, **kwargs)
     return eager, eager_history, jit, jit_history
@@ -153,9 +156,7 @@ def test_a_layer_frozen_or_switched_to_inference_mid_fit_is_recorded_again():
                 self.model.layers[1].training = False
 
     x, y = data(with_dropout)
-    ref = with_dropout()
-    ref.compile(loss="sparse_categorical_crossentropy")
-    start = ref.get_weights()
+    start = initial_weights(with_dropout)
     models = []
     for jit in (False, True):
         utils.set_seed(4)
@@ -209,9 +210,7 @@ def test_dropout_replays_with_the_seeds_the_eager_step_would_draw():
     from ranvier import utils
 
     x, y = data(with_dropout)
-    ref = with_dropout()
-    ref.compile(loss="sparse_categorical_crossentropy")
-    start = ref.get_weights()
+    start = initial_weights(with_dropout)
     runs = []
     for jit in (False, True):
         utils.set_seed(11)
@@ -261,9 +260,7 @@ def test_sample_weights_are_applied_outside_the_kernels_so_the_step_stays_eager(
 
 def check_eager_fallback(model_fn, optimizer, reason, **fit):
     x, y = data(model_fn)
-    ref = model_fn()
-    ref.compile(loss="sparse_categorical_crossentropy")
-    start = ref.get_weights()
+    start = initial_weights(model_fn)
     eager, eager_history = train(model_fn, False, x, y, optimizer, weights=start, **fit)
     with pytest.warns(RuntimeWarning, match=f"jit_compile=True: .*{reason}"):
         jit, jit_history = train(model_fn, True, x, y, optimizer, weights=start, **fit)
@@ -513,9 +510,7 @@ def spatial_model():
 )
 def test_the_other_capturable_layers_replay_to_the_same_bits(model_fn, x):
     y = RNG.integers(0, 5, len(x))
-    ref = model_fn()
-    ref.compile(loss="sparse_categorical_crossentropy")
-    start = ref.get_weights()
+    start = initial_weights(model_fn)
     eager, eager_history = train(model_fn, False, x, y, weights=start)
     with warnings.catch_warnings():
         warnings.simplefilter("error")

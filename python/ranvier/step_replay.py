@@ -416,23 +416,11 @@ class StepReplay:
         if len(entry) < RECORDINGS:
             recording = self._record(key, entry, x, y, sample_weight, model._loss_step)
             return self._logs(x, y, sample_weight, recording.loss.data, recording.preds)
-        try:
-            plan = _Plan(entry[-1], _compare(*entry[-2:]), [])
-        except _Refused as refused:
-            self._stay_eager(key, str(refused))
+        plan = self._checked_plan(key, entry, [])
+        if plan is None:
             return model._eager_test_step(x, y, sample_weight)
-        loss, preds = model._loss_step(x, y, sample_weight)
-        eager = [np.array(loss.data, copy=True)] + [a.copy() for a in _leaves(preds)]
-        try:
-            plan.replay(x, y, sample_weight, 0.0, 1)
-            replayed_right = _all_equal([plan.loss] + _leaves(plan.preds), eager)
-        except _OutOfRange:
-            replayed_right = False
-        if not replayed_right:
-            self._stay_eager(key, "a replay of the recorded loss did not give the eager loss and outputs")
-            return self._logs(x, y, sample_weight, loss.data, preds)
-        self.plans[key] = plan
-        return self._logs(x, y, sample_weight, plan.loss, plan.preds)
+        loss, preds = self._check_forward(key, plan, x, y, sample_weight, model._loss_step)
+        return self._logs(x, y, sample_weight, loss.data, preds)
 
     def predict_step(self, x):
         """``model.predict``'s batch: the forward pass replayed, the outputs copied out of the plan."""
@@ -444,21 +432,13 @@ class StepReplay:
             return _copied(entry.preds)
         if isinstance(entry, str):
             return model._eager_predict_step(x)
+        forward = lambda x, y, sample_weight: (None, model._eager_predict_step(x))  # noqa: E731
         if len(entry) < RECORDINGS:
-            recording = self._record(key, entry, x, None, None, lambda x, y, sw: (None, model._eager_predict_step(x)))
-            return _copied(recording.preds)
-        try:
-            plan = _Plan(entry[-1], _compare(*entry[-2:]), [])
-        except _Refused as refused:
-            self._stay_eager(key, str(refused))
+            return _copied(self._record(key, entry, x, None, None, forward).preds)
+        plan = self._checked_plan(key, entry, [])
+        if plan is None:
             return model._eager_predict_step(x)
-        eager = model._eager_predict_step(x)
-        plan.replay(x, None, None, 0.0, 1)
-        if not _all_equal(_leaves(plan.preds), _leaves(eager)):
-            self._stay_eager(key, "a replay of the recorded forward pass did not give the eager outputs")
-        else:
-            self.plans[key] = plan
-        return eager
+        return self._check_forward(key, plan, x, None, None, forward)[1]
 
     def _entry(self, key, why_not):
         """The plan of ``key``, its recordings so far (a list, started here), or why it stays eager."""
@@ -485,13 +465,36 @@ class StepReplay:
             recordings.append(recording)
         return recording
 
+    def _checked_plan(self, key, recordings: list, params: list):
+        """The plan of the last recording once the last two agree, else None (``key`` then stays eager)."""
+        try:
+            return _Plan(recordings[-1], _compare(*recordings[-2:]), params)
+        except _Refused as refused:
+            self._stay_eager(key, str(refused))
+            return None
+
+    def _check_forward(self, key, plan: _Plan, x, y, sample_weight, eager_step) -> tuple:
+        """A forward pass (evaluate's, predict's) run eagerly, then replayed on the same batch: the plan is
+        kept when the loss and outputs agree bit for bit. Returns the eager (loss, predictions)."""
+        loss, preds = eager_step(x, y, sample_weight)
+        eager = [np.array(a, copy=True) for a in ([] if loss is None else [loss.data]) + _leaves(preds)]
+        try:
+            plan.replay(x, y, sample_weight, 0.0, 1)
+            replayed = ([] if plan.loss is None else [plan.loss]) + _leaves(plan.preds)
+            replayed_right = _all_equal(replayed, eager)
+        except _OutOfRange:
+            replayed_right = False
+        if replayed_right:
+            self.plans[key] = plan
+        else:
+            self._stay_eager(key, "a replay of the recorded forward pass did not give the eager loss and outputs")
+        return loss, preds
+
     def _check(self, key, recordings: list, x, y, sample_weight) -> dict:
         """Build the plan from the last recording, then check it on this batch against the eager step."""
         model, optimizer = self.model, self.model.optimizer
-        try:
-            plan = _Plan(recordings[-1], _compare(*recordings[-2:]), optimizer.params)
-        except _Refused as refused:
-            self._stay_eager(key, str(refused))
+        plan = self._checked_plan(key, recordings, optimizer.params)
+        if plan is None:
             return model._eager_train_step(x, y, sample_weight)
         state = _state_arrays(model)
         before = [a.copy() for a in state]
