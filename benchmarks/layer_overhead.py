@@ -38,25 +38,15 @@ def per_step(fn, steps: int) -> float:
     return (time.perf_counter() - start) / steps
 
 
-def kernel_time(model, x, y) -> float:
-    """One training step's kernels alone: the step recorded once, then replayed."""
+def replayed_time(step) -> float:
+    """``step()``'s kernels alone: the call recorded once, then replayed."""
     plan = _cpu.StepPlan()
     plan.start()
     try:
-        model._optimizer_step(x[:BATCH], y[:BATCH])
+        step()
     finally:
         plan.stop()
     return per_step(lambda: [plan.run(0.01, 1) for _ in range(STEPS)], STEPS)
-
-
-def predict_kernel_time(model, x) -> float:
-    plan = _cpu.StepPlan()
-    plan.start()
-    try:
-        model._eager_predict_step(x[:BATCH])
-    finally:
-        plan.stop()
-    return per_step(lambda: [plan.run(0.0, 1) for _ in range(STEPS)], STEPS)
 
 
 def main() -> None:
@@ -78,7 +68,9 @@ def main() -> None:
                 model.predict(x, batch_size=BATCH, verbose=0)
                 fit = per_step(lambda m=model: m.fit(x, y, batch_size=BATCH, epochs=1, verbose=0, shuffle=False), STEPS)
                 predict = per_step(lambda m=model: m.predict(x, batch_size=BATCH, verbose=0), STEPS)
-                times[depth] = (fit, kernel_time(model, x, y), predict, predict_kernel_time(model, x))
+                train_kernels = replayed_time(lambda m=model: m._optimizer_step(x[:BATCH], y[:BATCH]))
+                predict_kernels = replayed_time(lambda m=model: m._eager_predict_step(x[:BATCH]))
+                times[depth] = (fit, train_kernels, predict, predict_kernels)
             slope = [(times[DEEP][i] - times[SHALLOW][i]) / (DEEP - SHALLOW) for i in range(4)]
             for name, value in (("fit", slope[0] - slope[1]), ("predict", slope[2] - slope[3])):
                 results.setdefault((name, jit), []).append(value)

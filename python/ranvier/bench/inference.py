@@ -113,9 +113,7 @@ def table(rows) -> str:
 
 def markdown(rows) -> str:
     """The table as a section of bench.md."""
-    lines = ["", "## Inference (predict)", "", "| " + " | ".join(COLUMNS) + " |"]
-    lines.append("|" + "|".join("---" if i < 1 else "---:" for i in range(len(COLUMNS))) + "|")
-    lines += ["| " + " | ".join(_cells(r)) + " |" for r in rows]
+    lines = ["", "## Inference (predict)", "", *report.markdown_table(COLUMNS, [_cells(r) for r in rows], 1)]
     legend = (
         "Images/s of one `predict` call per batch size (the median of timed calls); `jit`: compiled with "
         "`jit_compile=True`. onnxruntime runs ranvier's ONNX export; `/ ort`: the ratio to onnxruntime's "

@@ -133,6 +133,12 @@ def markdown(rows, systems, environment: dict, settings: dict, notes) -> str:
     return markdown_page("ranvier benchmark", columns(systems), body, legend, environment, settings, notes)
 
 
+def markdown_table(head, body, text_columns: int) -> list:
+    """The lines of a Markdown table: the first ``text_columns`` columns left-aligned, numbers right."""
+    rule = "|" + "|".join("---" if i < text_columns else "---:" for i in range(len(head))) + "|"
+    return ["| " + " | ".join(head) + " |", rule] + ["| " + " | ".join(cells) + " |" for cells in body]
+
+
 def markdown_page(title: str, head, body, legend: str, environment: dict, settings: dict, notes) -> str:
     """A results page: the run's settings, the table (head, body: lists of cells), its legend,
     the notes and the environment."""
@@ -141,11 +147,11 @@ def markdown_page(title: str, head, body, legend: str, environment: dict, settin
         "",
         f"Run {settings['date']}; " + ", ".join(f"{k} {v}" for k, v in settings.items() if k != "date") + ".",
         "",
-        "| " + " | ".join(head) + " |",
-        "|" + "|".join("---" if i < 2 else "---:" for i in range(len(head))) + "|",
+        *markdown_table(head, body, text_columns=2),
+        "",
+        legend,
+        "",
     ]
-    lines += ["| " + " | ".join(cells) + " |" for cells in body]
-    lines += ["", legend, ""]
     lines += [f"- {n}" for n in notes]
     lines += ["", "## Environment", "", "| | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in environment.items()]
